@@ -1,0 +1,58 @@
+"""The error taxonomy.
+
+Adapters raise these; only the core decides what to retry, how long to wait
+and when to give up (see ``retry.py``). A plugin never retries or sleeps.
+"""
+
+from __future__ import annotations
+
+
+class ChannelsyncError(Exception):
+    """Base of every error channelsync raises on purpose."""
+
+
+class UserError(ChannelsyncError):
+    """Bad input from a person: config, CSV, unknown SKU. Exit code 2."""
+
+
+class ChannelError(ChannelsyncError):
+    """A platform call failed. ``code`` and ``message`` are the platform's own words."""
+
+    retryable = False
+
+    def __init__(self, message: str = "", *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = None if code is None else str(code)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}" if self.code else self.message
+
+
+class Transient(ChannelError):
+    """5xx, timeout, connection reset, "system busy": try again later."""
+
+    retryable = True
+
+
+class RateLimited(Transient):
+    """The platform refused for rate or quota. ``retry_after`` in seconds, if it said."""
+
+    def __init__(self, message: str = "rate limited", *, retry_after: float | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class AuthExpired(ChannelError):
+    """Token or session expired: the core calls ``Channel.refresh_auth()`` and retries once."""
+
+    retryable = True
+
+
+class NotFound(ChannelError):
+    """The item, SKU or order does not exist on the platform. Permanent."""
+
+
+class Rejected(ChannelError):
+    """The platform refused the request for good (bad value, no permission, bad signature)."""

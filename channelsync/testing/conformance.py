@@ -1,0 +1,268 @@
+"""The conformance suite every channel plugin runs against its simulator.
+
+In a plugin's tests, one line gives the whole suite, run both in-process
+(``httpx.WSGITransport``) and over real HTTP on 127.0.0.1::
+
+    from channelsync.testing.conformance import suite
+    from channelsync_taobao.channel import TaobaoChannel
+
+    TestConformance = suite(TaobaoChannel)
+
+Requirements on the plugin: ``Channel.simulator()`` returns a
+``channelsync.testing.simulator.Simulator`` whose ``credentials(base_url)`` are
+settings that make the adapter talk to it; ``ship`` accepts the carrier "SF".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from channelsync import paging
+from channelsync.channel import Channel
+from channelsync.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.http import make_client
+from channelsync.models import ListingContent, Order, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.testing.server import serve
+from channelsync.testing.simulator import OutOfStock, Simulator
+
+CARRIER = "SF"
+
+
+class Env:
+    """A simulator and an adapter connected to it."""
+
+    def __init__(self, sim: Simulator, channel: Channel) -> None:
+        self.sim = sim
+        self.channel = channel
+        self.caps = channel.capabilities
+
+    def listings(self) -> list:
+        return list(paging.items(self.channel.list_listings))
+
+    def orders(self, since: datetime | None = None) -> dict[str, Order]:
+        now = self.sim.now()
+        since = since or now - timedelta(hours=1)
+        found: dict[str, Order] = {}
+        for start, end in paging.windows(since, now + timedelta(minutes=1), self.caps.max_order_window):
+            for order in paging.items(lambda tok: self.channel.fetch_orders(start, end, tok)):
+                found[order.external_id] = order
+            for order in paging.items(lambda tok: self.channel.fetch_refunds(start, end, tok)):
+                found[order.external_id] = order
+        return found
+
+    def stock_update(self, sku, target: int) -> StockUpdate:
+        return StockUpdate(sku_code=sku.sku_code, external_id=sku.external_id, item_id=sku.item_id,
+                           quantity=target, delta=target - sku.quantity, expected=sku.quantity,
+                           key=uuid.uuid4().hex[:20])
+
+    def content(self, sku, **changes: Any) -> ListingContent:
+        base = dict(sku_code=sku.sku_code, product_code=sku.item_id, title=sku.title, description="",
+                    on_shelf=sku.on_shelf, price=sku.price, external_id=sku.external_id, item_id=sku.item_id)
+        base.update(changes)
+        return ListingContent(**base)
+
+
+@contextlib.contextmanager
+def connect(channel_cls: type[Channel], transport: str, sim: Simulator | None = None,
+            **overrides: Any) -> Iterator[Env]:
+    """A fresh simulator and an adapter talking to it in-process or over HTTP."""
+    sim = sim or channel_cls.simulator()
+    if transport == "wsgi":
+        base_url = "http://sim.invalid"
+        client_transport: httpx.BaseTransport | None = httpx.WSGITransport(app=sim)
+        server_cm: Any = contextlib.nullcontext()
+    else:
+        server_cm = serve(sim)
+        client_transport = None
+    with server_cm as server:
+        if server is not None:
+            base_url = server.base_url
+        settings = {**sim.credentials(base_url), **overrides}
+        client = make_client("conformance", settings.get("base_url", base_url), transport=client_transport,
+                             timeout=5.0)
+        channel = channel_cls("conformance", settings, client)
+        try:
+            yield Env(sim, channel)
+        finally:
+            channel.close()
+
+
+def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "http")) -> type:
+    """A pytest test class checking ``channel_cls`` against its own simulator."""
+
+    class ConformanceSuite:
+        @pytest.fixture(params=transports)
+        def env(self, request) -> Iterator[Env]:
+            with connect(channel_cls, request.param) as env:
+                yield env
+
+        # --- listings ---------------------------------------------------
+        def test_lists_every_listing_across_pages(self, env: Env) -> None:
+            items = env.caps.listing_page_size + 2
+            expected = {}
+            for i in range(items):
+                item_id = None
+                for v in range(2):
+                    sku = env.sim.seed(f"C-{i:04d}-{v}", quantity=i + v, price=1000 + i, item_id=item_id,
+                                       title=f"Item {i}")
+                    item_id = sku.item_id
+                    expected[sku.sku_code] = (sku.external_id, i + v, 1000 + i)
+            unlinked = env.sim.seed(None, quantity=3, price=500, title="no merchant code")
+            listings = env.listings()
+            got = {ls.sku_code: (ls.external_id, ls.quantity, ls.price) for ls in listings if ls.sku_code}
+            assert got == expected
+            assert [ls.external_id for ls in listings if ls.sku_code is None] == [unlinked.external_id]
+            assert len({ls.external_id for ls in listings}) == len(listings), "a listing came twice"
+
+        # --- stock and prices --------------------------------------------
+        def test_set_stock_reaches_targets(self, env: Env) -> None:
+            skus = [env.sim.seed(f"S-{i}", quantity=10, price=990) for i in range(env.caps.stock_batch_size + 1)]
+            targets = {s.sku_code: t for s, t in zip(skus, [7, 15, 0] * len(skus))}
+            updates = [env.stock_update(s, targets[s.sku_code]) for s in skus]
+            for start in range(0, len(updates), env.caps.stock_batch_size):
+                batch = updates[start:start + env.caps.stock_batch_size]
+                results = env.channel.set_stock(batch)
+                assert [r.external_id for r in results] == [u.external_id for u in batch]
+                assert all(r.ok for r in results), [r.error for r in results]
+            assert {s.sku_code: env.sim.stock(s.sku_code) for s in skus} == targets
+
+        def test_increment_keeps_concurrent_sales(self, env: Env) -> None:
+            if env.caps.stock_mode != "increment":
+                pytest.skip("absolute-stock platform")
+            sku = env.sim.seed("INC-1", quantity=10, price=990)
+            update = env.stock_update(sku, 14)  # computed while the platform showed 10
+            env.sim.place_order([("INC-1", 3)])  # a sale lands before the push
+            assert env.channel.set_stock([update])[0].ok
+            assert env.sim.stock("INC-1") == 11, "an increment must not erase the sale"
+
+        def test_idempotency_key_applies_once(self, env: Env) -> None:
+            if not env.caps.idempotency_keys:
+                pytest.skip("platform takes no idempotency key")
+            sku = env.sim.seed("IDEM-1", quantity=10, price=990)
+            update = env.stock_update(sku, 4)
+            env.channel.set_stock([update])
+            env.channel.set_stock([update])
+            assert env.sim.stock("IDEM-1") == 4
+
+        def test_unknown_sku_is_reported_not_raised_as_transient(self, env: Env) -> None:
+            ghost = StockUpdate(sku_code="GHOST", external_id="987654321", item_id="987654320",
+                                quantity=5, delta=5, expected=0, key="ghost")
+            try:
+                results = env.channel.set_stock([ghost])
+            except (NotFound, Rejected):
+                return
+            assert len(results) == 1 and isinstance(results[0].error, (NotFound, Rejected))
+
+        def test_set_prices(self, env: Env) -> None:
+            skus = [env.sim.seed(f"P-{i}", quantity=1, price=1000) for i in range(env.caps.price_batch_size + 1)]
+            updates = [PriceUpdate(s.sku_code, s.external_id, s.item_id, 12390 + i) for i, s in enumerate(skus)]
+            for start in range(0, len(updates), env.caps.price_batch_size):
+                results = env.channel.set_prices(updates[start:start + env.caps.price_batch_size])
+                assert all(r.ok for r in results), [r.error for r in results]
+            assert [env.sim.find(s.sku_code).price for s in skus] == [u.price for u in updates]
+
+        # --- listing content and shelf -------------------------------------
+        def test_shelf_off_and_on(self, env: Env) -> None:
+            if not env.caps.can_set_shelf:
+                pytest.skip("platform cannot change shelf status")
+            sku = env.sim.seed("SHELF-1", quantity=5, price=990)
+            env.channel.set_shelf(env.content(sku, on_shelf=False), False)
+            assert env.sim.find("SHELF-1").on_shelf is False
+            env.channel.set_shelf(env.content(sku, on_shelf=True), True)
+            assert env.sim.find("SHELF-1").on_shelf is True
+
+        def test_update_listing_title(self, env: Env) -> None:
+            if not env.caps.can_update_content:
+                pytest.skip("platform cannot update listing content")
+            sku = env.sim.seed("TITLE-1", quantity=5, price=990, title="old")
+            env.channel.update_listing(env.content(sku, title="新标题 new title"))
+            assert env.sim.find("TITLE-1").title == "新标题 new title"
+
+        # --- orders -------------------------------------------------------
+        def test_paid_order_is_fetched_with_lines(self, env: Env) -> None:
+            env.sim.seed("O-A", quantity=10, price=1990)
+            env.sim.seed("O-B", quantity=10, price=2990)
+            placed = env.sim.place_order([("O-A", 2), ("O-B", 1)])
+            assert env.sim.stock("O-A") == 8
+            order = env.orders()[placed.order_id]
+            assert order.status == OrderStatus.PAID
+            assert sorted((ln.sku_code, ln.quantity) for ln in order.lines) == [("O-A", 2), ("O-B", 1)]
+            assert order.created_at.tzinfo is not None and order.modified_at.tzinfo is not None
+
+        def test_cancel_refund_and_ship_are_seen(self, env: Env) -> None:
+            env.sim.seed("O-C", quantity=10, price=1990)
+            cancelled = env.sim.place_order([("O-C", 1)])
+            refunded = env.sim.place_order([("O-C", 1)])
+            shipped = env.sim.place_order([("O-C", 1)])
+            env.sim.cancel(cancelled.order_id)
+            env.sim.refund(refunded.order_id)
+            env.channel.ship(shipped.order_id, CARRIER, "SF1234567890")
+            assert env.sim.orders[shipped.order_id].status == "shipped"
+            assert env.sim.orders[shipped.order_id].tracking_no == "SF1234567890"
+            seen = env.orders()
+            assert seen[cancelled.order_id].status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+            assert seen[refunded.order_id].status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED)
+            assert seen[shipped.order_id].status == OrderStatus.SHIPPED
+            assert env.sim.stock("O-C") == 9
+
+        def test_orders_page(self, env: Env) -> None:
+            env.sim.seed("O-P", quantity=10_000, price=100)
+            placed = {env.sim.place_order([("O-P", 1)]).order_id for _ in range(env.caps.order_page_size + 2)}
+            assert placed <= set(env.orders())
+
+        def test_longest_window_is_accepted(self, env: Env) -> None:
+            now = env.sim.now()
+            page = env.channel.fetch_orders(now - env.caps.max_order_window, now, None)
+            assert list(page.items) == []
+
+        def test_buyer_refused_at_zero(self, env: Env) -> None:
+            env.sim.seed("ZERO", quantity=1, price=100)
+            env.sim.place_order([("ZERO", 1)])
+            with pytest.raises(OutOfStock):
+                env.sim.place_order([("ZERO", 1)])
+
+        # --- errors ---------------------------------------------------------
+        @pytest.mark.parametrize("kind,error", [("rate_limit", RateLimited), ("error_5xx", Transient),
+                                                ("malformed", Transient), ("timeout", Transient)])
+        def test_faults_map_to_typed_errors(self, env: Env, kind: str, error: type) -> None:
+            env.sim.seed("F-1", quantity=1, price=100)
+            env.sim.inject(kind, count=1)
+            with pytest.raises(error):
+                env.channel.list_listings(None)
+            assert env.channel.list_listings(None).items, "the fault lasts one call only"
+
+        def test_token_expiry_then_refresh(self, env: Env) -> None:
+            env.sim.seed("T-1", quantity=1, price=100)
+            env.sim.inject("auth_expired", count=1)
+            with pytest.raises(AuthExpired):
+                env.channel.list_listings(None)
+            env.channel.refresh_auth()
+            assert env.channel.list_listings(None).items
+
+        def test_wrong_credentials_are_rejected(self, env: Env) -> None:
+            secret_keys = [k for k, s in channel_cls.settings_schema.items() if s.secret]
+            assert secret_keys, "a platform channel declares at least one secret setting"
+            bad = {**env.channel.settings, **{k: "wrong-secret" for k in secret_keys}}
+            channel = channel_cls("bad", bad, env.channel.http)
+            with pytest.raises((Rejected, AuthExpired)) as info:
+                channel.refresh_auth()
+                channel.list_listings(None)
+            assert info.value.code, "the platform's error code is kept"
+
+        def test_registered_through_entry_points(self) -> None:
+            from channelsync.plugins import channel_types, make_manager
+
+            assert channel_types(make_manager()).get(channel_cls.plugin) is channel_cls
+
+    ConformanceSuite.__name__ = f"Conformance{channel_cls.__name__}"
+    return ConformanceSuite
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
