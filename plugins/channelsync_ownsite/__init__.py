@@ -1,0 +1,1 @@
+"""channelsync channel plugin: ownsite (being written)."""
