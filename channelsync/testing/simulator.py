@@ -291,14 +291,20 @@ class Simulator:
             response = self._fault_or_rate_limit(req) or self.handle(req)
         return _send(response, start_response)
 
-    def _fault_or_rate_limit(self, req: Request) -> Response | None:
+    def next_fault(self) -> dict | None:
+        """Consume one call's worth of the first queued fault, if any."""
         with self.lock:
-            fault = None
-            if self.faults:
-                fault = self.faults[0]
-                fault["count"] -= 1
-                if fault["count"] <= 0:
-                    self.faults.pop(0)
+            if not self.faults:
+                return None
+            fault = dict(self.faults[0])
+            self.faults[0]["count"] -= 1
+            if self.faults[0]["count"] <= 0:
+                self.faults.pop(0)
+            return fault
+
+    def _fault_or_rate_limit(self, req: Request) -> Response | None:
+        fault = self.next_fault()
+        with self.lock:
             limited = not self._take_token()
         if fault is not None:
             kind = fault["kind"]

@@ -1,0 +1,87 @@
+"""The outbox: durable, coalescing pushes to channels.
+
+A row means "(channel, SKU, kind) needs pushing"; the value is computed when
+it is sent, so a newer desired value always replaces an older unsent one. An
+increment in flight keeps its key and delta on the row so that a retry after
+a crash or timeout re-sends exactly the same call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from channelsync.store import Store, ts, utcnow
+
+
+def queue(store: Store, channel: str, sku_code: str, kind: str, now: datetime | None = None) -> None:
+    """Ask for a push. A parked (failed) row is revived: a new desired value deserves a new try."""
+    now_s = ts(now or utcnow())
+    store.execute(
+        """
+        INSERT INTO outbox (channel, sku_code, kind, status, attempts, next_at, queued_at, updated_at)
+        VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
+        ON CONFLICT (channel, sku_code, kind) DO UPDATE SET
+            status = 'pending',
+            attempts = CASE WHEN outbox.status = 'failed' THEN 0 ELSE outbox.attempts END,
+            next_at = CASE WHEN outbox.status = 'failed' THEN excluded.next_at ELSE outbox.next_at END,
+            last_error = CASE WHEN outbox.status = 'failed' THEN NULL ELSE outbox.last_error END,
+            updated_at = excluded.updated_at
+        """,
+        (channel, sku_code, kind, now_s, now_s, now_s))
+
+
+def unqueue(store: Store, channel: str, sku_code: str, kind: str) -> None:
+    """Drop a pending row that is no longer needed, unless a call is in flight."""
+    store.execute(
+        "DELETE FROM outbox WHERE channel = ? AND sku_code = ? AND kind = ? AND status = 'pending' "
+        "AND inflight_key IS NULL",
+        (channel, sku_code, kind))
+
+
+def due(store: Store, channel: str, kind: str, limit: int, now: datetime | None = None) -> list[dict]:
+    return store.query(
+        "SELECT * FROM outbox WHERE channel = ? AND kind = ? AND status = 'pending' AND next_at <= ? "
+        "ORDER BY next_at, sku_code LIMIT ?",
+        (channel, kind, ts(now or utcnow()), limit))
+
+
+def next_due(store: Store, channel: str) -> str | None:
+    return store.scalar("SELECT MIN(next_at) FROM outbox WHERE channel = ? AND status = 'pending'", (channel,))
+
+
+def done(store: Store, row: dict) -> None:
+    store.execute("DELETE FROM outbox WHERE channel = ? AND sku_code = ? AND kind = ?",
+                  (row["channel"], row["sku_code"], row["kind"]))
+
+
+def retry_later(store: Store, row: dict, delay: float, error: str, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    store.execute(
+        "UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, updated_at = ? "
+        "WHERE channel = ? AND sku_code = ? AND kind = ?",
+        (ts(now + timedelta(seconds=delay)), error, ts(now), row["channel"], row["sku_code"], row["kind"]))
+
+
+def park(store: Store, row: dict, error: str, now: datetime | None = None) -> None:
+    """A permanent failure: kept, visible in ``status``, retried by ``resync``."""
+    store.execute(
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, updated_at = ?, "
+        "inflight_key = NULL, inflight_target = NULL, inflight_delta = NULL "
+        "WHERE channel = ? AND sku_code = ? AND kind = ?",
+        (error, ts(now or utcnow()), row["channel"], row["sku_code"], row["kind"]))
+
+
+def revive_failed(store: Store, channel: str | None = None, now: datetime | None = None) -> int:
+    """Turn parked rows back into pending ones (``resync`` does this)."""
+    now_s = ts(now or utcnow())
+    cur = store.execute(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?, updated_at = ? "
+        "WHERE status = 'failed' AND (? IS NULL OR channel = ?)", (now_s, now_s, channel, channel))
+    return cur.rowcount
+
+
+def depth(store: Store, channel: str) -> dict[str, int]:
+    rows = store.execute("SELECT status, COUNT(*) FROM outbox WHERE channel = ? GROUP BY status", (channel,)).fetchall()
+    counts = {"pending": 0, "failed": 0}
+    counts.update({r[0]: r[1] for r in rows})
+    return counts

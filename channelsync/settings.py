@@ -1,0 +1,97 @@
+"""Typed configuration: what ``config.load()`` returns after validation.
+
+Kept apart from the loader so the engine depends on shapes, not on TOML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StockRules:
+    """target = floor(available * share) - buffer, capped at max, 0 when available <= zero_below, never < 0."""
+
+    share: Decimal = Decimal(1)
+    buffer: int = 0
+    max: int | None = None
+    zero_below: int = 0
+
+
+@dataclass(frozen=True)
+class PriceRules:
+    """price = base * (1 + markup_percent/100) + markup_fixed, rounded up to end in
+    ``round_ending`` fen (e.g. 90 -> x.90), floored at cost * (1 + min_margin_percent/100)."""
+
+    markup_percent: Decimal = Decimal(0)
+    markup_fixed: int = 0
+    round_ending: int | None = None
+    min_margin_percent: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class SkuOverride:
+    """Per-SKU exceptions to a channel's rules; None means "use the channel's"."""
+
+    share: Decimal | None = None
+    buffer: int | None = None
+    max: int | None = None
+    zero_below: int | None = None
+    price: int | None = None  # fen, replaces the computed price (still floored at cost + margin)
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A scheduled price: fixed ``price`` (fen) or ``percent_off`` of the channel price."""
+
+    name: str
+    starts: datetime
+    ends: datetime
+    channels: tuple[str, ...] = ()  # empty: every channel
+    skus: tuple[str, ...] = ()      # empty: every SKU
+    price: int | None = None
+    percent_off: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    name: str
+    plugin: str
+    enabled: bool = True
+    poll_interval: float = 30.0       # seconds between order polls
+    order_overlap: float = 300.0      # seconds re-read before the cursor
+    order_lag: float = 0.0            # seconds before now the window ends
+    initial_lookback: float = 86400.0 # first poll reaches this far back
+    reconcile_interval: float = 900.0 # seconds between resyncs by the daemon
+    rate_per_second: float | None = None  # overrides the plugin's capability
+    burst: int | None = None
+    warehouses: tuple[str, ...] = ()  # empty: every warehouse
+    rules: StockRules = StockRules()
+    price: PriceRules = PriceRules()
+    overrides: dict[str, SkuOverride] = field(default_factory=dict)
+    restock_on_return: bool = False
+    publish_new: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)  # plugin settings, secrets resolved
+    secret_keys: frozenset[str] = frozenset()                # never print these settings
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    http_host: str = "127.0.0.1"
+    http_port: int = 9464        # /healthz and /metrics; 0 disables
+    log_format: str = "auto"     # auto | json | console
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    db_path: Path
+    daemon: DaemonConfig = DaemonConfig()
+    warehouses: dict[str, str] = field(default_factory=lambda: {"main": "Main warehouse"})
+    channels: dict[str, ChannelConfig] = field(default_factory=dict)
+    promotions: tuple[Promotion, ...] = ()
