@@ -156,6 +156,8 @@ class Channel:
             response = self.http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             raise Transient(f"timeout calling {url}: {type(exc).__name__}") from exc
+        except httpx.ConnectError as exc:  # never reached the platform: nothing applied
+            raise Transient(f"cannot connect to {url}: {type(exc).__name__}", maybe_applied=False) from exc
         except httpx.TransportError as exc:
             raise Transient(f"connection error calling {url}: {type(exc).__name__}") from exc
         if response.status_code == 429:

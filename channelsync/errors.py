@@ -16,9 +16,15 @@ class UserError(ChannelsyncError):
 
 
 class ChannelError(ChannelsyncError):
-    """A platform call failed. ``code`` and ``message`` are the platform's own words."""
+    """A platform call failed. ``code`` and ``message`` are the platform's own words.
+
+    ``maybe_applied``: the call may have taken effect before it failed (a
+    timeout, a 5xx). The core then re-sends an increment with the same
+    idempotency key instead of computing a new one.
+    """
 
     retryable = False
+    maybe_applied = False
 
     def __init__(self, message: str = "", *, code: str | None = None) -> None:
         super().__init__(message)
@@ -33,6 +39,11 @@ class Transient(ChannelError):
     """5xx, timeout, connection reset, "system busy": try again later."""
 
     retryable = True
+    maybe_applied = True
+
+    def __init__(self, message: str = "", *, code: str | None = None, maybe_applied: bool = True) -> None:
+        super().__init__(message, code=code)
+        self.maybe_applied = maybe_applied
 
 
 class RateLimited(Transient):
@@ -40,7 +51,7 @@ class RateLimited(Transient):
 
     def __init__(self, message: str = "rate limited", *, retry_after: float | None = None,
                  code: str | None = None) -> None:
-        super().__init__(message, code=code)
+        super().__init__(message, code=code, maybe_applied=False)
         self.retry_after = retry_after
 
 

@@ -82,8 +82,10 @@ def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, re
     for line in lines:
         sku, qty = line["sku_code"], line["quantity"]
         if now_held != held:
-            # the platform took these units off (or put them back) on its own
-            store.execute("UPDATE listings SET expected = expected + ? WHERE channel = ? AND sku_code = ? "
+            # The platform took these units off (or put them back) on its own. A platform
+            # shows no less than 0: a decrement that raced a sale was floored there, so
+            # a negative result would later push units back on sale that were sold.
+            store.execute("UPDATE listings SET expected = MAX(0, expected + ?) WHERE channel = ? AND sku_code = ? "
                           "AND expected IS NOT NULL", ((held - now_held) * qty, channel.name, sku))
         if now_shipped and not shipped:
             inventory.consume(store, sku, qty, channel.warehouses, "shipment", ref)

@@ -110,7 +110,7 @@ def _prepare(runner: "ChannelRunner", kind: str, row: dict, now: datetime):
         if row["inflight_key"]:  # a call that may have applied: send exactly it again
             return StockUpdate(row["sku_code"], listing["external_id"], listing["item_id"], row["inflight_target"],
                                row["inflight_delta"], row["inflight_target"] - row["inflight_delta"], row["inflight_key"])
-        wanted = inventory.channel_target(store, cfg, row["sku_code"])
+        wanted = inventory.channel_target(store, runner.cfg, row["sku_code"])
         expected = listing["expected"]
         if expected == wanted:
             outbox.done(store, row)
@@ -152,8 +152,10 @@ def _call(runner: "ChannelRunner", kind: str, payloads: list) -> list[UpdateResu
             def fn():
                 runner.link_published(content.sku_code, ch.publish(content))
                 return [UpdateResult("")]
-    # auth is refreshed and rate-limit pauses honoured inline; other retries go back to the outbox
-    return retry.call(fn, refresh_auth=ch.refresh_auth, bucket=runner.bucket, attempts=2)
+    # only an expired token is retried inline (refresh, then once more); every other
+    # failure goes back to the outbox with its back-off, so no row waits on another
+    return retry.call(fn, refresh_auth=ch.refresh_auth, bucket=runner.bucket, attempts=2,
+                      retry_if=lambda exc: isinstance(exc, AuthExpired))
 
 
 def _settle(runner: "ChannelRunner", kind: str, row: dict, payload, result: UpdateResult, stats: PushStats) -> None:
@@ -184,6 +186,9 @@ def _settle(runner: "ChannelRunner", kind: str, row: dict, payload, result: Upda
         delay = retry.wait_for(error, row["attempts"] + 1)
         if isinstance(error, RateLimited):
             runner.bucket.pause(delay)
+        if not error.maybe_applied:  # certainly not applied: the next try computes afresh
+            store.execute("UPDATE outbox SET inflight_key = NULL, inflight_target = NULL, inflight_delta = NULL "
+                          "WHERE channel = ? AND sku_code = ? AND kind = ?", (runner.name, row["sku_code"], kind))
         outbox.retry_later(store, row, 0.0 if isinstance(error, AuthExpired) else delay, str(error), now)
         stats.retry += 1
         metrics.PUSHES.labels(runner.name, kind, "retry").inc()
@@ -201,7 +206,7 @@ def _finish(runner: "ChannelRunner", kind: str, row: dict, now: datetime) -> Non
     if kind == "stock":
         listing = runner.store.one("SELECT expected FROM listings WHERE channel = ? AND sku_code = ?",
                                    (runner.name, row["sku_code"]))
-        if listing and inventory.channel_target(runner.store, runner.config, row["sku_code"]) != listing["expected"]:
+        if listing and inventory.channel_target(runner.store, runner.cfg, row["sku_code"]) != listing["expected"]:
             runner.store.execute("UPDATE outbox SET attempts = 0, next_at = ?, last_error = NULL "
                                  "WHERE channel = ? AND sku_code = ? AND kind = 'stock'",
                                  (ts(now), runner.name, row["sku_code"]))

@@ -17,7 +17,7 @@ from channelsync.ratelimit import TokenBucket
 
 T = TypeVar("T")
 
-_WAIT = tenacity.wait_exponential_jitter(initial=0.5, max=300, jitter=1.0)
+_WAIT = tenacity.wait_exponential_jitter(multiplier=0.5, max=300, jitter=1.0)
 
 
 def backoff(attempt: int) -> float:
@@ -40,12 +40,14 @@ def is_retryable(error: BaseException) -> bool:
 
 def call(fn: Callable[[], T], *, refresh_auth: Callable[[], None] | None = None,
          bucket: TokenBucket | None = None, attempts: int = 4,
-         sleep: Callable[[float], None] | None = None) -> T:
+         sleep: Callable[[float], None] | None = None,
+         retry_if: Callable[[BaseException], bool] = is_retryable) -> T:
     """Run ``fn`` with the core's policy.
 
     ``RateLimited`` pauses the channel's whole budget (so its other calls wait
     too); ``AuthExpired`` refreshes once and retries at once; other retryable
-    errors back off; permanent errors propagate straight away.
+    errors back off; permanent errors propagate straight away. ``retry_if``
+    narrows what is retried inline (the outbox retries only auth inline).
     """
     refreshed = False
 
@@ -69,7 +71,7 @@ def call(fn: Callable[[], T], *, refresh_auth: Callable[[], None] | None = None,
         return wait_for(error, state.attempt_number)
 
     retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception(is_retryable),
+        retry=tenacity.retry_if_exception(retry_if),
         stop=tenacity.stop_after_attempt(attempts),
         wait=wait,
         before_sleep=before_sleep,

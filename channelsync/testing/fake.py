@@ -43,6 +43,9 @@ class FakePlatform(Simulator):
         self.token = token
         self.keys: set[str] = set()
         self.told: list[tuple[str, int]] = []  # (sku_code, quantity the channel now shows) after each push
+        self.attempted: set[str] = set()       # idempotency keys of every stock call tried
+        #: called at push time with (sku_code, quantity now shown, replay of an earlier key?)
+        self.on_told = None
         self.tokens_valid = True
         with self._registry_lock:
             self._registry[name] = self
@@ -119,9 +122,11 @@ class FakeChannel(Channel):
         return Page(chunk, str(start + size) if start + size < len(skus) else None)
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
+        p = self.platform
+        replays = {u.key for u in updates if u.key in p.attempted}
+        p.attempted.update(u.key for u in updates)
         self._enter()
         results = []
-        p = self.platform
         with p.lock:
             for u in updates:
                 sku = p.skus.get(u.external_id)
@@ -134,6 +139,8 @@ class FakeChannel(Channel):
                     p.keys.add(u.key)
                     sku.quantity = max(0, sku.quantity + u.delta)
                 p.told.append((sku.sku_code, sku.quantity))
+                if p.on_told is not None:
+                    p.on_told(sku.sku_code, sku.quantity, u.key in replays)
                 results.append(UpdateResult(u.external_id))
         return results
 

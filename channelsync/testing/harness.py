@@ -1,0 +1,100 @@
+"""A whole channelsync in one process, for tests: config, store, runners, platforms.
+
+    shop = Shop(tmp_path, {"a": {}, "b": {"share": Decimal("0.5")}})
+    shop.import_csv("product_code,sku_code,price,stock:main\\nP1,A,10.00,5\\n")
+    shop.resync_all(); shop.settle()
+    shop.platform("a").place_order([("A", 1)]); shop.settle()
+
+Channels default to the fake plugin (each gets its own ``FakePlatform``);
+pass ``plugin``/``settings``/``transport`` to run a real plugin against its simulator.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from channelsync import catalog, engine, reconcile
+from channelsync.plugins import channel_types, make_manager
+from channelsync.settings import ChannelConfig, Config, PriceRules, StockRules
+from channelsync.store import Store, ts, utcnow
+from channelsync.testing import fake
+
+_RULE_KEYS = {f.name for f in fields(StockRules)}
+_CHANNEL_KEYS = {f.name for f in fields(ChannelConfig)}
+
+
+class Shop:
+    def __init__(self, tmp_path: Path, channels: dict[str, dict[str, Any]],
+                 warehouses: dict[str, str] | None = None, promotions: tuple = (), db_name: str = "shop.db") -> None:
+        self.pm = make_manager(extra=[fake], load_entry_points=True)
+        self.types = channel_types(self.pm)
+        self.transports: dict[str, httpx.BaseTransport | None] = {}
+        cfgs = {}
+        for name, opts in channels.items():
+            opts = dict(opts)
+            self.transports[name] = opts.pop("transport", None)
+            rules = StockRules(**{k: opts.pop(k) for k in list(opts) if k in _RULE_KEYS})
+            plugin = opts.pop("plugin", "fake")
+            settings = opts.pop("settings", None)
+            if settings is None:
+                settings = {"platform": name, "token": "fake-token", "stock_mode": opts.pop("stock_mode", "increment")}
+                fake.FakePlatform(name)  # a fresh platform per test
+            unknown = set(opts) - _CHANNEL_KEYS
+            assert not unknown, f"unknown channel options {unknown}"
+            opts.setdefault("price", PriceRules())
+            cfgs[name] = ChannelConfig(name=name, plugin=plugin, rules=rules, settings=settings, **opts)
+        self.config = Config(path=None, db_path=Path(tmp_path) / db_name,
+                             warehouses=warehouses or {"main": "Main"}, channels=cfgs, promotions=promotions)
+        self.open()
+
+    def open(self) -> None:
+        """(Re)open the store and runners, as a restarted daemon would."""
+        self.store = Store(self.config.db_path)
+        catalog.sync_warehouses(self.store, self.config)
+        self.runners = {}
+        for name, cfg in self.config.channels.items():
+            channel, bucket = engine.build_channel(cfg, self.types, self.transports.get(name))
+            self.runners[name] = engine.ChannelRunner(self.config, name, self.store, channel, bucket, self.pm)
+
+    def restart(self) -> None:
+        self.close()
+        self.open()
+
+    def close(self) -> None:
+        for runner in self.runners.values():
+            runner.close()
+        self.store.close()
+
+    def platform(self, name: str) -> fake.FakePlatform:
+        return fake.FakePlatform.named(self.config.channels[name].settings["platform"])
+
+    def import_csv(self, text: str) -> catalog.ImportReport:
+        return catalog.import_csv(self.store, self.config, io.StringIO(text), publish_channels=self.config.channels)
+
+    def resync_all(self, **kwargs: Any) -> dict[str, reconcile.ResyncReport]:
+        return {name: reconcile.resync(r, **kwargs) for name, r in self.runners.items()}
+
+    def poll_all(self) -> None:
+        for runner in self.runners.values():
+            runner.poll()
+
+    def drain_all(self) -> None:
+        for runner in self.runners.values():
+            runner.drain()
+
+    def settle(self, rounds: int = 10) -> None:
+        """Poll and push until nothing is due (back-offs are not waited for)."""
+        for _ in range(rounds):
+            self.poll_all()
+            self.drain_all()
+            if not self.store.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND next_at <= ?",
+                                     (ts(utcnow()),)):
+                return
+
+    def expected(self, channel: str, sku: str) -> int | None:
+        return self.store.scalar("SELECT expected FROM listings WHERE channel = ? AND sku_code = ?", (channel, sku))

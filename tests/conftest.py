@@ -1,0 +1,19 @@
+import pytest
+
+from channelsync.testing.fake import FakePlatform
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fake_platforms():
+    """Fake platforms are process-wide by name: no test sees another's."""
+    FakePlatform.forget_all()
+    yield
+    FakePlatform.forget_all()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quiet_logs():
+    """Log warnings and above only; tests that check log lines use structlog's capture_logs."""
+    from channelsync import log
+
+    log.configure("json", "warning")
