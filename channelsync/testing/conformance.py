@@ -73,6 +73,13 @@ def connect(channel_cls: type[Channel], transport: str, sim: Simulator | None = 
             **overrides: Any) -> Iterator[Env]:
     """A fresh simulator and an adapter talking to it in-process or over HTTP."""
     sim = sim or channel_cls.simulator()
+    if transport == "direct":  # a channel that talks to its platform without HTTP (the fake)
+        channel = channel_cls("conformance", {**sim.credentials(""), **overrides}, None)
+        try:
+            yield Env(sim, channel)
+        finally:
+            channel.close()
+        return
     if transport == "wsgi":
         base_url = "http://sim.invalid"
         client_transport: httpx.BaseTransport | None = httpx.WSGITransport(app=sim)
@@ -93,8 +100,13 @@ def connect(channel_cls: type[Channel], transport: str, sim: Simulator | None = 
             channel.close()
 
 
-def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "http")) -> type:
-    """A pytest test class checking ``channel_cls`` against its own simulator."""
+def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "http"),
+          entry_point: bool = True) -> type:
+    """A pytest test class checking ``channel_cls`` against its own simulator.
+
+    ``entry_point=False`` skips the check that the plugin is installed in the
+    ``channelsync`` entry-point group (for a plugin registered by hand in tests).
+    """
 
     class ConformanceSuite:
         @pytest.fixture(params=transports)
@@ -258,6 +270,8 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
         def test_registered_through_entry_points(self) -> None:
             from channelsync.plugins import channel_types, make_manager
 
+            if not entry_point:
+                pytest.skip("registered by hand, not through an entry point")
             assert channel_types(make_manager()).get(channel_cls.plugin) is channel_cls
 
     ConformanceSuite.__name__ = f"Conformance{channel_cls.__name__}"

@@ -30,8 +30,9 @@ _CHANNEL_KEYS = {f.name for f in fields(ChannelConfig)}
 
 class Shop:
     def __init__(self, tmp_path: Path, channels: dict[str, dict[str, Any]],
-                 warehouses: dict[str, str] | None = None, promotions: tuple = (), db_name: str = "shop.db") -> None:
-        self.pm = make_manager(extra=[fake], load_entry_points=True)
+                 warehouses: dict[str, str] | None = None, promotions: tuple = (), db_name: str = "shop.db",
+                 plugins: tuple = ()) -> None:
+        self.pm = make_manager(extra=[fake, *plugins], load_entry_points=True)
         self.types = channel_types(self.pm)
         self.transports: dict[str, httpx.BaseTransport | None] = {}
         cfgs = {}

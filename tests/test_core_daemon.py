@@ -1,0 +1,109 @@
+"""The daemon: workers per channel, pushes right after ingest, lock, health, clean stop."""
+
+import socket
+import threading
+import time
+from dataclasses import replace
+
+import httpx
+import pytest
+from structlog.testing import capture_logs
+
+from channelsync import catalog, log
+from channelsync.daemon import Daemon, InstanceLock
+from channelsync.errors import UserError
+from channelsync.settings import DaemonConfig
+from channelsync.testing.harness import Shop
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def running(tmp_path):
+    shop = Shop(tmp_path, {"a": {"poll_interval": 0.2}, "b": {"poll_interval": 0.2}})
+    for name in ("a", "b"):
+        shop.platform(name).seed("A", 0, 1000)
+        shop.platform(name).seed("B", 0, 1000)
+    shop.import_csv("product_code,sku_code,price,stock:main\nP,A,10.00,10\nP,B,10.00,3\n")
+    port = free_port()
+    config = replace(shop.config, daemon=DaemonConfig(http_port=port))
+    daemon = Daemon(config, shop.pm, tick=0.05)
+    result = {}
+    log.configure("json", "info")
+    with capture_logs() as logs:
+        thread = threading.Thread(target=lambda: result.setdefault("rc", daemon.run(install_signals=False)))
+        thread.start()
+        try:
+            wait_for(lambda: shop.platform("b").stock("A") == 10, what="first sync")
+            yield shop, daemon, port, logs
+        finally:
+            daemon.request_stop()
+            thread.join(timeout=30)
+    log.configure("json", "warning")
+    assert not thread.is_alive()
+    assert result["rc"] == 0
+    shop.close()
+
+
+def test_order_on_one_channel_reaches_the_other(running):
+    shop, daemon, _, _ = running
+    shop.platform("a").place_order([("A", 4)])
+    started = time.monotonic()
+    wait_for(lambda: shop.platform("b").stock("A") == 6, what="push to b")
+    assert time.monotonic() - started < 5
+    assert shop.platform("a").stock("A") == 6
+
+
+def test_cli_side_change_is_picked_up(running):
+    shop, daemon, _, _ = running
+    catalog.change_stock(shop.store, shop.config, "B", "main", set_to=7)  # as `channelsync stock set` would
+    wait_for(lambda: shop.platform("a").stock("B") == 7 and shop.platform("b").stock("B") == 7, what="stock push")
+
+
+def test_second_daemon_refuses(running):
+    shop, daemon, _, _ = running
+    assert InstanceLock.held(shop.config.db_path)
+    other = Daemon(shop.config, shop.pm)
+    with pytest.raises(UserError, match="already running"):
+        other.run(install_signals=False)
+
+
+def test_health_and_metrics_answer(running):
+    shop, daemon, port, _ = running
+    shop.platform("a").place_order([("A", 1)])
+    wait_for(lambda: shop.platform("b").stock("A") == 9, what="push")
+    health = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
+    assert health["status"] == "ok" and set(health["channels"]) == {"a", "b"}
+    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    assert 'channelsync_orders_ingested_total{channel="a"}' in metrics
+    assert 'channelsync_pushes_total{channel="b",kind="stock",result="ok"}' in metrics
+    assert "channelsync_propagation_seconds_bucket" in metrics
+
+
+def test_one_canonical_line_per_cycle(running):
+    shop, daemon, _, logs = running
+    wait_for(lambda: sum(1 for e in logs if e["event"] == "channel_cycle") >= 4, what="cycles")
+    line = next(e for e in logs if e["event"] == "channel_cycle")
+    for key in ("channel", "orders_seen", "pushes_ok", "queue_depth", "poll_ms", "push_ms"):
+        assert key in line
+
+
+def test_failing_channel_does_not_stall_the_other(running):
+    shop, daemon, _, _ = running
+    shop.platform("b").inject("error_5xx", count=10_000)  # b is down for every call from now on
+    catalog.change_stock(shop.store, shop.config, "A", "main", set_to=5)
+    wait_for(lambda: shop.platform("a").stock("A") == 5, what="push to the healthy channel")
+    shop.platform("b").faults.clear()

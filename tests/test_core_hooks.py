@@ -1,0 +1,104 @@
+"""Every hook in hookspecs.py is called where its docstring says."""
+
+import click
+from click.testing import CliRunner
+
+from channelsync import hookimpl, hookspecs
+from channelsync.cli import cli
+from channelsync.plugins import channel_types, make_manager
+from channelsync.testing.fake import FakeChannel
+from channelsync.testing.harness import Shop
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = []
+
+    @hookimpl
+    def order_ingested(self, channel, order, previous_status):
+        self.calls.append(("order_ingested", channel, order.external_id, order.status.value, previous_status))
+
+    @hookimpl
+    def push_failed(self, channel, sku_code, kind, error, parked):
+        self.calls.append(("push_failed", channel, sku_code, kind, parked))
+
+    @hookimpl
+    def cycle_finished(self, channel, stats):
+        self.calls.append(("cycle_finished", channel, stats["orders_seen"]))
+
+
+def test_event_hooks_fire(tmp_path):
+    rec = Recorder()
+    shop = Shop(tmp_path, {"a": {}, "b": {}}, plugins=(rec,))
+    for name in ("a", "b"):
+        shop.platform(name).seed("A", 0, 100)
+    shop.import_csv("product_code,sku_code,price,stock:main\nP,A,1.00,5\n")
+    shop.resync_all()
+    shop.settle()
+    order = shop.platform("a").place_order([("A", 1)])
+    shop.platform("b").skus.clear()  # b's listing is gone: the push to b fails for good
+    shop.runners["a"].cycle()
+    shop.runners["b"].drain()
+    assert ("order_ingested", "a", order.order_id, "paid", None) in rec.calls
+    assert ("push_failed", "b", "A", "stock", True) in rec.calls
+    assert ("cycle_finished", "a", 1) in rec.calls
+    shop.platform("a").cancel(order.order_id)
+    shop.runners["a"].poll()
+    assert ("order_ingested", "a", order.order_id, "cancelled", "paid") in rec.calls
+    shop.close()
+
+
+def test_retryable_push_failure_is_reported_not_parked(tmp_path):
+    rec = Recorder()
+    shop = Shop(tmp_path, {"a": {}}, plugins=(rec,))
+    shop.platform("a").seed("A", 0, 100)
+    shop.import_csv("product_code,sku_code,price,stock:main\nP,A,1.00,5\n")
+    shop.resync_all()
+    shop.platform("a").inject("error_5xx", count=1)
+    shop.runners["a"].drain()
+    assert ("push_failed", "a", "A", "stock", False) in rec.calls
+    shop.close()
+
+
+def test_register_channels_adds_a_type():
+    class Plugin:
+        @hookimpl
+        def register_channels(self, register):
+            register("fake2", FakeChannel)
+
+    assert channel_types(make_manager(extra=[Plugin()], load_entry_points=False))["fake2"] is FakeChannel
+
+
+def test_register_commands_adds_a_cli_command():
+    class Plugin:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.command("hello-plugin")
+            def hello():
+                click.echo("hello from a plugin")
+
+    pm = make_manager(extra=[Plugin()], load_entry_points=False)
+    pm.hook.register_commands(cli=cli)
+    try:
+        result = CliRunner().invoke(cli, ["hello-plugin"], obj=pm)
+        assert result.exit_code == 0 and "hello from a plugin" in result.output
+    finally:
+        cli.commands.pop("hello-plugin", None)
+
+
+def test_every_hook_is_exercised_here():
+    hooks = {name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "channelsync_spec")}
+    source = open(__file__, encoding="utf-8").read()
+    assert hooks and all(f"def {h}(" in source for h in hooks), hooks
+
+
+def test_trace_switch_prints_hook_calls(monkeypatch, capsys):
+    monkeypatch.setenv("CHANNELSYNC_TRACE_PLUGINS", "1")
+    pm = make_manager(load_entry_points=False)
+    pm.hook.register_channels(register=lambda name, cls: None)
+    assert "register_channels" in capsys.readouterr().err
+
+
+def test_load_plugins_restricts_entry_points(monkeypatch):
+    monkeypatch.setenv("CHANNELSYNC_LOAD_PLUGINS", "")
+    assert [n for n, _ in make_manager().list_name_plugin()] == []
