@@ -8,13 +8,14 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
  && pip wheel --no-cache-dir --wheel-dir /wheels /wheels/channelsync-*.whl
 
 FROM python:3.12-slim
-RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/channelsync --create-home channelsync
+RUN groupadd --system --gid 10001 channelsync \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/channelsync --create-home channelsync
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links=/wheels channelsync==0.1.0 && rm -rf /wheels
 COPY config/channelsync.docker.toml /etc/channelsync/channelsync.toml
 ENV CHANNELSYNC_CONFIG=/etc/channelsync/channelsync.toml \
     PYTHONUNBUFFERED=1
-USER channelsync
+USER 10001:10001
 WORKDIR /var/lib/channelsync
 # the database (and its WAL and lock files) live on this volume
 VOLUME ["/var/lib/channelsync"]
