@@ -27,7 +27,7 @@ def run(app: App) -> None:
 @pass_app
 def resync(app: App, channels, skus, what, dry_run: bool) -> None:
     """Compare channels with the master and queue only the differences."""
-    from channelsync import reconcile, requests
+    from channelsync import handoff, reconcile
 
     names = app.channel_names(channels)
     for sku in skus:
@@ -43,8 +43,8 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
                                show_pos=True) as bar:
             try:
                 if via_daemon:
-                    request_id = requests.submit(app.store, "resync", name, args)
-                    reports[name] = requests.wait(app.store, request_id, bar.update)
+                    request_id = handoff.submit(app.store, "resync", name, args)
+                    reports[name] = handoff.wait(app.store, request_id, bar.update)
                 else:
                     runner = app.runner(name)
                     try:
@@ -76,12 +76,12 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
 @pass_app
 def ship(app: App, order: str, carrier: str, tracking: str) -> None:
     """Tell ORDER's channel it shipped, and turn its reservation into a stock decrease."""
-    from channelsync import requests, shipping
+    from channelsync import handoff, shipping
 
     row = shipping.find_order(app.store, order)
     args = {"ref": str(row["id"]), "carrier": carrier, "tracking_no": tracking}
     if app.daemon_running():
-        result = requests.wait(app.store, requests.submit(app.store, "ship", row["channel"], args), timeout=300)
+        result = handoff.wait(app.store, handoff.submit(app.store, "ship", row["channel"], args), timeout=300)
     else:
         runner = app.runner(row["channel"])
         try:

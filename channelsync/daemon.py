@@ -25,7 +25,7 @@ import pluggy
 import schedule
 import structlog
 
-from channelsync import catalog, engine, outbox, pricing, requests
+from channelsync import catalog, engine, handoff, outbox, pricing
 from channelsync.errors import UserError
 from channelsync.plugins import channel_types
 from channelsync.settings import Config
@@ -103,7 +103,7 @@ class Worker(threading.Thread):
                 jobs.run_pending()
                 if stopping():
                     break
-                requests.serve_pending(runner, stopping)
+                handoff.serve_pending(runner, stopping)
                 runner.drain(stopping)
                 self.wake.wait(self.d.tick)
                 self.wake.clear()

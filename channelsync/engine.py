@@ -17,7 +17,7 @@ import httpx
 import pluggy
 import structlog
 
-from channelsync import metrics, outbox, paging, pricing, push, retry
+from channelsync import inventory, metrics, outbox, paging, pricing, push, retry
 from channelsync.channel import Channel
 from channelsync.errors import ChannelError, UserError
 from channelsync.http import make_client
@@ -163,8 +163,6 @@ class ChannelRunner:
             return None
         on_shelf = row["sku_status"] == "active" and row["status"] == "active"
         decision = self.price(sku_code, utcnow())
-        from channelsync import inventory  # local: inventory imports outbox, keep import graph flat
-
         return ListingContent(
             sku_code=sku_code, product_code=row["product_code"], title=row["sku_title"] or row["title"],
             description=row["description"], on_shelf=on_shelf, price=decision.price if decision else None,

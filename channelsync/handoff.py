@@ -15,7 +15,7 @@ from channelsync.store import Store, ts, utcnow
 if TYPE_CHECKING:
     from channelsync.engine import ChannelRunner
 
-log = structlog.get_logger("channelsync.requests")
+log = structlog.get_logger("channelsync.handoff")
 
 
 def submit(store: Store, kind: str, channel: str, args: dict[str, Any]) -> int:
