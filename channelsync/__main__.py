@@ -1,0 +1,5 @@
+"""``python -m channelsync`` runs the CLI."""
+
+from channelsync.cli import main
+
+main()
