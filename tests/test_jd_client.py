@@ -259,3 +259,18 @@ def test_refresh_without_a_refresh_token_says_so():
     with pytest.raises(Rejected) as info:
         ch.refresh_auth()
     assert info.value.code == "no-refresh-token"
+
+
+def test_a_row_missing_jds_ids_is_a_garbled_answer(mock, channel):
+    reply(mock, {"jingdong_sku_read_searchSkuList_responce": {"code": "0", "page": {
+        "data": [{"wareId": 2, "outerId": "X", "jdPrice": "1.00"}], "pageNo": 1, "pageSize": 50, "totalItem": 1}}})
+    with pytest.raises(Transient) as info:
+        channel.list_listings(None)
+    assert info.value.code == "payload"
+
+
+def test_call_limit_on_the_oauth_endpoint_is_rate_limited(mock, channel):
+    mock.get("https://open-oauth.jd.com/oauth2/refresh_token").mock(
+        return_value=httpx.Response(200, json=error_response("2", "App Call Limited")))
+    with pytest.raises(RateLimited):
+        channel.refresh_auth()

@@ -8,12 +8,12 @@ is what limits how fast JD hears about sales elsewhere.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import httpx
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.errors import NotFound, Rejected
+from channelsync.errors import NotFound, Rejected, Transient
 from channelsync.models import (
     Listing,
     ListingContent,
@@ -42,6 +42,8 @@ STATUSES = {
     api.FINISHED_L: OrderStatus.COMPLETED,
     api.TRADE_CANCELED: OrderStatus.CANCELLED,
 }
+
+T = TypeVar("T")
 
 #: carrier name -> JD ``logiCoprId``. EXAMPLES, to verify against the carrier
 #: list in the seller's JD console; override with the ``carriers`` setting.
@@ -109,7 +111,7 @@ class JdChannel(Channel):
         rows = page.get("data") or []
         total = int(page.get("totalItem") or 0)
         more = bool(rows) and page_no * api.SKU_PAGE_SIZE < total
-        return Page([_listing(row) for row in rows], str(page_no + 1) if more else None)
+        return Page(translate(_listing, rows), str(page_no + 1) if more else None)
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         store_id = self.setting("store_id")
@@ -149,7 +151,7 @@ class JdChannel(Channel):
         result = root.get("searchorderinfo_result") or {}
         infos = result.get("orderInfoList") or []
         more = bool(infos) and page_no * api.ORDER_PAGE_SIZE < int(result.get("orderTotal") or 0)
-        return Page([_order(info) for info in infos], str(page_no + 1) if more else None)
+        return Page(translate(_order, infos), str(page_no + 1) if more else None)
 
     def fetch_refunds(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
         """Orders with a refund application approved and applied for in the window, as REFUNDED.
@@ -166,12 +168,12 @@ class JdChannel(Channel):
         refunded: dict[str, datetime] = {}
         for row in rows:
             if str(row.get("status")) in api.REFUND_APPROVED:
-                when = parse_timestamp(row.get("checkTime") or row["applyTime"])
+                when = parse_timestamp(row.get("checkTime") or row.get("applyTime") or format_plain(until))
                 refunded[str(row["orderId"])] = max(when, refunded.get(str(row["orderId"]), when))
         orders = []
         for order_id, when in refunded.items():
             detail = self.client.execute(api.ORDER_GET, {"order_id": order_id, "optional_fields": api.ORDER_FIELDS})
-            order = _order((detail.get("orderDetailInfo") or {}).get("orderInfo") or {})
+            [order] = translate(_order, [(detail.get("orderDetailInfo") or {}).get("orderInfo") or {}])
             orders.append(Order(order.external_id, OrderStatus.REFUNDED, order.created_at,
                                 max(order.modified_at, when), order.lines, order.total, order.platform_status))
         more = bool(rows) and page_no * api.REFUND_PAGE_SIZE < int(result.get("totalCount") or 0)
@@ -213,6 +215,14 @@ class JdChannel(Channel):
         from channelsync_jd.simulator import JdSimulator
 
         return JdSimulator(**options)
+
+
+def translate(parse: Callable[[dict[str, Any]], T], rows: Sequence[Any]) -> list[T]:
+    """Parse JD rows; a row missing what JD always sends is a garbled answer, like a malformed body."""
+    try:
+        return [parse(row) for row in rows]
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise Transient(f"unexpected JD payload: {type(exc).__name__}: {exc}", code="payload") from exc
 
 
 def _id(value: Any) -> Any:

@@ -68,6 +68,8 @@ class JdClient:
             "app_key": self.app_key, "app_secret": self._secret,
             "grant_type": "refresh_token", "refresh_token": refresh_token})
         body = Channel.json(response)
+        if isinstance(body, dict) and isinstance(body.get("error_response"), dict):  # e.g. the call limit
+            raise error_for(str(body["error_response"].get("code", "")), _message(body["error_response"]))
         code = str(body.get("code", "0")) if isinstance(body, dict) else "?"
         if response.status_code >= 400 or code != "0" or not body.get("access_token"):
             # A refused refresh needs a person to authorise the app again: permanent.
