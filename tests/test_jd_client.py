@@ -274,3 +274,29 @@ def test_call_limit_on_the_oauth_endpoint_is_rate_limited(mock, channel):
         return_value=httpx.Response(200, json=error_response("2", "App Call Limited")))
     with pytest.raises(RateLimited):
         channel.refresh_auth()
+
+
+def test_only_approved_refund_applications_become_refunded_orders(mock, channel):
+    def answer(request):
+        method = request.url.params["method"]
+        if method == "jingdong.pop.afs.soa.refundapply.queryPageList":
+            return httpx.Response(200, json={"jingdong_pop_afs_soa_refundapply_queryPageList_responce": {
+                "code": "0", "queryResult": {"success": True, "totalCount": 2, "result": [
+                    {"id": 1, "orderId": 901, "status": "0", "applyTime": "2024-11-11 08:00:00"},
+                    {"id": 2, "orderId": 902, "status": "1", "applyTime": "2024-11-11 08:00:00",
+                     "checkTime": "2024-11-11 09:00:00"}]}}})
+        assert json.loads(dict(parse_qsl(request.content.decode()))["360buy_param_json"])["order_id"] == "902"
+        return httpx.Response(200, json={"jingdong_pop_order_get_responce": {"code": "0", "orderDetailInfo": {
+            "apiResult": {"success": True}, "orderInfo": {
+                "orderId": "902", "orderState": "FINISHED_L", "orderStartTime": "2024-11-10 08:00:00",
+                "modified": "2024-11-10 20:00:00", "orderPayment": "9.90",
+                "itemInfoList": [{"skuId": "1", "outerSkuId": "R-1", "itemTotal": "1", "jdPrice": "9.90"}]}}}})
+
+    route = mock.post(ROUTER).mock(side_effect=answer)
+    since = datetime(2024, 11, 11, 0, 0, tzinfo=timezone.utc)
+    page = channel.fetch_refunds(since, since + timedelta(days=1), None)
+    [order] = page.items
+    assert (order.external_id, order.status, order.platform_status) == ("902", OrderStatus.REFUNDED, "FINISHED_L")
+    assert order.modified_at == datetime(2024, 11, 11, 1, 0, tzinfo=timezone.utc)  # approval, Beijing 09:00
+    assert [(ln.sku_code, ln.quantity) for ln in order.lines] == [("R-1", 1)]
+    assert page.next_token is None and route.call_count == 2

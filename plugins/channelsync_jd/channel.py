@@ -166,10 +166,10 @@ class JdChannel(Channel):
         result = root.get("queryResult") or {}
         rows = result.get("result") or []
         refunded: dict[str, datetime] = {}
-        for row in rows:
-            if str(row.get("status")) in api.REFUND_APPROVED:
-                when = parse_timestamp(row.get("checkTime") or row.get("applyTime") or format_plain(until))
-                refunded[str(row["orderId"])] = max(when, refunded.get(str(row["orderId"]), when))
+        approved = [row for row in rows if str(row.get("status")) in api.REFUND_APPROVED]
+        for order_id, when in translate(lambda row: (str(row["orderId"]), parse_timestamp(
+                row.get("checkTime") or row.get("applyTime") or format_plain(until))), approved):
+            refunded[order_id] = max(when, refunded.get(order_id, when))  # several applications: the latest
         orders = []
         for order_id, when in refunded.items():
             detail = self.client.execute(api.ORDER_GET, {"order_id": order_id, "optional_fields": api.ORDER_FIELDS})
