@@ -84,7 +84,8 @@ class Channel:
 
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         self.name = name
-        self.settings = dict(settings)
+        # schema defaults first, so an adapter can rely on every declared key being present
+        self.settings = {key: spec.default for key, spec in self.settings_schema.items()} | dict(settings)
         self.http = http
 
     # --- listings --------------------------------------------------------
