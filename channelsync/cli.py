@@ -111,11 +111,12 @@ def _register_builtin_commands() -> None:
 _register_builtin_commands()
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, pm=None) -> None:
+    """The console script: runs the group and turns errors into messages and exit codes."""
     from channelsync.plugins import make_manager
 
     try:
-        pm = make_manager()
+        pm = pm or make_manager()
         pm.hook.register_commands(cli=cli)
         rc = cli.main(args=argv, obj=pm, standalone_mode=False)
     except click.exceptions.Abort:

@@ -65,7 +65,7 @@ def stock_set(app: App, sku: str, quantity: int, warehouse: str | None, reason: 
                      f"({result['pushes_queued']} pushes queued)")
 
 
-@stock_group.command("adjust")
+@stock_group.command("adjust", context_settings={"ignore_unknown_options": True})  # DELTA may be -3
 @click.argument("sku")
 @click.argument("delta", type=int)
 @click.option("-w", "--warehouse")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from channelsync import paging, retry
@@ -39,7 +41,10 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
     via_daemon = app.daemon_running()
     for name in names:
         label = f"{name}: reading listings" + (" (via the running daemon)" if via_daemon else "")
-        with click.progressbar(length=None, label=label, file=click.get_text_stream("stderr"),
+        # the length is an estimate (what the last resync saw, or the catalog's size); the bar clamps
+        estimate = max(app.store.scalar("SELECT COUNT(*) FROM listings WHERE channel = ?", (name,)),
+                       app.store.scalar("SELECT COUNT(*) FROM skus WHERE status = 'active'"), 1)
+        with click.progressbar(length=estimate, label=label, file=sys.stderr,
                                show_pos=True) as bar:
             try:
                 if via_daemon:
@@ -49,6 +54,10 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
                     runner = app.runner(name)
                     try:
                         reports[name] = reconcile.resync(runner, progress=bar.update, **args).as_dict()
+                        if not dry_run:  # no daemon to send what was queued: send it now
+                            pushed = runner.drain()
+                            reports[name]["pushed"] = {"ok": pushed.ok, "retry": pushed.retry,
+                                                       "parked": pushed.parked}
                     finally:
                         runner.close()
             except ChannelError as exc:
@@ -60,10 +69,11 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
             human.append(f"{name}: FAILED {r['error']}")
             continue
         q = r["queued"]
+        pushed = f"; pushed {r['pushed']['ok']}" if "pushed" in r else ""
         human.append(f"{name}: {r['seen']} listings, {r['linked']} linked ({r['new_links']} new), "
                      f"{r['unmatched']} unmatched, {r['drift']} drifted, {r['not_listed']} SKUs not listed; "
                      f"{'would queue' if dry_run else 'queued'} stock {q['stock']}, price {q['price']}, "
-                     f"shelf {q['shelf']}, publish {q['publish']}")
+                     f"shelf {q['shelf']}, publish {q['publish']}{pushed}")
     app.emit(reports, "\n".join(human))
     if failed:
         raise SystemExit(EXIT_PARTIAL if len(failed) < len(names) else 1)
