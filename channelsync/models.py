@@ -128,6 +128,9 @@ class Order:
     lines: Sequence[OrderLine]
     total: int | None = None  # fen
     platform_status: str | None = None
+    #: the goods left the warehouse (the platform records a shipment), if the platform
+    #: says; lets the core book a shipment it never saw as a state, e.g. before a refund
+    shipped: bool | None = None
 
 
 @dataclass(frozen=True)

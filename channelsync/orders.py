@@ -76,20 +76,24 @@ def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, re
     lines = store.query("SELECT sku_code, quantity FROM order_lines WHERE order_id = ? AND sku_code IS NOT NULL",
                         (order_id,))
     ref = f"{channel.name}:{order.external_id}"
+    if row is None and order.status in (S.CANCELLED, S.REFUNDED):
+        # Seen only once it was closed: replay it through "paid". If it was paid, the
+        # platform's sale may have been absorbed by a decrement it floored at 0, and
+        # the put-back is then real; replaying makes that exact. If it never was, the
+        # clamp below can only overstate expected, which under-shows, never oversells.
+        for line in lines:
+            _lower_expected(store, channel.name, line["sku_code"], line["quantity"])
+        held = 1
 
-    now_held = _held_after(order.status, held, shipped)
-    now_shipped = 1 if order.status in (S.SHIPPED, S.COMPLETED) or shipped else 0
+    now_shipped = 1 if order.status in (S.SHIPPED, S.COMPLETED) or shipped or order.shipped else 0
+    now_held = _held_after(order.status, held, now_shipped)
     for line in lines:
         sku, qty = line["sku_code"], line["quantity"]
-        if now_held != held:
-            # The platform took these units off (or put them back) on its own. A platform
-            # shows no less than 0: a decrement that raced a sale was floored there, so
-            # a negative result would later push units back on sale that were sold.
-            store.execute("UPDATE listings SET expected = MAX(0, expected + ?) WHERE channel = ? AND sku_code = ? "
-                          "AND expected IS NOT NULL", ((held - now_held) * qty, channel.name, sku))
+        if now_held != held:  # the platform took these units off (or put them back) on its own
+            _lower_expected(store, channel.name, sku, (now_held - held) * qty)
         if now_shipped and not shipped:
             inventory.consume(store, sku, qty, channel.warehouses, "shipment", ref)
-        if order.status == S.REFUNDED and shipped and channel.restock_on_return:
+        if order.status == S.REFUNDED and now_shipped and channel.restock_on_return:
             inventory.restock(store, sku, qty, channel.warehouses, ref)
         result.skus.add(sku)
     store.execute(
@@ -97,6 +101,13 @@ def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, re
         "WHERE id = ?",
         (order.status.value, order.platform_status, ts(order.modified_at), ts(now), now_held, now_shipped, order_id))
     result.changed.append((order, before.value if before else None))
+
+
+def _lower_expected(store: Store, channel: str, sku: str, units: int) -> None:
+    """A platform shows no less than 0: a decrement that raced a sale was floored there,
+    so a negative ``expected`` would later push units back on sale that were sold."""
+    store.execute("UPDATE listings SET expected = MAX(0, expected - ?) WHERE channel = ? AND sku_code = ? "
+                  "AND expected IS NOT NULL", (units, channel, sku))
 
 
 def _held_after(status: OrderStatus, held: int, shipped: int) -> int:

@@ -147,3 +147,27 @@ def test_decrement_racing_a_sale_never_puts_sold_units_back(shop):
     assert shop.platform("a").stock("TEA-02") == 0
     assert shop.platform("b").stock("TEA-02") == 0
     assert shop.expected("a", "TEA-02") == 0
+
+
+def test_order_first_seen_cancelled_after_a_floored_decrement(shop):
+    """Found by the state machine: the put-back of a sale absorbed by a floored decrement is real."""
+    from channelsync import catalog
+
+    order = shop.platform("a").place_order([("TEA-02", 4)])  # unseen: a shows 0
+    catalog.change_stock(shop.store, shop.config, "TEA-02", "main", set_to=0)
+    shop.runners["a"].drain()  # delta -4 floored at 0 on a
+    shop.platform("a").cancel(order.order_id)  # a puts the 4 back: shows 4
+    shop.settle()
+    assert shop.platform("a").stock("TEA-02") == 0  # target 0: the 4 put back are taken off again
+
+
+def test_refund_after_an_unseen_shipment_books_the_shipment(shop):
+    """Found by the state machine: goods that left must leave the ledger too."""
+    order = shop.platform("a").place_order([("TEA-02", 2)])
+    shop.settle()
+    shop.platform("a").ship(order.order_id, "SF", "SF9")
+    shop.platform("a").refund(order.order_id)  # refunded after shipment, before we saw "shipped"
+    shop.settle()
+    assert shop.store.scalar("SELECT SUM(on_hand) FROM stock WHERE sku_code = 'TEA-02'") == 2
+    assert shop.platform("b").stock("TEA-02") == 2
+    assert shop.platform("a").stock("TEA-02") == 2

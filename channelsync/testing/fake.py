@@ -206,7 +206,7 @@ class FakeChannel(Channel):
 def _order(o: SimOrder) -> Order:
     return Order(o.order_id, _STATUS[o.status], o.created_at, o.modified_at,
                  [OrderLine(ln.sku_code, ln.quantity, ln.external_id, ln.price) for ln in o.lines],
-                 total=o.total, platform_status=o.status)
+                 total=o.total, platform_status=o.status, shipped=o.carrier is not None)
 
 
 @hookimpl
