@@ -175,7 +175,8 @@ class JdChannel(Channel):
             detail = self.client.execute(api.ORDER_GET, {"order_id": order_id, "optional_fields": api.ORDER_FIELDS})
             [order] = translate(_order, [(detail.get("orderDetailInfo") or {}).get("orderInfo") or {}])
             orders.append(Order(order.external_id, OrderStatus.REFUNDED, order.created_at,
-                                max(order.modified_at, when), order.lines, order.total, order.platform_status))
+                                max(order.modified_at, when), order.lines, order.total, order.platform_status,
+                                shipped=order.shipped))
         more = bool(rows) and page_no * api.REFUND_PAGE_SIZE < int(result.get("totalCount") or 0)
         return Page(orders, str(page_no + 1) if more else None)
 
@@ -259,4 +260,5 @@ def _order(info: dict[str, Any]) -> Order:
     return Order(external_id=str(info["orderId"]), status=STATUSES.get(state, OrderStatus.NEW),
                  created_at=created, modified_at=parse_timestamp(info.get("modified") or info["orderStartTime"]),
                  lines=lines, total=_fen(info.get("orderPayment") or info.get("orderTotalPrice")),
-                 platform_status=state or None)
+                 platform_status=state or None,
+                 shipped=bool(info.get("waybill")))  # a waybill number means the goods left
