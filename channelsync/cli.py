@@ -8,10 +8,8 @@ consistency check found differences).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import click
@@ -133,6 +131,3 @@ def main(argv: list[str] | None = None, pm=None) -> None:
         rc = EXIT_FAILED
     sys.exit(rc if isinstance(rc, int) else EXIT_OK)
 
-
-def default_config_path() -> Path:
-    return Path(os.environ.get("CHANNELSYNC_CONFIG", "config/channelsync.toml"))

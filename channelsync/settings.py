@@ -41,7 +41,7 @@ class SkuOverride:
     buffer: int | None = None
     max: int | None = None
     zero_below: int | None = None
-    price: int | None = None  # fen, replaces the computed price (still floored at cost + margin)
+    price: int | None = None  # fen, replaces the marked-up price (still rounded, and floored at cost + margin)
 
 
 @dataclass(frozen=True)
