@@ -102,7 +102,14 @@ def _prepare(runner: "ChannelRunner", kind: str, row: dict, now: datetime):
     store, cfg = runner.store, runner.config
     listing = store.one("SELECT * FROM listings WHERE channel = ? AND sku_code = ?", (runner.name, row["sku_code"]))
     if kind == "publish":
-        return None if listing else runner.content(row["sku_code"], None)
+        if not runner.channel.capabilities.can_publish:
+            outbox.park(store, row, f"publish_new is set, but a {runner.cfg.plugin} channel cannot publish from "
+                                    "master data: create the listing in the seller centre with this merchant code", now)
+            return None
+        content = None if listing else runner.content(row["sku_code"], None)
+        if content is None:  # linked meanwhile, or no longer in the catalog
+            outbox.done(store, row)
+        return content
     if listing is None:
         outbox.done(store, row)
         return None
@@ -133,7 +140,10 @@ def _prepare(runner: "ChannelRunner", kind: str, row: dict, now: datetime):
             outbox.done(store, row)
             return None
         return PriceUpdate(row["sku_code"], listing["external_id"], listing["item_id"], decision.price)
-    return runner.content(row["sku_code"], listing)
+    content = runner.content(row["sku_code"], listing)
+    if content is None:
+        outbox.done(store, row)
+    return content
 
 
 def _call(runner: "ChannelRunner", kind: str, payloads: list) -> list[UpdateResult]:
