@@ -1,0 +1,73 @@
+"""`channelsync run` as a real process: SIGTERM exits 0 after committing; a second daemon refuses."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from channelsync.plugins import channel_types, make_manager
+from channelsync.testing.server import serve
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_run_sigterm_and_single_instance(tmp_path):
+    sim = channel_types(make_manager())["jd"].simulator()
+    sim.seed("P-1", 0, 1990)
+    with serve(sim) as server:
+        creds = sim.credentials(server.base_url)
+        port = free_port()
+        (tmp_path / "cs.toml").write_text(f"""
+[store]
+path = "cs.db"
+[daemon]
+http_port = {port}
+log_format = "json"
+[channels.jd-pop]
+plugin = "jd"
+poll_interval = 0.5
+initial_lookback = 600
+[channels.jd-pop.settings]
+base_url = "{server.base_url}"
+oauth_url = "{server.base_url}"
+app_key = "{creds['app_key']}"
+app_secret = {{ env = "JD_SECRET" }}
+access_token = {{ file = "jd_token" }}
+""")
+        (tmp_path / "jd_token").write_text(creds["access_token"] + "\n")
+        (tmp_path / "catalog.csv").write_text("product_code,sku_code,price,stock:main\nP,P-1,19.90,8\n")
+        env = {**os.environ, "JD_SECRET": creds["app_secret"]}
+        cs = [sys.executable, "-m", "channelsync", "--config", str(tmp_path / "cs.toml")]
+        subprocess.run([*cs, "catalog", "import", str(tmp_path / "catalog.csv")], env=env, check=True,
+                       capture_output=True)
+        daemon = subprocess.Popen([*cs, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and sim.stock("P-1") != 8:
+                time.sleep(0.1)
+            assert sim.stock("P-1") == 8, "the daemon linked the listing and pushed its target"
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["status"] == "ok"
+            second = subprocess.run([*cs, "run"], env=env, capture_output=True, text=True, timeout=30)
+            assert second.returncode == 2 and "already running" in second.stderr
+            sim.place_order([("P-1", 3)])
+            time.sleep(1.5)
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            out, err = daemon.communicate(timeout=30)
+        assert daemon.returncode == 0, err[-2000:]
+        assert creds["app_secret"] not in out + err and creds["access_token"] not in out + err
+        status = subprocess.run([*cs, "--json", "status"], env=env, capture_output=True, text=True, check=True)
+        assert '"running": false' in status.stdout
+        assert creds["app_secret"] not in status.stdout
+        orders = subprocess.run([*cs, "orders", "list"], env=env, capture_output=True, text=True, check=True)
+        assert "paid" in orders.stdout, "the order ingested before SIGTERM was committed"
