@@ -51,6 +51,10 @@ def _warehouse(app: App, warehouse: str | None) -> str:
                            f"({', '.join(sorted(app.config.warehouses))})")
 
 
+def _emit_change(app: App, r: dict) -> None:
+    app.emit(r, f"{r['sku']} @ {r['warehouse']}: {r['before']} -> {r['after']} ({r['pushes_queued']} pushes queued)")
+
+
 @stock_group.command("set")
 @click.argument("sku")
 @click.argument("quantity", type=int)
@@ -59,10 +63,8 @@ def _warehouse(app: App, warehouse: str | None) -> str:
 @pass_app
 def stock_set(app: App, sku: str, quantity: int, warehouse: str | None, reason: str) -> None:
     """Set SKU's on-hand in a warehouse to QUANTITY."""
-    result = catalog.change_stock(app.store, app.config, sku, _warehouse(app, warehouse), set_to=quantity,
-                                  reason=reason, actor="cli")
-    app.emit(result, f"{sku} @ {result['warehouse']}: {result['before']} -> {result['after']} "
-                     f"({result['pushes_queued']} pushes queued)")
+    _emit_change(app, catalog.change_stock(app.store, app.config, sku, _warehouse(app, warehouse),
+                                           set_to=quantity, reason=reason, actor="cli"))
 
 
 @stock_group.command("adjust", context_settings={"ignore_unknown_options": True})  # DELTA may be -3
@@ -73,10 +75,8 @@ def stock_set(app: App, sku: str, quantity: int, warehouse: str | None, reason: 
 @pass_app
 def stock_adjust(app: App, sku: str, delta: int, warehouse: str | None, reason: str) -> None:
     """Add DELTA (negative to remove) to SKU's on-hand."""
-    result = catalog.change_stock(app.store, app.config, sku, _warehouse(app, warehouse), delta=delta,
-                                  reason=reason, actor="cli")
-    app.emit(result, f"{sku} @ {result['warehouse']}: {result['before']} -> {result['after']} "
-                     f"({result['pushes_queued']} pushes queued)")
+    _emit_change(app, catalog.change_stock(app.store, app.config, sku, _warehouse(app, warehouse),
+                                           delta=delta, reason=reason, actor="cli"))
 
 
 @stock_group.command("show")

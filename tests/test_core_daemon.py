@@ -13,6 +13,7 @@ from channelsync import catalog, log
 from channelsync.daemon import Daemon, InstanceLock
 from channelsync.errors import UserError
 from channelsync.settings import DaemonConfig
+from channelsync.testing import wait_for
 from channelsync.testing.harness import Shop
 
 
@@ -20,15 +21,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

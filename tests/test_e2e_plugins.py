@@ -12,6 +12,7 @@ import pytest
 from channelsync import inventory
 from channelsync.daemon import Daemon
 from channelsync.settings import DaemonConfig
+from channelsync.testing import wait_for
 from channelsync.testing.harness import Shop
 from channelsync.testing.server import serve
 from channelsync.testing.simulator import OutOfStock
@@ -20,15 +21,6 @@ PLUGINS = ("taobao", "jd", "wechat", "ownsite")
 SKUS = [f"E2E-{i:02d}" for i in range(6)]
 # a platform may report a paid order closed before shipment as cancelled or as refunded
 CLOSED = {"cancelled": "closed", "refunded": "closed"}
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.mark.slow
