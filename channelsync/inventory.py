@@ -21,9 +21,6 @@ from channelsync import outbox
 from channelsync.settings import ChannelConfig, Config, StockRules
 from channelsync.store import Store, ts, utcnow
 
-ACTIVE_ORDER = "paid"
-
-
 def rules_for(channel: ChannelConfig, sku_code: str) -> StockRules:
     """The channel's rules with the SKU's overrides applied."""
     base = channel.rules
@@ -56,15 +53,13 @@ def components(store: Store, sku_code: str) -> list[tuple[str, int]]:
 
 def reserved(store: Store, sku_code: str) -> int:
     """Units of ``sku_code`` on paid orders, including those reserved through bundles."""
-    return store.scalar(
-        """
-        SELECT COALESCE(SUM(l.quantity * COALESCE(b.qty, 1)), 0)
-        FROM order_lines l JOIN orders o ON o.id = l.order_id
-        LEFT JOIN bundle_components b ON b.bundle_code = l.sku_code
-        WHERE o.status = ? AND COALESCE(b.component_code, l.sku_code) = ?
-        """,
-        (ACTIVE_ORDER, sku_code),
-    )
+    direct = store.scalar("SELECT COALESCE(SUM(quantity), 0) FROM order_lines WHERE reserved = 1 AND sku_code = ?",
+                          (sku_code,))
+    via_bundles = store.scalar(
+        "SELECT COALESCE(SUM(l.quantity * b.qty), 0) FROM bundle_components b "
+        "JOIN order_lines l ON l.sku_code = b.bundle_code AND l.reserved = 1 WHERE b.component_code = ?",
+        (sku_code,))
+    return direct + via_bundles
 
 
 def on_hand(store: Store, sku_code: str, warehouses: Iterable[str] | None = None) -> int:

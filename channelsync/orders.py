@@ -100,6 +100,8 @@ def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, re
         "UPDATE orders SET status = ?, platform_status = ?, modified_at = ?, updated_at = ?, held = ?, shipped = ? "
         "WHERE id = ?",
         (order.status.value, order.platform_status, ts(order.modified_at), ts(now), now_held, now_shipped, order_id))
+    # reserved = units on paid orders: kept on the lines so availability reads an index, not history
+    store.execute("UPDATE order_lines SET reserved = ? WHERE order_id = ?", (int(order.status == S.PAID), order_id))
     result.changed.append((order, before.value if before else None))
 
 

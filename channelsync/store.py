@@ -154,8 +154,13 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         CREATE TABLE order_lines (
             order_id INTEGER NOT NULL REFERENCES orders(id), line_no INTEGER NOT NULL,
             sku_code TEXT, external_sku_id TEXT, quantity INTEGER NOT NULL CHECK (quantity > 0),
-            price INTEGER, PRIMARY KEY (order_id, line_no));
+            price INTEGER,
+            -- 1 while the order is paid and not shipped/closed; set with the order's status
+            -- so that reserved(sku) reads only open lines through the partial index below
+            reserved INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (order_id, line_no));
         CREATE INDEX order_lines_sku ON order_lines(sku_code);
+        CREATE INDEX order_lines_reserved ON order_lines(sku_code) WHERE reserved = 1;
         CREATE TABLE outbox (
             channel TEXT NOT NULL, sku_code TEXT NOT NULL,
             kind TEXT NOT NULL CHECK (kind IN ('stock', 'price', 'listing', 'shelf', 'publish')),
