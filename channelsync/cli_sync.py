@@ -184,13 +184,21 @@ COMMANDS = (run, resync, ship, status, channels, plugins, check)
 @click.command("sandbox")
 @click.option("--port", "ports", multiple=True, metavar="PLUGIN=PORT", help="e.g. taobao=9001 (repeatable).")
 @click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--env", "print_env", is_flag=True,
+              help="Print `export` lines for the sandbox secrets that config/channelsync.toml reads, and exit.")
 @pass_app
-def sandbox_cmd(app: App, ports, host: str) -> None:
+def sandbox_cmd(app: App, ports, host: str, print_env: bool) -> None:
     """Serve every platform simulator on 127.0.0.1 until stopped (Ctrl-C)."""
+    import shlex
     import signal
     import threading
 
     from channelsync import sandbox
+
+    if print_env:
+        for name, value in sandbox.secret_exports(app.types, host).items():
+            click.echo(f"export {name}={shlex.quote(value)}")
+        return
 
     chosen = {}
     for spec in ports:

@@ -61,6 +61,24 @@ def stop(running: dict[str, Running]) -> None:
         r.server.stop()
 
 
+def env_name(plugin: str, setting: str) -> str:
+    """The variable config/channelsync.toml reads a sandbox secret from."""
+    return f"CHANNELSYNC_{plugin}_{setting}".upper()
+
+
+def secret_exports(types: dict[str, type[Channel]], host: str = "127.0.0.1") -> dict[str, str]:
+    """Sandbox secrets as environment variables, for the example config (they are the
+    simulators' public fixtures, not real credentials)."""
+    out = {}
+    for name in available(types):
+        cls = types[name]
+        creds = cls.simulator().credentials(f"http://{host}:{DEFAULT_PORTS[name]}")
+        for key, spec in cls.settings_schema.items():
+            if spec.secret and creds.get(key) is not None:
+                out[env_name(name, key)] = str(creds[key])
+    return out
+
+
 def describe(running: dict[str, Running]) -> dict[str, Any]:
     return {name: {"base_url": r.base_url, "control_url": f"{r.base_url}/_sim/", "credentials": r.credentials()}
             for name, r in running.items()}
