@@ -1,1 +1,15 @@
-"""channelsync channel plugin: taobao (being written)."""
+"""channelsync channel plugin: Taobao / Tmall shops through the TOP router API.
+
+Registers the channel type ``taobao`` (``TaobaoChannel``), whose simulator
+(``TaobaoSimulator``) imitates the TOP gateway for tests and the sandbox.
+"""
+
+from channelsync import hookimpl
+
+
+@hookimpl
+def register_channels(register):
+    """Add the ``taobao`` channel type."""
+    from channelsync_taobao.channel import TaobaoChannel
+
+    register("taobao", TaobaoChannel)
