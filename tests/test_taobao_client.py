@@ -134,7 +134,8 @@ def test_price_update_names_the_sku_by_its_properties(mock, channel):
 def test_trades_are_parsed_with_statuses_lines_and_money(mock, channel):
     trades = [{"tid": 1, "status": "WAIT_SELLER_SEND_GOODS", "created": "2024-11-11 00:00:01",
                "modified": "2024-11-11 00:05:00", "pay_time": "2024-11-11 00:00:05", "payment": "25.80",
-               "orders": {"order": [{"sku_id": 101, "num_iid": 11, "outer_sku_id": "A-1", "num": 2, "price": "12.90"}]}},
+               "orders": {"order": [{"sku_id": 101, "num_iid": 11, "outer_sku_id": "A-1", "num": 2,
+                                     "price": "12.90"}]}},
               {"tid": 2, "status": "TRADE_CLOSED", "created": "2024-11-11 00:00:01", "pay_time": "2024-11-11 00:01:00",
                "modified": "2024-11-11 00:06:00", "consign_time": "2024-11-11 00:03:00",
                "orders": {"order": [{"num_iid": 12, "outer_iid": "MUG", "num": 1, "price": "3"}]}},
@@ -173,6 +174,19 @@ def test_order_pages_are_read_from_the_last_backwards(mock, channel):
     system, business = sent(route, 0)
     assert (business["start_modified"], business["end_modified"], business["page_size"]) == (
         "2024-11-11 00:00:00", "2024-11-11 00:30:00", "100")
+
+
+def test_confirm_with_fullinfo_reads_each_listed_trade_again(mock):
+    channel = make(confirm_with_fullinfo=True)
+    listed = {"tid": 5, "status": "WAIT_SELLER_SEND_GOODS", "created": "2024-11-11 00:00:01"}
+    final = {**listed, "status": "TRADE_CLOSED", "pay_time": "2024-11-11 00:00:02"}
+    route = by_method(mock, {
+        api.TRADES_INCREMENT: {"trades_sold_increment_get_response": {"trades": {"trade": [listed]},
+                                                                      "total_results": 1}},
+        api.TRADE_FULLINFO: {"trade_fullinfo_get_response": {"trade": final}}})
+    now = datetime.now(timezone.utc)
+    [order] = channel.fetch_orders(now - timedelta(minutes=5), now, None).items
+    assert order.status == OrderStatus.REFUNDED and sent(route, 1)[1]["tid"] == "5"
 
 
 def test_refunds_are_read_again_with_fullinfo(mock, channel):
@@ -289,7 +303,8 @@ def test_garbled_or_http_failures_are_transient(mock, channel, response, error_t
 def test_a_failure_after_an_applied_call_stays_with_its_updates(mock, channel):
     by_method(mock, {api.SKUS_QUANTITY: [{"skus_quantity_update_response": {"item": {"num_iid": 1}}},
                                          error(10, "Service Currently Unavailable")]})
-    results = channel.set_stock([StockUpdate("A", "101", "1", 5, 1, 4, "k1"), StockUpdate("B", "201", "2", 5, 1, 4, "k2"),
+    results = channel.set_stock([StockUpdate("A", "101", "1", 5, 1, 4, "k1"),
+                                 StockUpdate("B", "201", "2", 5, 1, 4, "k2"),
                                  StockUpdate("C", "301", "3", 5, 1, 4, "k3")])
     assert results[0].ok
     assert isinstance(results[1].error, Transient) and results[1].error.maybe_applied
@@ -306,7 +321,8 @@ def test_a_refused_multi_sku_call_is_retried_sku_by_sku(mock, channel):
     bad = error(15, "Remote service error", "isv.invalid-parameter:sku_id")
     ok = {"skus_quantity_update_response": {"item": {"num_iid": 1}}}
     route = by_method(mock, {api.SKUS_QUANTITY: [bad, ok, bad]})
-    results = channel.set_stock([StockUpdate("A", "101", "1", 5, 1, 4, "k1"), StockUpdate("B", "102", "1", 5, 1, 4, "k2")])
+    results = channel.set_stock([StockUpdate("A", "101", "1", 5, 1, 4, "k1"),
+                                 StockUpdate("B", "102", "1", 5, 1, 4, "k2")])
     assert results[0].ok and isinstance(results[1].error, Rejected)
     assert [sent(route, n)[1]["skuid_quantities"] for n in range(3)] == ["101:1;102:1", "101:1", "102:1"]
 
@@ -320,7 +336,8 @@ def test_refresh_auth_without_a_refresh_token_says_what_to_do(channel):
 def test_refresh_auth_takes_the_new_session_and_refresh_token(mock):
     channel = make(refresh_token="r-1")
     token = {"access_token": "session-2", "refresh_token": "r-2", "expires_in": 3600}
-    route = by_method(mock, {api.TOKEN_REFRESH: [{"top_auth_token_refresh_response": {"token_result": json.dumps(token)}}],
+    refreshed = {"top_auth_token_refresh_response": {"token_result": json.dumps(token)}}
+    route = by_method(mock, {api.TOKEN_REFRESH: [refreshed],
                              api.ITEM_DELISTING: {"item_update_delisting_response": {"item": {}}}})
     channel.refresh_auth()
     system, business = sent(route, 0)

@@ -195,7 +195,8 @@ def test_prices_are_yuan_with_two_decimals(sim, top, channel):
 
 def test_title_and_shelf_are_item_level(sim, channel):
     skus = item(sim, ["SH-1", "SH-2"])
-    content = ListingContent("SH-1", "P", "夏季新款", "", True, external_id=skus[0].external_id, item_id=skus[0].item_id)
+    content = ListingContent("SH-1", "P", "夏季新款", "", True, external_id=skus[0].external_id,
+                             item_id=skus[0].item_id)
     channel.update_listing(content)
     assert [s.title for s in skus] == ["夏季新款"] * 2
     channel.set_shelf(content, False)

@@ -29,8 +29,8 @@ from channelsync.models import (
 from channelsync.money import fen_to_yuan
 from channelsync_taobao import api
 from channelsync_taobao.client import TopClient
-from channelsync_taobao.translate import listings_of, order_of, payload
 from channelsync_taobao.signing import format_time
+from channelsync_taobao.translate import listings_of, order_of, payload
 
 LISTING_PAGE = 100  # items a listing page; their details take 5 items.seller.list.get calls
 

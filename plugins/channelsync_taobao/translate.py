@@ -63,7 +63,7 @@ def order_of(trade: dict[str, Any]) -> Order:
     if status == api.TRADE_CLOSED and not trade.get("pay_time"):
         mapped = OrderStatus.CANCELLED  # closed without ever being paid: nothing to refund
     lines = [OrderLine(sku_code=sub.get("outer_sku_id") or sub.get("outer_iid") or None, quantity=int(sub["num"]),
-                       external_sku_id=str(sub.get("sku_id") or sub.get("num_iid")), price=fen(sub.get("price")))
+                       external_sku_id=_id(sub.get("sku_id") or sub.get("num_iid")), price=fen(sub.get("price")))
              for sub in ((trade.get("orders") or {}).get("order")) or []]
     created = parse_time(trade["created"])
     return Order(external_id=str(trade["tid"]), status=mapped, created_at=created,
@@ -74,3 +74,7 @@ def order_of(trade: dict[str, Any]) -> Order:
 
 def _int(value: Any) -> int | None:
     return None if value in (None, "") else int(value)
+
+
+def _id(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
