@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from channelsync import inventory
+from channelsync import inventory, sandbox
 from channelsync.daemon import Daemon
 from channelsync.settings import DaemonConfig
 from channelsync.testing import wait_for
@@ -17,7 +17,7 @@ from channelsync.testing.harness import Shop
 from channelsync.testing.server import serve
 from channelsync.testing.simulator import OutOfStock
 
-PLUGINS = ("taobao", "jd", "wechat", "ownsite")
+PLUGINS = sandbox.BUILTIN
 SKUS = [f"E2E-{i:02d}" for i in range(6)]
 # a platform may report a paid order closed before shipment as cancelled or as refunded
 CLOSED = {"cancelled": "closed", "refunded": "closed"}

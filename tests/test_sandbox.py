@@ -10,11 +10,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from channelsync import paging
+from channelsync import paging, sandbox
 from channelsync.http import make_client
 from channelsync.plugins import channel_types, make_manager
 
-PLUGINS = ("taobao", "jd", "wechat", "ownsite")
+PLUGINS = sandbox.BUILTIN
 
 
 def read_json_object(stream) -> dict:
