@@ -15,7 +15,7 @@ from __future__ import annotations
 import json as jsonlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
 
 import httpx
 
@@ -87,6 +87,8 @@ class Channel:
         # schema defaults first, so an adapter can rely on every declared key being present
         self.settings = {key: spec.default for key, spec in self.settings_schema.items()} | dict(settings)
         self.http = http
+        #: set by the core: persists what ``save_credentials`` is given
+        self.credential_sink: Callable[[dict[str, str]], None] | None = None
 
     # --- listings --------------------------------------------------------
     def list_listings(self, page_token: str | None) -> Page[Listing]:
@@ -131,6 +133,13 @@ class Channel:
     # --- auth and life cycle ----------------------------------------------
     def refresh_auth(self) -> None:
         """Called by the core after ``AuthExpired``; the call is then retried once."""
+
+    def save_credentials(self, values: Mapping[str, str]) -> None:
+        """Call after renewing credentials (a new session, access or refresh token): the
+        core keeps them across restarts and puts them in ``self.settings`` at start-up."""
+        self.settings.update(values)
+        if self.credential_sink is not None:
+            self.credential_sink(dict(values))
 
     def token_expires_at(self) -> datetime | None:
         """When the current access token expires, if the platform says (for ``status``)."""

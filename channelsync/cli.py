@@ -68,7 +68,7 @@ class App:
     def runner(self, name: str):
         from channelsync import engine
 
-        channel, bucket = engine.build_channel(self.config.channels[name], self.types)
+        channel, bucket = engine.build_channel(self.config.channels[name], self.types, store=self.store)
         return engine.ChannelRunner(self.config, name, self.store, channel, bucket, self.pm)
 
     def daemon_running(self) -> bool:

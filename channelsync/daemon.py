@@ -89,7 +89,7 @@ class Worker(threading.Thread):
         structlog.contextvars.bind_contextvars(channel=self.channel_name, run_id=self.d.run_id)
         store = Store(self.d.config.db_path)
         cfg = self.d.config.channels[self.channel_name]
-        channel, bucket = engine.build_channel(cfg, self.d.types, self.d.transports.get(self.channel_name))
+        channel, bucket = engine.build_channel(cfg, self.d.types, self.d.transports.get(self.channel_name), store)
         runner = engine.ChannelRunner(self.d.config, self.channel_name, store, channel, bucket, self.d.pm,
                                       on_queued=self.d.wake_all)
         stopping = self.d.stop.is_set

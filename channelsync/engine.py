@@ -17,7 +17,7 @@ import httpx
 import pluggy
 import structlog
 
-from channelsync import inventory, metrics, outbox, paging, pricing, push, retry
+from channelsync import credentials, inventory, metrics, outbox, paging, pricing, push, retry
 from channelsync.channel import Channel
 from channelsync.errors import ChannelError, UserError
 from channelsync.http import make_client
@@ -31,8 +31,10 @@ log = structlog.get_logger("channelsync.engine")
 
 
 def build_channel(cfg: ChannelConfig, types: dict[str, type[Channel]],
-                  transport: httpx.BaseTransport | None = None) -> tuple[Channel, TokenBucket]:
-    """An adapter for a configured channel, with its HTTP client and rate budget."""
+                  transport: httpx.BaseTransport | None = None,
+                  store: Store | None = None) -> tuple[Channel, TokenBucket]:
+    """An adapter for a configured channel, with its HTTP client and rate budget; with a
+    store, renewed credentials are restored and kept."""
     cls = types.get(cfg.plugin)
     if cls is None:
         raise UserError(f"channels.{cfg.name}.plugin: no plugin provides channel type {cfg.plugin!r}")
@@ -40,7 +42,11 @@ def build_channel(cfg: ChannelConfig, types: dict[str, type[Channel]],
     bucket = TokenBucket(cfg.rate_per_second or caps.rate_per_second, cfg.burst or caps.rate_burst)
     base_url = cfg.settings.get("base_url")
     client = make_client(cfg.name, base_url, bucket=bucket, transport=transport) if base_url else None
-    return cls(cfg.name, cfg.settings, client), bucket
+    settings = credentials.overlay(store, cfg.name, cfg.settings) if store is not None else cfg.settings
+    channel = cls(cfg.name, settings, client)
+    if store is not None:
+        channel.credential_sink = lambda values: credentials.save(store, cfg.name, cfg.settings, values)
+    return channel, bucket
 
 
 @dataclass

@@ -179,3 +179,17 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER, started_at TEXT, heartbeat_at TEXT);
         """
     )
+
+
+@migrations()
+def m002_credentials(db: sqlite_utils.Database) -> None:
+    # Tokens a platform renewed (a refresh token is often retired on use). ``replaces`` is a
+    # fingerprint of the configured value it supersedes: once the operator changes the
+    # config, the stored one no longer applies.
+    db.executescript(
+        """
+        CREATE TABLE credentials (
+            channel TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, replaces TEXT NOT NULL,
+            updated_at TEXT NOT NULL, PRIMARY KEY (channel, key));
+        """
+    )

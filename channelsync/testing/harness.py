@@ -59,7 +59,7 @@ class Shop:
         catalog.sync_warehouses(self.store, self.config)
         self.runners = {}
         for name, cfg in self.config.channels.items():
-            channel, bucket = engine.build_channel(cfg, self.types, self.transports.get(name))
+            channel, bucket = engine.build_channel(cfg, self.types, self.transports.get(name), self.store)
             self.runners[name] = engine.ChannelRunner(self.config, name, self.store, channel, bucket, self.pm)
 
     def restart(self) -> None:

@@ -207,6 +207,7 @@ class JdChannel(Channel):
         grant = self.client.refresh(str(self.setting("oauth_url")), str(self._refresh_token))
         self._refresh_token = grant.refresh_token or self._refresh_token
         self._expires_at = grant.expires_at
+        self.save_credentials({"access_token": grant.access_token, "refresh_token": str(self._refresh_token)})
 
     def token_expires_at(self) -> datetime | None:
         return self._expires_at

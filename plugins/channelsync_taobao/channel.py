@@ -239,6 +239,8 @@ class TaobaoChannel(Channel):
         grant = self.client.refresh(str(self._refresh_token))
         self._refresh_token = grant.refresh_token or self._refresh_token
         self._expires_at = grant.expires_at
+        # TOP retires a refresh token on use: keep the new pair across restarts
+        self.save_credentials({"session": grant.session, "refresh_token": str(self._refresh_token)})
 
     def token_expires_at(self) -> datetime | None:
         return self._expires_at

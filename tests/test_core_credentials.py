@@ -1,0 +1,40 @@
+"""Renewed credentials survive a restart, until the operator changes the configured value."""
+
+from dataclasses import replace
+
+from channelsync import credentials, engine
+from channelsync.plugins import channel_types, make_manager
+from channelsync.settings import ChannelConfig
+from channelsync.store import Store
+from channelsync.testing.server import serve
+
+
+def test_renewed_token_is_restored_after_restart_and_yields_to_config(tmp_path):
+    types = channel_types(make_manager())
+    sim = types["taobao"].simulator()
+    sim.seed("K-1", 3, 100)
+    with serve(sim) as server:
+        creds = sim.credentials(server.base_url)
+        cfg = ChannelConfig(name="tb", plugin="taobao", settings=creds, secret_keys=frozenset({"session"}))
+        store = Store(tmp_path / "c.db")
+        channel, _ = engine.build_channel(cfg, types, store=store)
+        sim.expire_tokens()
+        channel.refresh_auth()  # a new session and refresh token; the old ones are dead now
+        new_session = channel.settings["session"]
+        assert new_session != creds["session"]
+        channel.close()
+
+        restarted, _ = engine.build_channel(cfg, types, store=store)  # config unchanged
+        assert restarted.settings["session"] == new_session
+        assert restarted.list_listings(None).items
+        restarted.close()
+
+        edited = replace(cfg, settings={**creds, "session": "re-authorised-by-hand"})
+        fresh, _ = engine.build_channel(edited, types, store=store)
+        assert fresh.settings["session"] == "re-authorised-by-hand"
+        fresh.close()
+        stored = store.scalar("SELECT value FROM credentials WHERE channel = 'tb' AND key = 'session'")
+        assert stored == new_session and store.scalar("SELECT replaces FROM credentials") != new_session
+        assert credentials.fingerprint(creds["session"]) == store.scalar(
+            "SELECT replaces FROM credentials WHERE key = 'session'")
+        store.close()
