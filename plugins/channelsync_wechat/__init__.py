@@ -1,1 +1,15 @@
-"""channelsync channel plugin: wechat (being written)."""
+"""channelsync channel plugin: WeChat Channels shops (视频号小店 / 微信小店) through the channels/ec API.
+
+Registers the channel type ``wechat`` (``WechatChannel``), whose simulator
+(``WechatSimulator``) imitates the platform for tests and the sandbox.
+"""
+
+from channelsync import hookimpl
+
+
+@hookimpl
+def register_channels(register):
+    """Add the ``wechat`` channel type."""
+    from channelsync_wechat.channel import WechatChannel
+
+    register("wechat", WechatChannel)

@@ -1,0 +1,275 @@
+"""The WeChat Channels shop adapter: one page, one batch, one window a call.
+
+Stock goes out as increments (``stock/update`` with ``diff_type`` 1 add / 2
+subtract, one SKU a call), never as "set", so a push cannot erase a sale the
+core has not ingested yet. WeChat takes no idempotency key: a call that timed
+out may have applied; the core re-sends it and reconciliation repairs the rare
+double.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from math import ceil, floor
+from typing import Any, Callable, Mapping, Sequence
+
+import httpx
+
+from channelsync import Capabilities, Channel, Setting
+from channelsync.errors import ChannelError, NotFound, Rejected, Transient
+from channelsync.models import Listing, ListingContent, Order, Page, PriceUpdate, StockUpdate, UpdateResult
+from channelsync_wechat import api
+from channelsync_wechat.client import WechatClient
+from channelsync_wechat.translate import delivery_products, listings_of, order_of, payload
+
+#: product fields ``product/update`` is sent back with (read, title changed, written)
+UPDATE_FIELDS = ("out_product_id", "title", "sub_title", "head_imgs", "desc_info", "cats", "cats_v2", "attrs",
+                 "express_info", "aftersale_desc", "limited_info", "extra_service", "brand_id", "qualifications")
+
+
+class WechatChannel(Channel):
+    """A WeChat Channels shop (视频号小店 / 微信小店) through the channels/ec API."""
+
+    plugin = "wechat"
+    capabilities = Capabilities(
+        stock_mode="increment",  # diff_type 1/2 keep the platform's own sales; 3 (set) would erase them
+        idempotency_keys=False,  # stock/update takes none
+        stock_batch_size=1,  # stock/update names one SKU a call
+        price_batch_size=20,  # one auditfree call per product in the batch, all its SKUs at once
+        listing_page_size=api.PRODUCT_PAGE_MAX,  # product ids a page; each product is then read
+        order_page_size=api.ORDER_PAGE_MAX,
+        # order/list/get takes 7 days, getaftersalelist only 24 hours: the core hands
+        # both methods the same window, so the shorter one is declared
+        max_order_window=api.AFTERSALE_WINDOW,
+        rate_per_second=5.0,  # WeChat publishes per-API minute and daily quotas, no per-second figure
+        rate_burst=5,
+        can_publish=False,  # a new product needs categories, images and qualifications the master lacks
+        can_update_content=True,  # title and description; the platform reviews them before they show
+        can_set_shelf=True,  # per product: every SKU of the product goes on or off together
+    )
+    settings_schema = {
+        "base_url": Setting(str, default=api.DEFAULT_BASE_URL,
+                            help="API root; calls go to {base_url}/channels/ec/... and {base_url}/cgi-bin/stable_token"),
+        "appid": Setting(str, required=True, help="shop back office (channels.weixin.qq.com/shop) > "
+                                                   "服务市场/开发设置 > AppID"),
+        "secret": Setting(str, required=True, secret=True, help="the AppSecret shown once beside the AppID"),
+    }
+
+    def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
+        super().__init__(name, settings, http)
+        self.client = WechatClient(self.call, appid=str(self.settings.get("appid") or ""),
+                                   secret=str(self.settings.get("secret") or ""))
+
+    # --- listings --------------------------------------------------------------------
+    def list_listings(self, page_token: str | None) -> Page[Listing]:
+        """Up to 30 products (on sale first, then delisted), each read with product/get.
+
+        Page token: ``status|seen|next_key``. ``product/list/get`` returns ids
+        only; a product gone between the list and the read is skipped.
+        """
+        status, seen, next_key = _split(page_token) if page_token else (api.ON_SALE, 0, "")
+        body: dict[str, Any] = {"status": status, "page_size": api.PRODUCT_PAGE_MAX}
+        if next_key:
+            body["next_key"] = next_key
+        answer = self.client.post(api.PRODUCT_LIST, body)
+        ids = payload(lambda: [str(i) for i in answer.get("product_ids") or []])
+        total = payload(lambda: int(answer.get("total_num") or 0))
+        listings: list[Listing] = []
+        for product_id in ids:
+            try:
+                product = self.client.post(api.PRODUCT_GET, {"product_id": product_id, "data_type": 1})
+            except NotFound:
+                continue
+            listings.extend(payload(lambda: listings_of(product["product"])))
+        seen += len(ids)
+        if ids and seen < total and answer.get("next_key"):
+            return Page(listings, f"{status}|{seen}|{answer['next_key']}")
+        phase = api.LIST_PHASES.index(status) + 1
+        return Page(listings, f"{api.LIST_PHASES[phase]}|0|" if phase < len(api.LIST_PHASES) else None)
+
+    # --- stock and prices -------------------------------------------------------------
+    def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
+        """``delta`` as an increment: diff_type 1 adds, 2 subtracts; nothing to send for 0."""
+        calls = []
+        for u in updates:
+            if u.delta == 0:
+                calls.append(([u], None))
+                continue
+            calls.append(([u], lambda u=u: self.client.post(api.STOCK_UPDATE, {
+                "product_id": _product(u), "sku_id": str(u.external_id),
+                "diff_type": api.ADD if u.delta > 0 else api.SUBTRACT, "num": abs(u.delta)})))
+        return _run(updates, calls)
+
+    def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
+        """One ``auditfree`` call per product (price changes skip review); fen as they are.
+
+        A product's call that is refused is sent again SKU by SKU, so one stale
+        SKU does not take its siblings down with it.
+        """
+        groups: dict[str, list[PriceUpdate]] = defaultdict(list)
+        for u in updates:
+            groups[str(u.item_id or "")].append(u)
+
+        def prices(group: list[PriceUpdate]) -> tuple[list[PriceUpdate], Send]:
+            return group, lambda: self.client.post(api.PRICE_UPDATE, {"product_id": _product(group[0]), "skus": [
+                {"sku_id": str(u.external_id), "sale_price": int(u.price)} for u in group]})
+
+        return _run(updates, [prices(group) for group in groups.values()], split=lambda u: prices([u]))
+
+    # --- listing content and shelf ------------------------------------------------------
+    def update_listing(self, content: ListingContent) -> None:
+        """Title (and description when the master has one) through ``product/update``.
+
+        The API replaces the whole product, so it is read first and sent back
+        with only the text changed. SKUs go back without ``stock_num``: a
+        content update must never carry a stock figure read before a sale.
+        On the real platform the change goes to review before buyers see it.
+        """
+        product_id = _product(content)
+        answer = self.client.post(api.PRODUCT_GET, {"product_id": product_id, "data_type": 1})
+        product = payload(lambda: dict(answer["product"]))
+        body: dict[str, Any] = {"product_id": product_id}
+        body.update({key: product[key] for key in UPDATE_FIELDS if key in product})
+        body["skus"] = [{k: v for k, v in sku.items() if k != "stock_num"} for sku in product.get("skus") or []]
+        body["title"] = content.title
+        if content.description:
+            body["desc_info"] = {**(product.get("desc_info") or {}), "desc": content.description}
+        self.client.post(api.PRODUCT_UPDATE, body)
+
+    def set_shelf(self, content: ListingContent, on: bool) -> None:
+        self.client.post(api.PRODUCT_LISTING if on else api.PRODUCT_DELISTING, {"product_id": _product(content)})
+
+    # --- orders -------------------------------------------------------------------------
+    def fetch_orders(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
+        """Orders updated in the window (whole seconds, widened outwards), each read with order/get."""
+        body: dict[str, Any] = {"update_time_range": _range(since, until), "page_size": api.ORDER_PAGE_MAX}
+        if page_token:
+            body["next_key"] = page_token
+        answer = self.client.post(api.ORDER_LIST, body)
+        ids = payload(lambda: list(dict.fromkeys(str(i) for i in answer.get("order_id_list") or [])))
+        orders = [self.order(order_id) for order_id in ids]
+        more = bool(answer.get("has_more")) and bool(ids) and bool(answer.get("next_key"))
+        return Page(orders, str(answer["next_key"]) if more else None)
+
+    def order(self, order_id: str) -> Order:
+        """One order's current state (order/get)."""
+        return payload(lambda: order_of(self._order_json(order_id)))
+
+    def _order_json(self, order_id: str) -> dict[str, Any]:
+        answer = self.client.post(api.ORDER_GET, {"order_id": order_id})
+        return payload(lambda: dict(answer["order"]))
+
+    def fetch_refunds(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
+        """Orders whose after-sales changed in the window, in their current state.
+
+        ``getaftersalelist`` takes at most 24 hours (``max_order_window``); each
+        after-sale is read for its order id, and each order once.
+        """
+        start, end = _range(since, until).values()
+        body: dict[str, Any] = {"begin_update_time": start, "end_update_time": end}
+        if page_token:
+            body["next_key"] = page_token
+        answer = self.client.post(api.AFTERSALE_LIST, body)
+        ids = payload(lambda: [str(i) for i in answer.get("after_sale_order_id_list") or []])
+        order_ids: dict[str, None] = {}
+        for aftersale_id in ids:
+            detail = self.client.post(api.AFTERSALE_GET, {"after_sale_order_id": aftersale_id})
+            order_ids[payload(lambda: str(detail["after_sale_order"]["order_id"]))] = None
+        orders = [self.order(order_id) for order_id in order_ids]
+        more = bool(answer.get("has_more")) and bool(ids) and bool(answer.get("next_key"))
+        return Page(orders, str(answer["next_key"]) if more else None)
+
+    def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
+        """One parcel with every line of the order; ``carrier`` is WeChat's delivery_id (e.g. "SF")."""
+        order = self._order_json(order_external_id)
+        products = payload(lambda: delivery_products(order))
+        self.client.post(api.DELIVERY_SEND, {"order_id": str(order_external_id), "delivery_list": [{
+            "delivery_id": carrier.strip().upper(), "waybill_id": tracking_no.strip(),
+            "deliver_type": api.DELIVER_BY_EXPRESS, "product_infos": products}]})
+
+    # --- auth ---------------------------------------------------------------------------
+    def refresh_auth(self) -> None:
+        """A new access token after 40001/40014/42001 (forced only when the normal call returns
+        the refused token again: forced refreshes are limited to 20 a day)."""
+        self.client.refresh()
+
+    def token_expires_at(self) -> datetime | None:
+        token = self.client.token
+        return token.expires_at if token else None
+
+    @classmethod
+    def simulator(cls, **options: Any):
+        from channelsync_wechat.simulator import WechatSimulator
+
+        return WechatSimulator(**options)
+
+
+def _split(token: str) -> tuple[int, int, str]:
+    status, seen, next_key = token.split("|", 2)
+    if int(status) not in api.LIST_PHASES:
+        raise Rejected(f"not a WeChat listing page token: {token!r}", code="page-token")
+    return int(status), int(seen), next_key
+
+
+def _range(since: datetime, until: datetime) -> dict[str, int]:
+    """Epoch seconds; the start rounded down and the end up so no order falls between windows."""
+    return {"start_time": floor(since.timestamp()), "end_time": ceil(until.timestamp())}
+
+
+def _product(update: Any) -> str:
+    if not update.item_id:
+        raise Rejected(f"{update.sku_code}: no WeChat product_id known for this listing (resync first)",
+                       code="no-product-id")
+    return str(update.item_id)
+
+
+Send = Callable[[], Any] | None
+
+
+def _run(updates: Sequence[Any], calls: list[tuple[list[Any], Send]],
+         split: Callable[[Any], tuple[list[Any], Send]] | None = None) -> list[UpdateResult]:
+    """Make the calls in order and give every update a result, in the order given.
+
+    A refusal stays with its updates (a refused multi-update call is re-sent
+    one by one through ``split``). A retryable failure before anything was
+    sent is raised, so the core refreshes the token or backs off the whole
+    batch; once something went through it stays with its updates instead (an
+    increment must not be sent twice) and the calls left are reported unsent.
+    """
+    results: dict[str, UpdateResult] = {}
+    state: dict[str, Any] = {"sent": False, "failed": None}
+
+    def attempt(batch: list[Any], send: Send) -> bool:
+        """False when the call was refused for good."""
+        if state["failed"] is not None:
+            for u in batch:
+                results[u.external_id] = UpdateResult(u.external_id, Transient(
+                    f"not sent: an earlier call of the batch failed ({state['failed']})", code="not-sent",
+                    maybe_applied=False))
+            return True
+        try:
+            if send is not None:
+                send()
+        except (NotFound, Rejected) as error:
+            for u in batch:
+                results[u.external_id] = UpdateResult(u.external_id, error)
+            return False
+        except ChannelError as error:
+            if not state["sent"]:
+                raise
+            state["failed"] = error
+            for u in batch:
+                results[u.external_id] = UpdateResult(u.external_id, error)
+            return True
+        for u in batch:
+            results[u.external_id] = UpdateResult(u.external_id)
+        state["sent"] = state["sent"] or send is not None
+        return True
+
+    for batch, send in calls:
+        if not attempt(batch, send) and split is not None and len(batch) > 1:
+            for u in batch:
+                attempt(*split(u))
+    return [results[u.external_id] for u in updates]
+
