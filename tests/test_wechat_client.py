@@ -1,0 +1,263 @@
+"""The WeChat client and adapter against canned channels/ec answers (respx): envelopes and the error table."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+import respx
+
+from channelsync.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.models import OrderStatus, PriceUpdate, StockUpdate
+from channelsync_wechat import api
+from channelsync_wechat.channel import WechatChannel
+from channelsync_wechat.errors import ERRORS, error_for
+
+GATEWAY = api.DEFAULT_BASE_URL
+SETTINGS = {"appid": "wx-app", "secret": "s3cret-value"}
+
+
+@pytest.fixture
+def mock():
+    with respx.mock(assert_all_called=False) as router:
+        router.post(f"{GATEWAY}{api.STABLE_TOKEN}").respond(200, json={"access_token": "TOKEN-1", "expires_in": 7200})
+        yield router
+
+
+@pytest.fixture
+def channel():
+    ch = WechatChannel("wx-test", SETTINGS, httpx.Client(base_url=GATEWAY))
+    yield ch
+    ch.close()
+
+
+def answer(mock, path, *bodies, status=200):
+    """Answer ``path`` with the bodies in turn (the last one repeats)."""
+    queue = list(bodies)
+
+    def respond(request):
+        body = queue.pop(0) if len(queue) > 1 else queue[0]
+        return httpx.Response(status, json=body)
+    return mock.post(f"{GATEWAY}{path}").mock(side_effect=respond)
+
+
+def err(errcode, errmsg):
+    return {"errcode": errcode, "errmsg": f"{errmsg} rid: 6530b2f6-1a2b3c4d"}
+
+
+def body_of(route, n=-1):
+    return json.loads(route.calls[n].request.content)
+
+
+def stock(delta, item_id="1001", sku_id="2001"):
+    return StockUpdate("S-1", sku_id, item_id, quantity=10 + delta, delta=delta, expected=10, key="k")
+
+
+# --- success envelopes ---------------------------------------------------------------------------
+
+def test_listing_page_reads_ids_then_each_product(mock, channel):
+    listed = answer(mock, api.PRODUCT_LIST, {"errcode": 0, "errmsg": "ok", "product_ids": ["1001", "1002"],
+                                             "next_key": "NK1", "total_num": 3})
+    answer(mock, api.PRODUCT_GET,
+           {"errcode": 0, "errmsg": "ok", "product": {"product_id": "1001", "title": "茶杯", "status": 5, "skus": [
+               {"sku_id": "2001", "out_sku_id": "CUP-R", "sale_price": 1290, "stock_num": 7},
+               {"sku_id": "2002", "out_sku_id": "", "sale_price": 1390, "stock_num": 0}]}},
+           {"errcode": 0, "errmsg": "ok", "product": {"product_id": "1002", "title": "碗", "status": 5, "skus": [
+               {"sku_id": "2003", "out_sku_id": "BOWL", "sale_price": 990, "stock_num": 2}]}})
+    page = channel.list_listings(None)
+    assert [(ls.external_id, ls.sku_code, ls.item_id, ls.quantity, ls.price, ls.on_shelf) for ls in page.items] == [
+        ("2001", "CUP-R", "1001", 7, 1290, True), ("2002", None, "1001", 0, 1390, True),
+        ("2003", "BOWL", "1002", 2, 990, True)]
+    assert page.items[0].title == "茶杯"
+    assert body_of(listed) == {"status": 5, "page_size": 30}
+    assert page.next_token == "5|2|NK1"
+
+
+def test_listing_moves_from_on_sale_to_delisted_then_ends(mock, channel):
+    listed = answer(mock, api.PRODUCT_LIST, {"errcode": 0, "errmsg": "ok", "product_ids": [], "next_key": "",
+                                             "total_num": 0})
+    assert channel.list_listings("5|2|NK1").next_token == "11|0|"
+    assert body_of(listed) == {"status": 5, "page_size": 30, "next_key": "NK1"}
+    assert channel.list_listings("11|0|").next_token is None
+
+
+def test_order_page_maps_statuses_lines_and_times(mock, channel):
+    listed = answer(mock, api.ORDER_LIST, {"errcode": 0, "errmsg": "ok", "order_id_list": ["9001", "9002"],
+                                           "next_key": "NEXT", "has_more": True})
+
+    def order(order_id, status, aftersale=None, delivered=False):
+        detail = {"product_infos": [{"product_id": "1001", "sku_id": "2001", "sku_cnt": 2, "sale_price": 1290,
+                                     "out_sku_id": "CUP-R"}], "price_info": {"order_price": 2580}}
+        if delivered:
+            detail["delivery_info"] = {"delivery_product_info": [{"waybill_id": "SF1", "delivery_id": "SF"}]}
+        return {"errcode": 0, "errmsg": "ok", "order": {
+            "order_id": order_id, "status": status, "create_time": 1731286800, "update_time": 1731290400,
+            "order_detail": detail, "aftersale_detail": {"aftersale_order_list": aftersale or []}}}
+    answer(mock, api.ORDER_GET, order("9001", 20),
+           order("9002", 250, [{"aftersale_order_id": "7001", "status": "MERCHANT_RETURN_SUCCESS"}], delivered=True))
+    since = datetime(2024, 11, 11, 1, 0, 0, 500_000, tzinfo=timezone.utc)
+    page = channel.fetch_orders(since, since + timedelta(hours=1), None)
+    assert body_of(listed) == {"update_time_range": {"start_time": 1731286800, "end_time": 1731290401},
+                               "page_size": 100}
+    paid, refunded = page.items
+    assert (paid.external_id, paid.status, paid.total, paid.shipped) == ("9001", OrderStatus.PAID, 2580, False)
+    assert [(ln.sku_code, ln.quantity, ln.external_sku_id, ln.price) for ln in paid.lines] == [("CUP-R", 2, "2001", 1290)]
+    assert paid.created_at == datetime(2024, 11, 11, 1, 0, tzinfo=timezone.utc)
+    assert paid.modified_at == datetime(2024, 11, 11, 2, 0, tzinfo=timezone.utc)
+    assert (refunded.status, refunded.shipped, refunded.platform_status) == (OrderStatus.REFUNDED, True, "250")
+    assert page.next_token == "NEXT"
+
+
+@pytest.mark.parametrize("status,expected", [(10, OrderStatus.NEW), (21, OrderStatus.SHIPPED),
+                                             (30, OrderStatus.SHIPPED), (100, OrderStatus.COMPLETED),
+                                             (200, OrderStatus.REFUNDED), (250, OrderStatus.CANCELLED)])
+def test_order_statuses(mock, channel, status, expected):
+    answer(mock, api.ORDER_GET, {"errcode": 0, "errmsg": "ok", "order": {
+        "order_id": "9", "status": status, "create_time": 1, "update_time": 2, "order_detail": {}}})
+    assert channel.order("9").status == expected
+
+
+def test_stock_is_sent_as_an_increment(mock, channel):
+    route = answer(mock, api.STOCK_UPDATE, {"errcode": 0, "errmsg": "ok"})
+    assert channel.set_stock([stock(+4)])[0].ok
+    assert body_of(route) == {"product_id": "1001", "sku_id": "2001", "diff_type": 1, "num": 4}
+    assert channel.set_stock([stock(-3)])[0].ok
+    assert body_of(route) == {"product_id": "1001", "sku_id": "2001", "diff_type": 2, "num": 3}
+    assert channel.set_stock([stock(0)])[0].ok and route.call_count == 2, "nothing to send for 0"
+
+
+def test_prices_go_in_one_auditfree_call_per_product(mock, channel):
+    route = answer(mock, api.PRICE_UPDATE, {"errcode": 0, "errmsg": "ok"})
+    results = channel.set_prices([PriceUpdate("A", "2001", "1001", 1290), PriceUpdate("B", "2002", "1001", 1390),
+                                  PriceUpdate("C", "2003", "1002", 990)])
+    assert all(r.ok for r in results) and route.call_count == 2
+    assert body_of(route, 0) == {"product_id": "1001", "skus": [{"sku_id": "2001", "sale_price": 1290},
+                                                                {"sku_id": "2002", "sale_price": 1390}]}
+
+
+def test_ship_sends_every_line_with_the_carrier_code(mock, channel):
+    answer(mock, api.ORDER_GET, {"errcode": 0, "errmsg": "ok", "order": {
+        "order_id": "9001", "status": 20, "create_time": 1, "order_detail": {"product_infos": [
+            {"product_id": "1001", "sku_id": "2001", "sku_cnt": 2}]}}})
+    sent = answer(mock, api.DELIVERY_SEND, {"errcode": 0, "errmsg": "ok"})
+    channel.ship("9001", "sf", "SF1234567890")
+    assert body_of(sent) == {"order_id": "9001", "delivery_list": [{
+        "delivery_id": "SF", "waybill_id": "SF1234567890", "deliver_type": 1,
+        "product_infos": [{"product_id": "1001", "sku_id": "2001", "product_cnt": 2}]}]}
+
+
+def test_the_token_is_fetched_once_and_reused(mock, channel):
+    answer(mock, api.PRODUCT_DELISTING, {"errcode": 0, "errmsg": "ok"})
+    from channelsync.models import ListingContent
+
+    for _ in range(3):
+        channel.set_shelf(ListingContent("A", "P", "t", "", False, item_id="1"), False)
+    assert mock.routes[0].call_count == 1
+    assert channel.token_expires_at() is not None
+
+
+# --- the error table, one class at a time ----------------------------------------------------------
+
+def test_minute_quota_is_rate_limited_for_a_minute(mock, channel):
+    answer(mock, api.STOCK_UPDATE, err(45011, "api minute-quota reach limit  mustslower  retry next minute"))
+    with pytest.raises(RateLimited) as info:
+        channel.set_stock([stock(+1)])
+    assert (info.value.code, info.value.retry_after) == ("45011", 60.0)
+    assert "minute-quota" in info.value.message
+
+
+def test_sku_updated_too_often_is_rate_limited_briefly(mock, channel):
+    answer(mock, api.STOCK_UPDATE, err(10020112, "sku stock update too frequently"))
+    with pytest.raises(RateLimited) as info:
+        channel.set_stock([stock(+1)])
+    assert info.value.code == "10020112" and 0 < info.value.retry_after <= 5
+
+
+def test_daily_quota_waits_until_beijing_midnight():
+    error = error_for(45009, "reach max api daily quota limit", path="/x",
+                      clock=lambda: datetime(2024, 11, 11, 15, 30, tzinfo=timezone.utc))  # 23:30 in Beijing
+    assert isinstance(error, RateLimited) and error.retry_after == 1800
+
+
+def test_system_busy_is_transient(mock, channel):
+    answer(mock, api.PRODUCT_LIST, err(-1, "system error"))
+    with pytest.raises(Transient) as info:
+        channel.list_listings(None)
+    assert not isinstance(info.value, RateLimited) and info.value.code == "-1" and info.value.maybe_applied
+
+
+def test_insufficient_stock_is_transient_and_certainly_not_applied(mock, channel):
+    answer(mock, api.STOCK_UPDATE, err(10020219, "stock not enough to subtract"))
+    with pytest.raises(Transient) as info:
+        channel.set_stock([stock(-5)])
+    assert info.value.code == "10020219" and info.value.maybe_applied is False
+
+
+@pytest.mark.parametrize("errcode", [40001, 40014, 42001])
+def test_token_refusals_are_auth_expired_and_drop_the_cached_token(mock, channel, errcode):
+    route = answer(mock, api.PRODUCT_LIST, err(errcode, "access_token expired"),
+                   {"errcode": 0, "errmsg": "ok", "product_ids": [], "total_num": 0})
+    with pytest.raises(AuthExpired) as info:
+        channel.list_listings(None)
+    assert info.value.code == str(errcode)
+    assert channel.client.token is None
+    channel.list_listings(None)  # fetches a token first, then calls
+    assert mock.routes[0].call_count == 2 and route.call_count == 2
+
+
+def test_unknown_product_is_not_found(mock, channel):
+    answer(mock, api.STOCK_UPDATE, err(10020052, "product not exist"))
+    result = channel.set_stock([stock(+1, item_id="987")])[0]
+    assert isinstance(result.error, NotFound) and result.error.code == "10020052"
+
+
+def test_unauthorized_api_is_rejected_with_code_and_message(mock, channel):
+    answer(mock, api.PRODUCT_DELISTING, err(48001, "api unauthorized"))
+    from channelsync.models import ListingContent
+
+    with pytest.raises(Rejected) as info:
+        channel.set_shelf(ListingContent("A", "P", "t", "", False, item_id="1"), False)
+    assert info.value.code == "48001" and "api unauthorized" in info.value.message
+
+
+def test_wrong_secret_at_token_time_is_rejected(mock, channel):
+    for errcode in (40125, 40001):  # stable_token says 40125; the legacy call said 40001
+        mock.routes[0].respond(200, json=err(errcode, "invalid appsecret"))
+        with pytest.raises(Rejected) as info:
+            channel.list_listings(None)
+        assert info.value.code == str(errcode) and "s3cret-value" not in str(info.value)
+
+
+def test_unknown_errcode_is_rejected_with_its_words(mock, channel):
+    answer(mock, api.PRODUCT_LIST, err(12345678, "something new"))
+    with pytest.raises(Rejected) as info:
+        channel.list_listings(None)
+    assert info.value.code == "12345678" and "something new" in info.value.message
+
+
+def test_http_failures_and_half_answers_are_transient(mock, channel):
+    route = mock.post(f"{GATEWAY}{api.PRODUCT_LIST}")
+    route.respond(502, text="<html>bad gateway</html>")
+    with pytest.raises(Transient):
+        channel.list_listings(None)
+    route.respond(200, content=b'{"errcode": 0, "product_')
+    with pytest.raises(Transient):
+        channel.list_listings(None)
+    route.respond(429, headers={"Retry-After": "3"})
+    with pytest.raises(RateLimited) as info:
+        channel.list_listings(None)
+    assert info.value.retry_after == 3.0
+
+
+def test_a_batch_keeps_what_went_through_when_a_later_call_fails(mock, channel):
+    answer(mock, api.PRICE_UPDATE, {"errcode": 0, "errmsg": "ok"}, err(45011, "minute quota"))
+    results = channel.set_prices([PriceUpdate("A", "2001", "1001", 1290), PriceUpdate("B", "2003", "1002", 990),
+                                  PriceUpdate("C", "2004", "1003", 990)])
+    assert results[0].ok
+    assert isinstance(results[1].error, RateLimited)
+    assert results[2].error.code == "not-sent" and results[2].error.maybe_applied is False
+
+
+def test_every_code_in_platforms_md_is_in_the_table():
+    documented = {-1, 40001, 40014, 42001, 45009, 45011, 48001, 10020052, 10020112, 10020219, 10020289, 10020004}
+    assert documented <= set(ERRORS)
