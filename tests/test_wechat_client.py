@@ -261,3 +261,10 @@ def test_a_batch_keeps_what_went_through_when_a_later_call_fails(mock, channel):
 def test_every_code_in_platforms_md_is_in_the_table():
     documented = {-1, 40001, 40014, 42001, 45009, 45011, 48001, 10020052, 10020112, 10020219, 10020289, 10020004}
     assert documented <= set(ERRORS)
+
+
+def test_unknown_order_status_reserves_nothing_and_keeps_wechats_number(mock, channel):
+    answer(mock, api.ORDER_GET, {"errcode": 0, "errmsg": "ok", "order": {
+        "order_id": "9", "status": 12, "create_time": 1, "update_time": 2, "order_detail": {}}})
+    order = channel.order("9")
+    assert (order.status, order.platform_status) == (OrderStatus.NEW, "12")

@@ -51,9 +51,8 @@ class WechatChannel(Channel):
     settings_schema = {
         "base_url": Setting(str, default=api.DEFAULT_BASE_URL,
                             help="API root; calls go to {base_url}/channels/ec/... and {base_url}/cgi-bin/stable_token"),
-        "appid": Setting(str, required=True, help="shop back office (channels.weixin.qq.com/shop) > "
-                                                   "服务市场/开发设置 > AppID"),
-        "secret": Setting(str, required=True, secret=True, help="the AppSecret shown once beside the AppID"),
+        "appid": Setting(str, required=True, help="微信小店后台 (store.weixin.qq.com) > 服务市场 > 经营工具 > 自研: AppID"),
+        "secret": Setting(str, required=True, secret=True, help="the AppSecret on the same page (enable or reset it there)"),
     }
 
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:

@@ -47,7 +47,8 @@ ERRORS: dict[int, Rule] = {
     40066: Rule(Rejected),  # invalid url (no such API)
     40097: Rule(Rejected),  # invalid args
     40125: Rule(Rejected),  # invalid appsecret (what stable_token answers for a wrong secret)
-    40164: Rule(Rejected),  # caller IP not in the app's whitelist
+    40164: Rule(Rejected),  # caller IP not in the app's API IP whitelist
+    40243: Rule(Rejected),  # AppSecret frozen in the back office
     41001: Rule(AuthExpired),  # access_token missing: fetch one
     41002: Rule(Rejected),  # appid missing
     41004: Rule(Rejected),  # appsecret missing

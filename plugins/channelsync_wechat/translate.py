@@ -57,9 +57,9 @@ def refunded(order: dict[str, Any]) -> bool:
 def order_of(order: dict[str, Any]) -> Order:
     """An ``order/get`` order in the core's terms; lines carry the merchant SKU code."""
     code = int(order["status"])
-    status = STATUSES.get(code)
-    if status is None:
-        raise Transient(f"order {order.get('order_id')}: unknown WeChat order status {code}", code="status")
+    # An unknown status reserves nothing (new) rather than stalling the order window;
+    # WeChat's number stays in ``platform_status``.
+    status = STATUSES.get(code, OrderStatus.NEW)
     if code == api.CANCELLED and refunded(order):
         status = OrderStatus.REFUNDED
     detail = order.get("order_detail") or {}
