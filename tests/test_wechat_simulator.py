@@ -263,3 +263,13 @@ def test_faults_use_wechat_shapes(sim, http, raw):
     sim.inject("auth_expired")
     assert http.post(api.PRODUCT_LIST, params={"access_token": token}, json={"page_size": 1}).json()["errcode"] == 42001
     assert http.post(api.PRODUCT_LIST, params={"access_token": token}, json={"page_size": 1}).json()["errcode"] == 40001
+
+
+def test_a_full_window_with_fractions_of_a_second_is_accepted(sim, channel, clock):
+    sim.seed("FW-1", 5, 100)
+    order = sim.place_order([("FW-1", 1)])
+    sim.refund(order.order_id)
+    until = clock.now + timedelta(microseconds=300_000)
+    since = until - channel.capabilities.max_order_window  # rounded outwards this would be 24 h + 1 s
+    assert [o.external_id for o in channel.fetch_refunds(since, until, None).items] == [order.order_id]
+    assert [o.external_id for o in channel.fetch_orders(since, until, None).items] == [order.order_id]

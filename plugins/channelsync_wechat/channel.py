@@ -10,7 +10,7 @@ double.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from math import ceil, floor
 from typing import Any, Callable, Mapping, Sequence
 
@@ -142,7 +142,8 @@ class WechatChannel(Channel):
     # --- orders -------------------------------------------------------------------------
     def fetch_orders(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
         """Orders updated in the window (whole seconds, widened outwards), each read with order/get."""
-        body: dict[str, Any] = {"update_time_range": _range(since, until), "page_size": api.ORDER_PAGE_MAX}
+        body: dict[str, Any] = {"update_time_range": _range(since, until, api.ORDER_WINDOW),
+                                "page_size": api.ORDER_PAGE_MAX}
         if page_token:
             body["next_key"] = page_token
         answer = self.client.post(api.ORDER_LIST, body)
@@ -165,7 +166,7 @@ class WechatChannel(Channel):
         ``getaftersalelist`` takes at most 24 hours (``max_order_window``); each
         after-sale is read for its order id, and each order once.
         """
-        start, end = _range(since, until).values()
+        start, end = _range(since, until, api.AFTERSALE_WINDOW).values()
         body: dict[str, Any] = {"begin_update_time": start, "end_update_time": end}
         if page_token:
             body["next_key"] = page_token
@@ -211,9 +212,17 @@ def _split(token: str) -> tuple[int, int, str]:
     return int(status), int(seen), next_key
 
 
-def _range(since: datetime, until: datetime) -> dict[str, int]:
-    """Epoch seconds; the start rounded down and the end up so no order falls between windows."""
-    return {"start_time": floor(since.timestamp()), "end_time": ceil(until.timestamp())}
+def _range(since: datetime, until: datetime, longest: timedelta | None = None) -> dict[str, int]:
+    """Epoch seconds; the start rounded down and the end up so no order falls between windows.
+
+    Rounding outwards can stretch a window of exactly ``longest`` by a second,
+    which the platform refuses (10020004): the end is then held to ``longest``.
+    The sliver cut off lies inside the next window, whose start rounds down.
+    """
+    start, end = floor(since.timestamp()), ceil(until.timestamp())
+    if longest is not None and until - since <= longest:  # a longer one is the caller's to fix
+        end = min(end, start + int(longest.total_seconds()))
+    return {"start_time": start, "end_time": end}
 
 
 def _product(update: Any) -> str:

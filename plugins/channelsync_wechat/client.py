@@ -94,7 +94,7 @@ class WechatClient:
         it. Only when that call hands back the very token just refused is the
         refresh forced, so the 20-a-day budget of forced refreshes lasts.
         """
-        refused = self._refused or (self._token.value if self._token else None)
+        refused = self._refused
         token = self.fetch_token(force_refresh=False)
         if refused is not None and token.value == refused:
             token = self.fetch_token(force_refresh=True)
