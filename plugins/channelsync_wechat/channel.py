@@ -206,10 +206,13 @@ class WechatChannel(Channel):
 
 
 def _split(token: str) -> tuple[int, int, str]:
-    status, seen, next_key = token.split("|", 2)
-    if int(status) not in api.LIST_PHASES:
-        raise Rejected(f"not a WeChat listing page token: {token!r}", code="page-token")
-    return int(status), int(seen), next_key
+    try:
+        status, seen, next_key = token.split("|", 2)
+        if int(status) in api.LIST_PHASES:
+            return int(status), int(seen), next_key
+    except ValueError:
+        pass
+    raise Rejected(f"not a WeChat listing page token: {token!r}", code="page-token")
 
 
 def _range(since: datetime, until: datetime, longest: timedelta | None = None) -> dict[str, int]:
