@@ -85,6 +85,12 @@ def _send(runner: "ChannelRunner", kind: str, rows: list[dict]) -> PushStats:
         log.exception("push_plugin_error", channel=runner.name, kind=kind)
         results = [UpdateResult(_ext(p), ChannelError(f"plugin error: {type(exc).__name__}: {exc}", code="plugin"))
                    for _, p in prepared]
+    if any(isinstance(r.error, AuthExpired) for r in results):
+        # part of a batch may meet an expired token: renew once, the rows retry at once
+        try:
+            runner.channel.refresh_auth()
+        except ChannelError as exc:
+            log.warning("refresh_auth_failed", channel=runner.name, error=str(exc))
     by_id = {r.external_id: r for r in results}
     with store.write():
         for row, payload in prepared:
