@@ -56,6 +56,9 @@ class OwnsiteChannel(Channel):
                                    help="shown once when the key is created (cs_...); the key needs Read/Write"),
         "auth": Setting(str, default="auto", choices=AUTH_MODES,
                         help="auto: HTTP Basic over https, OAuth 1.0a signature over http (as WooCommerce requires)"),
+        "guard_unseen_sales": Setting(bool, default=True,
+                                      help="read quantities before setting them, so sales not yet ingested "
+                                           "are not put back on sale (one extra GET per batch)"),
         "signature_method": Setting(str, default=DEFAULT_METHOD, choices=tuple(METHODS),
                                     help="OAuth signature method over plain http"),
     }
@@ -101,14 +104,36 @@ class OwnsiteChannel(Channel):
         return found
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
-        """Absolute quantities, one batch call per parent product."""
-        return self._batch(updates, lambda u: {"manage_stock": True, "stock_quantity": int(u.quantity)})
+        """Absolute quantities, one batch call per parent product.
+
+        With ``guard_unseen_sales`` (default) the current quantities are read first
+        and each SKU is set to ``min(target, current + target - expected)``: a sale
+        the shop took after the core's last ingest (current below expected) stays
+        subtracted instead of being put back on sale by the absolute value, and
+        the shop is never told more than the target. See README, "Stock".
+        """
+        guard = bool(self.settings.get("guard_unseen_sales", True))
+
+        def fields(update: StockUpdate, current: int | None) -> dict[str, Any]:
+            return {"manage_stock": True, "stock_quantity": stock_value(update, current if guard else None)}
+
+        return self._batch(updates, fields, read_current=guard and any(u.expected is not None for u in updates))
 
     def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
         """``regular_price`` as a yuan string; sale prices are left as the shop set them."""
-        return self._batch(updates, lambda u: {"regular_price": fen_to_yuan(u.price)})
+        return self._batch(updates, lambda u, _current: {"regular_price": fen_to_yuan(u.price)})
 
-    def _batch(self, updates: Sequence[StockUpdate | PriceUpdate], fields) -> list[UpdateResult]:
+    def _current(self, parent: str | None, ids: list[int]) -> dict[int, int | None]:
+        """Quantities the shop shows now for ``ids`` (products, or variations of ``parent``)."""
+        path = "products" if parent is None else f"products/{parent}/variations"
+        params: dict[str, Any] = {"include": ",".join(map(str, ids)), "per_page": api.MAX_PER_PAGE}
+        if parent is None:
+            params["status"] = "any"
+        records = WooClient.items(self.client.request("GET", path, params=params), path)
+        return {int(r["id"]): translate.quantity(r) for r in records if str(r.get("id", "")).isdigit()}
+
+    def _batch(self, updates: Sequence[StockUpdate | PriceUpdate], fields, read_current: bool = False
+               ) -> list[UpdateResult]:
         results: dict[int, UpdateResult] = {}
         groups: dict[str | None, list[tuple[int, Any, int]]] = {}
         for index, update in enumerate(updates):
@@ -122,8 +147,10 @@ class OwnsiteChannel(Channel):
             groups.setdefault(parent, []).append((index, update, record_id))
         for parent, members in groups.items():
             path = "products/batch" if parent is None else f"products/{parent}/variations/batch"
-            body = {"update": [{"id": record_id, **fields(update)} for _, update, record_id in members]}
             try:
+                current = self._current(parent, [r for _, _, r in members]) if read_current else {}
+                body = {"update": [{"id": record_id, **fields(update, current.get(record_id))}
+                                   for _, update, record_id in members]}
                 reply = self.client.request("POST", path, json=body)
                 answered = _batch_answers(reply.body)
             except AuthExpired:
@@ -219,6 +246,18 @@ class OwnsiteChannel(Channel):
         from channelsync_ownsite.simulator import OwnsiteSimulator
 
         return OwnsiteSimulator(**options)
+
+
+def stock_value(update: StockUpdate, current: int | None) -> int:
+    """The quantity to set: the target, lowered by sales the core has not ingested yet.
+
+    ``expected`` is what the core believes the shop shows; ``current`` below it
+    means the shop sold units the core has not seen (or a person lowered the
+    stock): keep that difference. Never above the target, never below zero.
+    """
+    if update.expected is None or current is None:
+        return max(0, int(update.quantity))
+    return max(0, min(int(update.quantity), current + int(update.quantity) - int(update.expected)))
 
 
 def _is_simple(external_id: str | None, item_id: str | None) -> bool:

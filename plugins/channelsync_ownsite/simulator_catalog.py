@@ -37,6 +37,7 @@ class CatalogRoutes:
 
     def product_json(self, item_id: str, skus: list[SimSku]) -> dict[str, Any]:
         first, simple = skus[0], self.is_simple(item_id, skus)
+        own = next((s for s in skus if s.external_id == item_id), None)  # parent-level stock, if any
         modified = max(s.modified_at for s in skus)
         status = (api.ON_SHELF if first.on_shelf else api.OFF_SHELF_PRODUCT) if simple \
             else self.product_status.get(item_id, api.ON_SHELF)
@@ -44,7 +45,7 @@ class CatalogRoutes:
             "id": int(item_id), "name": first.title, "slug": f"product-{item_id}", "type": "simple" if simple else "variable",
             "status": status, "description": first.description, "sku": (first.sku_code or "") if simple else "",
             "price": fen_to_yuan(first.price) if simple else "", "regular_price": fen_to_yuan(first.price) if simple else "",
-            "sale_price": "", "manage_stock": simple, "stock_quantity": first.quantity if simple else None,
+            "sale_price": "", "manage_stock": own is not None, "stock_quantity": own.quantity if own else None,
             "stock_status": _stock_status(first.quantity) if simple else "instock",
             "date_modified": local_text(modified), "date_modified_gmt": gmt_text(modified),
             "variations": [] if simple else [int(s.external_id) for s in skus],
@@ -78,6 +79,7 @@ class CatalogRoutes:
         order = choice_param(req, "order", "desc", ("asc", "desc"))
         status = req.query.get("status", "any") or "any"
         wanted_skus = {s.strip() for s in req.query.get("sku", "").split(",") if s.strip()}
+        include = _ids(req)
         after, before = date_param(req, "modified_after"), date_param(req, "modified_before")
         with self.lock:
             rows = []
@@ -85,6 +87,8 @@ class CatalogRoutes:
                 row = self.product_json(item_id, skus)
                 modified = seconds(max(s.modified_at for s in skus))
                 if status != "any" and row["status"] != status:
+                    continue
+                if include is not None and int(item_id) not in include:
                     continue
                 if wanted_skus and not wanted_skus & {s.sku_code for s in skus}:
                     continue
@@ -121,7 +125,9 @@ class CatalogRoutes:
     def list_variations(self, req: Request, product_id: str) -> Response:
         with self.lock:
             skus = self.product(product_id)
-            rows = [] if self.is_simple(product_id, skus) else [self.variation_json(s) for s in skus]
+            include = _ids(req)
+            rows = [] if self.is_simple(product_id, skus) else [
+                self.variation_json(s) for s in skus if include is None or int(s.external_id) in include]
         rows.sort(key=lambda r: r["id"], reverse=choice_param(req, "order", "desc", ("asc", "desc")) == "desc")
         return paged(req, rows)
 
@@ -186,7 +192,8 @@ class CatalogRoutes:
                     sku.title = fields["name"]
                 if "description" in fields:
                     sku.description = fields["description"]
-                sku.modified_at = self.now()
+                if "name" in fields or "description" in fields:
+                    sku.modified_at = self.now()
             if "status" in fields:
                 self.product_status[product_id] = fields["status"]
             own = [s for s in skus if s.external_id == product_id]
@@ -255,6 +262,17 @@ def _item(action, item_id: Any, invalid_code: str = PRODUCT_INVALID_ID) -> dict[
 
 def _refuse(message: str):
     raise WooError(400, "woocommerce_rest_cannot_create", message)
+
+
+def _ids(req: Request) -> set[int] | None:
+    """The ``include`` filter (comma-separated ids), or None when absent."""
+    raw = req.query.get("include")
+    if not raw:
+        return None
+    try:
+        return {int(x) for x in raw.split(",") if x.strip()}
+    except ValueError:
+        raise invalid_param("include", "include[0] is not of type integer.") from None
 
 
 def _stock_status(quantity: int) -> str:
