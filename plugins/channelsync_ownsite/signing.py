@@ -34,7 +34,8 @@ DEFAULT_METHOD = "HMAC-SHA256"
 #: seen within it.
 SKEW_SECONDS = 15 * 60
 
-OAUTH_PARAMS = ("oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature_method")
+#: the query parameters of a signed request; WooCommerce names each one missing
+OAUTH_PARAMS = ("oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature", "oauth_signature_method")
 
 
 def pct(text: str) -> str:

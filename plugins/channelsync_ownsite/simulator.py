@@ -32,7 +32,7 @@ from typing import Any, Callable
 from channelsync.testing.simulator import OutOfStock, Request, Response, SimOrder, SimSku, Simulator
 from channelsync_ownsite import api
 from channelsync_ownsite.errors import AUTH_ERROR, CANNOT_VIEW, MISSING_OAUTH, MSG_BAD_TIMESTAMP, MSG_USED_NONCE, NO_ROUTE
-from channelsync_ownsite.signing import METHODS, SKEW_SECONDS, parse_basic, signature
+from channelsync_ownsite.signing import METHODS, OAUTH_PARAMS, SKEW_SECONDS, parse_basic, signature
 from channelsync_ownsite.simulator_catalog import CatalogRoutes
 from channelsync_ownsite.simulator_orders import OrderRoutes
 from channelsync_ownsite.simulator_wire import WooError, error
@@ -68,8 +68,6 @@ PERMISSION = {
     "edit": ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."),
     "batch": ("woocommerce_rest_cannot_batch", "Sorry, you are not allowed to batch manipulate this resource."),
 }
-
-OAUTH_REQUIRED = ("oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature", "oauth_signature_method")
 
 
 class OwnsiteSimulator(CatalogRoutes, OrderRoutes, Simulator):
@@ -202,10 +200,10 @@ class OwnsiteSimulator(CatalogRoutes, OrderRoutes, Simulator):
 
     def _oauth(self, req: Request) -> Response | str | None:
         params = dict(req.query_pairs)
-        present = [p for p in OAUTH_REQUIRED if params.get(p)]
+        present = [p for p in OAUTH_PARAMS if params.get(p)]
         if not present:
             return "anonymous"
-        missing = [p for p in OAUTH_REQUIRED if p not in present]
+        missing = [p for p in OAUTH_PARAMS if p not in present]
         if missing:
             noun = "parameter" if len(missing) == 1 else "parameters"
             return error(401, MISSING_OAUTH, f"Missing OAuth {noun} {', '.join(missing)}")
