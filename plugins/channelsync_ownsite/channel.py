@@ -13,7 +13,9 @@ variation's external_id is the variation id and its item_id the parent's.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
+
+import httpx
 
 from channelsync import Capabilities, Channel, Setting
 from channelsync.errors import AuthExpired, ChannelError, NotFound, Rejected, Transient
@@ -63,7 +65,7 @@ class OwnsiteChannel(Channel):
                                     help="OAuth signature method over plain http"),
     }
 
-    def __init__(self, name: str, settings: Any, http: Any = None) -> None:
+    def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         super().__init__(name, settings, http)
         self.client = WooClient(self.call, base_url=self.settings.get("base_url") or "",
                                 consumer_key=self.settings.get("consumer_key") or "",
