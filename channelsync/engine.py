@@ -92,7 +92,8 @@ class ChannelRunner:
                 for fetch in (self.channel.fetch_orders, self.channel.fetch_refunds):
                     for order in paging.items(lambda tok, f=fetch: self._call(lambda: f(since, end, tok))):
                         found[order.external_id] = order  # the later read of the same order wins
-                result = ingest(self.store, self.config, self.cfg, list(found.values()), cursor=end)
+                result = ingest(self.store, self.config, self.cfg, list(found.values()), cursor=end,
+                                absolute=self.absolute)
                 self._after_ingest(result, stats)
                 stats.orders_seen += len(found)
             self._health("ok", None, poll_ok=True)
@@ -102,6 +103,10 @@ class ChannelRunner:
             log.warning("poll_failed", channel=self.name, error=str(exc))
         stats.poll_ms = int((time.monotonic() - started) * 1000)
         return stats
+
+    @property
+    def absolute(self) -> bool:
+        return self.channel.capabilities.stock_mode == "absolute"
 
     def _after_ingest(self, result: IngestResult, stats: CycleStats) -> None:
         stats.orders_changed += len(result.changed)

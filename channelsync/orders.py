@@ -47,14 +47,20 @@ class IngestResult:
 
 
 def ingest(store: Store, config: Config, channel: ChannelConfig, orders: Sequence[Order],
-           cursor: datetime | None = None, now: datetime | None = None) -> IngestResult:
+           cursor: datetime | None = None, now: datetime | None = None, absolute: bool = False) -> IngestResult:
     """Apply ``orders`` and (if given) move the channel's cursor, in one transaction,
-    then queue the stock pushes the changes call for."""
+    then queue the stock pushes the changes call for.
+
+    ``absolute``: the channel only takes absolute quantities. A sale that landed just
+    before our last absolute set was erased by it, so its own orders cannot tell what
+    the platform shows now: the listing is marked unknown and the target is set again
+    right after this ingest, as the design asks for such platforms.
+    """
     now = now or utcnow()
     result = IngestResult()
     with store.write():
         for order in orders:
-            _apply(store, channel, order, now, result)
+            _apply(store, channel, order, now, result, absolute)
         if cursor is not None:
             store.execute("UPDATE channels SET order_cursor = ? WHERE name = ?", (ts(cursor), channel.name))
         if result.skus:
@@ -62,7 +68,8 @@ def ingest(store: Store, config: Config, channel: ChannelConfig, orders: Sequenc
     return result
 
 
-def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, result: IngestResult) -> None:
+def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, result: IngestResult,
+           absolute: bool = False) -> None:
     row = store.one("SELECT * FROM orders WHERE channel = ? AND external_id = ?", (channel.name, order.external_id))
     before = S(row["status"]) if row else None
     if order.status not in FORWARD[before]:
@@ -82,7 +89,7 @@ def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, re
         # the put-back is then real; replaying makes that exact. If it never was, the
         # clamp below can only overstate expected, which under-shows, never oversells.
         for line in lines:
-            _lower_expected(store, channel.name, line["sku_code"], line["quantity"])
+            _lower_expected(store, channel.name, line["sku_code"], line["quantity"], absolute)
         held = 1
 
     now_shipped = 1 if order.status in (S.SHIPPED, S.COMPLETED) or shipped or order.shipped else 0
@@ -90,7 +97,7 @@ def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, re
     for line in lines:
         sku, qty = line["sku_code"], line["quantity"]
         if now_held != held:  # the platform took these units off (or put them back) on its own
-            _lower_expected(store, channel.name, sku, (now_held - held) * qty)
+            _lower_expected(store, channel.name, sku, (now_held - held) * qty, absolute)
         if now_shipped and not shipped:
             inventory.consume(store, sku, qty, channel.warehouses, "shipment", ref)
         if order.status == S.REFUNDED and now_shipped and channel.restock_on_return:
@@ -105,9 +112,12 @@ def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, re
     result.changed.append((order, before.value if before else None))
 
 
-def _lower_expected(store: Store, channel: str, sku: str, units: int) -> None:
+def _lower_expected(store: Store, channel: str, sku: str, units: int, absolute: bool = False) -> None:
     """A platform shows no less than 0: a decrement that raced a sale was floored there,
     so a negative ``expected`` would later push units back on sale that were sold."""
+    if absolute:
+        store.execute("UPDATE listings SET expected = NULL WHERE channel = ? AND sku_code = ?", (channel, sku))
+        return
     store.execute("UPDATE listings SET expected = MAX(0, expected - ?) WHERE channel = ? AND sku_code = ? "
                   "AND expected IS NOT NULL", (units, channel, sku))
 
@@ -152,7 +162,7 @@ def _master_code(store: Store, channel: str, sku_code: str | None, external_id: 
 
 
 def mark_shipped(store: Store, config: Config, channel: ChannelConfig, order_row: dict, carrier: str,
-                 tracking_no: str, now: datetime | None = None) -> IngestResult:
+                 tracking_no: str, now: datetime | None = None, absolute: bool = False) -> IngestResult:
     """After the channel accepted a shipment: record it like an ingested SHIPPED state."""
     now = now or utcnow()
     with store.write():
@@ -161,7 +171,7 @@ def mark_shipped(store: Store, config: Config, channel: ChannelConfig, order_row
         shipped = Order(order_row["external_id"], S.SHIPPED, datetime.fromisoformat(order_row["created_at"]),
                         now, [], platform_status=order_row["platform_status"])
         result = IngestResult()
-        _apply(store, channel, shipped, now, result)
+        _apply(store, channel, shipped, now, result, absolute)
         if result.skus:
             result.pushes_queued = inventory.queue_stock(store, config, result.skus, now)
     return result

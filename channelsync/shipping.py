@@ -42,7 +42,8 @@ def ship(runner: "ChannelRunner", ref: str, carrier: str, tracking_no: str) -> d
     channel = runner.channel
     retry.call(lambda: channel.ship(order["external_id"], carrier, tracking_no),
                refresh_auth=channel.refresh_auth, bucket=runner.bucket)
-    result = mark_shipped(runner.store, runner.config, runner.cfg, order, carrier, tracking_no)
+    result = mark_shipped(runner.store, runner.config, runner.cfg, order, carrier, tracking_no,
+                          absolute=runner.absolute)
     if result.pushes_queued:
         runner.on_queued()
     return {"order": f"{order['channel']}:{order['external_id']}", "status": "shipped", "carrier": carrier,

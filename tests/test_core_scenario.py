@@ -171,3 +171,24 @@ def test_refund_after_an_unseen_shipment_books_the_shipment(shop):
     assert shop.store.scalar("SELECT SUM(on_hand) FROM stock WHERE sku_code = 'TEA-02'") == 2
     assert shop.platform("b").stock("TEA-02") == 2
     assert shop.platform("a").stock("TEA-02") == 2
+
+
+def test_absolute_channel_sale_erased_by_our_set_is_taken_off_again(tmp_path):
+    """An absolute set that lands just after an unseen sale erases it on the platform; the
+    ingest of that sale must lead to the target being set again (found by the JD e2e test)."""
+    from channelsync import catalog
+
+    shop = Shop(tmp_path, {"abs": {"stock_mode": "absolute"}, "other": {}})
+    for name in ("abs", "other"):
+        shop.platform(name).seed("X", 0, 100)
+    shop.import_csv("product_code,sku_code,price,stock:main\nP,X,1.00,10\n")
+    shop.resync_all()
+    shop.settle()
+    catalog.change_stock(shop.store, shop.config, "X", "main", set_to=8)
+    shop.platform("abs").place_order([("X", 3)])  # platform 7, unseen
+    shop.runners["abs"].drain()  # absolute 8: the sale is erased on the platform
+    assert shop.platform("abs").stock("X") == 8
+    shop.settle()
+    assert shop.platform("abs").stock("X") == 5
+    assert shop.platform("other").stock("X") == 5
+    shop.close()

@@ -72,7 +72,10 @@ def test_daemon_keeps_plugin_and_fake_consistent(plugin, tmp_path):
                         return False
                 return True
 
-            wait_for(consistent, 60, "quantities equal to targets and every order ingested")
+            try:
+                wait_for(consistent, 60, "quantities equal to targets and every order ingested")
+            except AssertionError:
+                raise AssertionError(_explain(shop, platforms, placed)) from None
             assert shop.store.scalar("SELECT COUNT(*) FROM (SELECT channel, external_id FROM orders "
                                      "GROUP BY 1, 2 HAVING COUNT(*) > 1)") == 0
             assert placed["real"] and placed["fake"]
@@ -81,3 +84,21 @@ def test_daemon_keeps_plugin_and_fake_consistent(plugin, tmp_path):
             daemon.request_stop()
             thread.join(timeout=60)
             shop.close()
+
+
+def _explain(shop, platforms, placed) -> str:
+    """What is still off when the run does not settle: for the failure message."""
+    lines = []
+    for name, p in platforms.items():
+        cfg = shop.config.channels[name]
+        db = {r["external_id"]: r["status"] for r in shop.store.query(
+            "SELECT external_id, status FROM orders WHERE channel = ?", (name,))}
+        for oid in placed[name]:
+            if CLOSED.get(db.get(oid), db.get(oid)) != CLOSED.get(p.orders[oid].status, p.orders[oid].status):
+                lines.append(f"{name} order {oid}: platform {p.orders[oid].status}, ingested {db.get(oid)}")
+        for c in SKUS:
+            shown, target = p.stock(c), inventory.channel_target(shop.store, cfg, c)
+            if shown != target:
+                lines.append(f"{name} {c}: shows {shown}, target {target}")
+    lines += [str(r) for r in shop.store.query("SELECT channel, sku_code, kind, status, attempts, last_error FROM outbox")]
+    return "not consistent:\n" + "\n".join(lines)
