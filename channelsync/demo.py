@@ -28,6 +28,8 @@ from channelsync.testing.simulator import OutOfStock, Simulator
 
 CHANNEL_NAMES = {"taobao": "tb-flagship", "jd": "jd-pop", "wechat": "wx-shop", "ownsite": "web"}
 WAREHOUSES = {"WH-SH": "Shanghai", "WH-GZ": "Guangzhou"}
+# a paid order closed before shipment is "cancelled" on some platforms, "refunded" on others (Taobao)
+_CLOSED = {"cancelled": "closed", "refunded": "closed"}
 
 
 @dataclass
@@ -257,15 +259,15 @@ class Demo:
                     mismatched += 1
                     if mismatched <= 3:
                         problems.append(f"{name}: {code} shows {shown}, target {wanted}")
-            db = {r["external_id"]: r["status"] for r in
+            db = {r["external_id"]: _CLOSED.get(r["status"], r["status"]) for r in
                   store.query("SELECT external_id, status FROM orders WHERE channel = ?", (name,))}
-            sim_orders = {o.order_id: o.status for o in list(ch.sim.orders.values())}
+            sim_orders = {o.order_id: _CLOSED.get(o.status, o.status) for o in list(ch.sim.orders.values())}
             missing = set(sim_orders) - set(db)
-            stale = [oid for oid, st in sim_orders.items() if oid in db and db[oid] != st]
+            stale = [f"{oid} {db[oid]}!={st}" for oid, st in sim_orders.items() if oid in db and db[oid] != st]
             extra = set(db) - set(sim_orders)
             if missing or stale or extra:
-                problems.append(f"{name}: {len(missing)} orders not ingested, {len(stale)} with a stale status, "
-                                f"{len(extra)} unknown to the platform")
+                problems.append(f"{name}: {len(missing)} orders not ingested, {len(stale)} with a stale status "
+                                f"{stale[:3]}, {len(extra)} unknown to the platform")
             stats[name] = {"plugin": ch.plugin, "orders_placed": ch.placed, "orders_ingested": len(db),
                            "refused_at_zero": ch.refused, "cancelled": ch.cancelled, "shipped": ch.shipped,
                            "quantities_off_target": mismatched}
