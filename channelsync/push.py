@@ -16,8 +16,8 @@ import structlog
 
 from channelsync import inventory, metrics, outbox, retry
 from channelsync.errors import AuthExpired, ChannelError, RateLimited
-from channelsync.models import ListingContent, PriceUpdate, StockUpdate, UpdateResult
-from channelsync.store import Store, parse_ts, ts, utcnow
+from channelsync.models import PriceUpdate, StockUpdate, UpdateResult
+from channelsync.store import parse_ts, ts, utcnow
 
 if TYPE_CHECKING:
     from channelsync.engine import ChannelRunner
@@ -105,7 +105,7 @@ def _ext(payload) -> str:
 
 def _prepare(runner: "ChannelRunner", kind: str, row: dict, now: datetime):
     """Build the update for a row, or settle it at once when nothing needs sending."""
-    store, cfg = runner.store, runner.config
+    store = runner.store
     listing = store.one("SELECT * FROM listings WHERE channel = ? AND sku_code = ?", (runner.name, row["sku_code"]))
     if kind == "publish":
         if not runner.channel.capabilities.can_publish:

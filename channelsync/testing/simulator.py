@@ -25,15 +25,16 @@ error shapes for faults. The base owns what all platforms share:
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
-from urllib.parse import parse_qsl
 
 import httpx
+
+from channelsync.testing.simulator_types import Request, Response  # re-exported for plugins
+from channelsync.testing.wsgi import jsonable, request_from_environ, send_response
 
 FAULT_KINDS = ("latency", "error_5xx", "timeout", "rate_limit", "auth_expired", "malformed")
 
@@ -80,34 +81,6 @@ class SimOrder:
     @property
     def total(self) -> int:
         return sum(line.price * line.quantity for line in self.lines)
-
-
-@dataclass
-class Request:
-    """The parts of a WSGI request a platform handler needs."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    query_pairs: list[tuple[str, str]]
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    scheme: str
-    host: str
-
-    @property
-    def form(self) -> dict[str, str]:
-        return dict(parse_qsl(self.body.decode("utf-8"), keep_blank_values=True))
-
-    def json(self) -> Any:
-        return json.loads(self.body or b"null")
-
-
-@dataclass
-class Response:
-    status: int = 200
-    body: Any = None  # JSON-able, or bytes sent as they are
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class Simulator:
@@ -284,12 +257,12 @@ class Simulator:
 
     # --- WSGI -------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
-        req = _request(environ)
+        req = request_from_environ(environ)
         if req.path.startswith("/_sim/"):
             response = self._control(req)
         else:
             response = self._fault_or_rate_limit(req) or self.handle(req)
-        return _send(response, start_response)
+        return send_response(response, start_response)
 
     def next_fault(self) -> dict | None:
         """Consume one call's worth of the first queued fault, if any."""
@@ -346,15 +319,15 @@ class Simulator:
             body = req.json() if req.body else {}
             if parts == ["state"]:
                 with self.lock:
-                    return Response(200, {"skus": [_jsonable(asdict(s)) for s in self.skus.values()],
-                                          "orders": [_jsonable(asdict(o)) for o in self.orders.values()]})
+                    return Response(200, {"skus": [jsonable(asdict(s)) for s in self.skus.values()],
+                                          "orders": [jsonable(asdict(o)) for o in self.orders.values()]})
             if parts == ["credentials"]:
                 return Response(200, self.credentials(f"{req.scheme}://{req.host}"))
             if parts == ["skus"] and req.method == "POST":
                 sku = self.seed(body.get("sku_code"), int(body["quantity"]), int(body["price"]),
                                 title=body.get("title", ""), item_id=body.get("item_id"),
                                 on_shelf=body.get("on_shelf", True))
-                return Response(201, _jsonable(asdict(sku)))
+                return Response(201, jsonable(asdict(sku)))
             if len(parts) == 2 and parts[0] == "stock":
                 if req.method == "PUT":
                     self.set_stock_by_hand(parts[1], int(body["quantity"]))
@@ -365,7 +338,7 @@ class Simulator:
                                              pay=body.get("pay", True))
                 except OutOfStock as exc:
                     return Response(409, {"error": "out_of_stock", "message": str(exc)})
-                return Response(201, _jsonable(asdict(order)))
+                return Response(201, jsonable(asdict(order)))
             if len(parts) == 3 and parts[0] == "orders":
                 action = {"pay": self.pay, "cancel": self.cancel, "refund": self.refund,
                           "ship": self.ship, "complete": self.complete}.get(parts[2])
@@ -375,7 +348,7 @@ class Simulator:
                     order = action(parts[1])
                 except OutOfStock as exc:
                     return Response(409, {"error": "out_of_stock", "message": str(exc)})
-                return Response(200, _jsonable(asdict(order)))
+                return Response(200, jsonable(asdict(order)))
             if parts == ["faults"] and req.method == "POST":
                 params = {k: v for k, v in body.items() if k not in ("kind", "count")}
                 self.inject(body["kind"], int(body.get("count", 1)), **params)
@@ -385,43 +358,3 @@ class Simulator:
         except (ValueError, TypeError) as exc:
             return Response(400, {"error": str(exc)})
         return Response(404, {"error": f"no control route {req.method} {req.path}"})
-
-
-def _request(environ: dict) -> Request:
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
-    raw_query = environ.get("QUERY_STRING", "")
-    pairs = parse_qsl(raw_query, keep_blank_values=True)
-    headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
-    if environ.get("CONTENT_TYPE"):
-        headers["content-type"] = environ["CONTENT_TYPE"]
-    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
-    path = environ.get("PATH_INFO", "/")
-    if isinstance(path, str):  # PEP 3333 hands PATH_INFO as latin-1 decoded bytes
-        path = path.encode("latin-1").decode("utf-8", "replace")
-    return Request(environ["REQUEST_METHOD"], path, dict(pairs), pairs, headers, body,
-                   environ.get("wsgi.url_scheme", "http"), host)
-
-
-def _send(response: Response, start_response: Callable) -> list[bytes]:
-    headers = dict(response.headers)
-    if isinstance(response.body, bytes):
-        payload = response.body
-    else:
-        payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
-        headers.setdefault("Content-Type", "application/json;charset=utf-8")
-    headers["Content-Length"] = str(len(payload))
-    reason = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-              409: "Conflict", 413: "Payload Too Large", 429: "Too Many Requests"}.get(response.status, "Status")
-    start_response(f"{response.status} {reason}", list(headers.items()))
-    return [payload]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value

@@ -9,14 +9,14 @@ applied: the core re-sends it, and reconciliation repairs the rare double.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
 import httpx
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.errors import ChannelError, NotFound, Rejected, Transient
+from channelsync.batch import Call, run_calls
+from channelsync.errors import NotFound, Rejected
 from channelsync.models import (
     Listing,
     ListingContent,
@@ -120,7 +120,7 @@ class TaobaoChannel(Channel):
             if changed:
                 calls.append(Call(changed, self._increment(item_id, changed),
                                   [self._increment(item_id, [u]) for u in changed] if len(changed) > 1 else []))
-        return _run(updates, calls)
+        return run_calls(updates, calls)
 
     def _increment(self, item_id: str, updates: list[StockUpdate]) -> Callable[[], Any]:
         if all(u.external_id == item_id for u in updates):  # an item without SKUs
@@ -155,7 +155,7 @@ class TaobaoChannel(Channel):
                                                     "price": fen_to_yuan(u.price)})
             return send
 
-        return _run(updates, [Call([u], price(u)) for u in updates])
+        return run_calls(updates, [Call([u], price(u)) for u in updates])
 
     # --- listing content and shelf ---------------------------------------------------
     def update_listing(self, content: ListingContent) -> None:
@@ -266,58 +266,3 @@ def _item(content: ListingContent) -> str:
     return str(content.item_id)
 
 
-@dataclass
-class Call:
-    """One platform call covering ``updates``; ``singles`` replace it one by one if it is refused."""
-
-    updates: list[Any]
-    send: Callable[[], Any] | None
-    singles: list[Callable[[], Any]] = field(default_factory=list)
-
-
-def _run(updates: Sequence[Any], calls: list[Call]) -> list[UpdateResult]:
-    """Make the calls in order and give every update a result, in the order given.
-
-    A refusal stays with its updates. A retryable failure before anything was
-    sent is raised, so the core refreshes the session or backs off the whole
-    batch; once something went through it stays with its updates instead (an
-    increment must not be sent twice) and the remaining calls are reported
-    unsent, certainly not applied.
-    """
-    results: dict[str, UpdateResult] = {}
-    state = {"sent": False, "failed": None}
-
-    def attempt(batch: list[Any], send: Callable[[], Any]) -> bool:
-        """True when the call went through or was refused for good."""
-        if state["failed"] is not None:
-            for u in batch:
-                results[u.external_id] = UpdateResult(u.external_id, Transient(
-                    f"not sent: an earlier call of the batch failed ({state['failed']})", code="not-sent",
-                    maybe_applied=False))
-            return True
-        try:
-            send()
-        except (NotFound, Rejected) as error:
-            for u in batch:
-                results[u.external_id] = UpdateResult(u.external_id, error)
-            return False
-        except ChannelError as error:
-            if not state["sent"]:
-                raise
-            state["failed"] = error
-            for u in batch:
-                results[u.external_id] = UpdateResult(u.external_id, error)
-            return True
-        for u in batch:
-            results[u.external_id] = UpdateResult(u.external_id)
-        state["sent"] = True
-        return True
-
-    for call in calls:
-        if call.send is None:
-            for u in call.updates:
-                results[u.external_id] = UpdateResult(u.external_id)
-        elif not attempt(call.updates, call.send) and call.singles:
-            for u, single in zip(call.updates, call.singles):
-                attempt([u], single)
-    return [results[u.external_id] for u in updates]

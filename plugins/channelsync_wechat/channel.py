@@ -17,7 +17,8 @@ from typing import Any, Callable, Mapping, Sequence
 import httpx
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.errors import ChannelError, NotFound, Rejected, Transient
+from channelsync.batch import Call, run_calls
+from channelsync.errors import NotFound, Rejected
 from channelsync.models import Listing, ListingContent, Order, Page, PriceUpdate, StockUpdate, UpdateResult
 from channelsync_wechat import api
 from channelsync_wechat.client import WechatClient
@@ -93,12 +94,12 @@ class WechatChannel(Channel):
         calls = []
         for u in updates:
             if u.delta == 0:
-                calls.append(([u], None))
+                calls.append(Call([u], None))
                 continue
-            calls.append(([u], lambda u=u: self.client.post(api.STOCK_UPDATE, {
+            calls.append(Call([u], lambda u=u: self.client.post(api.STOCK_UPDATE, {
                 "product_id": _product(u), "sku_id": str(u.external_id),
                 "diff_type": api.ADD if u.delta > 0 else api.SUBTRACT, "num": abs(u.delta)})))
-        return _run(updates, calls)
+        return run_calls(updates, calls)
 
     def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
         """One ``auditfree`` call per product (price changes skip review); fen as they are.
@@ -110,11 +111,12 @@ class WechatChannel(Channel):
         for u in updates:
             groups[str(u.item_id or "")].append(u)
 
-        def prices(group: list[PriceUpdate]) -> tuple[list[PriceUpdate], Send]:
-            return group, lambda: self.client.post(api.PRICE_UPDATE, {"product_id": _product(group[0]), "skus": [
+        def prices(group: list[PriceUpdate]) -> Callable[[], Any]:
+            return lambda: self.client.post(api.PRICE_UPDATE, {"product_id": _product(group[0]), "skus": [
                 {"sku_id": str(u.external_id), "sale_price": int(u.price)} for u in group]})
 
-        return _run(updates, [prices(group) for group in groups.values()], split=lambda u: prices([u]))
+        return run_calls(updates, [Call(group, prices(group), [prices([u]) for u in group] if len(group) > 1 else [])
+                                   for group in groups.values()])
 
     # --- listing content and shelf ------------------------------------------------------
     def update_listing(self, content: ListingContent) -> None:
@@ -235,52 +237,4 @@ def _product(update: Any) -> str:
     return str(update.item_id)
 
 
-Send = Callable[[], Any] | None
-
-
-def _run(updates: Sequence[Any], calls: list[tuple[list[Any], Send]],
-         split: Callable[[Any], tuple[list[Any], Send]] | None = None) -> list[UpdateResult]:
-    """Make the calls in order and give every update a result, in the order given.
-
-    A refusal stays with its updates (a refused multi-update call is re-sent
-    one by one through ``split``). A retryable failure before anything was
-    sent is raised, so the core refreshes the token or backs off the whole
-    batch; once something went through it stays with its updates instead (an
-    increment must not be sent twice) and the calls left are reported unsent.
-    """
-    results: dict[str, UpdateResult] = {}
-    state: dict[str, Any] = {"sent": False, "failed": None}
-
-    def attempt(batch: list[Any], send: Send) -> bool:
-        """False when the call was refused for good."""
-        if state["failed"] is not None:
-            for u in batch:
-                results[u.external_id] = UpdateResult(u.external_id, Transient(
-                    f"not sent: an earlier call of the batch failed ({state['failed']})", code="not-sent",
-                    maybe_applied=False))
-            return True
-        try:
-            if send is not None:
-                send()
-        except (NotFound, Rejected) as error:
-            for u in batch:
-                results[u.external_id] = UpdateResult(u.external_id, error)
-            return False
-        except ChannelError as error:
-            if not state["sent"]:
-                raise
-            state["failed"] = error
-            for u in batch:
-                results[u.external_id] = UpdateResult(u.external_id, error)
-            return True
-        for u in batch:
-            results[u.external_id] = UpdateResult(u.external_id)
-        state["sent"] = state["sent"] or send is not None
-        return True
-
-    for batch, send in calls:
-        if not attempt(batch, send) and split is not None and len(batch) > 1:
-            for u in batch:
-                attempt(*split(u))
-    return [results[u.external_id] for u in updates]
 
