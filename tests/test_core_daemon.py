@@ -99,3 +99,25 @@ def test_failing_channel_does_not_stall_the_other(running):
     catalog.change_stock(shop.store, shop.config, "A", "main", set_to=5)
     wait_for(lambda: shop.platform("a").stock("A") == 5, what="push to the healthy channel")
     shop.platform("b").faults.clear()
+
+
+def test_cli_work_is_handed_to_the_running_daemon(running):
+    """resync and ship submitted as request rows are done by the daemon's worker."""
+    from channelsync import handoff
+
+    shop, daemon, _, _ = running
+    order = shop.platform("a").place_order([("A", 2)])
+    wait_for(lambda: shop.store.scalar("SELECT COUNT(*) FROM orders") == 1, what="ingest")
+    order_id = shop.store.scalar("SELECT id FROM orders")
+    done = handoff.wait(shop.store, handoff.submit(shop.store, "ship", "a",
+                                                   {"ref": str(order_id), "carrier": "SF", "tracking_no": "SF77"}),
+                        timeout=20)
+    assert done["status"] == "shipped" and shop.platform("a").orders[order.order_id].tracking_no == "SF77"
+    progressed = []
+    report = handoff.wait(shop.store, handoff.submit(shop.store, "resync", "b", {"dry_run": True}),
+                          on_progress=progressed.append, timeout=20)
+    assert report["seen"] == 2 and report["dry_run"] is True and sum(progressed) == 2
+    with pytest.raises(UserError, match="only paid orders ship"):
+        handoff.wait(shop.store, handoff.submit(shop.store, "ship", "a",
+                                                {"ref": str(order_id), "carrier": "SF", "tracking_no": "SF78"}),
+                     timeout=20)
