@@ -8,7 +8,7 @@ two re-sends the same increment (same idempotency key) rather than a new one.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
@@ -33,7 +33,6 @@ class PushStats:
     retry: int = 0
     parked: int = 0
     skipped: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: "PushStats") -> None:
         self.ok += other.ok
@@ -205,7 +204,10 @@ def _settle(runner: "ChannelRunner", kind: str, row: dict, payload, result: Upda
         if not error.maybe_applied:  # certainly not applied: the next try computes afresh
             store.execute("UPDATE outbox SET inflight_key = NULL, inflight_target = NULL, inflight_delta = NULL "
                           "WHERE channel = ? AND sku_code = ? AND kind = ?", (runner.name, row["sku_code"], kind))
-        outbox.retry_later(store, row, 0.0 if isinstance(error, AuthExpired) else delay, str(error), now)
+        # a fresh token deserves one immediate try; a refresh that keeps failing backs off
+        # like any other error instead of spinning through drain()
+        immediate = isinstance(error, AuthExpired) and row["attempts"] == 0
+        outbox.retry_later(store, row, 0.0 if immediate else delay, str(error), now)
         stats.retry += 1
         metrics.PUSHES.labels(runner.name, kind, "retry").inc()
         runner.hook.push_failed(channel=runner.name, sku_code=row["sku_code"], kind=kind, error=error, parked=False)
