@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -90,7 +90,7 @@ class ChannelRunner:
             for since, end in paging.windows(start, until, self.channel.capabilities.max_order_window):
                 found = {}
                 for fetch in (self.channel.fetch_orders, self.channel.fetch_refunds):
-                    for order in paging.items(lambda tok, f=fetch: self._call(lambda: f(since, end, tok))):
+                    for order in paging.items(lambda tok, f=fetch: self.call_with_retry(lambda: f(since, end, tok))):
                         found[order.external_id] = order  # the later read of the same order wins
                 result = ingest(self.store, self.config, self.cfg, list(found.values()), cursor=end,
                                 absolute=self.absolute)
@@ -120,22 +120,17 @@ class ChannelRunner:
         for order, before in result.changed:
             self.hook.order_ingested(channel=self.name, order=order, previous_status=before)
 
-    def _call(self, fn):
+    def call_with_retry(self, fn):
+        """One platform call under the core's retry policy and this channel's rate budget."""
         return retry.call(fn, refresh_auth=self.channel.refresh_auth, bucket=self.bucket)
 
     # --- pushes ----------------------------------------------------------
     def drain(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
-        if self._paused():
-            return push.PushStats()
         stats = push.drain(self, stop)
         metrics.QUEUE_DEPTH.labels(self.name).set(outbox.depth(self.store, self.name)["pending"])
         if stats.retry and not stats.ok:
             self._health("degraded", "pushes are being retried")
         return stats
-
-    def _paused(self) -> bool:
-        until = parse_ts(self.store.scalar("SELECT paused_until FROM channels WHERE name = ?", (self.name,)))
-        return until is not None and until > utcnow()
 
     def cycle(self, stop: Callable[[], bool] = lambda: False) -> CycleStats:
         """Poll, then push; logs the canonical line of the cycle."""
@@ -221,7 +216,3 @@ def status_rows(store: Store, config: Config) -> list[dict[str, Any]]:
         })
     return rows
 
-
-def replace_capabilities(channel: Channel, **changes: Any) -> None:
-    """Per-instance capability change (tests, config overrides)."""
-    channel.capabilities = replace(channel.capabilities, **changes)  # type: ignore[misc]

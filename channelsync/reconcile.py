@@ -57,7 +57,7 @@ def resync(runner: ChannelRunner, what: Iterable[str] = WHAT, skus: Iterable[str
         with store.write():
             report.revived = outbox.revive_failed(store, runner.name)
     seen_codes: set[str] = set()
-    for page in paging.pages(lambda tok: runner._call(lambda: runner.channel.list_listings(tok))):
+    for page in paging.pages(lambda tok: runner.call_with_retry(lambda: runner.channel.list_listings(tok))):
         try:
             with store.write():
                 for listing in page.items:

@@ -129,8 +129,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         CREATE TABLE channels (
             name TEXT PRIMARY KEY, plugin TEXT NOT NULL, order_cursor TEXT,
             last_poll_at TEXT, last_poll_ok_at TEXT, last_push_at TEXT, last_resync_at TEXT,
-            health TEXT NOT NULL DEFAULT 'unknown', last_error TEXT, token_expires_at TEXT,
-            paused_until TEXT);
+            health TEXT NOT NULL DEFAULT 'unknown', last_error TEXT, token_expires_at TEXT);
         CREATE TABLE listings (
             channel TEXT NOT NULL, sku_code TEXT NOT NULL, external_id TEXT NOT NULL, item_id TEXT,
             expected INTEGER, pushed_qty INTEGER, pushed_at TEXT, pushed_price INTEGER,

@@ -85,7 +85,6 @@ class CoreMachine(RuleBasedStateMachine):
             self.shop.platform(ch).faults.clear()
         for _ in range(6):
             self.shop.store.execute("UPDATE outbox SET next_at = ?", (PAST,))  # back-offs elapse
-            self.shop.store.execute("UPDATE channels SET paused_until = NULL")
             self.shop.settle()
 
     def _orders(self, ch: str, status: str) -> list[str]:
