@@ -30,7 +30,7 @@ KNOWN = REQUIRED + ("product_title", "description", "sku_title", "barcode", "cos
 STATUSES = ("active", "discontinued")
 
 
-class ImportError_(UserError):
+class CatalogImportError(UserError):
     """A CSV import refused; ``problems`` are "row N, column X: ..." lines."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
@@ -60,7 +60,7 @@ def import_csv(store: Store, config: Config, stream: IO[str], source: str = "<cs
                publish_channels: Iterable[str] = ()) -> ImportReport:
     rows, problems = _parse(store, config, stream)
     if problems:
-        raise ImportError_(source, problems)
+        raise CatalogImportError(source, problems)
     report = ImportReport()
     now = ts(utcnow())
     with store.write():
