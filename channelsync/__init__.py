@@ -1,20 +1,16 @@
 """channelsync: one master catalog, many shops, kept consistent.
 
-Plugin authors need three names from here::
+Everything a plugin author needs is importable from here (it is the public
+face of ``channelsync.sdk``)::
 
-    from channelsync import hookimpl, Channel, Capabilities
+    from channelsync import hookimpl, Channel, Capabilities, Setting
 
-``hookimpl`` marks the functions of a plugin module (see ``hookspecs``),
-``Channel`` is the adapter base class a channel type subclasses, and
-``Capabilities`` declares what its platform can do. Everything a plugin
-translates to or from lives in ``channelsync.models``; the errors it raises in
-``channelsync.errors``.
+See ``channelsync.sdk`` for the short tutorial and ``docs/plugins.md`` for the
+reference. The rest of the package is the product: ``engine`` (stock, orders,
+prices on the store), ``sync`` (one channel against its platform), ``daemon``,
+``cli``, ``config``, ``store``; ``sim`` and ``testing`` are the kit shared by
+plugins, the sandbox and the tests.
 """
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("channelsync")
-
-from channelsync.channel import Capabilities, Channel, Setting  # noqa: E402
-
-__all__ = ["hookimpl", "Channel", "Capabilities", "Setting"]
+from channelsync.sdk import *  # noqa: F403 - the plugin author's names, in one place
+from channelsync.sdk import __all__  # noqa: F401

@@ -9,7 +9,7 @@ In a plugin's tests, one line gives the whole suite, run both in-process
     TestConformance = suite(TaobaoChannel)
 
 Requirements on the plugin: ``Channel.simulator()`` returns a
-``channelsync.testing.simulator.Simulator`` whose ``credentials(base_url)`` are
+``channelsync.sim.simulator.Simulator`` whose ``credentials(base_url)`` are
 settings that make the adapter talk to it; ``ship`` accepts the carrier "SF".
 """
 
@@ -23,13 +23,13 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from channelsync import paging
-from channelsync.channel import Channel
-from channelsync.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
-from channelsync.http import make_client
-from channelsync.models import ListingContent, Order, OrderStatus, PriceUpdate, StockUpdate
-from channelsync.testing.server import serve
-from channelsync.testing.simulator import OutOfStock, Simulator
+from channelsync.sync import paging
+from channelsync.sdk.channel import Channel
+from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sync.http import make_client
+from channelsync.sdk.models import ListingContent, Order, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.sim.server import serve
+from channelsync.sim.simulator import OutOfStock, Simulator
 
 CARRIER = "SF"
 
@@ -268,7 +268,7 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
             assert info.value.code, "the platform's error code is kept"
 
         def test_registered_through_entry_points(self) -> None:
-            from channelsync.plugins import channel_types, make_manager
+            from channelsync.sdk.plugins import channel_types, make_manager
 
             if not entry_point:
                 pytest.skip("registered by hand, not through an entry point")

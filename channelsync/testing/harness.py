@@ -18,11 +18,13 @@ from typing import Any
 
 import httpx
 
-from channelsync import catalog, engine, reconcile
-from channelsync.plugins import channel_types, make_manager
-from channelsync.settings import ChannelConfig, Config, PriceRules, StockRules
+from channelsync.engine import catalog
+
+from channelsync.sync import runner as engine, reconcile
+from channelsync.sdk.plugins import channel_types, make_manager
+from channelsync.config.settings import ChannelConfig, Config, PriceRules, StockRules
 from channelsync.store import Store, ts, utcnow
-from channelsync.testing import fake
+from channelsync.sim import fake
 
 _RULE_KEYS = {f.name for f in fields(StockRules)}
 _CHANNEL_KEYS = {f.name for f in fields(ChannelConfig)}

@@ -1,0 +1,85 @@
+"""What every command shares: the lazily built config, plugins and store, and the exit codes.
+
+Exit codes: 0 success; 1 a platform or runtime failure; 2 bad input (config,
+CSV, unknown SKU, usage); 3 partly done (some channels failed, or a
+consistency check found differences).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+
+import click
+
+from channelsync.telemetry import log
+from channelsync.sdk.errors import UserError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+class App:
+    """Lazily loaded config, plugins and store for one CLI invocation."""
+
+    def __init__(self, config_path: str | None, json_out: bool, pm=None) -> None:
+        self.config_path = config_path
+        self.json = json_out
+        self._pm = pm
+
+    @cached_property
+    def pm(self):
+        from channelsync.sdk.plugins import make_manager
+
+        return self._pm or make_manager()
+
+    @cached_property
+    def types(self):
+        from channelsync.sdk.plugins import channel_types
+
+        return channel_types(self.pm)
+
+    @cached_property
+    def config(self):
+        from channelsync import config as config_mod
+
+        cfg = config_mod.load(self.config_path, self.types)
+        log.register_secrets(v for ch in cfg.channels.values() for k, v in ch.settings.items() if k in ch.secret_keys)
+        log.configure(cfg.daemon.log_format, cfg.daemon.log_level)
+        return cfg
+
+    @cached_property
+    def store(self):
+        from channelsync.engine import catalog
+        from channelsync.store import Store
+
+        store = Store(self.config.db_path)
+        catalog.sync_warehouses(store, self.config)
+        return store
+
+    def channel_names(self, names: tuple[str, ...]) -> list[str]:
+        unknown = [n for n in names if n not in self.config.channels]
+        if unknown:
+            raise UserError(f"unknown channel {', '.join(map(repr, unknown))} "
+                            f"(configured: {', '.join(sorted(self.config.channels)) or 'none'})")
+        return list(names) or [n for n, c in self.config.channels.items() if c.enabled]
+
+    def runner(self, name: str):
+        from channelsync.sync import runner as engine
+
+        channel, bucket = engine.build_channel(self.config.channels[name], self.types, store=self.store)
+        return engine.ChannelRunner(self.config, name, self.store, channel, bucket, self.pm)
+
+    def daemon_running(self) -> bool:
+        from channelsync.daemon import InstanceLock
+
+        return InstanceLock.held(self.config.db_path)
+
+    def emit(self, data: Any, human: str | None = None) -> None:
+        if self.json:
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        else:
+            click.echo(human if human is not None else str(data))
+
+
+pass_app = click.make_pass_decorator(App)

@@ -1,0 +1,141 @@
+"""Operator commands on master data: catalog, stock, orders."""
+
+from __future__ import annotations
+
+
+import click
+
+from channelsync.engine import catalog
+from channelsync.cli.app import App, pass_app
+from channelsync.sdk.hookspecs import hookimpl
+from channelsync.sdk.money import fen_to_yuan
+from channelsync.sync.shipping import find_order
+
+
+@click.group("catalog")
+def catalog_group() -> None:
+    """Import or export the master catalog as CSV."""
+
+
+@catalog_group.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@pass_app
+def catalog_import(app: App, csv_file) -> None:
+    """Import CSV_FILE (all-or-nothing; problems name row and column)."""
+    report = catalog.import_csv(app.store, app.config, csv_file, source=csv_file.name,
+                                publish_channels=list(app.config.channels))
+    data = {k: v for k, v in vars(report).items() if k != "changed_skus"}
+    app.emit(data, f"imported {report.skus_new} new and {report.skus_changed} changed SKUs "
+                   f"({report.products} new products), {report.stock_set} stock levels set, "
+                   f"{report.pushes_queued} pushes queued")
+
+
+@catalog_group.command("export")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="File (default stdout).")
+@pass_app
+def catalog_export(app: App, output) -> None:
+    """Write the catalog as CSV (the same columns import reads)."""
+    output.write(catalog.export_csv(app.store, app.config))
+
+
+@click.group("stock")
+def stock_group() -> None:
+    """Show or change on-hand stock (every change is a ledger row)."""
+
+
+def _warehouse(app: App, warehouse: str | None) -> str:
+    if warehouse:
+        return warehouse
+    if len(app.config.warehouses) == 1:
+        return next(iter(app.config.warehouses))
+    raise click.UsageError(f"several warehouses are configured; say which with --warehouse "
+                           f"({', '.join(sorted(app.config.warehouses))})")
+
+
+def _emit_change(app: App, r: dict) -> None:
+    app.emit(r, f"{r['sku']} @ {r['warehouse']}: {r['before']} -> {r['after']} ({r['pushes_queued']} pushes queued)")
+
+
+@stock_group.command("set")
+@click.argument("sku")
+@click.argument("quantity", type=int)
+@click.option("-w", "--warehouse")
+@click.option("--reason", type=click.Choice(["set", "count"]), default="set", show_default=True)
+@pass_app
+def stock_set(app: App, sku: str, quantity: int, warehouse: str | None, reason: str) -> None:
+    """Set SKU's on-hand in a warehouse to QUANTITY."""
+    _emit_change(app, catalog.change_stock(app.store, app.config, sku, _warehouse(app, warehouse),
+                                           set_to=quantity, reason=reason, actor="cli"))
+
+
+@stock_group.command("adjust", context_settings={"ignore_unknown_options": True})  # DELTA may be -3
+@click.argument("sku")
+@click.argument("delta", type=int)
+@click.option("-w", "--warehouse")
+@click.option("--reason", type=click.Choice(["adjust", "count", "return"]), default="adjust", show_default=True)
+@pass_app
+def stock_adjust(app: App, sku: str, delta: int, warehouse: str | None, reason: str) -> None:
+    """Add DELTA (negative to remove) to SKU's on-hand."""
+    _emit_change(app, catalog.change_stock(app.store, app.config, sku, _warehouse(app, warehouse),
+                                           delta=delta, reason=reason, actor="cli"))
+
+
+@stock_group.command("show")
+@click.argument("sku")
+@pass_app
+def stock_show(app: App, sku: str) -> None:
+    """On-hand, reserved, and what each channel should show."""
+    r = catalog.stock_report(app.store, app.config, sku)
+    lines = [f"{sku}" + (" (bundle: " + " + ".join(f"{b['component']}*{b['qty']}" for b in r["bundle"]) + ")"
+                         if r["bundle"] else "")]
+    lines += [f"  on hand  {wh:<12} {qty}" for wh, qty in r["on_hand"].items()]
+    lines.append(f"  reserved {'':<12} {r['reserved']}")
+    for c in r["channels"]:
+        shown = "not listed" if not c["listed"] else f"target {c['target']}, channel should show {c['expected']}"
+        lines.append(f"  {c['channel']:<20} available {c['available']}: {shown}")
+    app.emit(r, "\n".join(lines))
+
+
+@click.group("orders")
+def orders_group() -> None:
+    """Ingested orders."""
+
+
+@orders_group.command("list")
+@click.option("--channel")
+@click.option("--status", type=click.Choice(["new", "paid", "shipped", "completed", "cancelled", "refunded"]))
+@click.option("--limit", type=int, default=50, show_default=True)
+@pass_app
+def orders_list(app: App, channel: str | None, status: str | None, limit: int) -> None:
+    rows = app.store.query(
+        "SELECT id, channel, external_id, status, total, modified_at, unmatched_lines FROM orders "
+        "WHERE (? IS NULL OR channel = ?) AND (? IS NULL OR status = ?) ORDER BY modified_at DESC LIMIT ?",
+        (channel, channel, status, status, limit))
+    human = "\n".join(f"{r['id']:>6}  {r['channel']:<14} {r['external_id']:<22} {r['status']:<10} "
+                      f"{fen_to_yuan(r['total']):>10}  {r['modified_at']}" + ("  UNMATCHED LINES" if r["unmatched_lines"] else "")
+                      for r in rows) or "no orders"
+    app.emit(rows, human)
+
+
+@orders_group.command("show")
+@click.argument("order")
+@pass_app
+def orders_show(app: App, order: str) -> None:
+    """ORDER: internal id, CHANNEL:EXTERNAL_ID, or an external id."""
+    row = find_order(app.store, order)
+    lines = app.store.query("SELECT line_no, sku_code, external_sku_id, quantity, price FROM order_lines "
+                            "WHERE order_id = ? ORDER BY line_no", (row["id"],))
+    data = {**row, "lines": lines}
+    human = [f"order {row['channel']}:{row['external_id']} (#{row['id']}) {row['status']} "
+             f"[{row['platform_status']}] total {fen_to_yuan(row['total'])}"]
+    human += [f"  {ln['line_no']}. {ln['sku_code'] or '(unmatched ' + str(ln['external_sku_id']) + ')'} "
+              f"x{ln['quantity']} @ {fen_to_yuan(ln['price'])}" for ln in lines]
+    if row["tracking_no"]:
+        human.append(f"  shipped: {row['carrier']} {row['tracking_no']}")
+    app.emit(data, "\n".join(human))
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    for command in (catalog_group, stock_group, orders_group):
+        cli.add_command(command)

@@ -1,0 +1,6 @@
+"""``channelsync run``: the long-lived process (workers, single-instance lock,
+health and metrics endpoint, requests handed over by the CLI)."""
+
+from channelsync.daemon.run import Daemon, InstanceLock
+
+__all__ = ["Daemon", "InstanceLock"]

@@ -1,0 +1,232 @@
+"""``channelsync run``: one worker thread per channel, schedule-driven.
+
+* a slow or failing channel never stalls the others (each has its thread,
+  its connection, its rate budget);
+* an ingest that queues pushes wakes every worker, so pushes start at once;
+* CLI changes are picked up within a second (workers look at the outbox
+  every ``tick`` seconds);
+* SIGTERM/SIGINT: workers finish the batch in hand, commit, and the process exits 0;
+* a second daemon on the same database refuses to start.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+import pluggy
+import schedule
+import structlog
+
+from channelsync.engine import catalog, outbox, pricing
+
+from channelsync.sync import runner as engine
+
+from channelsync.daemon import handoff
+from channelsync.sdk.errors import UserError
+from channelsync.sdk.plugins import channel_types
+from channelsync.config.settings import Config
+from channelsync.store import Store, ts, utcnow
+
+log = structlog.get_logger("channelsync.daemon")
+
+
+class InstanceLock:
+    """An OS file lock beside the database: released by the kernel even after kill -9."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = Path(str(db_path) + ".lock")
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise UserError(f"another channelsync daemon (pid {other}) is already running on {self.path.with_suffix('')}; "
+                            "stop it first, or point this one at another database") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+    @staticmethod
+    def held(db_path: Path) -> bool:
+        """Is a daemon running on this database right now?"""
+        path = Path(str(db_path) + ".lock")
+        if not path.exists():
+            return False
+        fd = os.open(path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+
+class Worker(threading.Thread):
+    def __init__(self, daemon: "Daemon", name: str) -> None:
+        super().__init__(name=f"channel-{name}", daemon=True)
+        self.d = daemon
+        self.channel_name = name
+        self.wake = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        structlog.contextvars.bind_contextvars(channel=self.channel_name, run_id=self.d.run_id)
+        store = Store(self.d.config.db_path)
+        cfg = self.d.config.channels[self.channel_name]
+        channel, bucket = engine.build_channel(cfg, self.d.types, self.d.transports.get(self.channel_name), store)
+        runner = engine.ChannelRunner(self.d.config, self.channel_name, store, channel, bucket, self.d.pm,
+                                      on_queued=self.d.wake_all)
+        stopping = self.d.stop.is_set
+        jobs = schedule.Scheduler()
+        jobs.every(cfg.poll_interval).seconds.do(runner.cycle, stopping)
+        jobs.every(cfg.reconcile_interval).seconds.do(self._resync, runner)
+        try:
+            self._resync(runner)  # link listings and repair drift before the first cycle
+            runner.cycle(stopping)
+            while not stopping():
+                jobs.run_pending()
+                if stopping():
+                    break
+                handoff.serve_pending(runner, stopping)
+                runner.drain(stopping)
+                self.wake.wait(self.d.tick)
+                self.wake.clear()
+        except BaseException as exc:  # a worker must never die silently
+            self.error = exc
+            log.exception("worker_crashed", channel=self.channel_name)
+            self.d.stop.set()
+        finally:
+            runner.close()
+            store.close()
+
+    def _resync(self, runner: engine.ChannelRunner) -> None:
+        from channelsync.sync import reconcile
+        from channelsync.sdk.errors import ChannelError
+
+        try:
+            reconcile.resync(runner)
+        except ChannelError as exc:  # the channel is down: the next scheduled resync tries again
+            log.warning("resync_failed", channel=self.channel_name, error=str(exc))
+
+
+class Daemon:
+    def __init__(self, config: Config, pm: pluggy.PluginManager, *, tick: float = 0.5,
+                 transports: dict[str, httpx.BaseTransport] | None = None,
+                 serve_http: bool = True) -> None:
+        self.config = config
+        self.pm = pm
+        self.types = channel_types(pm)
+        self.tick = tick
+        self.transports = transports or {}
+        self.serve_http = serve_http
+        self.stop = threading.Event()
+        self.workers: dict[str, Worker] = {}
+        self.lock = InstanceLock(config.db_path)
+        self.run_id = f"{os.getpid()}-{int(time.time())}"
+        self.http_server = None
+        self.started = threading.Event()
+
+    def wake_all(self) -> None:
+        for worker in self.workers.values():
+            worker.wake.set()
+
+    def request_stop(self, *_: Any) -> None:
+        log.info("daemon_stopping")
+        self.stop.set()
+        self.wake_all()
+
+    def run(self, install_signals: bool = True, until: Callable[[], bool] | None = None) -> int:
+        """Run until stopped; returns the process exit code."""
+        self.lock.acquire()
+        try:
+            return self._run(install_signals, until)
+        finally:
+            self.lock.release()
+
+    def _run(self, install_signals: bool, until: Callable[[], bool] | None) -> int:
+        store = Store(self.config.db_path)
+        catalog.sync_warehouses(store, self.config)
+        with store.write():
+            store.execute("INSERT INTO daemon (id, pid, started_at, heartbeat_at) VALUES (1, ?, ?, ?) "
+                          "ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, started_at = excluded.started_at, "
+                          "heartbeat_at = excluded.heartbeat_at", (os.getpid(), ts(utcnow()), ts(utcnow())))
+        if install_signals:
+            signal.signal(signal.SIGTERM, self.request_stop)
+            signal.signal(signal.SIGINT, self.request_stop)
+        if self.serve_http and self.config.daemon.http_port:
+            from channelsync.daemon.health import start_health_server
+
+            self.http_server = start_health_server(self, self.config.daemon.http_host, self.config.daemon.http_port)
+        for name, cfg in self.config.channels.items():
+            if cfg.enabled:
+                self.workers[name] = Worker(self, name)
+        log.info("daemon_started", channels=sorted(self.workers), db=str(self.config.db_path))
+        for worker in self.workers.values():
+            worker.start()
+        self.started.set()
+        last_promo_check = utcnow()
+        while not self.stop.is_set():
+            self.stop.wait(1.0)
+            if until is not None and until():
+                self.request_stop()
+            now = utcnow()
+            if pricing.promotion_boundaries(self.config.promotions, last_promo_check, now):
+                self._queue_all_prices(store)
+            last_promo_check = now
+            with store.write():
+                store.execute("UPDATE daemon SET heartbeat_at = ? WHERE id = 1", (ts(now),))
+        for worker in self.workers.values():
+            worker.join(timeout=60)
+        if self.http_server is not None:
+            self.http_server.stop()
+        with store.write():
+            store.execute("UPDATE daemon SET pid = NULL WHERE id = 1")
+        store.close()
+        crashed = [w.channel_name for w in self.workers.values() if w.error is not None]
+        log.info("daemon_stopped", crashed=crashed)
+        return 1 if crashed else 0
+
+    def _queue_all_prices(self, store: Store) -> None:
+        """A promotion started or ended: every listed SKU's price is due for a check."""
+        with store.write():
+            for row in store.query("SELECT channel, sku_code FROM listings"):
+                if row["channel"] in self.workers:
+                    outbox.queue(store, row["channel"], row["sku_code"], "price")
+        log.info("promotion_boundary", note="price pushes queued")
+        self.wake_all()
+
+    def health(self) -> dict:
+        store = Store(self.config.db_path)
+        try:
+            rows = engine.status_rows(store, self.config)
+        finally:
+            store.close()
+        alive = {n: w.is_alive() for n, w in self.workers.items()}
+        ok = bool(alive) and all(alive.values()) and not self.stop.is_set()
+        return {"status": "ok" if ok else "failing", "run_id": self.run_id,
+                "channels": {r["channel"]: {"health": r["health"], "worker_alive": alive.get(r["channel"], False),
+                                            "queue": r["queue"]} for r in rows}}
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)

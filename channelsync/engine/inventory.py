@@ -1,0 +1,173 @@
+"""Stock: the ledger, reservations, availability per channel and targets.
+
+reserved(sku)     = units on paid, not yet shipped/cancelled/refunded orders
+                    (bundle lines reserve their components)
+available(sku, c) = on-hand over the warehouses c sells from - reserved(sku)
+                    (a bundle: min over components of floor(available / qty))
+target(sku, c)    = 0 if available <= zero_below, else
+                    min(max, floor(available * share) - buffer), never below 0
+
+Everything here is derived from the ledger and the orders at the moment of
+asking, so there is no second copy of "reserved" that could drift.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Iterable
+
+from channelsync.engine import outbox
+from channelsync.config.settings import ChannelConfig, Config, StockRules
+from channelsync.store import Store, ts, utcnow
+
+def rules_for(channel: ChannelConfig, sku_code: str) -> StockRules:
+    """The channel's rules with the SKU's overrides applied."""
+    base = channel.rules
+    override = channel.overrides.get(sku_code)
+    if override is None:
+        return base
+    return StockRules(
+        share=override.share if override.share is not None else base.share,
+        buffer=override.buffer if override.buffer is not None else base.buffer,
+        max=override.max if override.max is not None else base.max,
+        zero_below=override.zero_below if override.zero_below is not None else base.zero_below,
+    )
+
+
+def target(available: int, rules: StockRules) -> int:
+    if available <= rules.zero_below or available <= 0:
+        return 0
+    value = math.floor(available * rules.share) - rules.buffer
+    if rules.max is not None:
+        value = min(value, rules.max)
+    return max(0, value)
+
+
+def components(store: Store, sku_code: str) -> list[tuple[str, int]]:
+    rows = store.execute(
+        "SELECT component_code, qty FROM bundle_components WHERE bundle_code = ? ORDER BY component_code",
+        (sku_code,)).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def reserved(store: Store, sku_code: str) -> int:
+    """Units of ``sku_code`` on paid orders, including those reserved through bundles."""
+    direct = store.scalar("SELECT COALESCE(SUM(quantity), 0) FROM order_lines WHERE reserved = 1 AND sku_code = ?",
+                          (sku_code,))
+    via_bundles = store.scalar(
+        "SELECT COALESCE(SUM(l.quantity * b.qty), 0) FROM bundle_components b "
+        "JOIN order_lines l ON l.sku_code = b.bundle_code AND l.reserved = 1 WHERE b.component_code = ?",
+        (sku_code,))
+    return direct + via_bundles
+
+
+def on_hand(store: Store, sku_code: str, warehouses: Iterable[str] | None = None) -> int:
+    whs = tuple(warehouses or ())
+    if not whs:
+        return store.scalar("SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE sku_code = ?", (sku_code,))
+    marks = ",".join("?" * len(whs))
+    return store.scalar(
+        f"SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE sku_code = ? AND warehouse IN ({marks})",
+        (sku_code, *whs))
+
+
+def available(store: Store, sku_code: str, warehouses: Iterable[str] | None = None) -> int:
+    parts = components(store, sku_code)
+    whs = tuple(warehouses or ())
+    if parts:
+        return max(0, min(available(store, code, whs) // qty for code, qty in parts))
+    return on_hand(store, sku_code, whs) - reserved(store, sku_code)
+
+
+def channel_target(store: Store, channel: ChannelConfig, sku_code: str) -> int:
+    status = store.scalar("SELECT status FROM skus WHERE code = ?", (sku_code,))
+    if status != "active":
+        return 0  # discontinued or unknown: nothing to sell
+    return target(available(store, sku_code, channel.warehouses), rules_for(channel, sku_code))
+
+
+def affected(store: Store, skus: Iterable[str]) -> set[str]:
+    """The SKUs whose availability may change with ``skus``: themselves, the
+    components of bundles among them, and every bundle built from any of those."""
+    result = set(skus)
+    for code in list(result):
+        result.update(c for c, _ in components(store, code))
+    if result:
+        marks = ",".join("?" * len(result))
+        rows = store.execute(
+            f"SELECT DISTINCT bundle_code FROM bundle_components WHERE component_code IN ({marks})",
+            tuple(result)).fetchall()
+        result.update(r[0] for r in rows)
+    return result
+
+
+def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime | None = None) -> int:
+    """Queue a stock push for every (channel, SKU) whose target differs from what the
+    channel should be showing; un-queue those that agree again. Returns rows queued."""
+    now = now or utcnow()
+    queued = 0
+    codes = affected(store, skus)
+    if not codes:
+        return 0
+    marks = ",".join("?" * len(codes))
+    rows = store.query(f"SELECT channel, sku_code, expected FROM listings WHERE sku_code IN ({marks})", tuple(codes))
+    for row in rows:
+        channel = config.channels.get(row["channel"])
+        if channel is None or not channel.enabled:
+            continue
+        wanted = channel_target(store, channel, row["sku_code"])
+        if row["expected"] is None or wanted != row["expected"]:
+            outbox.queue(store, row["channel"], row["sku_code"], "stock", now)
+            queued += 1
+        else:
+            outbox.unqueue(store, row["channel"], row["sku_code"], "stock")
+    return queued
+
+
+def move(store: Store, sku_code: str, warehouse: str, delta: int, reason: str,
+         reference: str | None = None, actor: str | None = None, at: datetime | None = None) -> int:
+    """Write one ledger row and apply it to on-hand; returns the new on-hand."""
+    at_s = ts(at or utcnow())
+    store.execute(
+        "INSERT INTO stock_movements (at, sku_code, warehouse, delta, reason, reference, actor) VALUES (?,?,?,?,?,?,?)",
+        (at_s, sku_code, warehouse, delta, reason, reference, actor))
+    store.execute(
+        "INSERT INTO stock (sku_code, warehouse, on_hand) VALUES (?, ?, ?) "
+        "ON CONFLICT (sku_code, warehouse) DO UPDATE SET on_hand = on_hand + excluded.on_hand",
+        (sku_code, warehouse, delta))
+    return on_hand(store, sku_code, (warehouse,))
+
+
+def set_on_hand(store: Store, sku_code: str, warehouse: str, quantity: int, reason: str = "set",
+                reference: str | None = None, actor: str | None = None) -> int:
+    """Make on-hand ``quantity`` through a ledger row of the difference (none when equal)."""
+    delta = quantity - on_hand(store, sku_code, (warehouse,))
+    if delta:
+        move(store, sku_code, warehouse, delta, reason, reference, actor)
+    return delta
+
+
+def consume(store: Store, sku_code: str, quantity: int, warehouses: Iterable[str], reason: str,
+            reference: str) -> None:
+    """Take shipped units off on-hand: a bundle's components, from the channel's
+    warehouses in order of preference, the first warehouse taking any shortfall."""
+    parts = components(store, sku_code) or [(sku_code, 1)]
+    whs = list(warehouses) or [r[0] for r in store.execute("SELECT code FROM warehouses ORDER BY code")]
+    for code, per in parts:
+        left = quantity * per
+        for wh in whs:
+            have = on_hand(store, code, (wh,))
+            take = min(left, max(0, have))
+            if take:
+                move(store, code, wh, -take, reason, reference)
+                left -= take
+        if left:
+            move(store, code, whs[0], -left, reason, reference)
+
+
+def restock(store: Store, sku_code: str, quantity: int, warehouses: Iterable[str], reference: str) -> None:
+    parts = components(store, sku_code) or [(sku_code, 1)]
+    whs = list(warehouses) or [r[0] for r in store.execute("SELECT code FROM warehouses ORDER BY code")]
+    for code, per in parts:
+        move(store, code, whs[0], quantity * per, "return", reference)

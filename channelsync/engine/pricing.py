@@ -1,0 +1,116 @@
+"""Price rules: a SKU's base price -> what one channel should show, in integer fen.
+
+Pure functions, no store and no clock: the engine passes the time, so a
+promotion's start and end are decided by the caller's ``at`` and tests need no
+clock tricks. All arithmetic is Decimal or int; a float never touches money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Iterable, Sequence
+
+from channelsync.sdk.money import fen_to_yuan
+from channelsync.config.settings import ChannelConfig, Promotion
+
+
+@dataclass(frozen=True)
+class PriceDecision:
+    price: int             # fen, what the channel should show
+    floored: bool          # True when the rules would have gone below the floor
+    floor: int             # cost * (1 + min_margin_percent/100), rounded up to the fen; 0 when cost unknown
+    reason: str            # a sentence for logs and `status`
+    promotion: str | None  # name of the promotion applied, if any
+
+
+def _half_up(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _percent(value: Decimal) -> str:
+    """Decimal("5") -> "5", Decimal("12.50") -> "12.5" (no exponent notation)."""
+    return format(value.normalize(), "f")
+
+
+def round_to_ending(price: int, ending: int) -> int:
+    """The smallest price >= ``price`` whose fen part is ``ending``: (1234, 90) -> 1290, (1295, 90) -> 1390."""
+    candidate = price - price % 100 + ending
+    return candidate if candidate >= price else candidate + 100
+
+
+def floor_price(cost: int, min_margin_percent: Decimal) -> int:
+    """cost plus the minimum margin, rounded UP so the margin is never a fen short."""
+    return int((Decimal(cost) * (100 + min_margin_percent) / 100).quantize(Decimal(1), rounding=ROUND_CEILING))
+
+
+def _require_aware(name: str, value: datetime) -> None:
+    # a naive time would be compared as if it were in some unknown zone; refuse rather than guess
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+
+
+def active_promotions(sku_code: str, channel: str, promotions: Iterable[Promotion], at: datetime) -> list[Promotion]:
+    """Promotions running at ``at`` (starts <= at < ends) for this channel and SKU."""
+    return [p for p in promotions
+            if p.starts <= at < p.ends
+            and (not p.channels or channel in p.channels)
+            and (not p.skus or sku_code in p.skus)]
+
+
+def _promoted(price: int, promotion: Promotion) -> int:
+    if promotion.price is not None:
+        return promotion.price
+    # percent_off applies to the price so far; round_ending is deliberately not re-applied,
+    # so "20% off 12.90" shows 10.32 as the buyer expects, not 10.90
+    return _half_up(Decimal(price) * (100 - promotion.percent_off) / 100)
+
+
+def channel_price(sku_code: str, base_price: int, cost: int | None, channel: ChannelConfig,
+                  promotions: Sequence[Promotion], at: datetime) -> PriceDecision:
+    """The price ``channel`` should show for ``sku_code`` at ``at``.
+
+    In order: the per-SKU override price or base * (1 + markup%) + fixed markup;
+    rounding up to ``round_ending``; the active promotion giving the lowest price;
+    the floor at cost + minimum margin, which the result never goes below.
+    """
+    _require_aware("at", at)
+    rules = channel.price
+    override = channel.overrides.get(sku_code)
+    if override is not None and override.price is not None:
+        price, source = override.price, "override"
+    else:
+        price = _half_up(Decimal(base_price) * (1 + rules.markup_percent / 100) + rules.markup_fixed)
+        source = f"base {fen_to_yuan(base_price)}"
+    if rules.round_ending is not None:
+        price = round_to_ending(price, rules.round_ending)
+    promotion = None
+    running = active_promotions(sku_code, channel.name, promotions, at)
+    if running:
+        # several at once (a shop-wide sale and a SKU deal): the buyer gets the best one;
+        # min() keeps the first listed on a tie, so the choice is stable
+        promotion = min(running, key=lambda p: _promoted(price, p))
+        price = _promoted(price, promotion)
+    via = f" with promotion {promotion.name}" if promotion else ""
+    floor = floor_price(cost, rules.min_margin_percent) if cost is not None else 0
+    if cost is not None and price < floor:
+        reason = (f"{sku_code} on {channel.name}: {fen_to_yuan(price)}{via} would sell below cost + "
+                  f"{_percent(rules.min_margin_percent)}% margin ({fen_to_yuan(floor)}); using {fen_to_yuan(floor)}")
+        return PriceDecision(price=floor, floored=True, floor=floor, reason=reason,
+                             promotion=promotion.name if promotion else None)
+    reason = f"{sku_code} on {channel.name}: {fen_to_yuan(price)} from {source}{via}"
+    return PriceDecision(price=price, floored=False, floor=floor, reason=reason,
+                         promotion=promotion.name if promotion else None)
+
+
+def promotion_boundaries(promotions: Iterable[Promotion], after: datetime, until: datetime) -> list[datetime]:
+    """Promotion starts and ends in ``(after, until]``, sorted, each once.
+
+    The scheduler calls this for the interval since its last look; a non-empty
+    answer means some channel's price may have changed and must be recomputed.
+    Half-open on the left so consecutive intervals never report a boundary twice.
+    """
+    _require_aware("after", after)
+    _require_aware("until", until)
+    return sorted({t for p in promotions for t in (p.starts, p.ends) if after < t <= until})

@@ -1,0 +1,68 @@
+"""The plugin author's kit: everything a channel plugin imports, and nothing else.
+
+A channel plugin is one package with two parts:
+
+1. An adapter that only *translates*::
+
+       from channelsync import Capabilities, Channel, Setting
+       from channelsync.sdk.models import Listing, Page
+
+       class TinyShop(Channel):
+           plugin = "tinyshop"
+           capabilities = Capabilities(stock_mode="absolute", stock_batch_size=20)
+           settings_schema = {"base_url": Setting(required=True),
+                              "token": Setting(required=True, secret=True)}
+
+           def list_listings(self, page_token):           # one page, never a loop
+               body = self.json(self.call("GET", "/skus", params={"page": page_token or 1}))
+               return Page([Listing(s["id"], s["code"], quantity=s["qty"]) for s in body["skus"]],
+                           body.get("next"))
+
+2. A hook that registers it, found through the ``channelsync`` entry-point group::
+
+       from channelsync import hookimpl
+
+       @hookimpl
+       def register_channels(register):
+           register("tinyshop", TinyShop)
+
+The core pages, splits order windows, retries, backs off, batches, holds the
+rate budget and the cursors; the adapter raises ``channelsync.sdk.errors`` and
+never sleeps or loops. Its simulator subclasses ``channelsync.sim.Simulator``;
+``channelsync.testing.conformance.suite(TinyShop)`` is its whole test suite.
+"""
+
+from channelsync.sdk.batch import Call, run_calls
+from channelsync.sdk.channel import Capabilities, Channel, Setting
+from channelsync.sdk.errors import (
+    AuthExpired,
+    ChannelError,
+    ChannelsyncError,
+    NotFound,
+    RateLimited,
+    Rejected,
+    Transient,
+    UserError,
+)
+from channelsync.sdk.hookspecs import hookimpl
+from channelsync.sdk.models import (
+    Listing,
+    ListingContent,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Page,
+    PriceUpdate,
+    Shipment,
+    StockUpdate,
+    UpdateResult,
+)
+from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
+
+__all__ = [
+    "hookimpl", "Channel", "Capabilities", "Setting",
+    "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "PriceUpdate", "Shipment",
+    "StockUpdate", "UpdateResult",
+    "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
+    "Call", "run_calls", "fen_to_yuan", "yuan_to_fen",
+]

@@ -1,0 +1,214 @@
+"""An in-memory fake channel: a real ``Channel`` subclass over a fake platform.
+
+The platform is a ``Simulator`` (so it subtracts its own sales, refuses
+orders at zero, pages, and fails on demand) reached by direct calls rather
+than HTTP. Register it for one test, never by default::
+
+    pm = make_manager(extra=[channelsync.sim.fake])
+    platform = FakePlatform.named("shop-a")   # what the channel named "shop-a" talks to
+
+Settings: ``platform`` (the FakePlatform's name), ``token`` (secret),
+``stock_mode`` ("increment" | "absolute"), ``page_size``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, ClassVar, Sequence
+
+from channelsync.sdk.hookspecs import hookimpl
+from channelsync.sdk.channel import Capabilities, Channel, Setting
+from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.models import (
+    Listing, ListingContent, Order, OrderLine, OrderStatus, Page, PriceUpdate, StockUpdate, UpdateResult,
+)
+from channelsync.sim.simulator import SimOrder, Simulator
+
+_STATUS = {"new": OrderStatus.NEW, "paid": OrderStatus.PAID, "shipped": OrderStatus.SHIPPED,
+           "completed": OrderStatus.COMPLETED, "cancelled": OrderStatus.CANCELLED, "refunded": OrderStatus.REFUNDED}
+
+
+class FakePlatform(Simulator):
+    """The fake platform's state; one per fake channel, found by name."""
+
+    plugin = "fake"
+    _registry: ClassVar[dict[str, "FakePlatform"]] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(self, name: str = "fake", token: str = "fake-token", **options: Any) -> None:
+        super().__init__(**options)
+        self.name = name
+        self.token = token
+        self.keys: set[str] = set()
+        self.told: list[tuple[str, int]] = []  # (sku_code, quantity the channel now shows) after each push
+        self.attempted: set[str] = set()       # idempotency keys of every stock call tried
+        #: called at push time with (sku_code, quantity now shown, replay of an earlier key?)
+        self.on_told = None
+        self.tokens_valid = True
+        with self._registry_lock:
+            self._registry[name] = self
+
+    @classmethod
+    def named(cls, name: str) -> "FakePlatform":
+        with cls._registry_lock:
+            if name not in cls._registry:
+                cls._registry[name] = cls(name)
+            return cls._registry[name]
+
+    @classmethod
+    def forget_all(cls) -> None:
+        with cls._registry_lock:
+            cls._registry.clear()
+
+    def credentials(self, base_url: str) -> dict[str, Any]:
+        return {"platform": self.name, "token": self.token}
+
+    def expire_tokens(self) -> None:
+        self.tokens_valid = False
+
+    def handle(self, req):  # pragma: no cover - the fake is reached directly, not over HTTP
+        raise NotImplementedError("the fake platform has no wire format")
+
+
+class FakeChannel(Channel):
+    plugin = "fake"
+    capabilities = Capabilities(stock_mode="increment", idempotency_keys=True, stock_batch_size=20,
+                                price_batch_size=20, listing_page_size=25, order_page_size=50,
+                                rate_per_second=1000.0, rate_burst=1000, can_publish=True)
+    settings_schema = {
+        "platform": Setting(str, required=True, help="name of the FakePlatform"),
+        "token": Setting(str, secret=True, default="fake-token"),
+        "stock_mode": Setting(str, default="increment", choices=("increment", "absolute")),
+        "page_size": Setting(int, default=25),
+    }
+
+    def __init__(self, name: str, settings: dict, http=None) -> None:
+        super().__init__(name, settings, http)
+        self.platform = FakePlatform.named(self.settings.get("platform", name))
+        mode = self.settings.get("stock_mode", "increment")
+        self.capabilities = replace(self.capabilities, stock_mode=mode, idempotency_keys=mode == "increment",
+                                    listing_page_size=int(self.settings.get("page_size", 25)))
+
+    def _enter(self) -> None:
+        """Every call: check the token, then play any injected fault."""
+        p = self.platform
+        if self.settings.get("token") != p.token:
+            raise Rejected("invalid token", code="invalid-token")
+        fault = p.next_fault()
+        if fault:
+            kind = fault["kind"]
+            if kind == "rate_limit":
+                raise RateLimited("fake rate limit", retry_after=float(fault.get("seconds", 0.01)), code="limited")
+            if kind == "auth_expired":
+                p.tokens_valid = False
+            elif kind in ("error_5xx", "timeout", "malformed", "latency"):
+                raise Transient(f"fake {kind}", code=kind)
+        if not p.tokens_valid:
+            raise AuthExpired("token expired", code="expired")
+
+    def refresh_auth(self) -> None:
+        self.platform.tokens_valid = True
+
+    def list_listings(self, page_token: str | None) -> Page[Listing]:
+        self._enter()
+        with self.platform.lock:
+            skus = list(self.platform.skus.values())
+        start = int(page_token or 0)
+        size = self.capabilities.listing_page_size
+        chunk = [Listing(s.external_id, s.sku_code, s.item_id, s.quantity, s.price, s.on_shelf, s.title)
+                 for s in skus[start:start + size]]
+        return Page(chunk, str(start + size) if start + size < len(skus) else None)
+
+    def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
+        p = self.platform
+        replays = {u.key for u in updates if u.key in p.attempted}
+        p.attempted.update(u.key for u in updates)
+        self._enter()
+        results = []
+        with p.lock:
+            for u in updates:
+                sku = p.skus.get(u.external_id)
+                if sku is None:
+                    results.append(UpdateResult(u.external_id, NotFound(f"no SKU {u.external_id}", code="not-found")))
+                    continue
+                if self.capabilities.stock_mode == "absolute":
+                    sku.quantity = u.quantity
+                elif u.key not in p.keys:
+                    p.keys.add(u.key)
+                    sku.quantity = max(0, sku.quantity + u.delta)
+                p.told.append((sku.sku_code, sku.quantity))
+                if p.on_told is not None:
+                    p.on_told(sku.sku_code, sku.quantity, u.key in replays)
+                results.append(UpdateResult(u.external_id))
+        return results
+
+    def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
+        self._enter()
+        results = []
+        with self.platform.lock:
+            for u in updates:
+                sku = self.platform.skus.get(u.external_id)
+                if sku is None:
+                    results.append(UpdateResult(u.external_id, NotFound(f"no SKU {u.external_id}", code="not-found")))
+                else:
+                    sku.price = u.price
+                    results.append(UpdateResult(u.external_id))
+        return results
+
+    def _sku(self, content: ListingContent):
+        sku = self.platform.skus.get(content.external_id or "")
+        if sku is None:
+            raise NotFound(f"no SKU {content.external_id}", code="not-found")
+        return sku
+
+    def update_listing(self, content: ListingContent) -> None:
+        self._enter()
+        with self.platform.lock:
+            sku = self._sku(content)
+            sku.title, sku.description = content.title, content.description
+
+    def set_shelf(self, content: ListingContent, on: bool) -> None:
+        self._enter()
+        with self.platform.lock:
+            self._sku(content).on_shelf = on
+
+    def publish(self, content: ListingContent) -> list[Listing]:
+        self._enter()
+        sku = self.platform.seed(content.sku_code, content.quantity or 0, content.price or 0, title=content.title,
+                                 on_shelf=content.on_shelf)
+        return [Listing(sku.external_id, sku.sku_code, sku.item_id, sku.quantity, sku.price, sku.on_shelf, sku.title)]
+
+    def fetch_orders(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
+        self._enter()
+        with self.platform.lock:
+            found = sorted((o for o in self.platform.orders.values() if since <= o.modified_at < until),
+                           key=lambda o: (o.modified_at, o.order_id))
+            found = [_order(o) for o in found]
+        start = int(page_token or 0)
+        size = self.capabilities.order_page_size
+        return Page(found[start:start + size], str(start + size) if start + size < len(found) else None)
+
+    def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
+        self._enter()
+        if order_external_id not in self.platform.orders:
+            raise NotFound(f"no order {order_external_id}", code="not-found")
+        self.platform.ship(order_external_id, carrier, tracking_no)
+
+    @classmethod
+    def simulator(cls, **options: Any) -> FakePlatform:
+        import uuid
+
+        return FakePlatform(f"sim-{uuid.uuid4().hex[:8]}", **options)
+
+
+def _order(o: SimOrder) -> Order:
+    return Order(o.order_id, _STATUS[o.status], o.created_at, o.modified_at,
+                 [OrderLine(ln.sku_code, ln.quantity, ln.external_id, ln.price) for ln in o.lines],
+                 total=o.total, platform_status=o.status, shipped=o.carrier is not None)
+
+
+@hookimpl
+def register_channels(register) -> None:
+    register("fake", FakeChannel)

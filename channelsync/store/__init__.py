@@ -1,0 +1,9 @@
+"""The SQLite store: one connection per thread, explicit write transactions, migrations.
+
+``Store`` is the connection; ``ts``/``parse_ts``/``utcnow`` are the one way times
+are stored (UTC ISO-8601, so text order is time order).
+"""
+
+from channelsync.store.db import Store, parse_ts, ts, utcnow
+
+__all__ = ["Store", "ts", "parse_ts", "utcnow"]

@@ -1,0 +1,43 @@
+"""Paging and window splitting: the core loops, the adapter fetches one page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Callable, Iterator, TypeVar
+
+from channelsync.sdk.errors import Rejected
+from channelsync.sdk.models import Page
+
+T = TypeVar("T")
+
+MAX_PAGES = 100_000
+
+
+def pages(fetch: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
+    """Follow ``next_token`` until None; a token seen twice is a platform loop, not more data."""
+    token: str | None = None
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        page = fetch(token)
+        yield page
+        token = page.next_token
+        if token is None:
+            return
+        if token in seen:
+            raise Rejected(f"paging loop: the platform returned page token {token!r} twice", code="paging-loop")
+        seen.add(token)
+    raise Rejected(f"more than {MAX_PAGES} pages", code="paging-limit")
+
+
+def items(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    for page in pages(fetch):
+        yield from page.items
+
+
+def windows(since: datetime, until: datetime, longest: timedelta) -> Iterator[tuple[datetime, datetime]]:
+    """Split ``[since, until)`` into consecutive windows no longer than ``longest``."""
+    start = since
+    while start < until:
+        end = min(until, start + longest)
+        yield start, end
+        start = end

@@ -1,0 +1,1 @@
+"""What the product tells its operators: structured logs (``log``) and Prometheus metrics (``metrics``)."""
