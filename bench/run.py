@@ -15,11 +15,13 @@ import tracemalloc
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from channelsync import orders, reconcile
+from channelsync.engine import orders
+
+from channelsync.sync import reconcile
 from channelsync.daemon import Daemon
-from channelsync.models import Order, OrderLine, OrderStatus
-from channelsync.settings import DaemonConfig
-from channelsync.testing.fake import FakePlatform
+from channelsync.sdk.models import Order, OrderLine, OrderStatus
+from channelsync.config.settings import DaemonConfig
+from channelsync.sim.fake import FakePlatform
 from channelsync.testing.harness import Shop
 
 
@@ -115,7 +117,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     scale = 1 if args.quick else 10
-    from channelsync import log
+    from channelsync.telemetry import log
 
     log.configure("json", "error")
     results = {

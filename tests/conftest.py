@@ -1,6 +1,6 @@
 import pytest
 
-from channelsync.testing.fake import FakePlatform
+from channelsync.sim.fake import FakePlatform
 
 
 @pytest.fixture(autouse=True)
@@ -14,6 +14,6 @@ def _fresh_fake_platforms():
 @pytest.fixture(autouse=True, scope="session")
 def _quiet_logs():
     """Log warnings and above only; tests that check log lines use structlog's capture_logs."""
-    from channelsync import log
+    from channelsync.telemetry import log
 
     log.configure("json", "warning")

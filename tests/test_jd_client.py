@@ -8,8 +8,8 @@ import httpx
 import pytest
 import respx
 
-from channelsync.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
-from channelsync.models import OrderStatus, StockUpdate
+from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.models import OrderStatus, StockUpdate
 from channelsync_jd.channel import JdChannel
 from channelsync_jd.signing import sign
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from channelsync.errors import AuthExpired, Rejected
+from channelsync.sdk.errors import AuthExpired, Rejected
 from channelsync.testing.conformance import connect
 from channelsync_jd.channel import JdChannel
 from channelsync_jd.signing import format_timestamp, parse_timestamp, sign

@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from channelsync.errors import AuthExpired, NotFound, RateLimited, Rejected
-from channelsync.models import OrderStatus
+from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected
+from channelsync.sdk.models import OrderStatus
 from channelsync.testing.conformance import connect
 from channelsync_jd import api
 from channelsync_jd.channel import JdChannel

@@ -8,8 +8,8 @@ import httpx
 import pytest
 import respx
 
-from channelsync.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
-from channelsync.models import OrderStatus, PriceUpdate, StockUpdate
+from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.models import OrderStatus, PriceUpdate, StockUpdate
 from channelsync_ownsite.channel import OwnsiteChannel
 from channelsync_ownsite.signing import signature
 
@@ -236,7 +236,7 @@ def test_auth_expired_in_a_batch_is_raised_for_the_core_to_refresh(mock, channel
 
 
 def _content(ext, item):
-    from channelsync.models import ListingContent
+    from channelsync.sdk.models import ListingContent
 
     return ListingContent(sku_code="X", product_code="P", title="t", description="", on_shelf=False,
                           external_id=ext, item_id=item)

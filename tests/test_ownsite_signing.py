@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from channelsync.errors import AuthExpired, Rejected
+from channelsync.sdk.errors import AuthExpired, Rejected
 from channelsync_ownsite.channel import OwnsiteChannel
 from channelsync_ownsite.signing import base_string, basic_header, oauth_params, parse_basic, pct, signature
 from channelsync_ownsite.simulator import SANDBOX_KEY, SANDBOX_SECRET, OwnsiteSimulator

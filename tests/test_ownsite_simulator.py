@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from channelsync import paging
-from channelsync.errors import NotFound, Rejected
-from channelsync.models import ListingContent, OrderStatus, StockUpdate
+from channelsync.sync import paging
+from channelsync.sdk.errors import NotFound, Rejected
+from channelsync.sdk.models import ListingContent, OrderStatus, StockUpdate
 from channelsync_ownsite.channel import OwnsiteChannel
 from channelsync_ownsite.simulator import SANDBOX_KEY, SANDBOX_SECRET, OwnsiteSimulator
 

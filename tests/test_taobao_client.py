@@ -8,8 +8,8 @@ import httpx
 import pytest
 import respx
 
-from channelsync.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
-from channelsync.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
 from channelsync_taobao import api
 from channelsync_taobao.channel import TaobaoChannel
 from channelsync_taobao.errors import classify

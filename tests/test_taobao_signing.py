@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from channelsync.errors import AuthExpired, Rejected
+from channelsync.sdk.errors import AuthExpired, Rejected
 from channelsync_taobao import api
 from channelsync_taobao.channel import TaobaoChannel
 from channelsync_taobao.signing import BEIJING, format_millis, format_time, parse_time, sign, signing_string

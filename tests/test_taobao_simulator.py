@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from channelsync import paging
-from channelsync.errors import NotFound, RateLimited, Rejected
-from channelsync.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.sync import paging
+from channelsync.sdk.errors import NotFound, RateLimited, Rejected
+from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
 from channelsync_taobao import api
 from channelsync_taobao.channel import TaobaoChannel
 from channelsync_taobao.client import TopClient

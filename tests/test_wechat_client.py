@@ -7,8 +7,8 @@ import httpx
 import pytest
 import respx
 
-from channelsync.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
-from channelsync.models import OrderStatus, PriceUpdate, StockUpdate
+from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.models import OrderStatus, PriceUpdate, StockUpdate
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.errors import ERRORS, error_for
@@ -148,7 +148,7 @@ def test_ship_sends_every_line_with_the_carrier_code(mock, channel):
 
 def test_the_token_is_fetched_once_and_reused(mock, channel):
     answer(mock, api.PRODUCT_DELISTING, {"errcode": 0, "errmsg": "ok"})
-    from channelsync.models import ListingContent
+    from channelsync.sdk.models import ListingContent
 
     for _ in range(3):
         channel.set_shelf(ListingContent("A", "P", "t", "", False, item_id="1"), False)
@@ -213,7 +213,7 @@ def test_unknown_product_is_not_found(mock, channel):
 
 def test_unauthorized_api_is_rejected_with_code_and_message(mock, channel):
     answer(mock, api.PRODUCT_DELISTING, err(48001, "api unauthorized"))
-    from channelsync.models import ListingContent
+    from channelsync.sdk.models import ListingContent
 
     with pytest.raises(Rejected) as info:
         channel.set_shelf(ListingContent("A", "P", "t", "", False, item_id="1"), False)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import respx
 
-from channelsync.errors import AuthExpired, RateLimited, Rejected
+from channelsync.sdk.errors import AuthExpired, RateLimited, Rejected
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.client import WechatClient
@@ -63,7 +63,7 @@ def test_token_request_and_business_call_are_exactly_as_documented():
             200, json={"errcode": 0, "errmsg": "ok"})
         channel = WechatChannel("wx", {"appid": "wx-app", "secret": "s3cret-value"},
                                 httpx.Client(base_url=api.DEFAULT_BASE_URL))
-        from channelsync.models import ListingContent
+        from channelsync.sdk.models import ListingContent
 
         channel.set_shelf(ListingContent("A", "P", "t", "", False, item_id="1001"), False)
     sent = token.calls.last.request

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from channelsync import paging
-from channelsync.errors import NotFound, RateLimited, Rejected, Transient
-from channelsync.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.sync import paging
+from channelsync.sdk.errors import NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.client import WechatClient

@@ -13,8 +13,8 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 import httpx
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.errors import NotFound, Rejected, Transient
-from channelsync.models import (
+from channelsync.sdk.errors import NotFound, Rejected, Transient
+from channelsync.sdk.models import (
     Listing,
     ListingContent,
     Order,
@@ -25,7 +25,7 @@ from channelsync.models import (
     StockUpdate,
     UpdateResult,
 )
-from channelsync.money import fen_to_yuan, yuan_to_fen
+from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
 from channelsync_jd import api
 from channelsync_jd.client import JdClient
 from channelsync_jd.signing import format_plain, parse_timestamp

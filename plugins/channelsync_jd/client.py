@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import httpx
 
-from channelsync.channel import Channel
-from channelsync.errors import Rejected, Transient
+from channelsync.sdk.channel import Channel
+from channelsync.sdk.errors import Rejected, Transient
 from channelsync_jd import api
 from channelsync_jd.errors import error_for
 from channelsync_jd.signing import format_timestamp, sign

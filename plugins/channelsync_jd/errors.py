@@ -10,7 +10,7 @@ the table becomes ``Rejected`` carrying JD's own code and message.
 
 from __future__ import annotations
 
-from channelsync.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
 
 # Business codes the simulator uses (and the adapter recognises).
 SKU_NOT_EXIST = "SKU_NOT_EXIST"

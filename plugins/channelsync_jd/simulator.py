@@ -20,8 +20,8 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from channelsync.money import fen_to_yuan, yuan_to_fen
-from channelsync.testing.simulator import Request, Response, SimSku, Simulator
+from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
+from channelsync.sim.simulator import Request, Response, SimSku, Simulator
 from channelsync_jd import api
 from channelsync_jd import errors as codes
 from channelsync_jd.signing import format_plain, parse_timestamp, sign

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from channelsync.money import fen_to_yuan
-from channelsync.testing.simulator import Response, SimOrder
+from channelsync.sdk.money import fen_to_yuan
+from channelsync.sim.simulator import Response, SimOrder
 from channelsync_jd import api
 from channelsync_jd import errors as codes
 from channelsync_jd.signing import format_plain, parse_timestamp

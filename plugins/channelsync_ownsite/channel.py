@@ -18,9 +18,9 @@ from typing import Any, Mapping, Sequence
 import httpx
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.errors import AuthExpired, ChannelError, NotFound, Rejected, Transient
-from channelsync.models import Listing, ListingContent, Order, Page, PriceUpdate, StockUpdate, UpdateResult
-from channelsync.money import fen_to_yuan
+from channelsync.sdk.errors import AuthExpired, ChannelError, NotFound, Rejected, Transient
+from channelsync.sdk.models import Listing, ListingContent, Order, Page, PriceUpdate, StockUpdate, UpdateResult
+from channelsync.sdk.money import fen_to_yuan
 from channelsync_ownsite import api, translate
 from channelsync_ownsite.client import AUTH_MODES, WooClient
 from channelsync_ownsite.errors import PRODUCT_INVALID_ID, VARIATION_INVALID_ID, error_for

@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import httpx
 
-from channelsync.channel import Channel
-from channelsync.errors import AuthExpired, Transient
+from channelsync.sdk.channel import Channel
+from channelsync.sdk.errors import AuthExpired, Transient
 from channelsync_ownsite import api
 from channelsync_ownsite.errors import MSG_BAD_TIMESTAMP, error_for
 from channelsync_ownsite.signing import DEFAULT_METHOD, METHODS, basic_header, oauth_params

@@ -16,7 +16,7 @@ needs a person and is ``Rejected``.
 
 from __future__ import annotations
 
-from channelsync.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
 
 AUTH_ERROR = "woocommerce_rest_authentication_error"
 MISSING_OAUTH = "woocommerce_rest_authentication_missing_parameter"

@@ -29,7 +29,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any, Callable
 
-from channelsync.testing.simulator import OutOfStock, Request, Response, SimOrder, SimSku, Simulator
+from channelsync.sim.simulator import OutOfStock, Request, Response, SimOrder, SimSku, Simulator
 from channelsync_ownsite import api
 from channelsync_ownsite.errors import AUTH_ERROR, CANNOT_VIEW, MISSING_OAUTH, MSG_BAD_TIMESTAMP, MSG_USED_NONCE, NO_ROUTE
 from channelsync_ownsite.signing import METHODS, OAUTH_PARAMS, SKEW_SECONDS, parse_basic, signature

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from channelsync.money import fen_to_yuan, yuan_to_fen
-from channelsync.testing.simulator import Request, Response, SimSku
+from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
+from channelsync.sim.simulator import Request, Response, SimSku
 from channelsync_ownsite import api
 from channelsync_ownsite.errors import INVALID_SKU, PRODUCT_INVALID_ID, TOO_LARGE, VARIATION_INVALID_ID
 from channelsync_ownsite.simulator_wire import (

@@ -6,8 +6,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from channelsync.money import fen_to_yuan
-from channelsync.testing.simulator import OutOfStock, Request, Response, SimOrder, SimSku
+from channelsync.sdk.money import fen_to_yuan
+from channelsync.sim.simulator import OutOfStock, Request, Response, SimOrder, SimSku
 from channelsync_ownsite import api
 from channelsync_ownsite.errors import ORDER_INVALID_ID
 from channelsync_ownsite.simulator_wire import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
-from channelsync.testing.simulator import Request, Response
+from channelsync.sim.simulator import Request, Response
 from channelsync_ownsite import api
 from channelsync_ownsite.errors import INVALID_PARAM
 

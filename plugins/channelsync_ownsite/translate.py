@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 from typing import Any
 
-from channelsync.errors import Transient
-from channelsync.models import Listing, Order, OrderLine, OrderStatus
-from channelsync.money import yuan_to_fen
+from channelsync.sdk.errors import Transient
+from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus
+from channelsync.sdk.money import yuan_to_fen
 from channelsync_ownsite import api
 
 #: WooCommerce order status -> core state.

@@ -15,9 +15,9 @@ from typing import Any, Callable, Mapping, Sequence
 import httpx
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.batch import Call, run_calls
-from channelsync.errors import NotFound, Rejected
-from channelsync.models import (
+from channelsync.sdk.batch import Call, run_calls
+from channelsync.sdk.errors import NotFound, Rejected
+from channelsync.sdk.models import (
     Listing,
     ListingContent,
     Order,
@@ -26,7 +26,7 @@ from channelsync.models import (
     StockUpdate,
     UpdateResult,
 )
-from channelsync.money import fen_to_yuan
+from channelsync.sdk.money import fen_to_yuan
 from channelsync_taobao import api
 from channelsync_taobao.client import TopClient
 from channelsync_taobao.signing import format_time

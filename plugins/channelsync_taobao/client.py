@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from channelsync.channel import Channel
-from channelsync.errors import Rejected, Transient
+from channelsync.sdk.channel import Channel
+from channelsync.sdk.errors import Rejected, Transient
 from channelsync_taobao import api
 from channelsync_taobao.errors import error_for
 from channelsync_taobao.signing import format_millis, format_time, sign

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from channelsync.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
 
 #: a ban of unknown length: TOP states one in ``sub_msg`` almost always
 DEFAULT_BAN_SECONDS = 5.0

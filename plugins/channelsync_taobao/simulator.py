@@ -24,7 +24,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from channelsync.testing.simulator import Request, Response, Simulator
+from channelsync.sim.simulator import Request, Response, Simulator
 from channelsync_taobao import api
 from channelsync_taobao.signing import parse_time, sign
 from channelsync_taobao.simulator_items import ItemsApi

@@ -10,8 +10,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from channelsync.money import fen_to_yuan
-from channelsync.testing.simulator import Response, SimSku
+from channelsync.sdk.money import fen_to_yuan
+from channelsync.sim.simulator import Response, SimSku
 from channelsync_taobao import api
 from channelsync_taobao.signing import format_time
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
-from channelsync.money import fen_to_yuan
-from channelsync.testing.simulator import Response, SimOrder
+from channelsync.sdk.money import fen_to_yuan
+from channelsync.sim.simulator import Response, SimOrder
 from channelsync_taobao import api
 from channelsync_taobao.signing import format_time, parse_time
 

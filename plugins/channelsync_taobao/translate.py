@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
-from channelsync.errors import Transient
-from channelsync.models import Listing, Order, OrderLine, OrderStatus
-from channelsync.money import yuan_to_fen
+from channelsync.sdk.errors import Transient
+from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus
+from channelsync.sdk.money import yuan_to_fen
 from channelsync_taobao import api
 from channelsync_taobao.signing import parse_time
 

@@ -17,9 +17,9 @@ from typing import Any, Callable, Mapping, Sequence
 import httpx
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.batch import Call, run_calls
-from channelsync.errors import NotFound, Rejected
-from channelsync.models import Listing, ListingContent, Order, Page, PriceUpdate, StockUpdate, UpdateResult
+from channelsync.sdk.batch import Call, run_calls
+from channelsync.sdk.errors import NotFound, Rejected
+from channelsync.sdk.models import Listing, ListingContent, Order, Page, PriceUpdate, StockUpdate, UpdateResult
 from channelsync_wechat import api
 from channelsync_wechat.client import WechatClient
 from channelsync_wechat.translate import delivery_products, listings_of, order_of, payload

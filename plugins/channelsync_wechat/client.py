@@ -19,8 +19,8 @@ from typing import Any, Callable
 
 import httpx
 
-from channelsync.channel import Channel
-from channelsync.errors import AuthExpired, Rejected, Transient
+from channelsync.sdk.channel import Channel
+from channelsync.sdk.errors import AuthExpired, Rejected, Transient
 from channelsync_wechat import api
 from channelsync_wechat.errors import error_for
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from channelsync.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
 from channelsync_wechat.api import BEIJING
 
 #: 45011 "minute quota reached": the quota window is a minute

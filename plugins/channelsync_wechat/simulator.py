@@ -31,7 +31,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
-from channelsync.testing.simulator import Request, Response, Simulator
+from channelsync.sim.simulator import Request, Response, Simulator
 from channelsync_wechat import api
 from channelsync_wechat.simulator_orders import OrdersApi
 from channelsync_wechat.simulator_products import ProductsApi

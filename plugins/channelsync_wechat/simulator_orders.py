@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any, Callable
 
-from channelsync.testing.simulator import Response, SimOrder
+from channelsync.sim.simulator import Response, SimOrder
 from channelsync_wechat import api
 from channelsync_wechat.simulator_products import _int
 

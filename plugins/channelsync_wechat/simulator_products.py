@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Callable
 
-from channelsync.testing.simulator import Response, SimSku
+from channelsync.sim.simulator import Response, SimSku
 from channelsync_wechat import api
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
-from channelsync.errors import Transient
-from channelsync.models import Listing, Order, OrderLine, OrderStatus
+from channelsync.sdk.errors import Transient
+from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus
 from channelsync_wechat import api
 
 T = TypeVar("T")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.errors import AuthExpired, NotFound, Rejected
-from channelsync.models import Listing, Order, OrderLine, OrderStatus, Page, UpdateResult
+from channelsync.sdk.errors import AuthExpired, NotFound, Rejected
+from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus, Page, UpdateResult
 
 STATUSES = {"unpaid": OrderStatus.NEW, "paid": OrderStatus.PAID, "shipped": OrderStatus.SHIPPED,
             "cancelled": OrderStatus.CANCELLED, "refunded": OrderStatus.REFUNDED}

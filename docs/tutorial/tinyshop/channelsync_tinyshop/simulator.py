@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from channelsync.testing.simulator import Request, Response, Simulator
+from channelsync.sim.simulator import Request, Response, Simulator
 
 API_KEY = "tinyshop-sandbox-key"
 STATUS = {"new": "unpaid", "paid": "paid", "shipped": "shipped", "completed": "shipped",

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from channelsync.pricing import PriceDecision, channel_price, floor_price, promotion_boundaries, round_to_ending
-from channelsync.settings import ChannelConfig, PriceRules, Promotion, SkuOverride
+from channelsync.engine.pricing import PriceDecision, channel_price, floor_price, promotion_boundaries, round_to_ending
+from channelsync.config.settings import ChannelConfig, PriceRules, Promotion, SkuOverride
 
 CST = timezone(timedelta(hours=8))
 NOON = datetime(2026, 6, 1, 12, tzinfo=CST)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = ROOT / "docs" / "tutorial" / "tinyshop"
 
 
@@ -18,7 +18,7 @@ def test_tutorial_plugin_installs_and_passes_conformance(tmp_path):
                     "--target", str(target), str(TUTORIAL)], check=True, capture_output=True)
     env = {**os.environ, "PYTHONPATH": str(target)}
     # installed: the entry point makes it a channel type like the built-ins
-    found = subprocess.run([sys.executable, "-c", "from channelsync.plugins import channel_types, make_manager;"
+    found = subprocess.run([sys.executable, "-c", "from channelsync.sdk.plugins import channel_types, make_manager;"
                             "print(channel_types(make_manager())['tinyshop'].__module__)"],
                            env=env, capture_output=True, text=True)
     assert found.stdout.strip() == "channelsync_tinyshop.channel", found.stderr

@@ -10,9 +10,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from channelsync import paging, sandbox
-from channelsync.http import make_client
-from channelsync.plugins import channel_types, make_manager
+from channelsync.sync import paging
+
+from channelsync.sim import sandbox
+from channelsync.sync.http import make_client
+from channelsync.sdk.plugins import channel_types, make_manager
 
 PLUGINS = sandbox.BUILTIN
 

@@ -5,9 +5,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from channelsync.plugins import make_manager
+from channelsync.sdk.plugins import make_manager
 from channelsync.store import Store
-from channelsync.testing import fake
+from channelsync.sim import fake
 
 CONFIG = """
 [store]

@@ -9,13 +9,15 @@ from dataclasses import replace
 
 import pytest
 
-from channelsync import inventory, sandbox
+from channelsync.engine import inventory
+
+from channelsync.sim import sandbox
 from channelsync.daemon import Daemon
-from channelsync.settings import DaemonConfig
+from channelsync.config.settings import DaemonConfig
 from channelsync.testing import wait_for
 from channelsync.testing.harness import Shop
-from channelsync.testing.server import serve
-from channelsync.testing.simulator import OutOfStock
+from channelsync.sim.server import serve
+from channelsync.sim.simulator import OutOfStock
 
 PLUGINS = sandbox.BUILTIN
 SKUS = [f"E2E-{i:02d}" for i in range(6)]
@@ -26,7 +28,7 @@ CLOSED = {"cancelled": "closed", "refunded": "closed"}
 @pytest.mark.slow
 @pytest.mark.parametrize("plugin", PLUGINS)
 def test_daemon_keeps_plugin_and_fake_consistent(plugin, tmp_path):
-    from channelsync.plugins import channel_types, make_manager
+    from channelsync.sdk.plugins import channel_types, make_manager
 
     sim = channel_types(make_manager())[plugin].simulator()
     with serve(sim) as server:

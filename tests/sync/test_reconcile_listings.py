@@ -2,7 +2,7 @@
 
 import pytest
 
-from channelsync import reconcile
+from channelsync.sync import reconcile
 from channelsync.testing.harness import Shop
 
 BASE = "product_code,product_title,description,sku_code,price,status,stock:main\n"
@@ -77,7 +77,7 @@ def test_dry_run_reports_and_changes_nothing(shop):
 def test_price_rules_reach_the_channel(tmp_path):
     from decimal import Decimal
 
-    from channelsync.settings import PriceRules
+    from channelsync.config.settings import PriceRules
 
     shop = Shop(tmp_path, {"a": {"price": PriceRules(markup_percent=Decimal(10), round_ending=90)}})
     shop.platform("a").seed("X1", 0, 1000)

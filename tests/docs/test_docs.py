@@ -3,9 +3,9 @@
 import inspect
 from pathlib import Path
 
-from channelsync import hookspecs
+from channelsync.sdk import hookspecs
 
-GUIDE = (Path(__file__).resolve().parent.parent / "docs" / "plugins.md").read_text(encoding="utf-8")
+GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text(encoding="utf-8")
 
 
 def hooks():

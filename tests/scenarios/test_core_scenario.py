@@ -83,7 +83,7 @@ def test_buffer_and_share_and_zero_below(tmp_path):
     shop.settle()
     assert shop.platform("a").stock("X") == 3  # floor(9 * 0.5) - 1
     shop.store.execute("UPDATE stock SET on_hand = 3")  # below zero_below: nothing shown
-    from channelsync import catalog
+    from channelsync.engine import catalog
     catalog.change_stock(shop.store, shop.config, "X", "main", set_to=3)
     shop.settle()
     assert shop.platform("a").stock("X") == 0
@@ -137,7 +137,7 @@ def test_transient_failure_is_retried_with_same_key(shop):
 
 def test_decrement_racing_a_sale_never_puts_sold_units_back(shop):
     """A platform floors an over-large decrement at 0; the sale it raced must not come back."""
-    from channelsync import catalog
+    from channelsync.engine import catalog
 
     catalog.change_stock(shop.store, shop.config, "TEA-02", "main", set_to=1)  # target 4 -> 1
     shop.platform("a").place_order([("TEA-02", 4)])  # a buyer takes all 4 before the push lands
@@ -151,7 +151,7 @@ def test_decrement_racing_a_sale_never_puts_sold_units_back(shop):
 
 def test_order_first_seen_cancelled_after_a_floored_decrement(shop):
     """Found by the state machine: the put-back of a sale absorbed by a floored decrement is real."""
-    from channelsync import catalog
+    from channelsync.engine import catalog
 
     order = shop.platform("a").place_order([("TEA-02", 4)])  # unseen: a shows 0
     catalog.change_stock(shop.store, shop.config, "TEA-02", "main", set_to=0)
@@ -176,7 +176,7 @@ def test_refund_after_an_unseen_shipment_books_the_shipment(shop):
 def test_absolute_channel_sale_erased_by_our_set_is_taken_off_again(tmp_path):
     """An absolute set that lands just after an unseen sale erases it on the platform; the
     ingest of that sale must lead to the target being set again (found by the JD e2e test)."""
-    from channelsync import catalog
+    from channelsync.engine import catalog
 
     shop = Shop(tmp_path, {"abs": {"stock_mode": "absolute"}, "other": {}})
     for name in ("abs", "other"):

@@ -2,11 +2,11 @@
 
 from dataclasses import replace
 
-from channelsync import credentials, engine
-from channelsync.plugins import channel_types, make_manager
-from channelsync.settings import ChannelConfig
+from channelsync.sync import credentials, runner as engine
+from channelsync.sdk.plugins import channel_types, make_manager
+from channelsync.config.settings import ChannelConfig
 from channelsync.store import Store
-from channelsync.testing.server import serve
+from channelsync.sim.server import serve
 
 
 def test_renewed_token_is_restored_after_restart_and_yields_to_config(tmp_path):

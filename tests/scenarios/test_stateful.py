@@ -11,9 +11,9 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from channelsync import catalog, inventory
+from channelsync.engine import catalog, inventory
 from channelsync.testing.harness import Shop
-from channelsync.testing.simulator import OutOfStock
+from channelsync.sim.simulator import OutOfStock
 
 SKUS = ("A", "B", "C")
 ALL = SKUS + ("KIT",)  # KIT = A*1 + B*2

@@ -10,8 +10,8 @@ import time
 import httpx
 import pytest
 
-from channelsync.plugins import channel_types, make_manager
-from channelsync.testing.server import serve
+from channelsync.sdk.plugins import channel_types, make_manager
+from channelsync.sim.server import serve
 
 
 def free_port() -> int:

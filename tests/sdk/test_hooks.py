@@ -3,10 +3,12 @@
 import click
 from click.testing import CliRunner
 
-from channelsync import hookimpl, hookspecs
+from channelsync import hookimpl
+
+from channelsync.sdk import hookspecs
 from channelsync.cli import cli
-from channelsync.plugins import channel_types, make_manager
-from channelsync.testing.fake import FakeChannel
+from channelsync.sdk.plugins import channel_types, make_manager
+from channelsync.sim.fake import FakeChannel
 from channelsync.testing.harness import Shop
 
 

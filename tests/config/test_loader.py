@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from channelsync import config
-from channelsync.channel import Channel, Setting
+from channelsync.sdk.channel import Channel, Setting
 from channelsync.config import ConfigError
-from channelsync.errors import UserError
-from channelsync.settings import PriceRules, SkuOverride, StockRules
+from channelsync.sdk.errors import UserError
+from channelsync.config.settings import PriceRules, SkuOverride, StockRules
 
 
 class ShopChannel(Channel):

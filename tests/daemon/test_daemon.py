@@ -9,10 +9,12 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from channelsync import catalog, log
+from channelsync.engine import catalog
+
+from channelsync.telemetry import log
 from channelsync.daemon import Daemon, InstanceLock
-from channelsync.errors import UserError
-from channelsync.settings import DaemonConfig
+from channelsync.sdk.errors import UserError
+from channelsync.config.settings import DaemonConfig
 from channelsync.testing import wait_for
 from channelsync.testing.harness import Shop
 
@@ -103,7 +105,7 @@ def test_failing_channel_does_not_stall_the_other(running):
 
 def test_cli_work_is_handed_to_the_running_daemon(running):
     """resync and ship submitted as request rows are done by the daemon's worker."""
-    from channelsync import handoff
+    from channelsync.daemon import handoff
 
     shop, daemon, _, _ = running
     order = shop.platform("a").place_order([("A", 2)])

@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
-from channelsync import config, sandbox
-from channelsync.plugins import channel_types, make_manager
+from channelsync import config
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "channelsync.toml"
+from channelsync.sim import sandbox
+from channelsync.sdk.plugins import channel_types, make_manager
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "channelsync.toml"
 
 
 def test_example_config_loads_with_sandbox_secrets():
