@@ -4,6 +4,7 @@
 are stored (UTC ISO-8601, so text order is time order).
 """
 
-from channelsync.store.db import Store, parse_ts, ts, utcnow
+from channelsync.store.db import Store
+from channelsync.store.times import parse_ts, ts, utcnow
 
 __all__ = ["Store", "ts", "parse_ts", "utcnow"]
