@@ -70,7 +70,7 @@ def bench_resync(skus: int) -> dict:
         shop = make_shop(tmp, skus, channels=("a",))
         tracemalloc.start()
         started = time.perf_counter()
-        report = reconcile.resync(shop.runners["a"])
+        report = reconcile.resync(shop.lanes["a"])
         took = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()

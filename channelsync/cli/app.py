@@ -64,11 +64,11 @@ class App:
                             f"(configured: {', '.join(sorted(self.config.channels)) or 'none'})")
         return list(names) or [n for n, c in self.config.channels.items() if c.enabled]
 
-    def runner(self, name: str):
-        from channelsync.sync import runner as engine
+    def lane(self, name: str):
+        """Channel ``name``'s lane on this process's store (the caller closes it)."""
+        from channelsync.sync.lane import open_lane
 
-        channel, bucket = engine.build_channel(self.config.channels[name], self.types, store=self.store)
-        return engine.ChannelRunner(self.config, name, self.store, channel, bucket, self.pm)
+        return open_lane(self.config, name, self.store, self.types, self.pm)
 
     def daemon_running(self) -> bool:
         from channelsync.daemon import InstanceLock

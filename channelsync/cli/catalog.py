@@ -9,7 +9,7 @@ from channelsync.engine import catalog
 from channelsync.cli.app import App, pass_app
 from channelsync.sdk.hookspecs import hookimpl
 from channelsync.sdk.money import fen_to_yuan
-from channelsync.sync.shipping import find_order
+from channelsync.engine.orders import find_order
 
 
 @click.group("catalog")

@@ -14,7 +14,7 @@ from channelsync.sync import paging, retry
 @pass_app
 def status(app: App) -> None:
     """Per channel: health, last poll and push, cursor, queue, parked failures."""
-    from channelsync.sync.runner import status_rows
+    from channelsync.engine.status import status_rows
 
     rows = status_rows(app.store, app.config)
     daemon = app.store.one("SELECT pid, started_at, heartbeat_at FROM daemon WHERE id = 1")
@@ -71,15 +71,15 @@ def check(app: App, offline: bool) -> None:
     results = {}
     if not offline:
         for name in app.channel_names(()):
-            runner = app.runner(name)
+            lane = app.lane(name)
             try:
-                retry.call(lambda: next(paging.pages(runner.channel.list_listings)), attempts=2,
-                           refresh_auth=runner.channel.refresh_auth)
+                retry.call(lambda: next(paging.pages(lane.adapter.list_listings)), attempts=2,
+                           refresh_auth=lane.adapter.refresh_auth)
                 results[name] = "ok"
             except ChannelError as exc:
                 results[name] = f"failed: {exc}"
             finally:
-                runner.close()
+                lane.close()
     human = [f"config {config.path}: ok ({len(config.channels)} channels)"]
     human += [f"{n}: credentials {r}" for n, r in results.items()]
     app.emit({"config": str(config.path), "channels": results}, "\n".join(human))

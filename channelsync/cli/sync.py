@@ -31,6 +31,7 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
     """Compare channels with the master and queue only the differences."""
     from channelsync.daemon import handoff
     from channelsync.sync import reconcile
+    from channelsync.sync.runner import ChannelRunner
 
     names = app.channel_names(channels)
     for sku in skus:
@@ -52,15 +53,15 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
                     request_id = handoff.submit(app.store, "resync", name, args)
                     reports[name] = handoff.wait(app.store, request_id, bar.update)
                 else:
-                    runner = app.runner(name)
+                    lane = app.lane(name)
                     try:
-                        reports[name] = reconcile.resync(runner, progress=bar.update, **args).as_dict()
+                        reports[name] = reconcile.resync(lane, progress=bar.update, **args).as_dict()
                         if not dry_run:  # no daemon to send what was queued: send it now
-                            pushed = runner.drain()
+                            pushed = ChannelRunner(lane).drain()
                             reports[name]["pushed"] = {"ok": pushed.ok, "retry": pushed.retry,
                                                        "parked": pushed.parked}
                     finally:
-                        runner.close()
+                        lane.close()
             except ChannelError as exc:
                 failed.append(name)
                 reports[name] = {"error": str(exc)}
@@ -88,18 +89,19 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
 def ship(app: App, order: str, carrier: str, tracking: str) -> None:
     """Tell ORDER's channel it shipped, and turn its reservation into a stock decrease."""
     from channelsync.daemon import handoff
+    from channelsync.engine.orders import find_order
     from channelsync.sync import shipping
 
-    row = shipping.find_order(app.store, order)
+    row = find_order(app.store, order)
     args = {"ref": str(row["id"]), "carrier": carrier, "tracking_no": tracking}
     if app.daemon_running():
         result = handoff.wait(app.store, handoff.submit(app.store, "ship", row["channel"], args), timeout=300)
     else:
-        runner = app.runner(row["channel"])
+        lane = app.lane(row["channel"])
         try:
-            result = shipping.ship(runner, **args)
+            result = shipping.ship(lane, **args)
         finally:
-            runner.close()
+            lane.close()
     app.emit(result, f"{result['order']} shipped with {carrier} {tracking}")
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import structlog
 
 from channelsync.sdk.errors import ChannelError, ChannelsyncError, UserError
 from channelsync.store import Store, ts, utcnow
-
-if TYPE_CHECKING:
-    from channelsync.sync.runner import ChannelRunner
+from channelsync.sync import reconcile, shipping
+from channelsync.sync.lane import Lane
 
 log = structlog.get_logger("channelsync.daemon.handoff")
 
@@ -47,12 +46,11 @@ def wait(store: Store, request_id: int, on_progress: Callable[[int], None] = lam
                            "it is still queued and will run")
 
 
-def serve_pending(runner: "ChannelRunner", stopping: Callable[[], bool]) -> None:
-    from channelsync.sync import reconcile, shipping
-
-    store = runner.store
+def serve_pending(lane: Lane, stopping: Callable[[], bool]) -> None:
+    """Run this channel's pending requests, oldest first, recording progress and result."""
+    store = lane.store
     for row in store.query("SELECT * FROM requests WHERE channel = ? AND status = 'pending' ORDER BY id",
-                           (runner.name,)):
+                           (lane.name,)):
         if stopping():
             return
         with store.write():
@@ -67,9 +65,9 @@ def serve_pending(runner: "ChannelRunner", stopping: Callable[[], bool]) -> None
                 store.execute("UPDATE requests SET progress = ? WHERE id = ?", (done, row["id"]))
         try:
             if row["kind"] == "resync":
-                result: dict = reconcile.resync(runner, progress=progress, **args).as_dict()
+                result: dict = reconcile.resync(lane, progress=progress, **args).as_dict()
             elif row["kind"] == "ship":
-                result = shipping.ship(runner, **args)
+                result = shipping.ship(lane, **args)
             else:
                 raise UserError(f"unknown request kind {row['kind']!r}")
             status = "done"

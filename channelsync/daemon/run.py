@@ -11,13 +11,10 @@
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import signal
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import httpx
@@ -25,60 +22,20 @@ import pluggy
 import schedule
 import structlog
 
-from channelsync.engine import catalog, outbox, pricing
-
-from channelsync.sync import runner as engine
-
-from channelsync.daemon import handoff
-from channelsync.sdk.errors import UserError
-from channelsync.sdk.plugins import channel_types
 from channelsync.config.settings import Config
+from channelsync.daemon import handoff
+from channelsync.daemon.health import HealthServer
+from channelsync.daemon.lock import InstanceLock
+from channelsync.engine import catalog, outbox, pricing
+from channelsync.engine.status import status_rows
+from channelsync.sdk.errors import ChannelError
+from channelsync.sdk.plugins import channel_types
 from channelsync.store import Store, ts, utcnow
+from channelsync.sync import reconcile
+from channelsync.sync.lane import Lane, open_lane
+from channelsync.sync.runner import ChannelRunner
 
 log = structlog.get_logger("channelsync.daemon")
-
-
-class InstanceLock:
-    """An OS file lock beside the database: released by the kernel even after kill -9."""
-
-    def __init__(self, db_path: Path) -> None:
-        self.path = Path(str(db_path) + ".lock")
-        self.fd: int | None = None
-
-    def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            other = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise UserError(f"another channelsync daemon (pid {other}) is already running on {self.path.with_suffix('')}; "
-                            "stop it first, or point this one at another database") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self.fd = fd
-
-    def release(self) -> None:
-        if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
-
-    @staticmethod
-    def held(db_path: Path) -> bool:
-        """Is a daemon running on this database right now?"""
-        path = Path(str(db_path) + ".lock")
-        if not path.exists():
-            return False
-        fd = os.open(path, os.O_RDWR)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
-        return False
 
 
 class Worker(threading.Thread):
@@ -93,21 +50,21 @@ class Worker(threading.Thread):
         structlog.contextvars.bind_contextvars(channel=self.channel_name, run_id=self.d.run_id)
         store = Store(self.d.config.db_path)
         cfg = self.d.config.channels[self.channel_name]
-        channel, bucket = engine.build_channel(cfg, self.d.types, self.d.transports.get(self.channel_name), store)
-        runner = engine.ChannelRunner(self.d.config, self.channel_name, store, channel, bucket, self.d.pm,
-                                      on_queued=self.d.wake_all)
+        lane = open_lane(self.d.config, self.channel_name, store, self.d.types, self.d.pm,
+                         self.d.transports.get(self.channel_name), on_queued=self.d.wake_all)
+        runner = ChannelRunner(lane)
         stopping = self.d.stop.is_set
         jobs = schedule.Scheduler()
         jobs.every(cfg.poll_interval).seconds.do(runner.cycle, stopping)
-        jobs.every(cfg.reconcile_interval).seconds.do(self._resync, runner)
+        jobs.every(cfg.reconcile_interval).seconds.do(self._resync, lane)
         try:
-            self._resync(runner)  # link listings and repair drift before the first cycle
+            self._resync(lane)  # link listings and repair drift before the first cycle
             runner.cycle(stopping)
             while not stopping():
                 jobs.run_pending()
                 if stopping():
                     break
-                handoff.serve_pending(runner, stopping)
+                handoff.serve_pending(lane, stopping)
                 runner.drain(stopping)
                 self.wake.wait(self.d.tick)
                 self.wake.clear()
@@ -119,12 +76,9 @@ class Worker(threading.Thread):
             runner.close()
             store.close()
 
-    def _resync(self, runner: engine.ChannelRunner) -> None:
-        from channelsync.sync import reconcile
-        from channelsync.sdk.errors import ChannelError
-
+    def _resync(self, lane: Lane) -> None:
         try:
-            reconcile.resync(runner)
+            reconcile.resync(lane)
         except ChannelError as exc:  # the channel is down: the next scheduled resync tries again
             log.warning("resync_failed", channel=self.channel_name, error=str(exc))
 
@@ -174,9 +128,8 @@ class Daemon:
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
         if self.serve_http and self.config.daemon.http_port:
-            from channelsync.daemon.health import start_health_server
-
-            self.http_server = start_health_server(self, self.config.daemon.http_host, self.config.daemon.http_port)
+            self.http_server = HealthServer(self.health, self.config.daemon.http_host,
+                                            self.config.daemon.http_port).start()
         for name, cfg in self.config.channels.items():
             if cfg.enabled:
                 self.workers[name] = Worker(self, name)
@@ -218,7 +171,7 @@ class Daemon:
     def health(self) -> dict:
         store = Store(self.config.db_path)
         try:
-            rows = engine.status_rows(store, self.config)
+            rows = status_rows(store, self.config)
         finally:
             store.close()
         alive = {n: w.is_alive() for n, w in self.workers.items()}
@@ -226,7 +179,3 @@ class Daemon:
         return {"status": "ok" if ok else "failing", "run_id": self.run_id,
                 "channels": {r["channel"]: {"health": r["health"], "worker_alive": alive.get(r["channel"], False),
                                             "queue": r["queue"]} for r in rows}}
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str)

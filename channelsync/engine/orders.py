@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Sequence
 
-from channelsync.engine import inventory
+from channelsync.engine import inventory, listings
+from channelsync.sdk.errors import UserError
 from channelsync.sdk.models import Order, OrderStatus
 from channelsync.config.settings import ChannelConfig, Config
 from channelsync.store import Store, ts, utcnow
@@ -89,7 +90,7 @@ def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, re
         # the put-back is then real; replaying makes that exact. If it never was, the
         # clamp below can only overstate expected, which under-shows, never oversells.
         for line in lines:
-            _lower_expected(store, channel.name, line["sku_code"], line["quantity"], absolute)
+            listings.lower_expected(store, channel.name, line["sku_code"], line["quantity"], absolute)
         held = 1
 
     now_shipped = 1 if order.status in (S.SHIPPED, S.COMPLETED) or shipped or order.shipped else 0
@@ -97,7 +98,7 @@ def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, re
     for line in lines:
         sku, qty = line["sku_code"], line["quantity"]
         if now_held != held:  # the platform took these units off (or put them back) on its own
-            _lower_expected(store, channel.name, sku, (now_held - held) * qty, absolute)
+            listings.lower_expected(store, channel.name, sku, (now_held - held) * qty, absolute)
         if now_shipped and not shipped:
             inventory.consume(store, sku, qty, channel.warehouses, "shipment", ref)
         if order.status == S.REFUNDED and now_shipped and channel.restock_on_return:
@@ -110,16 +111,6 @@ def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, re
     # reserved = units on paid orders: kept on the lines so availability reads an index, not history
     store.execute("UPDATE order_lines SET reserved = ? WHERE order_id = ?", (int(order.status == S.PAID), order_id))
     result.changed.append((order, before.value if before else None))
-
-
-def _lower_expected(store: Store, channel: str, sku: str, units: int, absolute: bool = False) -> None:
-    """A platform shows no less than 0: a decrement that raced a sale was floored there,
-    so a negative ``expected`` would later push units back on sale that were sold."""
-    if absolute:
-        store.execute("UPDATE listings SET expected = NULL WHERE channel = ? AND sku_code = ?", (channel, sku))
-        return
-    store.execute("UPDATE listings SET expected = MAX(0, expected - ?) WHERE channel = ? AND sku_code = ? "
-                  "AND expected IS NOT NULL", (units, channel, sku))
 
 
 def _held_after(status: OrderStatus, held: int, shipped: int) -> int:
@@ -175,3 +166,23 @@ def mark_shipped(store: Store, config: Config, channel: ChannelConfig, order_row
         if result.skus:
             result.pushes_queued = inventory.queue_stock(store, config, result.skus, now)
     return result
+
+
+def find_order(store: Store, ref: str) -> dict:
+    """An order by internal id, ``channel:external_id`` or an external id unique across channels."""
+    if ref.isdigit():
+        row = store.one("SELECT * FROM orders WHERE id = ?", (int(ref),))
+        if row:
+            return row
+    if ":" in ref:
+        channel, _, external = ref.partition(":")
+        row = store.one("SELECT * FROM orders WHERE channel = ? AND external_id = ?", (channel, external))
+        if row:
+            return row
+    rows = store.query("SELECT * FROM orders WHERE external_id = ?", (ref,))
+    if len(rows) == 1:
+        return rows[0]
+    if len(rows) > 1:
+        raise UserError(f"order {ref!r} exists on several channels ({', '.join(r['channel'] for r in rows)}); "
+                        f"say CHANNEL:{ref}")
+    raise UserError(f"no order {ref!r} (see `channelsync orders list`)")

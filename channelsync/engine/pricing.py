@@ -1,8 +1,8 @@
 """Price rules: a SKU's base price -> what one channel should show, in integer fen.
 
-Pure functions, no store and no clock: the engine passes the time, so a
-promotion's start and end are decided by the caller's ``at`` and tests need no
-clock tricks. All arithmetic is Decimal or int; a float never touches money.
+The rules are pure functions with no clock: the caller passes the time, so a
+promotion's start and end are decided by ``at`` and tests need no clock tricks;
+``price_for`` alone reads the SKU from the store. All arithmetic is Decimal or int; a float never touches money.
 """
 
 from __future__ import annotations
@@ -12,8 +12,13 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Iterable, Sequence
 
+import structlog
+
+from channelsync.config.settings import ChannelConfig, Config, Promotion
 from channelsync.sdk.money import fen_to_yuan
-from channelsync.config.settings import ChannelConfig, Promotion
+from channelsync.store import Store
+
+log = structlog.get_logger("channelsync.engine.pricing")
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,18 @@ def channel_price(sku_code: str, base_price: int, cost: int | None, channel: Cha
     reason = f"{sku_code} on {channel.name}: {fen_to_yuan(price)} from {source}{via}"
     return PriceDecision(price=price, floored=False, floor=floor, reason=reason,
                          promotion=promotion.name if promotion else None)
+
+
+def price_for(store: Store, config: Config, cfg: ChannelConfig, sku_code: str, at: datetime) -> PriceDecision | None:
+    """The price channel ``cfg`` should show for a catalog SKU at ``at`` (None: no such SKU).
+    A price held up by the cost floor is logged, since the rules asked for less."""
+    sku = store.one("SELECT base_price, cost FROM skus WHERE code = ?", (sku_code,))
+    if sku is None:
+        return None
+    decision = channel_price(sku_code, sku["base_price"], sku["cost"], cfg, config.promotions, at)
+    if decision.floored:
+        log.warning("price_floored", channel=cfg.name, sku=sku_code, reason=decision.reason)
+    return decision
 
 
 def promotion_boundaries(promotions: Iterable[Promotion], after: datetime, until: datetime) -> list[datetime]:

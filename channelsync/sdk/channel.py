@@ -15,7 +15,7 @@ from __future__ import annotations
 import json as jsonlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Literal, Mapping, Sequence
 
 import httpx
 
@@ -30,8 +30,9 @@ from channelsync.sdk.models import (
     UpdateResult,
 )
 
-if TYPE_CHECKING:
-    from channelsync.sim.simulator import Simulator
+#: what ``Channel.simulator()`` returns: a WSGI application (in practice a
+#: ``channelsync.sim.Simulator``, which the sdk does not import: the kit sits above it)
+WSGIApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,8 @@ class Channel:
         return None
 
     @classmethod
-    def simulator(cls, **options: Any) -> "Simulator":
-        """A WSGI app imitating the platform, with the control API of ``testing.simulator``."""
+    def simulator(cls, **options: Any) -> WSGIApp:
+        """A WSGI app imitating the platform, with the control API of ``channelsync.sim.Simulator``."""
         raise NotImplementedError
 
     def close(self) -> None:

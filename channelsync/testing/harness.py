@@ -18,13 +18,14 @@ from typing import Any
 
 import httpx
 
-from channelsync.engine import catalog
-
-from channelsync.sync import runner as engine, reconcile
-from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.config.settings import ChannelConfig, Config, PriceRules, StockRules
-from channelsync.store import Store, ts, utcnow
+from channelsync.engine import catalog, listings
+from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.sim import fake
+from channelsync.store import Store, ts, utcnow
+from channelsync.sync import reconcile
+from channelsync.sync.lane import Lane, open_lane
+from channelsync.sync.runner import ChannelRunner
 
 _RULE_KEYS = {f.name for f in fields(StockRules)}
 _CHANNEL_KEYS = {f.name for f in fields(ChannelConfig)}
@@ -59,10 +60,10 @@ class Shop:
         """(Re)open the store and runners, as a restarted daemon would."""
         self.store = Store(self.config.db_path)
         catalog.sync_warehouses(self.store, self.config)
-        self.runners = {}
-        for name, cfg in self.config.channels.items():
-            channel, bucket = engine.build_channel(cfg, self.types, self.transports.get(name), self.store)
-            self.runners[name] = engine.ChannelRunner(self.config, name, self.store, channel, bucket, self.pm)
+        self.lanes: dict[str, Lane] = {
+            name: open_lane(self.config, name, self.store, self.types, self.pm, self.transports.get(name))
+            for name in self.config.channels}
+        self.runners = {name: ChannelRunner(lane) for name, lane in self.lanes.items()}
 
     def restart(self) -> None:
         self.close()
@@ -80,7 +81,7 @@ class Shop:
         return catalog.import_csv(self.store, self.config, io.StringIO(text), publish_channels=self.config.channels)
 
     def resync_all(self, **kwargs: Any) -> dict[str, reconcile.ResyncReport]:
-        return {name: reconcile.resync(r, **kwargs) for name, r in self.runners.items()}
+        return {name: reconcile.resync(lane, **kwargs) for name, lane in self.lanes.items()}
 
     def poll_all(self) -> None:
         for runner in self.runners.values():
@@ -100,4 +101,4 @@ class Shop:
                 return
 
     def expected(self, channel: str, sku: str) -> int | None:
-        return self.store.scalar("SELECT expected FROM listings WHERE channel = ? AND sku_code = ?", (channel, sku))
+        return listings.expected(self.store, channel, sku)

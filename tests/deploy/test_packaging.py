@@ -19,7 +19,7 @@ def test_wheel_contains_core_plugins_and_entry_points(tmp_path):
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         entry_points = zf.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "channelsync/engine.py" in names and "channelsync/testing/conformance.py" in names
+    assert "channelsync/sync/runner.py" in names and "channelsync/testing/conformance.py" in names
     for plugin in BUILTIN:
         assert f"channelsync_{plugin}/__init__.py" in names
         assert f"{plugin} = channelsync_{plugin}" in entry_points

@@ -2,7 +2,8 @@
 
 from dataclasses import replace
 
-from channelsync.sync import credentials, runner as engine
+from channelsync.sync import credentials
+from channelsync.sync.lane import build_adapter
 from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.config.settings import ChannelConfig
 from channelsync.store import Store
@@ -17,20 +18,20 @@ def test_renewed_token_is_restored_after_restart_and_yields_to_config(tmp_path):
         creds = sim.credentials(server.base_url)
         cfg = ChannelConfig(name="tb", plugin="taobao", settings=creds, secret_keys=frozenset({"session"}))
         store = Store(tmp_path / "c.db")
-        channel, _ = engine.build_channel(cfg, types, store=store)
+        channel, _ = build_adapter(cfg, types, store=store)
         sim.expire_tokens()
         channel.refresh_auth()  # a new session and refresh token; the old ones are dead now
         new_session = channel.settings["session"]
         assert new_session != creds["session"]
         channel.close()
 
-        restarted, _ = engine.build_channel(cfg, types, store=store)  # config unchanged
+        restarted, _ = build_adapter(cfg, types, store=store)  # config unchanged
         assert restarted.settings["session"] == new_session
         assert restarted.list_listings(None).items
         restarted.close()
 
         edited = replace(cfg, settings={**creds, "session": "re-authorised-by-hand"})
-        fresh, _ = engine.build_channel(edited, types, store=store)
+        fresh, _ = build_adapter(edited, types, store=store)
         assert fresh.settings["session"] == "re-authorised-by-hand"
         fresh.close()
         stored = store.scalar("SELECT value FROM credentials WHERE channel = 'tb' AND key = 'session'")

@@ -47,7 +47,7 @@ def test_new_sku_is_published_where_the_channel_allows(shop):
     assert shop.expected("b", "CUP-1") == 4
     with pytest.raises(KeyError):
         shop.platform("a").find("CUP-1")  # a: linking only; reported as not listed
-    assert reconcile.resync(shop.runners["a"]).not_listed == 1
+    assert reconcile.resync(shop.lanes["a"]).not_listed == 1
 
 
 def test_unmatched_listings_are_reported_never_guessed(shop):
@@ -59,7 +59,7 @@ def test_unmatched_listings_are_reported_never_guessed(shop):
 
 def test_drift_from_a_seller_centre_edit_is_repaired(shop):
     shop.platform("a").set_stock_by_hand("X1", 50)  # somebody typed 50 in the seller centre
-    report = reconcile.resync(shop.runners["a"], what=["stock"])
+    report = reconcile.resync(shop.lanes["a"], what=["stock"])
     assert report.drift == 1 and report.drift_examples == [{"sku": "X1", "expected": 5, "seen": 50}]
     shop.settle()
     assert shop.platform("a").stock("X1") == 5
@@ -68,7 +68,7 @@ def test_drift_from_a_seller_centre_edit_is_repaired(shop):
 def test_dry_run_reports_and_changes_nothing(shop):
     shop.platform("a").set_stock_by_hand("X1", 50)
     before = shop.store.query("SELECT * FROM listings ORDER BY channel, sku_code")
-    report = reconcile.resync(shop.runners["a"], dry_run=True)
+    report = reconcile.resync(shop.lanes["a"], dry_run=True)
     assert report.drift == 1 and report.queued["stock"] == 1
     assert shop.store.query("SELECT * FROM listings ORDER BY channel, sku_code") == before
     assert shop.store.scalar("SELECT COUNT(*) FROM outbox") == 0

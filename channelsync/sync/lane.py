@@ -1,0 +1,84 @@
+"""A lane: one configured channel's working context, the only thing sync modules receive.
+
+It holds what every piece of one channel's work needs — its name and config,
+a store connection, the adapter, the rate budget and the hooks — and nothing
+else, so the runner, pushes, reconciliation, shipping and the daemon's
+handoff depend on a small, named shape instead of on each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, TypeVar
+
+import httpx
+import pluggy
+
+from channelsync.config.settings import ChannelConfig, Config
+from channelsync.sdk.channel import Channel
+from channelsync.sdk.errors import UserError
+from channelsync.store import Store
+from channelsync.sync import credentials, retry
+from channelsync.sync.http import make_client
+from channelsync.sync.ratelimit import TokenBucket
+
+T = TypeVar("T")
+
+
+def _nothing() -> None:
+    pass
+
+
+@dataclass
+class Lane:
+    name: str
+    cfg: ChannelConfig
+    config: Config
+    store: Store
+    adapter: Channel
+    budget: TokenBucket
+    hooks: pluggy.HookRelay
+    #: called when this lane queued pushes for other channels (the daemon wakes their workers)
+    on_queued: Callable[[], None] = field(default=_nothing)
+
+    @property
+    def absolute(self) -> bool:
+        """The platform takes only absolute quantities (no increments)."""
+        return self.adapter.capabilities.stock_mode == "absolute"
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """One platform call under the core's retry policy and this channel's rate budget."""
+        return retry.call(fn, refresh_auth=self.adapter.refresh_auth, bucket=self.budget)
+
+    def close(self) -> None:
+        self.adapter.close()
+
+
+def build_adapter(cfg: ChannelConfig, types: dict[str, type[Channel]],
+                  transport: httpx.BaseTransport | None = None,
+                  store: Store | None = None) -> tuple[Channel, TokenBucket]:
+    """An adapter for a configured channel, with its HTTP client and rate budget; with a
+    store, renewed credentials are restored and kept."""
+    cls = types.get(cfg.plugin)
+    if cls is None:
+        raise UserError(f"channels.{cfg.name}.plugin: no plugin provides channel type {cfg.plugin!r}")
+    caps = cls.capabilities
+    budget = TokenBucket(cfg.rate_per_second or caps.rate_per_second, cfg.burst or caps.rate_burst)
+    base_url = cfg.settings.get("base_url")
+    client = make_client(cfg.name, base_url, bucket=budget, transport=transport) if base_url else None
+    settings = credentials.overlay(store, cfg.name, cfg.settings) if store is not None else cfg.settings
+    adapter = cls(cfg.name, settings, client)
+    if store is not None:
+        adapter.credential_sink = lambda values: credentials.save(store, cfg.name, cfg.settings, values)
+    return adapter, budget
+
+
+def open_lane(config: Config, name: str, store: Store, types: dict[str, type[Channel]], pm: pluggy.PluginManager,
+              transport: httpx.BaseTransport | None = None, on_queued: Callable[[], None] = _nothing) -> Lane:
+    """Build the adapter for channel ``name`` and register the channel in the store."""
+    cfg = config.channels[name]
+    adapter, budget = build_adapter(cfg, types, transport, store)
+    with store.write():
+        store.execute("INSERT INTO channels (name, plugin) VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
+                      "SET plugin = excluded.plugin", (name, cfg.plugin))
+    return Lane(name, cfg, config, store, adapter, budget, pm.hook, on_queued)
