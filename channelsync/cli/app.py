@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from channelsync.telemetry import log
 from channelsync.sdk.errors import UserError
+from channelsync.telemetry import log
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 

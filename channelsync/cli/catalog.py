@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-
 import click
 
-from channelsync.engine import catalog
 from channelsync.cli.app import App, pass_app
+from channelsync.engine import catalog
+from channelsync.engine.orders import find_order
 from channelsync.sdk.hookspecs import hookimpl
 from channelsync.sdk.money import fen_to_yuan
-from channelsync.engine.orders import find_order
 
 
 @click.group("catalog")

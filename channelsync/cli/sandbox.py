@@ -62,8 +62,8 @@ def sandbox_cmd(app: App, ports, host: str, print_env: bool) -> None:
 @click.pass_context
 def demo_cmd(ctx: click.Context, duration: float, rate: float, burst: bool, seed: int | None, use_fakes: bool) -> None:
     """Seed a catalog, start the sandbox and the daemon, and let buyers order on every channel."""
-    from channelsync.telemetry import log
     from channelsync.demo import Demo, Options
+    from channelsync.telemetry import log
 
     app: App = ctx.obj
     log.configure("json", "warning")

@@ -19,10 +19,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from channelsync.config.settings import (
+    ChannelConfig,
+    Config,
+    DaemonConfig,
+    PriceRules,
+    Promotion,
+    SkuOverride,
+    StockRules,
+)
 from channelsync.sdk.channel import Channel, Setting
 from channelsync.sdk.errors import UserError
 from channelsync.telemetry.log import REDACTED
-from channelsync.config.settings import ChannelConfig, Config, DaemonConfig, PriceRules, Promotion, SkuOverride, StockRules
 
 DEFAULT_PATH = "config/channelsync.toml"
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -112,10 +120,10 @@ def loads(text: str, channel_types: Mapping[str, type[Channel]], environ: Mappin
     return config
 
 
-def redacted(channel: ChannelConfig) -> dict:
+def redacted(cfg: ChannelConfig) -> dict:
     """The channel's settings with every secret value replaced by ``***`` (for output)."""
-    return {key: (REDACTED if key in channel.secret_keys and value is not None else copy.deepcopy(value))
-            for key, value in channel.settings.items()}
+    return {key: (REDACTED if key in cfg.secret_keys and value is not None else copy.deepcopy(value))
+            for key, value in cfg.settings.items()}
 
 
 def key_path(parts: tuple) -> str:

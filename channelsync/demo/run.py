@@ -18,15 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from channelsync.engine import catalog, inventory
-
-from channelsync.sim import sandbox
-from channelsync.daemon import Daemon
-from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.config.settings import ChannelConfig, Config, DaemonConfig, StockRules
-from channelsync.store import Store
-from channelsync.sim import fake
+from channelsync.daemon import Daemon
+from channelsync.engine import catalog, inventory
+from channelsync.sdk.plugins import channel_types, make_manager
+from channelsync.sim import fake, sandbox
 from channelsync.sim.simulator import OutOfStock, Simulator
+from channelsync.store import Store
 
 CHANNEL_NAMES = {"taobao": "tb-flagship", "jd": "jd-pop", "wechat": "wx-shop", "ownsite": "web"}
 WAREHOUSES = {"WH-SH": "Shanghai", "WH-GZ": "Guangzhou"}

@@ -19,10 +19,10 @@ import json
 from dataclasses import dataclass, field
 from typing import IO, Iterable
 
-from channelsync.engine import inventory, outbox
+from channelsync.config.settings import Config
+from channelsync.engine import inventory, listings, outbox
 from channelsync.sdk.errors import UserError
 from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
-from channelsync.config.settings import Config
 from channelsync.store import Store, ts, utcnow
 
 REQUIRED = ("product_code", "sku_code", "price")
@@ -50,6 +50,7 @@ class ImportReport:
 
 
 def sync_warehouses(store: Store, config: Config) -> None:
+    """Make the warehouses table match the config (codes and names; none is deleted)."""
     with store.write():
         for code, name in config.warehouses.items():
             store.execute("INSERT INTO warehouses (code, name) VALUES (?, ?) ON CONFLICT (code) DO UPDATE "
@@ -58,6 +59,9 @@ def sync_warehouses(store: Store, config: Config) -> None:
 
 def import_csv(store: Store, config: Config, stream: IO[str], source: str = "<csv>",
                publish_channels: Iterable[str] = ()) -> ImportReport:
+    """Import a catalog CSV, all or nothing: every problem is reported with its row and
+    column before anything is written; a clean file is written in one transaction that
+    also queues the pushes it causes (and publishing on ``publish_channels``)."""
     rows, problems = _parse(store, config, stream)
     if problems:
         raise CatalogImportError(source, problems)
@@ -137,7 +141,7 @@ def _parse(store: Store, config: Config, stream: IO[str]) -> tuple[list[dict], l
         if r.get("bundle"):
             row["bundle"] = []
             for part in r["bundle"].split("+"):
-                comp, star, qty = part.strip().partition("*")
+                comp, _, qty = part.strip().partition("*")
                 if not qty.strip().isdigit() or int(qty) < 1 or not comp.strip():
                     bad("bundle", f"{part.strip()!r} is not CODE*QTY")
                 else:
@@ -202,6 +206,7 @@ def _write_row(store: Store, r: dict, now: str, report: ImportReport) -> None:
 
 
 def export_csv(store: Store, config: Config) -> str:
+    """The catalog as CSV, in the columns ``import_csv`` reads (a round trip changes nothing)."""
     whs = sorted(config.warehouses)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -219,6 +224,7 @@ def export_csv(store: Store, config: Config) -> str:
 
 
 def require_sku(store: Store, code: str, stockable: bool = False) -> dict:
+    """The SKU row, or a UserError naming it; ``stockable`` also refuses a bundle."""
     row = store.one("SELECT * FROM skus WHERE code = ?", (code,))
     if row is None:
         raise UserError(f"unknown SKU {code!r} (see `channelsync catalog export` for the catalog)")
@@ -249,6 +255,8 @@ def change_stock(store: Store, config: Config, code: str, warehouse: str, *, set
 
 
 def stock_report(store: Store, config: Config, code: str) -> dict:
+    """``stock show``: on-hand per warehouse, reserved, and per channel what is available,
+    the target and what the channel should be showing."""
     require_sku(store, code)
     return {
         "sku": code,
@@ -256,9 +264,8 @@ def stock_report(store: Store, config: Config, code: str) -> dict:
         "on_hand": {w: inventory.on_hand(store, code, (w,)) for w in sorted(config.warehouses)},
         "reserved": inventory.reserved(store, code),
         "channels": [
-            {"channel": name, "available": inventory.available(store, code, ch.warehouses),
-             "target": inventory.channel_target(store, ch, code),
-             "expected": store.scalar("SELECT expected FROM listings WHERE channel = ? AND sku_code = ?", (name, code)),
-             "listed": bool(store.scalar("SELECT 1 FROM listings WHERE channel = ? AND sku_code = ?", (name, code)))}
-            for name, ch in config.channels.items()],
+            {"channel": name, "available": inventory.available(store, code, cfg.warehouses),
+             "target": inventory.channel_target(store, cfg, code),
+             "expected": listings.expected(store, name, code), "listed": listings.get(store, name, code) is not None}
+            for name, cfg in config.channels.items()],
     }

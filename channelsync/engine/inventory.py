@@ -17,14 +17,15 @@ import math
 from datetime import datetime
 from typing import Iterable
 
-from channelsync.engine import outbox
 from channelsync.config.settings import ChannelConfig, Config, StockRules
+from channelsync.engine import outbox
 from channelsync.store import Store, ts, utcnow
 
-def rules_for(channel: ChannelConfig, sku_code: str) -> StockRules:
+
+def rules_for(cfg: ChannelConfig, sku_code: str) -> StockRules:
     """The channel's rules with the SKU's overrides applied."""
-    base = channel.rules
-    override = channel.overrides.get(sku_code)
+    base = cfg.rules
+    override = cfg.overrides.get(sku_code)
     if override is None:
         return base
     return StockRules(
@@ -36,6 +37,7 @@ def rules_for(channel: ChannelConfig, sku_code: str) -> StockRules:
 
 
 def target(available: int, rules: StockRules) -> int:
+    """What a channel may offer of ``available`` units under ``rules`` (never below 0)."""
     if available <= rules.zero_below or available <= 0:
         return 0
     value = math.floor(available * rules.share) - rules.buffer
@@ -45,6 +47,7 @@ def target(available: int, rules: StockRules) -> int:
 
 
 def components(store: Store, sku_code: str) -> list[tuple[str, int]]:
+    """A bundle's (component, quantity) pairs; empty for a SKU that is not a bundle."""
     rows = store.execute(
         "SELECT component_code, qty FROM bundle_components WHERE bundle_code = ? ORDER BY component_code",
         (sku_code,)).fetchall()
@@ -63,6 +66,7 @@ def reserved(store: Store, sku_code: str) -> int:
 
 
 def on_hand(store: Store, sku_code: str, warehouses: Iterable[str] | None = None) -> int:
+    """Units on hand over ``warehouses`` (all of them when none are named)."""
     whs = tuple(warehouses or ())
     if not whs:
         return store.scalar("SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE sku_code = ?", (sku_code,))
@@ -73,6 +77,7 @@ def on_hand(store: Store, sku_code: str, warehouses: Iterable[str] | None = None
 
 
 def available(store: Store, sku_code: str, warehouses: Iterable[str] | None = None) -> int:
+    """On hand over ``warehouses`` less reserved; a bundle: the fewest whole bundles its components make."""
     parts = components(store, sku_code)
     whs = tuple(warehouses or ())
     if parts:
@@ -80,11 +85,12 @@ def available(store: Store, sku_code: str, warehouses: Iterable[str] | None = No
     return on_hand(store, sku_code, whs) - reserved(store, sku_code)
 
 
-def channel_target(store: Store, channel: ChannelConfig, sku_code: str) -> int:
+def channel_target(store: Store, cfg: ChannelConfig, sku_code: str) -> int:
+    """What channel ``cfg`` should show for ``sku_code`` now (0 for an inactive or unknown SKU)."""
     status = store.scalar("SELECT status FROM skus WHERE code = ?", (sku_code,))
     if status != "active":
         return 0  # discontinued or unknown: nothing to sell
-    return target(available(store, sku_code, channel.warehouses), rules_for(channel, sku_code))
+    return target(available(store, sku_code, cfg.warehouses), rules_for(cfg, sku_code))
 
 
 def affected(store: Store, skus: Iterable[str]) -> set[str]:
@@ -113,10 +119,10 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
     marks = ",".join("?" * len(codes))
     rows = store.query(f"SELECT channel, sku_code, expected FROM listings WHERE sku_code IN ({marks})", tuple(codes))
     for row in rows:
-        channel = config.channels.get(row["channel"])
-        if channel is None or not channel.enabled:
+        cfg = config.channels.get(row["channel"])
+        if cfg is None or not cfg.enabled:
             continue
-        wanted = channel_target(store, channel, row["sku_code"])
+        wanted = channel_target(store, cfg, row["sku_code"])
         if row["expected"] is None or wanted != row["expected"]:
             outbox.queue(store, row["channel"], row["sku_code"], "stock", now)
             queued += 1
@@ -167,6 +173,7 @@ def consume(store: Store, sku_code: str, quantity: int, warehouses: Iterable[str
 
 
 def restock(store: Store, sku_code: str, quantity: int, warehouses: Iterable[str], reference: str) -> None:
+    """Put returned units back on hand (a bundle's components) in the channel's first warehouse."""
     parts = components(store, sku_code) or [(sku_code, 1)]
     whs = list(warehouses) or [r[0] for r in store.execute("SELECT code FROM warehouses ORDER BY code")]
     for code, per in parts:

@@ -65,11 +65,13 @@ def stock_pushed(store: Store, channel: str, sku_code: str, *, absolute: bool, q
 
 
 def price_pushed(store: Store, channel: str, sku_code: str, price: int) -> None:
+    """A price push was accepted: the platform now shows ``price``."""
     store.execute("UPDATE listings SET pushed_price = ?, seen_price = ? WHERE channel = ? AND sku_code = ?",
                   (price, price, channel, sku_code))
 
 
 def shelf_pushed(store: Store, channel: str, sku_code: str, on_shelf: bool) -> None:
+    """A shelf push was accepted: the listing is now on (or off) the shelf."""
     store.execute("UPDATE listings SET seen_on_shelf = ? WHERE channel = ? AND sku_code = ?",
                   (int(on_shelf), channel, sku_code))
 

@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Sequence
 
+from channelsync.config.settings import ChannelConfig, Config
 from channelsync.engine import inventory, listings
 from channelsync.sdk.errors import UserError
 from channelsync.sdk.models import Order, OrderStatus
-from channelsync.config.settings import ChannelConfig, Config
 from channelsync.store import Store, ts, utcnow
 
 S = OrderStatus
-RANK = {S.NEW: 0, S.PAID: 1, S.SHIPPED: 2, S.COMPLETED: 3, S.CANCELLED: 4, S.REFUNDED: 4}
 # which states may follow which: anything else is a stale read and ignored
 FORWARD = {
     None: set(S),
@@ -47,7 +46,7 @@ class IngestResult:
     pushes_queued: int = 0
 
 
-def ingest(store: Store, config: Config, channel: ChannelConfig, orders: Sequence[Order],
+def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Order],
            cursor: datetime | None = None, now: datetime | None = None, absolute: bool = False) -> IngestResult:
     """Apply ``orders`` and (if given) move the channel's cursor, in one transaction,
     then queue the stock pushes the changes call for.
@@ -61,36 +60,36 @@ def ingest(store: Store, config: Config, channel: ChannelConfig, orders: Sequenc
     result = IngestResult()
     with store.write():
         for order in orders:
-            _apply(store, channel, order, now, result, absolute)
+            _apply(store, cfg, order, now, result, absolute)
         if cursor is not None:
-            store.execute("UPDATE channels SET order_cursor = ? WHERE name = ?", (ts(cursor), channel.name))
+            store.execute("UPDATE channels SET order_cursor = ? WHERE name = ?", (ts(cursor), cfg.name))
         if result.skus:
             result.pushes_queued = inventory.queue_stock(store, config, result.skus, now)
     return result
 
 
-def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, result: IngestResult,
+def _apply(store: Store, cfg: ChannelConfig, order: Order, now: datetime, result: IngestResult,
            absolute: bool = False) -> None:
-    row = store.one("SELECT * FROM orders WHERE channel = ? AND external_id = ?", (channel.name, order.external_id))
+    row = store.one("SELECT * FROM orders WHERE channel = ? AND external_id = ?", (cfg.name, order.external_id))
     before = S(row["status"]) if row else None
     if order.status not in FORWARD[before]:
         return
     if row is None:
-        order_id, unmatched = _insert(store, channel, order, now)
+        order_id, unmatched = _insert(store, cfg, order, now)
         result.unmatched_lines += unmatched
         held, shipped = 0, 0
     else:
         order_id, held, shipped = row["id"], row["held"], row["shipped"]
     lines = store.query("SELECT sku_code, quantity FROM order_lines WHERE order_id = ? AND sku_code IS NOT NULL",
                         (order_id,))
-    ref = f"{channel.name}:{order.external_id}"
+    ref = f"{cfg.name}:{order.external_id}"
     if row is None and order.status in (S.CANCELLED, S.REFUNDED):
         # Seen only once it was closed: replay it through "paid". If it was paid, the
         # platform's sale may have been absorbed by a decrement it floored at 0, and
         # the put-back is then real; replaying makes that exact. If it never was, the
         # clamp below can only overstate expected, which under-shows, never oversells.
         for line in lines:
-            listings.lower_expected(store, channel.name, line["sku_code"], line["quantity"], absolute)
+            listings.lower_expected(store, cfg.name, line["sku_code"], line["quantity"], absolute)
         held = 1
 
     now_shipped = 1 if order.status in (S.SHIPPED, S.COMPLETED) or shipped or order.shipped else 0
@@ -98,11 +97,11 @@ def _apply(store: Store, channel: ChannelConfig, order: Order, now: datetime, re
     for line in lines:
         sku, qty = line["sku_code"], line["quantity"]
         if now_held != held:  # the platform took these units off (or put them back) on its own
-            listings.lower_expected(store, channel.name, sku, (now_held - held) * qty, absolute)
+            listings.lower_expected(store, cfg.name, sku, (now_held - held) * qty, absolute)
         if now_shipped and not shipped:
-            inventory.consume(store, sku, qty, channel.warehouses, "shipment", ref)
-        if order.status == S.REFUNDED and now_shipped and channel.restock_on_return:
-            inventory.restock(store, sku, qty, channel.warehouses, ref)
+            inventory.consume(store, sku, qty, cfg.warehouses, "shipment", ref)
+        if order.status == S.REFUNDED and now_shipped and cfg.restock_on_return:
+            inventory.restock(store, sku, qty, cfg.warehouses, ref)
         result.skus.add(sku)
     store.execute(
         "UPDATE orders SET status = ?, platform_status = ?, modified_at = ?, updated_at = ?, held = ?, shipped = ? "
@@ -121,16 +120,16 @@ def _held_after(status: OrderStatus, held: int, shipped: int) -> int:
     return 0
 
 
-def _insert(store: Store, channel: ChannelConfig, order: Order, now: datetime) -> tuple[int, int]:
+def _insert(store: Store, cfg: ChannelConfig, order: Order, now: datetime) -> tuple[int, int]:
     cur = store.execute(
         "INSERT INTO orders (channel, external_id, status, platform_status, created_at, modified_at, first_seen_at, "
         "updated_at, total) VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?)",
-        (channel.name, order.external_id, order.platform_status, ts(order.created_at), ts(order.modified_at),
+        (cfg.name, order.external_id, order.platform_status, ts(order.created_at), ts(order.modified_at),
          ts(now), ts(now), order.total))
     order_id = cur.lastrowid
     unmatched = 0
     for no, line in enumerate(order.lines, 1):
-        code = _master_code(store, channel.name, line.sku_code, line.external_sku_id)
+        code = _master_code(store, cfg.name, line.sku_code, line.external_sku_id)
         if code is None:
             unmatched += 1
         store.execute(
@@ -152,7 +151,7 @@ def _master_code(store: Store, channel: str, sku_code: str | None, external_id: 
     return None
 
 
-def mark_shipped(store: Store, config: Config, channel: ChannelConfig, order_row: dict, carrier: str,
+def mark_shipped(store: Store, config: Config, cfg: ChannelConfig, order_row: dict, carrier: str,
                  tracking_no: str, now: datetime | None = None, absolute: bool = False) -> IngestResult:
     """After the channel accepted a shipment: record it like an ingested SHIPPED state."""
     now = now or utcnow()
@@ -162,7 +161,7 @@ def mark_shipped(store: Store, config: Config, channel: ChannelConfig, order_row
         shipped = Order(order_row["external_id"], S.SHIPPED, datetime.fromisoformat(order_row["created_at"]),
                         now, [], platform_status=order_row["platform_status"])
         result = IngestResult()
-        _apply(store, channel, shipped, now, result, absolute)
+        _apply(store, cfg, shipped, now, result, absolute)
         if result.skus:
             result.pushes_queued = inventory.queue_stock(store, config, result.skus, now)
     return result

@@ -39,6 +39,7 @@ def unqueue(store: Store, channel: str, sku_code: str, kind: str) -> None:
 
 
 def due(store: Store, channel: str, kind: str, limit: int, now: datetime | None = None) -> list[dict]:
+    """Up to ``limit`` pending rows of one kind whose time has come, oldest first."""
     return store.query(
         "SELECT * FROM outbox WHERE channel = ? AND kind = ? AND status = 'pending' AND next_at <= ? "
         "ORDER BY next_at, sku_code LIMIT ?",
@@ -50,11 +51,13 @@ def next_due(store: Store, channel: str) -> str | None:
 
 
 def done(store: Store, row: dict) -> None:
+    """The push went through (or is no longer needed): remove the row."""
     store.execute("DELETE FROM outbox WHERE channel = ? AND sku_code = ? AND kind = ?",
                   (row["channel"], row["sku_code"], row["kind"]))
 
 
 def retry_later(store: Store, row: dict, delay: float, error: str, now: datetime | None = None) -> None:
+    """A retryable failure: count the attempt and try again after ``delay`` seconds."""
     now = now or utcnow()
     store.execute(
         "UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, updated_at = ? "
@@ -81,6 +84,7 @@ def revive_failed(store: Store, channel: str | None = None, now: datetime | None
 
 
 def depth(store: Store, channel: str) -> dict[str, int]:
+    """Rows waiting for the channel: ``{"pending": n, "failed": m}``."""
     rows = store.execute("SELECT status, COUNT(*) FROM outbox WHERE channel = ? GROUP BY status", (channel,)).fetchall()
     counts = {"pending": 0, "failed": 0}
     counts.update({r[0]: r[1] for r in rows})

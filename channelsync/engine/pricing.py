@@ -72,17 +72,17 @@ def _promoted(price: int, promotion: Promotion) -> int:
     return _half_up(Decimal(price) * (100 - promotion.percent_off) / 100)
 
 
-def channel_price(sku_code: str, base_price: int, cost: int | None, channel: ChannelConfig,
+def channel_price(sku_code: str, base_price: int, cost: int | None, cfg: ChannelConfig,
                   promotions: Sequence[Promotion], at: datetime) -> PriceDecision:
-    """The price ``channel`` should show for ``sku_code`` at ``at``.
+    """The price channel ``cfg`` should show for ``sku_code`` at ``at``.
 
     In order: the per-SKU override price or base * (1 + markup%) + fixed markup;
     rounding up to ``round_ending``; the active promotion giving the lowest price;
     the floor at cost + minimum margin, which the result never goes below.
     """
     _require_aware("at", at)
-    rules = channel.price
-    override = channel.overrides.get(sku_code)
+    rules = cfg.price
+    override = cfg.overrides.get(sku_code)
     if override is not None and override.price is not None:
         price, source = override.price, "override"
     else:
@@ -91,7 +91,7 @@ def channel_price(sku_code: str, base_price: int, cost: int | None, channel: Cha
     if rules.round_ending is not None:
         price = round_to_ending(price, rules.round_ending)
     promotion = None
-    running = active_promotions(sku_code, channel.name, promotions, at)
+    running = active_promotions(sku_code, cfg.name, promotions, at)
     if running:
         # several at once (a shop-wide sale and a SKU deal): the buyer gets the best one;
         # min() keeps the first listed on a tie, so the choice is stable
@@ -100,11 +100,11 @@ def channel_price(sku_code: str, base_price: int, cost: int | None, channel: Cha
     via = f" with promotion {promotion.name}" if promotion else ""
     floor = floor_price(cost, rules.min_margin_percent) if cost is not None else 0
     if cost is not None and price < floor:
-        reason = (f"{sku_code} on {channel.name}: {fen_to_yuan(price)}{via} would sell below cost + "
+        reason = (f"{sku_code} on {cfg.name}: {fen_to_yuan(price)}{via} would sell below cost + "
                   f"{_percent(rules.min_margin_percent)}% margin ({fen_to_yuan(floor)}); using {fen_to_yuan(floor)}")
         return PriceDecision(price=floor, floored=True, floor=floor, reason=reason,
                              promotion=promotion.name if promotion else None)
-    reason = f"{sku_code} on {channel.name}: {fen_to_yuan(price)} from {source}{via}"
+    reason = f"{sku_code} on {cfg.name}: {fen_to_yuan(price)} from {source}{via}"
     return PriceDecision(price=price, floored=False, floor=floor, reason=reason,
                          promotion=promotion.name if promotion else None)
 

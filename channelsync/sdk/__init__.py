@@ -53,7 +53,6 @@ from channelsync.sdk.models import (
     OrderStatus,
     Page,
     PriceUpdate,
-    Shipment,
     StockUpdate,
     UpdateResult,
 )
@@ -61,7 +60,7 @@ from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
 
 __all__ = [
     "hookimpl", "Channel", "Capabilities", "Setting",
-    "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "PriceUpdate", "Shipment",
+    "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "PriceUpdate",
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
     "Call", "run_calls", "fen_to_yuan", "yuan_to_fen",

@@ -21,8 +21,8 @@ import httpx
 
 from channelsync.sdk.errors import AuthExpired, RateLimited, Transient
 from channelsync.sdk.models import (
-    ListingContent,
     Listing,
+    ListingContent,
     Order,
     Page,
     PriceUpdate,

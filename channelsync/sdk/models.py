@@ -131,10 +131,3 @@ class Order:
     #: the goods left the warehouse (the platform records a shipment), if the platform
     #: says; lets the core book a shipment it never saw as a state, e.g. before a refund
     shipped: bool | None = None
-
-
-@dataclass(frozen=True)
-class Shipment:
-    order_external_id: str
-    carrier: str
-    tracking_no: str

@@ -18,11 +18,19 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar, Sequence
 
-from channelsync.sdk.hookspecs import hookimpl
 from channelsync.sdk.channel import Capabilities, Channel, Setting
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.hookspecs import hookimpl
 from channelsync.sdk.models import (
-    Listing, ListingContent, Order, OrderLine, OrderStatus, Page, PriceUpdate, StockUpdate, UpdateResult,
+    Listing,
+    ListingContent,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Page,
+    PriceUpdate,
+    StockUpdate,
+    UpdateResult,
 )
 from channelsync.sim.simulator import SimOrder, Simulator
 

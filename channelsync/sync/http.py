@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from channelsync.telemetry import metrics
 from channelsync.sync.ratelimit import TokenBucket
+from channelsync.telemetry import metrics
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
