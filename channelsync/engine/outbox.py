@@ -46,10 +46,6 @@ def due(store: Store, channel: str, kind: str, limit: int, now: datetime | None 
         (channel, kind, ts(now or utcnow()), limit))
 
 
-def next_due(store: Store, channel: str) -> str | None:
-    return store.scalar("SELECT MIN(next_at) FROM outbox WHERE channel = ? AND status = 'pending'", (channel,))
-
-
 def done(store: Store, row: dict) -> None:
     """The push went through (or is no longer needed): remove the row."""
     store.execute("DELETE FROM outbox WHERE channel = ? AND sku_code = ? AND kind = ?",
