@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "channelsync"
-PLUGIN_DIRS = [*sorted((ROOT / "plugins").glob("channelsync_*")), *sorted((ROOT / "docs" / "tutorial").glob("*/channelsync_*"))]
+# each built-in plugin's folder (adapter, sim/, tests/), and the tutorial project (its package and its tests/)
+PLUGIN_DIRS = [*sorted((ROOT / "plugins").glob("channelsync_*")), *sorted((ROOT / "docs" / "tutorial").glob("*/"))]
 PLUGIN_MAY_IMPORT = ("channelsync", "channelsync.sdk", "channelsync.sim", "channelsync.testing")
 
 

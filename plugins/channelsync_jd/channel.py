@@ -214,7 +214,7 @@ class JdChannel(Channel):
 
     @classmethod
     def simulator(cls, **options: Any):
-        from channelsync_jd.simulator import JdSimulator
+        from channelsync_jd.sim import JdSimulator
 
         return JdSimulator(**options)
 

@@ -245,7 +245,7 @@ class OwnsiteChannel(Channel):
 
     @classmethod
     def simulator(cls, **options: Any):
-        from channelsync_ownsite.simulator import OwnsiteSimulator
+        from channelsync_ownsite.sim import OwnsiteSimulator
 
         return OwnsiteSimulator(**options)
 

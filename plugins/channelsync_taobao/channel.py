@@ -247,7 +247,7 @@ class TaobaoChannel(Channel):
 
     @classmethod
     def simulator(cls, **options: Any):
-        from channelsync_taobao.simulator import TaobaoSimulator
+        from channelsync_taobao.sim import TaobaoSimulator
 
         return TaobaoSimulator(**options)
 

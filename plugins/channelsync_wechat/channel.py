@@ -202,7 +202,7 @@ class WechatChannel(Channel):
 
     @classmethod
     def simulator(cls, **options: Any):
-        from channelsync_wechat.simulator import WechatSimulator
+        from channelsync_wechat.sim import WechatSimulator
 
         return WechatSimulator(**options)
 

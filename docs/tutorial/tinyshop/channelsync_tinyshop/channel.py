@@ -85,6 +85,6 @@ class TinyShopChannel(Channel):
 
     @classmethod
     def simulator(cls, **options):
-        from channelsync_tinyshop.simulator import TinyShopSimulator
+        from channelsync_tinyshop.sim import TinyShopSimulator
 
         return TinyShopSimulator(**options)

@@ -3,41 +3,16 @@ the order window, increments floored at 0, statuses, shipment, shelf, prices, to
 
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 
-from channelsync.sync import paging
 from channelsync.sdk.errors import NotFound, RateLimited, Rejected
 from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.testing.pytest_plugin import every_item
 from channelsync_taobao import api
 from channelsync_taobao.channel import TaobaoChannel
 from channelsync_taobao.client import TopClient
 from channelsync_taobao.signing import format_time
-from channelsync_taobao.simulator import APP_KEY, APP_SECRET, REFRESH_TOKEN, SESSION, TaobaoSimulator
-
-BASE = "http://sim.invalid"
-
-
-class Clock:
-    """A platform clock tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2024, 11, 11, 1, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def connect(sim):
-    http = httpx.Client(transport=httpx.WSGITransport(app=sim), base_url=BASE)
-    channel = TaobaoChannel("tb", sim.credentials(BASE), http)
-    top = TopClient(http.request, app_key=APP_KEY, app_secret=APP_SECRET, session=SESSION)
-    return channel, top
-
-
-@pytest.fixture
-def clock():
-    return Clock()
+from channelsync_taobao.sim import APP_KEY, APP_SECRET, REFRESH_TOKEN, SESSION, TaobaoSimulator
 
 
 @pytest.fixture
@@ -46,13 +21,14 @@ def sim(clock):
 
 
 @pytest.fixture
-def channel(sim):
-    return connect(sim)[0]
+def channel(connect_simulator, sim):
+    return connect_simulator(TaobaoChannel, sim).channel
 
 
 @pytest.fixture
-def top(sim):
-    return connect(sim)[1]
+def top(channel):
+    """A bare TOP client on the adapter's connection: sends any method with any parameters."""
+    return TopClient(channel.http.request, app_key=APP_KEY, app_secret=APP_SECRET, session=SESSION)
 
 
 def item(sim, codes, quantity=10, price=1000):
@@ -123,8 +99,8 @@ def test_order_window_longer_than_30_minutes_is_refused(sim, top, channel, clock
         top.execute(api.TRADES_INCREMENT, {"fields": "tid", "start_modified": format_time(now)})
 
 
-def test_the_documented_one_day_window_can_be_allowed(clock):
-    channel, _ = connect(TaobaoSimulator(clock=clock, max_order_window=timedelta(days=1)))
+def test_the_documented_one_day_window_can_be_allowed(clock, connect_simulator):
+    _, channel = connect_simulator(TaobaoChannel, clock=clock, max_order_window=timedelta(days=1))
     assert channel.fetch_orders(clock() - timedelta(days=1), clock(), None).items == []
 
 
@@ -200,7 +176,7 @@ def test_title_and_shelf_are_item_level(sim, channel):
     channel.update_listing(content)
     assert [s.title for s in skus] == ["夏季新款"] * 2
     channel.set_shelf(content, False)
-    listings = list(paging.items(channel.list_listings))
+    listings = list(every_item(channel.list_listings))
     assert [(ls.sku_code, ls.on_shelf) for ls in listings] == [("SH-1", False), ("SH-2", False)]
     channel.set_shelf(content, True)
     assert [s.on_shelf for s in skus] == [True, True] and [s.quantity for s in skus] == [10, 10]
@@ -219,14 +195,14 @@ def test_trade_statuses_and_refunds(sim, channel, clock):
     sim.cancel(unpaid.order_id)
     sim.cancel(paid_cancelled.order_id)
     since = clock() - timedelta(minutes=10)
-    orders = {o.external_id: o for o in paging.items(lambda t: channel.fetch_orders(since, clock(), t))}
+    orders = {o.external_id: o for o in every_item(lambda t: channel.fetch_orders(since, clock(), t))}
     assert orders[unpaid.order_id].platform_status == api.TRADE_CLOSED_BY_TAOBAO
     assert orders[unpaid.order_id].status == OrderStatus.CANCELLED
     assert orders[paid_cancelled.order_id].status == OrderStatus.REFUNDED
     assert orders[paid_cancelled.order_id].shipped is False
     returned = orders[refunded_after_shipment.order_id]
     assert (returned.status, returned.shipped, returned.total) == (OrderStatus.REFUNDED, True, 3980)
-    refunds = {o.external_id for o in paging.items(lambda t: channel.fetch_refunds(since, clock(), t))}
+    refunds = {o.external_id for o in every_item(lambda t: channel.fetch_refunds(since, clock(), t))}
     assert refunds == {paid_cancelled.order_id, refunded_after_shipment.order_id}
     assert sim.stock("T-1") == 8  # only the returned units stay sold
 
@@ -247,8 +223,8 @@ def test_shipment_is_checked(sim, channel):
 
 # --- faults, rate limit, tokens, clocks -------------------------------------------------------------
 
-def test_rate_limit_answers_code_7_with_a_ban(clock):
-    channel, _ = connect(TaobaoSimulator(clock=clock, rate_limit=0.001, burst=1))
+def test_rate_limit_answers_code_7_with_a_ban(clock, connect_simulator):
+    _, channel = connect_simulator(TaobaoChannel, clock=clock, rate_limit=0.001, burst=1)
     channel.list_listings(None)  # one item page and no details: one call
     with pytest.raises(RateLimited) as info:
         channel.list_listings(None)
@@ -264,7 +240,7 @@ def test_a_refresh_token_works_once(sim, top):
     assert top.refresh(first.refresh_token).session in sim.sessions
 
 
-def test_timestamp_skew_is_measured_on_the_wall_clock(clock):
+def test_timestamp_skew_is_measured_on_the_wall_clock(clock, connect_simulator):
     clock.now = datetime(2001, 1, 1, tzinfo=timezone.utc)  # the platform's business clock, far away
-    channel, _ = connect(TaobaoSimulator(clock=clock))
+    _, channel = connect_simulator(TaobaoChannel, clock=clock)
     assert channel.list_listings(None).items == []

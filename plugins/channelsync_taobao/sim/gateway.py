@@ -6,8 +6,8 @@ milliseconds, at most 10 minutes off the wall clock), ``v``, the signature
 (md5, hmac or hmac-sha256 over the query and form parameters) and the
 ``session``. Every failure answers HTTP 200 with TOP's ``error_response``.
 Business limits (page sizes, 20 SKUs a stock call, 20 items a list call, the
-order window) answer the same way. Items are in ``simulator_items``, trades
-and refunds in ``simulator_orders``.
+order window) answer the same way. Items are in ``items``, trades and
+refunds in ``orders``.
 
 Sandbox credentials are fixed so ``channelsync sandbox`` can print them:
 app key ``sandbox-taobao-key``, app secret ``sandbox-taobao-secret``, session
@@ -27,8 +27,8 @@ from typing import Any, Callable
 from channelsync.sim.simulator import Request, Response, Simulator
 from channelsync_taobao import api
 from channelsync_taobao.signing import parse_time, sign
-from channelsync_taobao.simulator_items import ItemsApi
-from channelsync_taobao.simulator_orders import OrdersApi
+from channelsync_taobao.sim.items import ItemsApi
+from channelsync_taobao.sim.orders import OrdersApi
 
 APP_KEY = "sandbox-taobao-key"
 APP_SECRET = "sandbox-taobao-secret"

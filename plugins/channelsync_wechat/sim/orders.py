@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from channelsync.sim.simulator import Response, SimOrder
 from channelsync_wechat import api
-from channelsync_wechat.simulator_products import _int
+from channelsync_wechat.sim.products import _int
 
 #: delivery_id codes the simulator knows (the platform lists them in order/deliverycompanylist/get)
 CARRIERS = {"SF", "ZTO", "YTO", "STO", "YUNDA", "YD", "EMS", "JD", "JTSD", "DBL", "HTKY", "ZJS", "SIM"}

@@ -1,15 +1,14 @@
 """The WooCommerce client and adapter against canned responses (respx): envelopes and the error table."""
 
 import base64
-import json
 from datetime import datetime, timezone
 
 import httpx
 import pytest
-import respx
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import OrderStatus, PriceUpdate, StockUpdate
+from channelsync.testing.pytest_plugin import sent_request
 from channelsync_ownsite.channel import OwnsiteChannel
 from channelsync_ownsite.signing import signature
 
@@ -20,21 +19,24 @@ SETTINGS = {"base_url": SHOP, "consumer_key": "ck_live", "consumer_secret": "cs_
 
 
 @pytest.fixture
-def mock():
-    with respx.mock(assert_all_called=True) as router:
-        yield router
-
-
-def make(**settings):
-    merged = {**SETTINGS, **settings}
-    return OwnsiteChannel("web", merged, httpx.Client(base_url=merged["base_url"]))
+def platform(mock_platform):
+    return mock_platform(OwnsiteChannel, SETTINGS)
 
 
 @pytest.fixture
-def channel():
-    ch = make()
-    yield ch
-    ch.close()
+def mock(platform):
+    return platform.router
+
+
+@pytest.fixture
+def channel(platform):
+    return platform.channel
+
+
+@pytest.fixture
+def make(mock_platform):
+    """Another adapter on the mocked shop, with ``SETTINGS`` changed."""
+    return lambda **settings: mock_platform(OwnsiteChannel, {**SETTINGS, **settings}).channel
 
 
 def woo_error(status, code, message):
@@ -58,7 +60,7 @@ def test_https_sends_basic_auth_and_no_oauth(mock, channel):
                                         "status": "any"}
 
 
-def test_http_signs_the_query_with_oauth(mock):
+def test_http_signs_the_query_with_oauth(mock, make):
     channel = make(base_url="http://shop.example.com")
     route = mock.get("http://shop.example.com/wp-json/wc/v3/products").mock(return_value=httpx.Response(200, json=[]))
     channel.list_listings("3")
@@ -147,7 +149,7 @@ def test_batch_answer_maps_each_item(mock, channel):
         {"id": 12, "error": {"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.",
                              "data": {"status": 400}}}]}))
     results = channel.set_stock([stock("11", "11", 5), stock("12", "12", 3)])
-    assert json.loads(route.calls.last.request.content) == {"update": [
+    assert sent_request(route).json == {"update": [
         {"id": 11, "manage_stock": True, "stock_quantity": 5}, {"id": 12, "manage_stock": True, "stock_quantity": 3}]}
     assert results[0].ok and isinstance(results[1].error, NotFound)
     assert results[1].error.code == "woocommerce_rest_product_invalid_id"
@@ -160,8 +162,8 @@ def test_prices_grouped_by_parent_as_yuan_strings(mock, channel):
     results = channel.set_prices([PriceUpdate("A", "21", "20", 1290), PriceUpdate("B", "11", "11", 5),
                                   PriceUpdate("C", "22", "20", 100000)])
     assert all(r.ok for r in results) and [r.external_id for r in results] == ["21", "11", "22"]
-    assert json.loads(simple.calls.last.request.content) == {"update": [{"id": 11, "regular_price": "0.05"}]}
-    assert json.loads(variations.calls.last.request.content) == {"update": [
+    assert sent_request(simple).json == {"update": [{"id": 11, "regular_price": "0.05"}]}
+    assert sent_request(variations).json == {"update": [
         {"id": 21, "regular_price": "12.90"}, {"id": 22, "regular_price": "1000.00"}]}
 
 

@@ -5,11 +5,11 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from channelsync.sync import paging
 from channelsync.sdk.errors import NotFound, Rejected
 from channelsync.sdk.models import ListingContent, OrderStatus, StockUpdate
+from channelsync.testing.pytest_plugin import every_item
 from channelsync_ownsite.channel import OwnsiteChannel
-from channelsync_ownsite.simulator import SANDBOX_KEY, SANDBOX_SECRET, OwnsiteSimulator
+from channelsync_ownsite.sim import SANDBOX_KEY, SANDBOX_SECRET, OwnsiteSimulator
 
 SHOP = "https://sim.invalid"  # https: Basic auth, so raw calls below need no signature
 API = f"{SHOP}/wp-json/wc/v3"
@@ -28,10 +28,8 @@ def raw(sim):
 
 
 @pytest.fixture
-def channel(sim):
-    ch = OwnsiteChannel("web", sim.credentials(SHOP), httpx.Client(transport=httpx.WSGITransport(app=sim)))
-    yield ch
-    ch.close()
+def channel(connect_simulator, sim):
+    return connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP}).channel
 
 
 def update(sku, target, expected=None):
@@ -87,17 +85,19 @@ def test_schema_errors_refuse_the_item(sim, raw):
 
 # --- order windows ---------------------------------------------------------------------
 
-def clocked():
-    now = [datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)]
-    return now, OwnsiteSimulator(clock=lambda: now[0])
+@pytest.fixture
+def clocked_sim(clock):
+    """A shop on a clock that stands at 2024-05-01 08:00 UTC until the test moves it."""
+    clock.now = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
+    return OwnsiteSimulator(clock=clock)
 
 
 def ids(response):
     return [o["id"] for o in response.json()]
 
 
-def test_window_bounds_are_exclusive_whole_seconds_and_gmt_is_honoured():
-    now, sim = clocked()
+def test_window_bounds_are_exclusive_whole_seconds_and_gmt_is_honoured(clocked_sim):
+    sim = clocked_sim
     sim.seed("W", 100, 100)
     order = sim.place_order([("W", 1)])
     with httpx.Client(transport=httpx.WSGITransport(app=sim), auth=AUTH) as raw:
@@ -114,42 +114,42 @@ def test_window_bounds_are_exclusive_whole_seconds_and_gmt_is_honoured():
         assert bad.status_code == 400 and bad.json()["code"] == "rest_invalid_param"
 
 
-def test_adapter_finds_orders_modified_inside_a_window_with_fractions():
-    now, sim = clocked()
+def test_adapter_finds_orders_modified_inside_a_window_with_fractions(clocked_sim, clock, connect_simulator):
+    sim = clocked_sim
     sim.seed("W", 100, 100)
-    now[0] = datetime(2024, 5, 1, 8, 0, 0, 700000, tzinfo=timezone.utc)
+    clock.now = datetime(2024, 5, 1, 8, 0, 0, 700000, tzinfo=timezone.utc)
     placed = sim.place_order([("W", 1)])
-    channel = OwnsiteChannel("web", sim.credentials(SHOP), httpx.Client(transport=httpx.WSGITransport(app=sim)))
+    _, channel = connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP})
     since = datetime(2024, 5, 1, 8, 0, 0, 600000, tzinfo=timezone.utc)
-    found = list(paging.items(lambda tok: channel.fetch_orders(since, since + timedelta(milliseconds=200), tok)))
+    found = list(every_item(lambda tok: channel.fetch_orders(since, since + timedelta(milliseconds=200), tok)))
     assert [o.external_id for o in found] == [placed.order_id]
 
 
-def test_order_paging_does_not_skip_when_an_order_changes_between_pages():
-    now, sim = clocked()
+def test_order_paging_does_not_skip_when_an_order_changes_between_pages(clocked_sim, clock, connect_simulator):
+    sim = clocked_sim
     sim.seed("P", 10_000, 100)
     placed = []
     for i in range(230):
-        now[0] = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc) + timedelta(seconds=i // 3)
+        clock.now = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc) + timedelta(seconds=i // 3)
         placed.append(sim.place_order([("P", 1)]).order_id)
-    now[0] = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
-    channel = OwnsiteChannel("web", sim.credentials(SHOP), httpx.Client(transport=httpx.WSGITransport(app=sim)))
+    clock.now = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
+    _, channel = connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP})
     since, until = datetime(2024, 5, 1, 7, 0, tzinfo=timezone.utc), datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
     first = channel.fetch_orders(since, until, None)
     sim.cancel(first.items[0].external_id)  # moves to the end of the modified order
     seen = {o.external_id for o in first.items}
-    for order in paging.items(lambda tok: channel.fetch_orders(since, until, tok) if tok else first):
+    for order in every_item(lambda tok: channel.fetch_orders(since, until, tok) if tok else first):
         seen.add(order.external_id)
     assert set(placed) <= seen
 
 
-def test_many_orders_in_one_second_page_by_count():
-    now, sim = clocked()
+def test_many_orders_in_one_second_page_by_count(clocked_sim, clock, connect_simulator):
+    sim = clocked_sim
     sim.seed("P", 10_000, 100)
     placed = {sim.place_order([("P", 1)]).order_id for _ in range(205)}
-    channel = OwnsiteChannel("web", sim.credentials(SHOP), httpx.Client(transport=httpx.WSGITransport(app=sim)))
-    found = list(paging.items(lambda tok: channel.fetch_orders(now[0] - timedelta(minutes=1),
-                                                               now[0] + timedelta(minutes=1), tok)))
+    _, channel = connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP})
+    found = list(every_item(lambda tok: channel.fetch_orders(clock.now - timedelta(minutes=1),
+                                                             clock.now + timedelta(minutes=1), tok)))
     assert {o.external_id for o in found} == placed
 
 
@@ -177,9 +177,8 @@ def test_unknown_expected_sets_the_target(sim, channel):
     assert sim.stock("G-3") == 14
 
 
-def test_guard_can_be_switched_off(sim):
-    ch = OwnsiteChannel("web", {**sim.credentials(SHOP), "guard_unseen_sales": False},
-                        httpx.Client(transport=httpx.WSGITransport(app=sim)))
+def test_guard_can_be_switched_off(sim, connect_simulator):
+    _, ch = connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP, "guard_unseen_sales": False})
     sku = sim.seed("G-4", 10, 100)
     sim.place_order([("G-4", 3)])
     assert ch.set_stock([update(sku, 14, expected=10)])[0].ok
@@ -212,7 +211,7 @@ def test_variation_shelf_is_per_variation_and_needs_a_published_parent(sim, chan
     channel.set_shelf(content, False)
     assert sim.find("S-R").on_shelf is False and sim.find("S-B").on_shelf is True
     channel.set_shelf(content, True)
-    shelf = {ls.sku_code: ls.on_shelf for ls in paging.items(channel.list_listings)}
+    shelf = {ls.sku_code: ls.on_shelf for ls in every_item(channel.list_listings)}
     assert shelf == {"S-R": True, "S-B": True}
 
 

@@ -7,7 +7,7 @@ bad, missing or expired token and of a wrong secret, with WeChat's own codes.
 """
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -17,35 +17,7 @@ from channelsync.sdk.errors import AuthExpired, RateLimited, Rejected
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.client import WechatClient
-from channelsync_wechat.simulator import APPID, SECRET, WechatSimulator
-
-BASE = "http://sim.invalid"
-
-
-class Clock:
-    """A clock tests move by hand (shared by simulator and client)."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2024, 11, 11, 1, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def sim(clock):
-    return WechatSimulator(clock=clock)
-
-
-@pytest.fixture
-def http(sim):
-    with httpx.Client(transport=httpx.WSGITransport(app=sim), base_url=BASE) as client:
-        yield client
+from channelsync_wechat.sim import APPID, SECRET
 
 
 def token_call(http, **body):
@@ -151,10 +123,8 @@ def test_simulator_refuses_missing_and_unknown_tokens(http, token, errcode):
     assert body["errcode"] == errcode and " rid: " in body["errmsg"]
 
 
-def test_simulator_refuses_an_expired_token_and_the_adapter_refreshes(sim, http, clock):
+def test_simulator_refuses_an_expired_token_and_the_adapter_refreshes(sim, http, clock, channel):
     sim.seed("EXP-1", 3, 100)
-    channel = WechatChannel("wx", sim.credentials(BASE), http)
-    channel.client.clock = clock
     assert channel.list_listings(None).items
     token = channel.client.token.value
     clock.now += timedelta(seconds=7201)
@@ -164,9 +134,9 @@ def test_simulator_refuses_an_expired_token_and_the_adapter_refreshes(sim, http,
     assert channel.client.token.value != token
 
 
-def test_adapter_raises_auth_expired_then_refresh_auth_recovers_without_forcing(sim, http):
+def test_adapter_raises_auth_expired_then_refresh_auth_recovers_without_forcing(sim, connect_simulator):
     sim.seed("EXP-2", 3, 100)
-    channel = WechatChannel("wx", sim.credentials(BASE), http)
+    _, channel = connect_simulator(WechatChannel, sim)
     channel.list_listings(None)
     sim.expire_tokens()
     with pytest.raises(AuthExpired) as info:
@@ -177,8 +147,8 @@ def test_adapter_raises_auth_expired_then_refresh_auth_recovers_without_forcing(
     assert sum(sim.forced.values()) == 0, "the normal call already gave a new token"
 
 
-def test_refresh_auth_forces_only_when_the_platform_returns_the_refused_token(sim, http):
-    channel = WechatChannel("wx", sim.credentials(BASE), http)
+def test_refresh_auth_forces_only_when_the_platform_returns_the_refused_token(sim, connect_simulator):
+    _, channel = connect_simulator(WechatChannel, sim)
     channel.client.fetch_token()
     refused = channel.client.token.value
     channel.client._refused = refused  # as after a 40001 on a token the platform still hands out
@@ -187,8 +157,8 @@ def test_refresh_auth_forces_only_when_the_platform_returns_the_refused_token(si
     assert sum(sim.forced.values()) == 1
 
 
-def test_wrong_secret_is_rejected_with_40125_and_no_secret_in_the_message(sim, http):
-    channel = WechatChannel("wx", {**sim.credentials(BASE), "secret": "wrong-but-private"}, http)
+def test_wrong_secret_is_rejected_with_40125_and_no_secret_in_the_message(sim, connect_simulator):
+    _, channel = connect_simulator(WechatChannel, sim, settings={"secret": "wrong-but-private"})
     with pytest.raises(Rejected) as info:
         channel.list_listings(None)
     assert info.value.code == "40125"

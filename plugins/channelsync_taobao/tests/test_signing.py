@@ -13,7 +13,7 @@ from channelsync.sdk.errors import AuthExpired, Rejected
 from channelsync_taobao import api
 from channelsync_taobao.channel import TaobaoChannel
 from channelsync_taobao.signing import BEIJING, format_millis, format_time, parse_time, sign, signing_string
-from channelsync_taobao.simulator import APP_KEY, APP_SECRET, SESSION, TaobaoSimulator
+from channelsync_taobao.sim import APP_KEY, APP_SECRET, SESSION, TaobaoSimulator
 
 # platforms.md, "Signing", worked example (official)
 EXAMPLE = {"app_key": "12345678", "fields": "num_iid,title,nick,price,num", "format": "json",
@@ -131,28 +131,24 @@ def test_simulator_enforces_ten_minutes_of_skew(sim, offset, code):
 
 
 @pytest.mark.parametrize("sign_method", api.SIGN_METHODS)
-def test_channel_signs_with_the_configured_method(sim, sign_method):
+def test_channel_signs_with_the_configured_method(sim, sign_method, connect_simulator):
     sim.seed("SIG-1", 3, 990)
-    settings = {**sim.credentials("http://sim.invalid"), "sign_method": sign_method, "timestamp_format": "millis"}
-    channel = TaobaoChannel("tb", settings, httpx.Client(transport=httpx.WSGITransport(app=sim),
-                                                         base_url="http://sim.invalid"))
+    _, channel = connect_simulator(TaobaoChannel, sim, settings={"sign_method": sign_method,
+                                                                 "timestamp_format": "millis"})
     assert [ls.sku_code for ls in channel.list_listings(None).items] == ["SIG-1"]
 
 
-def test_channel_with_a_wrong_secret_gets_rejected_without_leaking_it(sim):
-    settings = {**sim.credentials("http://sim.invalid"), "app_secret": "leaky-secret-value"}
-    channel = TaobaoChannel("tb", settings, httpx.Client(transport=httpx.WSGITransport(app=sim),
-                                                         base_url="http://sim.invalid"))
+def test_channel_with_a_wrong_secret_gets_rejected_without_leaking_it(sim, connect_simulator):
+    _, channel = connect_simulator(TaobaoChannel, sim, settings={"app_secret": "leaky-secret-value"})
     with pytest.raises(Rejected) as info:
         channel.list_listings(None)
     assert info.value.code == "25"
     assert "leaky-secret-value" not in str(info.value)
 
 
-def test_expired_session_is_auth_expired_until_refreshed(sim):
+def test_expired_session_is_auth_expired_until_refreshed(sim, connect_simulator):
     sim.seed("EXP-1", 3, 990)
-    channel = TaobaoChannel("tb", sim.credentials("http://sim.invalid"),
-                            httpx.Client(transport=httpx.WSGITransport(app=sim), base_url="http://sim.invalid"))
+    _, channel = connect_simulator(TaobaoChannel, sim)
     sim.expire_tokens()
     for _ in range(2):  # stays expired: the fault is not a one-off
         with pytest.raises(AuthExpired) as info:

@@ -8,8 +8,8 @@ channels/ec call: POST only (43002), ``access_token`` present (41001), known
 200 with ``errcode`` / ``errmsg`` (errmsg ends with a request id, ``rid``, as
 WeChat's do). Business limits (page sizes, the 7-day order and 24-hour
 after-sale windows, one SKU a stock call, stock never subtracted below 0)
-answer the same way. Products are in ``simulator_products``, orders,
-delivery and after-sales in ``simulator_orders``.
+answer the same way. Products are in ``products``, orders, delivery and
+after-sales in ``orders``.
 
 Tokens: 7200 s on the simulator clock. The normal token call returns the
 current token until its last five minutes, then issues the next one (both
@@ -33,8 +33,8 @@ from typing import Any, Callable
 
 from channelsync.sim.simulator import Request, Response, Simulator
 from channelsync_wechat import api
-from channelsync_wechat.simulator_orders import OrdersApi
-from channelsync_wechat.simulator_products import ProductsApi
+from channelsync_wechat.sim.orders import OrdersApi
+from channelsync_wechat.sim.products import ProductsApi
 
 APPID = "sandbox-wechat-appid"
 SECRET = "sandbox-wechat-secret"

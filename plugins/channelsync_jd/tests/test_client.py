@@ -10,6 +10,7 @@ import respx
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import OrderStatus, StockUpdate
+from channelsync.testing.pytest_plugin import sent_request
 from channelsync_jd.channel import JdChannel
 from channelsync_jd.signing import sign
 
@@ -20,16 +21,18 @@ SETTINGS = {"app_key": "ak", "app_secret": "s3cret-value", "access_token": "tok-
 
 
 @pytest.fixture
-def mock():
-    with respx.mock(assert_all_called=True) as router:
-        yield router
+def platform(mock_platform):
+    return mock_platform(JdChannel, SETTINGS)
 
 
 @pytest.fixture
-def channel():
-    ch = JdChannel("jd-test", SETTINGS, httpx.Client(base_url=GATEWAY))
-    yield ch
-    ch.close()
+def mock(platform):
+    return platform.router
+
+
+@pytest.fixture
+def channel(platform):
+    return platform.channel
 
 
 def reply(mock, body, status=200):
@@ -42,10 +45,8 @@ def error_response(code, en="", zh=""):
 
 def sent(route):
     """System parameters (query) and business parameters (form body) of the last call."""
-    request = route.calls.last.request
-    system = dict(request.url.params)
-    business = json.loads(dict(parse_qsl(request.content.decode()))["360buy_param_json"])
-    return system, business
+    request = sent_request(route)
+    return request.query, json.loads(request.form["360buy_param_json"])
 
 
 # --- success envelopes -------------------------------------------------------------
@@ -66,7 +67,7 @@ def test_listing_page_is_parsed_from_the_responce_root(mock, channel):
     assert system["method"] == "jingdong.sku.read.searchSkuList" and system["v"] == "2.0"
     assert system["app_key"] == "ak" and system["access_token"] == "tok-value"
     assert business["pageNo"] == 1 and business["page_size"] == 50
-    raw_json = dict(parse_qsl(route.calls.last.request.content.decode()))["360buy_param_json"]
+    raw_json = sent_request(route).form["360buy_param_json"]
     assert system["sign"] == sign({**system, "360buy_param_json": raw_json}, "s3cret-value")
 
 
@@ -77,9 +78,9 @@ def test_last_listing_page_has_no_next_token(mock, channel):
     assert channel.list_listings("2").next_token is None
 
 
-def test_param_json_can_travel_in_the_query(mock):
+def test_param_json_can_travel_in_the_query(mock, mock_platform):
     route = reply(mock, {"jingdong_stock_write_updateSkuStock_responce": {"code": "0", "success": True}})
-    ch = JdChannel("jd-q", {**SETTINGS, "param_json_in": "query"}, httpx.Client(base_url=GATEWAY))
+    ch = mock_platform(JdChannel, {**SETTINGS, "param_json_in": "query"}).channel
     ch.set_stock([StockUpdate("A", "10001", "20001", 5, 0, None, "k")])
     request = route.calls.last.request
     assert request.content == b""
@@ -113,10 +114,10 @@ def test_orders_are_parsed_with_lines_states_and_beijing_times(mock, channel):
     assert business["page_size"] == "100" and business["dateType"] == "0"
 
 
-def test_order_date_type_is_configurable(mock):
+def test_order_date_type_is_configurable(mock, mock_platform):
     route = reply(mock, {"jingdong_pop_order_search_responce": {"code": "0", "searchorderinfo_result": {
         "apiResult": {"success": True}, "orderTotal": 0, "orderInfoList": []}}})
-    ch = JdChannel("jd-d", {**SETTINGS, "order_date_type": "3"}, httpx.Client(base_url=GATEWAY))
+    ch = mock_platform(JdChannel, {**SETTINGS, "order_date_type": "3"}).channel
     now = datetime.now(timezone.utc)
     ch.fetch_orders(now - timedelta(hours=1), now, None)
     assert sent(route)[1]["dateType"] == "3"

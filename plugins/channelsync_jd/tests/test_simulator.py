@@ -10,7 +10,7 @@ from channelsync.testing.conformance import connect
 from channelsync_jd import api
 from channelsync_jd.channel import JdChannel
 from channelsync_jd.signing import format_plain
-from channelsync_jd.simulator import ACCESS_TOKEN, JdSimulator
+from channelsync_jd.sim import ACCESS_TOKEN, JdSimulator
 
 
 @pytest.fixture
@@ -95,15 +95,15 @@ def test_order_window_ending_before_it_starts_is_refused(env):
         execute(env, api.ORDER_SEARCH, order_window(now, now - timedelta(hours=1)))
 
 
-def test_date_type_chooses_created_or_modified_time():
-    clock = {"now": datetime(2024, 11, 11, 0, 0, tzinfo=timezone.utc)}
-    sim = JdSimulator(clock=lambda: clock["now"])
+def test_date_type_chooses_created_or_modified_time(clock):
+    clock.now = datetime(2024, 11, 11, 0, 0, tzinfo=timezone.utc)
+    sim = JdSimulator(clock=clock)
     sim.seed("DT", 10, 100)
     order = sim.place_order([("DT", 1)])
-    clock["now"] += timedelta(hours=3)
+    clock.now += timedelta(hours=3)
     sim.cancel(order.order_id)  # modified three hours after it was created
     with connect(JdChannel, "wsgi", sim) as env:
-        early = (clock["now"] - timedelta(hours=4), clock["now"] - timedelta(hours=2))
+        early = (clock.now - timedelta(hours=4), clock.now - timedelta(hours=2))
         by_modified = execute(env, api.ORDER_SEARCH, order_window(*early, dateType=api.DATE_TYPE_MODIFIED))
         by_created = execute(env, api.ORDER_SEARCH, order_window(*early, dateType=api.DATE_TYPE_CREATED))
         with pytest.raises(Rejected):
@@ -112,14 +112,14 @@ def test_date_type_chooses_created_or_modified_time():
     assert by_created["searchorderinfo_result"]["orderInfoList"][0]["orderId"] == order.order_id
 
 
-def test_window_edges_are_inclusive_to_the_second():
-    clock = {"now": datetime(2024, 11, 11, 0, 0, 0, 400_000, tzinfo=timezone.utc)}
-    sim = JdSimulator(clock=lambda: clock["now"])
+def test_window_edges_are_inclusive_to_the_second(clock):
+    clock.now = datetime(2024, 11, 11, 0, 0, 0, 400_000, tzinfo=timezone.utc)
+    sim = JdSimulator(clock=clock)
     sim.seed("EDGE", 10, 100)
     order = sim.place_order([("EDGE", 1)])
     with connect(JdChannel, "wsgi", sim) as env:
         # the order's modified time is inside [since, until) though both ends carry fractions
-        at = clock["now"]
+        at = clock.now
         page = env.channel.fetch_orders(at - timedelta(milliseconds=100), at + timedelta(milliseconds=1), None)
     assert [o.external_id for o in page.items] == [order.order_id]
 

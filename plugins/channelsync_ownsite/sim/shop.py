@@ -18,7 +18,8 @@ WooCommerce site shows: a front proxy's 429 with ``Retry-After``, and for
 "token expiry" (keys never expire) the refused-timestamp 401 a drifting
 clock causes.
 
-Catalogue and order routes live in ``simulator_catalog`` and ``simulator_orders``.
+Catalogue and order routes live in ``catalog`` and ``orders``, their shared
+wire helpers in ``wire``.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from channelsync.sim.simulator import OutOfStock, Request, Response, SimOrder, S
 from channelsync_ownsite import api
 from channelsync_ownsite.errors import AUTH_ERROR, CANNOT_VIEW, MISSING_OAUTH, MSG_BAD_TIMESTAMP, MSG_USED_NONCE, NO_ROUTE
 from channelsync_ownsite.signing import METHODS, OAUTH_PARAMS, SKEW_SECONDS, parse_basic, signature
-from channelsync_ownsite.simulator_catalog import CatalogRoutes
-from channelsync_ownsite.simulator_orders import OrderRoutes
-from channelsync_ownsite.simulator_wire import WooError, error
+from channelsync_ownsite.sim.catalog import CatalogRoutes
+from channelsync_ownsite.sim.orders import OrderRoutes
+from channelsync_ownsite.sim.wire import WooError, error
 
 SANDBOX_KEY = "ck_sandbox_ownsite"
 SANDBOX_SECRET = "cs_sandbox_ownsite"

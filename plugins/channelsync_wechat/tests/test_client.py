@@ -1,14 +1,13 @@
 """The WeChat client and adapter against canned channels/ec answers (respx): envelopes and the error table."""
 
-import json
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-import respx
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import OrderStatus, PriceUpdate, StockUpdate
+from channelsync.testing.pytest_plugin import sent_request
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.errors import ERRORS, error_for
@@ -18,17 +17,21 @@ SETTINGS = {"appid": "wx-app", "secret": "s3cret-value"}
 
 
 @pytest.fixture
-def mock():
-    with respx.mock(assert_all_called=False) as router:
-        router.post(f"{GATEWAY}{api.STABLE_TOKEN}").respond(200, json={"access_token": "TOKEN-1", "expires_in": 7200})
-        yield router
+def platform(mock_platform):
+    platform = mock_platform(WechatChannel, SETTINGS, assert_all_called=False)
+    # every business call needs a token first: the token route is routes[0]
+    platform.router.post(api.STABLE_TOKEN).respond(200, json={"access_token": "TOKEN-1", "expires_in": 7200})
+    return platform
 
 
 @pytest.fixture
-def channel():
-    ch = WechatChannel("wx-test", SETTINGS, httpx.Client(base_url=GATEWAY))
-    yield ch
-    ch.close()
+def mock(platform):
+    return platform.router
+
+
+@pytest.fixture
+def channel(platform):
+    return platform.channel
 
 
 def answer(mock, path, *bodies, status=200):
@@ -43,10 +46,6 @@ def answer(mock, path, *bodies, status=200):
 
 def err(errcode, errmsg):
     return {"errcode": errcode, "errmsg": f"{errmsg} rid: 6530b2f6-1a2b3c4d"}
-
-
-def body_of(route, n=-1):
-    return json.loads(route.calls[n].request.content)
 
 
 def stock(delta, item_id="1001", sku_id="2001"):
@@ -69,7 +68,7 @@ def test_listing_page_reads_ids_then_each_product(mock, channel):
         ("2001", "CUP-R", "1001", 7, 1290, True), ("2002", None, "1001", 0, 1390, True),
         ("2003", "BOWL", "1002", 2, 990, True)]
     assert page.items[0].title == "茶杯"
-    assert body_of(listed) == {"status": 5, "page_size": 30}
+    assert sent_request(listed).json == {"status": 5, "page_size": 30}
     assert page.next_token == "5|2|NK1"
 
 
@@ -77,7 +76,7 @@ def test_listing_moves_from_on_sale_to_delisted_then_ends(mock, channel):
     listed = answer(mock, api.PRODUCT_LIST, {"errcode": 0, "errmsg": "ok", "product_ids": [], "next_key": "",
                                              "total_num": 0})
     assert channel.list_listings("5|2|NK1").next_token == "11|0|"
-    assert body_of(listed) == {"status": 5, "page_size": 30, "next_key": "NK1"}
+    assert sent_request(listed).json == {"status": 5, "page_size": 30, "next_key": "NK1"}
     assert channel.list_listings("11|0|").next_token is None
 
 
@@ -97,7 +96,7 @@ def test_order_page_maps_statuses_lines_and_times(mock, channel):
            order("9002", 250, [{"aftersale_order_id": "7001", "status": "MERCHANT_RETURN_SUCCESS"}], delivered=True))
     since = datetime(2024, 11, 11, 1, 0, 0, 500_000, tzinfo=timezone.utc)
     page = channel.fetch_orders(since, since + timedelta(hours=1), None)
-    assert body_of(listed) == {"update_time_range": {"start_time": 1731286800, "end_time": 1731290401},
+    assert sent_request(listed).json == {"update_time_range": {"start_time": 1731286800, "end_time": 1731290401},
                                "page_size": 100}
     paid, refunded = page.items
     assert (paid.external_id, paid.status, paid.total, paid.shipped) == ("9001", OrderStatus.PAID, 2580, False)
@@ -120,9 +119,9 @@ def test_order_statuses(mock, channel, status, expected):
 def test_stock_is_sent_as_an_increment(mock, channel):
     route = answer(mock, api.STOCK_UPDATE, {"errcode": 0, "errmsg": "ok"})
     assert channel.set_stock([stock(+4)])[0].ok
-    assert body_of(route) == {"product_id": "1001", "sku_id": "2001", "diff_type": 1, "num": 4}
+    assert sent_request(route).json == {"product_id": "1001", "sku_id": "2001", "diff_type": 1, "num": 4}
     assert channel.set_stock([stock(-3)])[0].ok
-    assert body_of(route) == {"product_id": "1001", "sku_id": "2001", "diff_type": 2, "num": 3}
+    assert sent_request(route).json == {"product_id": "1001", "sku_id": "2001", "diff_type": 2, "num": 3}
     assert channel.set_stock([stock(0)])[0].ok and route.call_count == 2, "nothing to send for 0"
 
 
@@ -131,7 +130,7 @@ def test_prices_go_in_one_auditfree_call_per_product(mock, channel):
     results = channel.set_prices([PriceUpdate("A", "2001", "1001", 1290), PriceUpdate("B", "2002", "1001", 1390),
                                   PriceUpdate("C", "2003", "1002", 990)])
     assert all(r.ok for r in results) and route.call_count == 2
-    assert body_of(route, 0) == {"product_id": "1001", "skus": [{"sku_id": "2001", "sale_price": 1290},
+    assert sent_request(route, 0).json == {"product_id": "1001", "skus": [{"sku_id": "2001", "sale_price": 1290},
                                                                 {"sku_id": "2002", "sale_price": 1390}]}
 
 
@@ -141,7 +140,7 @@ def test_ship_sends_every_line_with_the_carrier_code(mock, channel):
             {"product_id": "1001", "sku_id": "2001", "sku_cnt": 2}]}}})
     sent = answer(mock, api.DELIVERY_SEND, {"errcode": 0, "errmsg": "ok"})
     channel.ship("9001", "sf", "SF1234567890")
-    assert body_of(sent) == {"order_id": "9001", "delivery_list": [{
+    assert sent_request(sent).json == {"order_id": "9001", "delivery_list": [{
         "delivery_id": "SF", "waybill_id": "SF1234567890", "deliver_type": 1,
         "product_infos": [{"product_id": "1001", "sku_id": "2001", "product_cnt": 2}]}]}
 

@@ -10,7 +10,7 @@ from channelsync.sdk.money import fen_to_yuan
 from channelsync.sim.simulator import OutOfStock, Request, Response, SimOrder, SimSku
 from channelsync_ownsite import api
 from channelsync_ownsite.errors import ORDER_INVALID_ID
-from channelsync_ownsite.simulator_wire import (
+from channelsync_ownsite.sim.wire import (
     WooError, choice_param, date_param, gmt_text, invalid_param, local_text, paged, seconds,
 )
 

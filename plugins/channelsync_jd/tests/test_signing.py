@@ -10,7 +10,7 @@ from channelsync.sdk.errors import AuthExpired, Rejected
 from channelsync.testing.conformance import connect
 from channelsync_jd.channel import JdChannel
 from channelsync_jd.signing import format_timestamp, parse_timestamp, sign
-from channelsync_jd.simulator import ACCESS_TOKEN, APP_KEY, APP_SECRET, JdSimulator
+from channelsync_jd.sim import ACCESS_TOKEN, APP_KEY, APP_SECRET, JdSimulator
 
 # platforms.md, "JD — JOS router API", worked example (official)
 VECTOR = {

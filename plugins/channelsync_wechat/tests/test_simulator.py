@@ -2,51 +2,17 @@
 a stock call, the 7-day order and 24-hour after-sale windows, stock never subtracted below 0,
 SKU update frequency, delivery, refunds through after-sales, shelf and title."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import httpx
 import pytest
 
-from channelsync.sync import paging
 from channelsync.sdk.errors import NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.testing.pytest_plugin import every_item, every_page
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.client import WechatClient
-from channelsync_wechat.simulator import APPID, SECRET, WechatSimulator
-
-BASE = "http://sim.invalid"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2024, 11, 11, 1, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def sim(clock):
-    return WechatSimulator(clock=clock)
-
-
-@pytest.fixture
-def http(sim):
-    with httpx.Client(transport=httpx.WSGITransport(app=sim), base_url=BASE) as client:
-        yield client
-
-
-@pytest.fixture
-def channel(sim, http, clock):
-    ch = WechatChannel("wx", sim.credentials(BASE), http)
-    ch.client.clock = clock
-    return ch
+from channelsync_wechat.sim import APPID, SECRET
 
 
 @pytest.fixture
@@ -90,7 +56,7 @@ def test_product_pages_follow_next_key_without_repeats(sim, raw):
 def test_listings_include_delisted_products_after_those_on_sale(sim, channel):
     on = sim.seed("ON-1", 2, 100)
     off = sim.seed("OFF-1", 3, 100, on_shelf=False)
-    listings = list(paging.items(channel.list_listings))
+    listings = list(every_item(channel.list_listings))
     assert [(ls.external_id, ls.on_shelf) for ls in listings] == [(on.external_id, True), (off.external_id, False)]
 
 
@@ -132,7 +98,7 @@ def test_orders_page_in_update_time_order(sim, channel, clock):
     for _ in range(130):
         placed.append(sim.place_order([("OP-1", 1)]).order_id)
         clock.now += timedelta(seconds=1)
-    pages = list(paging.pages(lambda tok: channel.fetch_orders(clock.now - timedelta(hours=1), clock.now, tok)))
+    pages = list(every_page(lambda tok: channel.fetch_orders(clock.now - timedelta(hours=1), clock.now, tok)))
     assert [len(p.items) for p in pages] == [100, 30]
     assert [o.external_id for p in pages for o in p.items] == placed
 
@@ -153,10 +119,8 @@ def test_stock_update_names_one_sku_and_subtracts_never_below_zero(sim, raw, cha
     assert raw(api.STOCK_UPDATE, {**body, "sku_id": "1"})["errcode"] == 10020052
 
 
-def test_stock_update_too_often_is_refused_per_sku(clock):
-    sim = WechatSimulator(clock=clock, sku_update_interval=1.0)
-    http = httpx.Client(transport=httpx.WSGITransport(app=sim), base_url=BASE)
-    channel = WechatChannel("wx", sim.credentials(BASE), http)
+def test_stock_update_too_often_is_refused_per_sku(clock, connect_simulator):
+    sim, channel = connect_simulator(WechatChannel, clock=clock, sku_update_interval=1.0)
     a, b = sim.seed("FR-A", 5, 100), sim.seed("FR-B", 5, 100)
     assert channel.set_stock([update(a, 1)])[0].ok
     with pytest.raises(RateLimited) as info:
@@ -234,7 +198,7 @@ def test_refunds_are_seen_through_after_sales(sim, channel, clock):
     sim.refund(before.order_id)
     sim.refund(after.order_id)
     sim.cancel(cancelled.order_id)
-    refunds = {o.external_id: o for o in paging.items(
+    refunds = {o.external_id: o for o in every_item(
         lambda tok: channel.fetch_refunds(clock.now - timedelta(hours=1), clock.now, tok))}
     assert set(refunds) == {before.order_id, after.order_id}
     assert refunds[before.order_id].status == OrderStatus.REFUNDED and not refunds[before.order_id].shipped

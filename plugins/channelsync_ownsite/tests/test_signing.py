@@ -14,7 +14,7 @@ import pytest
 from channelsync.sdk.errors import AuthExpired, Rejected
 from channelsync_ownsite.channel import OwnsiteChannel
 from channelsync_ownsite.signing import base_string, basic_header, oauth_params, parse_basic, pct, signature
-from channelsync_ownsite.simulator import SANDBOX_KEY, SANDBOX_SECRET, OwnsiteSimulator
+from channelsync_ownsite.sim import SANDBOX_KEY, SANDBOX_SECRET, OwnsiteSimulator
 
 URL = "http://shop.example.com/wp-json/wc/v3/products"
 PARAMS = {"per_page": "100", "page": "1", "modified_after": "2024-05-01T08:00:00",
@@ -153,41 +153,32 @@ def test_https_takes_basic_auth_and_query_credentials():
 
 # --- the adapter over each scheme -------------------------------------------------------
 
-def channel_for(sim, base_url, **settings):
-    creds = {**sim.credentials(base_url), **settings}
-    return OwnsiteChannel("web", creds, httpx.Client(transport=httpx.WSGITransport(app=sim)))
-
-
 @pytest.mark.parametrize("base_url,auth", [("https://sim.invalid", "auto"), ("https://sim.invalid", "query"),
                                            ("http://sim.invalid", "auto"), ("https://sim.invalid", "oauth")])
-def test_adapter_authenticates_by_scheme(base_url, auth):
-    sim = OwnsiteSimulator()
+def test_adapter_authenticates_by_scheme(base_url, auth, connect_simulator):
+    sim, channel = connect_simulator(OwnsiteChannel, settings={"base_url": base_url, "auth": auth})
     sim.seed("A-1", 3, 1290)
-    channel = channel_for(sim, base_url, auth=auth)
     assert [ls.sku_code for ls in channel.list_listings(None).items] == ["A-1"]
 
 
-def test_adapter_signs_with_sha1_when_configured():
-    sim = OwnsiteSimulator()
+def test_adapter_signs_with_sha1_when_configured(connect_simulator):
+    sim, channel = connect_simulator(OwnsiteChannel, settings={"signature_method": "HMAC-SHA1"})
     sim.seed("A-1", 3, 1290)
-    channel = channel_for(sim, "http://sim.invalid", signature_method="HMAC-SHA1")
     assert channel.list_listings(None).items[0].quantity == 3
 
 
-def test_adapter_with_a_wrong_secret_is_rejected_without_echoing_it():
-    sim = OwnsiteSimulator()
-    channel = channel_for(sim, "http://sim.invalid", consumer_secret="cs_not-the-secret")
+def test_adapter_with_a_wrong_secret_is_rejected_without_echoing_it(connect_simulator):
+    _, channel = connect_simulator(OwnsiteChannel, settings={"consumer_secret": "cs_not-the-secret"})
     with pytest.raises(Rejected) as info:
         channel.list_listings(None)
     assert info.value.code == "woocommerce_rest_authentication_error"
     assert "cs_not-the-secret" not in str(info.value)
 
 
-def test_adapter_adopts_the_shops_clock_after_a_refused_timestamp():
-    shop_time = datetime.now(timezone.utc) + timedelta(hours=1)  # the shop's clock runs an hour ahead
-    sim = OwnsiteSimulator(clock=lambda: shop_time)
+def test_adapter_adopts_the_shops_clock_after_a_refused_timestamp(clock, connect_simulator):
+    clock.now = datetime.now(timezone.utc) + timedelta(hours=1)  # the shop's clock runs an hour ahead
+    sim, channel = connect_simulator(OwnsiteChannel, clock=clock)
     sim.seed("A-1", 3, 1290)
-    channel = channel_for(sim, "http://sim.invalid")
     with pytest.raises(AuthExpired) as info:
         channel.list_listings(None)
     assert info.value.code == "woocommerce_rest_authentication_error"

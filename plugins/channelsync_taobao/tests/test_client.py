@@ -2,14 +2,13 @@
 
 import json
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qsl
 
 import httpx
 import pytest
-import respx
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.testing.pytest_plugin import sent_request
 from channelsync_taobao import api
 from channelsync_taobao.channel import TaobaoChannel
 from channelsync_taobao.errors import classify
@@ -21,20 +20,24 @@ SETTINGS = {"app_key": "ak", "app_secret": "s3cret-value", "session": "session-v
 
 
 @pytest.fixture
-def mock():
-    with respx.mock(assert_all_called=True) as router:
-        yield router
-
-
-def make(**settings):
-    return TaobaoChannel("tb-test", {**SETTINGS, **settings}, httpx.Client(base_url=GATEWAY))
+def platform(mock_platform):
+    return mock_platform(TaobaoChannel, SETTINGS)
 
 
 @pytest.fixture
-def channel():
-    ch = make()
-    yield ch
-    ch.close()
+def mock(platform):
+    return platform.router
+
+
+@pytest.fixture
+def channel(platform):
+    return platform.channel
+
+
+@pytest.fixture
+def make(mock_platform):
+    """Another adapter on the mocked gateway, with ``SETTINGS`` changed."""
+    return lambda **settings: mock_platform(TaobaoChannel, {**SETTINGS, **settings}).channel
 
 
 def by_method(mock, answers):
@@ -59,8 +62,8 @@ def error(code, msg, sub_code=None, sub_msg=None):
 
 def sent(route, n=-1):
     """System parameters (query) and business parameters (form body) of call ``n``."""
-    request = route.calls[n].request
-    return dict(request.url.params), dict(parse_qsl(request.content.decode()))
+    request = sent_request(route, n)
+    return request.query, request.form
 
 
 # --- request and success envelopes ---------------------------------------------------------
@@ -176,7 +179,7 @@ def test_order_pages_are_read_from_the_last_backwards(mock, channel):
         "2024-11-11 00:00:00", "2024-11-11 00:30:00", "100")
 
 
-def test_confirm_with_fullinfo_reads_each_listed_trade_again(mock):
+def test_confirm_with_fullinfo_reads_each_listed_trade_again(mock, make):
     channel = make(confirm_with_fullinfo=True)
     listed = {"tid": 5, "status": "WAIT_SELLER_SEND_GOODS", "created": "2024-11-11 00:00:01"}
     final = {**listed, "status": "TRADE_CLOSED", "pay_time": "2024-11-11 00:00:02"}
@@ -333,7 +336,7 @@ def test_refresh_auth_without_a_refresh_token_says_what_to_do(channel):
     assert "session" in info.value.message and info.value.code
 
 
-def test_refresh_auth_takes_the_new_session_and_refresh_token(mock):
+def test_refresh_auth_takes_the_new_session_and_refresh_token(mock, make):
     channel = make(refresh_token="r-1")
     token = {"access_token": "session-2", "refresh_token": "r-2", "expires_in": 3600}
     refreshed = {"top_auth_token_refresh_response": {"token_result": json.dumps(token)}}
