@@ -19,15 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from channelsync.config.settings import (
-    ChannelConfig,
-    Config,
-    DaemonConfig,
-    PriceRules,
-    Promotion,
-    SkuOverride,
-    StockRules,
-)
+from channelsync.config.settings import (ChannelConfig, Config, DaemonConfig, PriceRules, Promotion, SkuOverride,
+                                         StockRules)
 from channelsync.sdk.channel import Channel, Setting
 from channelsync.sdk.errors import UserError
 from channelsync.telemetry.log import REDACTED

@@ -1,7 +1,7 @@
 """The error taxonomy.
 
 Adapters raise these; only the core decides what to retry, how long to wait
-and when to give up (see ``retry.py``). A plugin never retries or sleeps.
+and when to give up (see ``channelsync.sync.retry``). A plugin never retries or sleeps.
 """
 
 from __future__ import annotations
