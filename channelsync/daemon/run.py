@@ -39,21 +39,24 @@ log = structlog.get_logger("channelsync.daemon")
 
 
 class Worker(threading.Thread):
-    def __init__(self, daemon: "Daemon", name: str) -> None:
+    """One channel's thread: its own store connection and lane, a resync at start, then
+    cycles on schedule, the CLI's handed-over requests, and pushes whenever woken."""
+
+    def __init__(self, owner: "Daemon", name: str) -> None:
         super().__init__(name=f"channel-{name}", daemon=True)
-        self.d = daemon
+        self.owner = owner  # not "daemon": threading.Thread has a daemon flag
         self.channel_name = name
         self.wake = threading.Event()
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        structlog.contextvars.bind_contextvars(channel=self.channel_name, run_id=self.d.run_id)
-        store = Store(self.d.config.db_path)
-        cfg = self.d.config.channels[self.channel_name]
-        lane = open_lane(self.d.config, self.channel_name, store, self.d.types, self.d.pm,
-                         self.d.transports.get(self.channel_name), on_queued=self.d.wake_all)
+        structlog.contextvars.bind_contextvars(channel=self.channel_name, run_id=self.owner.run_id)
+        store = Store(self.owner.config.db_path)
+        cfg = self.owner.config.channels[self.channel_name]
+        lane = open_lane(self.owner.config, self.channel_name, store, self.owner.types, self.owner.pm,
+                         self.owner.transports.get(self.channel_name), on_queued=self.owner.wake_all)
         runner = ChannelRunner(lane)
-        stopping = self.d.stop.is_set
+        stopping = self.owner.stop.is_set
         jobs = schedule.Scheduler()
         jobs.every(cfg.poll_interval).seconds.do(runner.cycle, stopping)
         jobs.every(cfg.reconcile_interval).seconds.do(self._resync, lane)
@@ -66,12 +69,12 @@ class Worker(threading.Thread):
                     break
                 handoff.serve_pending(lane, stopping)
                 runner.drain(stopping)
-                self.wake.wait(self.d.tick)
+                self.wake.wait(self.owner.tick)
                 self.wake.clear()
         except BaseException as exc:  # a worker must never die silently
             self.error = exc
             log.exception("worker_crashed", channel=self.channel_name)
-            self.d.stop.set()
+            self.owner.stop.set()
         finally:
             runner.close()
             store.close()

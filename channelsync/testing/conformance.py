@@ -37,22 +37,22 @@ CARRIER = "SF"
 class Env:
     """A simulator and an adapter connected to it."""
 
-    def __init__(self, sim: Simulator, channel: Channel) -> None:
+    def __init__(self, sim: Simulator, adapter: Channel) -> None:
         self.sim = sim
-        self.channel = channel
-        self.caps = channel.capabilities
+        self.adapter = adapter
+        self.caps = adapter.capabilities
 
     def listings(self) -> list:
-        return list(paging.items(self.channel.list_listings))
+        return list(paging.items(self.adapter.list_listings))
 
     def orders(self, since: datetime | None = None) -> dict[str, Order]:
         now = self.sim.now()
         since = since or now - timedelta(hours=1)
         found: dict[str, Order] = {}
         for start, end in paging.windows(since, now + timedelta(minutes=1), self.caps.max_order_window):
-            for order in paging.items(lambda tok: self.channel.fetch_orders(start, end, tok)):
+            for order in paging.items(lambda tok: self.adapter.fetch_orders(start, end, tok)):
                 found[order.external_id] = order
-            for order in paging.items(lambda tok: self.channel.fetch_refunds(start, end, tok)):
+            for order in paging.items(lambda tok: self.adapter.fetch_refunds(start, end, tok)):
                 found[order.external_id] = order
         return found
 
@@ -74,11 +74,11 @@ def connect(channel_cls: type[Channel], transport: str, sim: Simulator | None = 
     """A fresh simulator and an adapter talking to it in-process or over HTTP."""
     sim = sim or channel_cls.simulator()
     if transport == "direct":  # a channel that talks to its platform without HTTP (the fake)
-        channel = channel_cls("conformance", {**sim.credentials(""), **overrides}, None)
+        adapter = channel_cls("conformance", {**sim.credentials(""), **overrides}, None)
         try:
-            yield Env(sim, channel)
+            yield Env(sim, adapter)
         finally:
-            channel.close()
+            adapter.close()
         return
     if transport == "wsgi":
         base_url = "http://sim.invalid"
@@ -93,11 +93,11 @@ def connect(channel_cls: type[Channel], transport: str, sim: Simulator | None = 
         settings = {**sim.credentials(base_url), **overrides}
         client = make_client("conformance", settings.get("base_url", base_url), transport=client_transport,
                              timeout=5.0)
-        channel = channel_cls("conformance", settings, client)
+        adapter = channel_cls("conformance", settings, client)
         try:
-            yield Env(sim, channel)
+            yield Env(sim, adapter)
         finally:
-            channel.close()
+            adapter.close()
 
 
 def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "http"),
@@ -139,7 +139,7 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
             updates = [env.stock_update(s, targets[s.sku_code]) for s in skus]
             for start in range(0, len(updates), env.caps.stock_batch_size):
                 batch = updates[start:start + env.caps.stock_batch_size]
-                results = env.channel.set_stock(batch)
+                results = env.adapter.set_stock(batch)
                 assert [r.external_id for r in results] == [u.external_id for u in batch]
                 assert all(r.ok for r in results), [r.error for r in results]
             assert {s.sku_code: env.sim.stock(s.sku_code) for s in skus} == targets
@@ -150,7 +150,7 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
             sku = env.sim.seed("INC-1", quantity=10, price=990)
             update = env.stock_update(sku, 14)  # computed while the platform showed 10
             env.sim.place_order([("INC-1", 3)])  # a sale lands before the push
-            assert env.channel.set_stock([update])[0].ok
+            assert env.adapter.set_stock([update])[0].ok
             assert env.sim.stock("INC-1") == 11, "an increment must not erase the sale"
 
         def test_idempotency_key_applies_once(self, env: Env) -> None:
@@ -158,15 +158,15 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
                 pytest.skip("platform takes no idempotency key")
             sku = env.sim.seed("IDEM-1", quantity=10, price=990)
             update = env.stock_update(sku, 4)
-            env.channel.set_stock([update])
-            env.channel.set_stock([update])
+            env.adapter.set_stock([update])
+            env.adapter.set_stock([update])
             assert env.sim.stock("IDEM-1") == 4
 
         def test_unknown_sku_is_reported_not_raised_as_transient(self, env: Env) -> None:
             ghost = StockUpdate(sku_code="GHOST", external_id="987654321", item_id="987654320",
                                 quantity=5, delta=5, expected=0, key="ghost")
             try:
-                results = env.channel.set_stock([ghost])
+                results = env.adapter.set_stock([ghost])
             except (NotFound, Rejected):
                 return
             assert len(results) == 1 and isinstance(results[0].error, (NotFound, Rejected))
@@ -175,7 +175,7 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
             skus = [env.sim.seed(f"P-{i}", quantity=1, price=1000) for i in range(env.caps.price_batch_size + 1)]
             updates = [PriceUpdate(s.sku_code, s.external_id, s.item_id, 12390 + i) for i, s in enumerate(skus)]
             for start in range(0, len(updates), env.caps.price_batch_size):
-                results = env.channel.set_prices(updates[start:start + env.caps.price_batch_size])
+                results = env.adapter.set_prices(updates[start:start + env.caps.price_batch_size])
                 assert all(r.ok for r in results), [r.error for r in results]
             assert [env.sim.find(s.sku_code).price for s in skus] == [u.price for u in updates]
 
@@ -184,16 +184,16 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
             if not env.caps.can_set_shelf:
                 pytest.skip("platform cannot change shelf status")
             sku = env.sim.seed("SHELF-1", quantity=5, price=990)
-            env.channel.set_shelf(env.content(sku, on_shelf=False), False)
+            env.adapter.set_shelf(env.content(sku, on_shelf=False), False)
             assert env.sim.find("SHELF-1").on_shelf is False
-            env.channel.set_shelf(env.content(sku, on_shelf=True), True)
+            env.adapter.set_shelf(env.content(sku, on_shelf=True), True)
             assert env.sim.find("SHELF-1").on_shelf is True
 
         def test_update_listing_title(self, env: Env) -> None:
             if not env.caps.can_update_content:
                 pytest.skip("platform cannot update listing content")
             sku = env.sim.seed("TITLE-1", quantity=5, price=990, title="old")
-            env.channel.update_listing(env.content(sku, title="新标题 new title"))
+            env.adapter.update_listing(env.content(sku, title="新标题 new title"))
             assert env.sim.find("TITLE-1").title == "新标题 new title"
 
         # --- orders -------------------------------------------------------
@@ -214,7 +214,7 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
             shipped = env.sim.place_order([("O-C", 1)])
             env.sim.cancel(cancelled.order_id)
             env.sim.refund(refunded.order_id)
-            env.channel.ship(shipped.order_id, CARRIER, "SF1234567890")
+            env.adapter.ship(shipped.order_id, CARRIER, "SF1234567890")
             assert env.sim.orders[shipped.order_id].status == "shipped"
             assert env.sim.orders[shipped.order_id].tracking_no == "SF1234567890"
             seen = env.orders()
@@ -230,7 +230,7 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
 
         def test_longest_window_is_accepted(self, env: Env) -> None:
             now = env.sim.now()
-            page = env.channel.fetch_orders(now - env.caps.max_order_window, now, None)
+            page = env.adapter.fetch_orders(now - env.caps.max_order_window, now, None)
             assert list(page.items) == []
 
         def test_buyer_refused_at_zero(self, env: Env) -> None:
@@ -246,25 +246,25 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
             env.sim.seed("F-1", quantity=1, price=100)
             env.sim.inject(kind, count=1)
             with pytest.raises(error):
-                env.channel.list_listings(None)
-            assert env.channel.list_listings(None).items, "the fault lasts one call only"
+                env.adapter.list_listings(None)
+            assert env.adapter.list_listings(None).items, "the fault lasts one call only"
 
         def test_token_expiry_then_refresh(self, env: Env) -> None:
             env.sim.seed("T-1", quantity=1, price=100)
             env.sim.inject("auth_expired", count=1)
             with pytest.raises(AuthExpired):
-                env.channel.list_listings(None)
-            env.channel.refresh_auth()
-            assert env.channel.list_listings(None).items
+                env.adapter.list_listings(None)
+            env.adapter.refresh_auth()
+            assert env.adapter.list_listings(None).items
 
         def test_wrong_credentials_are_rejected(self, env: Env) -> None:
             secret_keys = [k for k, s in channel_cls.settings_schema.items() if s.secret]
             assert secret_keys, "a platform channel declares at least one secret setting"
-            bad = {**env.channel.settings, **{k: "wrong-secret" for k in secret_keys}}
-            channel = channel_cls("bad", bad, env.channel.http)
+            bad = {**env.adapter.settings, **{k: "wrong-secret" for k in secret_keys}}
+            adapter = channel_cls("bad", bad, env.adapter.http)
             with pytest.raises((Rejected, AuthExpired)) as info:
-                channel.refresh_auth()
-                channel.list_listings(None)
+                adapter.refresh_auth()
+                adapter.list_listings(None)
             assert info.value.code, "the platform's error code is kept"
 
         def test_registered_through_entry_points(self) -> None:

@@ -4,9 +4,9 @@ Installing channelsync makes them available in any test suite (entry point
 ``pytest11``); nothing to import. Each factory's docstring gives its options.
 
 * ``clock`` — a ``FrozenClock`` at 2024-11-11 01:00 UTC, to pass as a simulator's or client's ``clock``.
-* ``connect_simulator(ChannelClass, sim=None, ...)`` — ``(sim, channel)``: an adapter on its simulator.
+* ``connect_simulator(ChannelClass, sim=None, ...)`` — ``(sim, adapter)``: an adapter on its simulator.
 * ``served_simulator(ChannelClass, sim=None, ...)`` — ``(sim, base_url)``: the simulator on 127.0.0.1.
-* ``mock_platform(ChannelClass, settings=None, ...)`` — ``(router, channel)``: respx at the ``base_url``.
+* ``mock_platform(ChannelClass, settings=None, ...)`` — ``(router, adapter)``: respx at the ``base_url``.
 
 Helpers to import from this module:
 
@@ -50,7 +50,7 @@ class FrozenClock:
 
 class Connected(NamedTuple):
     sim: Simulator
-    channel: Channel
+    adapter: Channel
 
 
 class Served(NamedTuple):
@@ -60,7 +60,7 @@ class Served(NamedTuple):
 
 class Mocked(NamedTuple):
     router: respx.MockRouter
-    channel: Channel
+    adapter: Channel
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def connect_simulator() -> Iterator[Callable[..., Connected]]:
     """Factory: ``connect_simulator(ChannelClass, sim=None, *, settings=None, transport="wsgi",
-    **sim_options)`` -> ``(sim, channel)``.
+    **sim_options)`` -> ``(sim, adapter)``.
 
     Without ``sim``, ``ChannelClass.simulator(**sim_options)`` makes one. The
     adapter gets the simulator's credentials (``settings`` override them) and the
@@ -87,7 +87,7 @@ def connect_simulator() -> Iterator[Callable[..., Connected]]:
                               **sim_options: Any) -> Connected:
             env = stack.enter_context(connect(channel_cls, transport, _simulator(channel_cls, sim, sim_options),
                                               **(settings or {})))
-            return Connected(env.sim, env.channel)
+            return Connected(env.sim, env.adapter)
 
         yield connect_simulator
 
@@ -110,7 +110,7 @@ def served_simulator() -> Iterator[Callable[..., Served]]:
 @pytest.fixture
 def mock_platform() -> Iterator[Callable[..., Mocked]]:
     """Factory: ``mock_platform(ChannelClass, settings=None, *, assert_all_called=True)`` ->
-    ``(router, channel)``.
+    ``(router, adapter)``.
 
     The first call starts a respx router whose relative routes are under the
     channel's ``base_url`` (from ``settings`` or the schema's default); later calls
@@ -134,9 +134,9 @@ def mock_platform() -> Iterator[Callable[..., Mocked]]:
             if not routers:
                 routers.append(stack.enter_context(respx.mock(base_url=base_url,
                                                               assert_all_called=assert_all_called)))
-            channel = channel_cls("mocked", settings, make_client("mocked", base_url))
-            stack.callback(channel.close)  # before the router stops: the stack unwinds last-in first-out
-            return Mocked(routers[0], channel)
+            adapter = channel_cls("mocked", settings, make_client("mocked", base_url))
+            stack.callback(adapter.close)  # before the router stops: the stack unwinds last-in first-out
+            return Mocked(routers[0], adapter)
 
         yield mock_platform
 

@@ -31,8 +31,8 @@ def mock(platform):
 
 
 @pytest.fixture
-def channel(platform):
-    return platform.channel
+def adapter(platform):
+    return platform.adapter
 
 
 def reply(mock, body, status=200):
@@ -51,13 +51,13 @@ def sent(route):
 
 # --- success envelopes -------------------------------------------------------------
 
-def test_listing_page_is_parsed_from_the_responce_root(mock, channel):
+def test_listing_page_is_parsed_from_the_responce_root(mock, adapter):
     route = reply(mock, {"jingdong_sku_read_searchSkuList_responce": {"code": "0", "page": {
         "data": [{"skuId": 10001, "wareId": 20001, "outerId": "A-1", "jdPrice": "12.90", "stockNum": 7,
                   "status": 1, "wareTitle": "T恤"},
                  {"skuId": 10002, "wareId": 20001, "outerId": "", "jdPrice": 12.9, "stockNum": 0, "status": 2}],
         "pageNo": 1, "pageSize": 50, "totalItem": 51}}})
-    page = channel.list_listings(None)
+    page = adapter.list_listings(None)
     assert [(x.external_id, x.item_id, x.sku_code, x.quantity, x.price, x.on_shelf) for x in page.items] == [
         ("10001", "20001", "A-1", 7, 1290, True), ("10002", "20001", None, 0, 1290, False)]
     assert page.items[0].title == "T恤"
@@ -71,23 +71,23 @@ def test_listing_page_is_parsed_from_the_responce_root(mock, channel):
     assert system["sign"] == sign({**system, "360buy_param_json": raw_json}, "s3cret-value")
 
 
-def test_last_listing_page_has_no_next_token(mock, channel):
+def test_last_listing_page_has_no_next_token(mock, adapter):
     reply(mock, {"jingdong_sku_read_searchSkuList_responce": {"code": "0", "page": {
         "data": [{"skuId": 1, "wareId": 2, "outerId": "X", "jdPrice": "1.00", "stockNum": 1, "status": 1}],
         "pageNo": 2, "pageSize": 50, "totalItem": 51}}})
-    assert channel.list_listings("2").next_token is None
+    assert adapter.list_listings("2").next_token is None
 
 
 def test_param_json_can_travel_in_the_query(mock, mock_platform):
     route = reply(mock, {"jingdong_stock_write_updateSkuStock_responce": {"code": "0", "success": True}})
-    ch = mock_platform(JdChannel, {**SETTINGS, "param_json_in": "query"}).channel
+    ch = mock_platform(JdChannel, {**SETTINGS, "param_json_in": "query"}).adapter
     ch.set_stock([StockUpdate("A", "10001", "20001", 5, 0, None, "k")])
     request = route.calls.last.request
     assert request.content == b""
     assert json.loads(request.url.params["360buy_param_json"]) == {"skuId": 10001, "stockNum": 5}
 
 
-def test_orders_are_parsed_with_lines_states_and_beijing_times(mock, channel):
+def test_orders_are_parsed_with_lines_states_and_beijing_times(mock, adapter):
     def info(order_id, state):
         return {"orderId": order_id, "orderState": state, "orderStartTime": "2024-11-11 00:00:05",
                 "modified": "2024-11-11 00:10:00", "orderTotalPrice": "59.70", "orderPayment": "49.70",
@@ -98,7 +98,7 @@ def test_orders_are_parsed_with_lines_states_and_beijing_times(mock, channel):
         "apiResult": {"success": True}, "orderTotal": 7,
         "orderInfoList": [info(str(900 + i), s) for i, s in enumerate(states)]}}})
     since = datetime(2024, 11, 10, 16, 0, tzinfo=timezone.utc)
-    page = channel.fetch_orders(since, since + timedelta(days=1), None)
+    page = adapter.fetch_orders(since, since + timedelta(days=1), None)
     assert [o.status for o in page.items] == [OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED,
                                               OrderStatus.CANCELLED, OrderStatus.PAID, OrderStatus.PAID,
                                               OrderStatus.NEW]
@@ -117,24 +117,24 @@ def test_orders_are_parsed_with_lines_states_and_beijing_times(mock, channel):
 def test_order_date_type_is_configurable(mock, mock_platform):
     route = reply(mock, {"jingdong_pop_order_search_responce": {"code": "0", "searchorderinfo_result": {
         "apiResult": {"success": True}, "orderTotal": 0, "orderInfoList": []}}})
-    ch = mock_platform(JdChannel, {**SETTINGS, "order_date_type": "3"}).channel
+    ch = mock_platform(JdChannel, {**SETTINGS, "order_date_type": "3"}).adapter
     now = datetime.now(timezone.utc)
     ch.fetch_orders(now - timedelta(hours=1), now, None)
     assert sent(route)[1]["dateType"] == "3"
 
 
-def test_ship_sends_the_numeric_carrier_id(mock, channel):
+def test_ship_sends_the_numeric_carrier_id(mock, adapter):
     route = reply(mock, {"jingdong_pop_order_shipment_responce": {"code": "0", "sopjosshipment_result": {
         "success": True}}})
-    channel.ship("900", "sf", "SF1234567890")
+    adapter.ship("900", "sf", "SF1234567890")
     assert sent(route)[1] == {"orderId": "900", "logiCoprId": "467", "logiNo": "SF1234567890"}
 
 
-def test_ship_with_an_unmapped_carrier_is_rejected_before_calling_jd(channel):
+def test_ship_with_an_unmapped_carrier_is_rejected_before_calling_jd(adapter):
     with respx.mock(assert_all_called=False) as mock:
         route = mock.post(ROUTER)
         with pytest.raises(Rejected) as info:
-            channel.ship("900", "NOPE", "1")
+            adapter.ship("900", "NOPE", "1")
     assert info.value.code == "unknown-carrier"
     assert not route.called
 
@@ -142,116 +142,116 @@ def test_ship_with_an_unmapped_carrier_is_rejected_before_calling_jd(channel):
 # --- the error table --------------------------------------------------------------
 
 @pytest.mark.parametrize("code", ["2", "ISP_FLOW_CONTROL_LIMIT"])
-def test_call_limit_is_rate_limited_with_a_wait(mock, channel, code):
+def test_call_limit_is_rate_limited_with_a_wait(mock, adapter, code):
     reply(mock, error_response(code, "App Call Limited", "限制时间内调用失败次数"))
     with pytest.raises(RateLimited) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == code and info.value.retry_after == 1.0
 
 
-def test_flow_control_inside_a_result_object_is_rate_limited(mock, channel):
+def test_flow_control_inside_a_result_object_is_rate_limited(mock, adapter):
     reply(mock, {"jingdong_pop_order_search_responce": {"code": "0", "searchorderinfo_result": {
         "apiResult": {"success": False, "numberCode": "ISP_FLOW_CONTROL_LIMIT", "englishErrCode": "flow control"}}}})
     with pytest.raises(RateLimited):
-        channel.fetch_orders(datetime.now(timezone.utc) - timedelta(hours=1), datetime.now(timezone.utc), None)
+        adapter.fetch_orders(datetime.now(timezone.utc) - timedelta(hours=1), datetime.now(timezone.utc), None)
 
 
-def test_backend_unavailable_is_transient(mock, channel):
+def test_backend_unavailable_is_transient(mock, adapter):
     reply(mock, error_response("66", "backend unavailable"))
     with pytest.raises(Transient) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "66" and not isinstance(info.value, RateLimited)
 
 
 @pytest.mark.parametrize("response", [httpx.Response(502, text="<html>bad gateway</html>"),
                                       httpx.Response(200, text='{"truncated": ')])
-def test_5xx_and_malformed_bodies_are_transient(mock, channel, response):
+def test_5xx_and_malformed_bodies_are_transient(mock, adapter, response):
     mock.post(ROUTER).mock(return_value=response)
     with pytest.raises(Transient):
-        channel.list_listings(None)
+        adapter.list_listings(None)
 
 
-def test_invalid_token_is_auth_expired(mock, channel):
+def test_invalid_token_is_auth_expired(mock, adapter):
     reply(mock, error_response("19", "Invalid access_token", "无效access_token"))
     with pytest.raises(AuthExpired) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "19"
 
 
-def test_unknown_sku_is_a_not_found_result_not_an_exception(mock, channel):
+def test_unknown_sku_is_a_not_found_result_not_an_exception(mock, adapter):
     reply(mock, {"jingdong_stock_write_updateSkuStock_responce": {"code": "SKU_NOT_EXIST",
                                                                    "en_desc": "sku 1 does not exist"}})
-    [result] = channel.set_stock([StockUpdate("GHOST", "1", None, 5, 5, 0, "k")])
+    [result] = adapter.set_stock([StockUpdate("GHOST", "1", None, 5, 5, 0, "k")])
     assert isinstance(result.error, NotFound) and result.error.code == "SKU_NOT_EXIST"
     assert result.external_id == "1"
 
 
-def test_invalid_signature_is_rejected_with_code_and_both_messages(mock, channel):
+def test_invalid_signature_is_rejected_with_code_and_both_messages(mock, adapter):
     reply(mock, error_response("12", "Invalid Signature", "无效签名"))
     with pytest.raises(Rejected) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "12"
     assert "Invalid Signature" in info.value.message and "无效签名" in info.value.message
     assert "s3cret-value" not in str(info.value) and "tok-value" not in str(info.value)
 
 
-def test_invalid_app_key_is_rejected(mock, channel):
+def test_invalid_app_key_is_rejected(mock, adapter):
     reply(mock, error_response("21", "Invalid App Key"))
     with pytest.raises(Rejected) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "21"
 
 
-def test_unknown_code_is_rejected_keeping_jds_code(mock, channel):
+def test_unknown_code_is_rejected_keeping_jds_code(mock, adapter):
     reply(mock, error_response("999", "something odd"))
     with pytest.raises(Rejected) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert (info.value.code, info.value.message) == ("999", "something odd")
 
 
-def test_api_result_failure_surfaces(mock, channel):
+def test_api_result_failure_surfaces(mock, adapter):
     reply(mock, {"jingdong_pop_order_search_responce": {"code": "0", "searchorderinfo_result": {
         "apiResult": {"success": False, "numberCode": "10100", "englishErrCode": "bad state",
                       "chineseErrCode": "状态错误"}}}})
     with pytest.raises(Rejected) as info:
-        channel.fetch_orders(datetime.now(timezone.utc) - timedelta(hours=1), datetime.now(timezone.utc), None)
+        adapter.fetch_orders(datetime.now(timezone.utc) - timedelta(hours=1), datetime.now(timezone.utc), None)
     assert info.value.code == "10100" and "状态错误" in info.value.message
 
 
-def test_shipment_failure_inside_the_result_surfaces(mock, channel):
+def test_shipment_failure_inside_the_result_surfaces(mock, adapter):
     reply(mock, {"jingdong_pop_order_shipment_responce": {"code": "0", "sopjosshipment_result": {
         "success": False, "error_code": "ORDER_STATE_ERROR", "english_err_code": "already shipped"}}})
     with pytest.raises(Rejected) as info:
-        channel.ship("900", "SF", "1")
+        adapter.ship("900", "SF", "1")
     assert info.value.code == "ORDER_STATE_ERROR"
 
 
-def test_a_response_without_the_expected_root_is_transient(mock, channel):
+def test_a_response_without_the_expected_root_is_transient(mock, adapter):
     reply(mock, {"something_else": {}})
     with pytest.raises(Transient) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "envelope"
 
 
 # --- token refresh -------------------------------------------------------------------
 
-def test_refresh_auth_swaps_the_token_and_reports_expiry(mock, channel):
+def test_refresh_auth_swaps_the_token_and_reports_expiry(mock, adapter):
     oauth = mock.get("https://open-oauth.jd.com/oauth2/refresh_token").mock(return_value=httpx.Response(200, json={
         "code": 0, "access_token": "new-token", "refresh_token": "refresh-2", "expires_in": 3600}))
     route = reply(mock, {"jingdong_stock_write_updateSkuStock_responce": {"code": "0", "success": True}})
     before = datetime.now(timezone.utc)
-    channel.refresh_auth()
+    adapter.refresh_auth()
     assert dict(oauth.calls.last.request.url.params)["refresh_token"] == "refresh-value"
-    assert before + timedelta(seconds=3590) < channel.token_expires_at() < before + timedelta(seconds=3700)
-    channel.set_stock([StockUpdate("A", "1", None, 1, 0, None, "k")])
+    assert before + timedelta(seconds=3590) < adapter.token_expires_at() < before + timedelta(seconds=3700)
+    adapter.set_stock([StockUpdate("A", "1", None, 1, 0, None, "k")])
     assert sent(route)[0]["access_token"] == "new-token"
 
 
-def test_refused_refresh_is_rejected_with_the_oauth_code(mock, channel):
+def test_refused_refresh_is_rejected_with_the_oauth_code(mock, adapter):
     mock.get("https://open-oauth.jd.com/oauth2/refresh_token").mock(
         return_value=httpx.Response(200, json={"code": 402, "msg": "invalid or expired refresh_token"}))
     with pytest.raises(Rejected) as info:
-        channel.refresh_auth()
+        adapter.refresh_auth()
     assert info.value.code == "402" and "refresh-value" not in str(info.value)
 
 
@@ -262,22 +262,22 @@ def test_refresh_without_a_refresh_token_says_so():
     assert info.value.code == "no-refresh-token"
 
 
-def test_a_row_missing_jds_ids_is_a_garbled_answer(mock, channel):
+def test_a_row_missing_jds_ids_is_a_garbled_answer(mock, adapter):
     reply(mock, {"jingdong_sku_read_searchSkuList_responce": {"code": "0", "page": {
         "data": [{"wareId": 2, "outerId": "X", "jdPrice": "1.00"}], "pageNo": 1, "pageSize": 50, "totalItem": 1}}})
     with pytest.raises(Transient) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "payload"
 
 
-def test_call_limit_on_the_oauth_endpoint_is_rate_limited(mock, channel):
+def test_call_limit_on_the_oauth_endpoint_is_rate_limited(mock, adapter):
     mock.get("https://open-oauth.jd.com/oauth2/refresh_token").mock(
         return_value=httpx.Response(200, json=error_response("2", "App Call Limited")))
     with pytest.raises(RateLimited):
-        channel.refresh_auth()
+        adapter.refresh_auth()
 
 
-def test_only_approved_refund_applications_become_refunded_orders(mock, channel):
+def test_only_approved_refund_applications_become_refunded_orders(mock, adapter):
     def answer(request):
         method = request.url.params["method"]
         if method == "jingdong.pop.afs.soa.refundapply.queryPageList":
@@ -295,7 +295,7 @@ def test_only_approved_refund_applications_become_refunded_orders(mock, channel)
 
     route = mock.post(ROUTER).mock(side_effect=answer)
     since = datetime(2024, 11, 11, 0, 0, tzinfo=timezone.utc)
-    page = channel.fetch_refunds(since, since + timedelta(days=1), None)
+    page = adapter.fetch_refunds(since, since + timedelta(days=1), None)
     [order] = page.items
     assert (order.external_id, order.status, order.platform_status) == ("902", OrderStatus.REFUNDED, "FINISHED_L")
     assert order.modified_at == datetime(2024, 11, 11, 1, 0, tzinfo=timezone.utc)  # approval, Beijing 09:00

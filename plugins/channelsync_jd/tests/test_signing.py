@@ -121,7 +121,7 @@ def test_simulator_answers_the_old_stock_method_name():
     sim = JdSimulator()
     sku = sim.seed("OLD-1", 3, 990)
     with connect(JdChannel, "wsgi", sim) as env:
-        env.channel.client.execute("jingdong.stock.updateSkuStock", {"skuId": int(sku.external_id), "stockNum": 8})
+        env.adapter.client.execute("jingdong.stock.updateSkuStock", {"skuId": int(sku.external_id), "stockNum": 8})
     assert sim.stock("OLD-1") == 8
 
 
@@ -130,7 +130,7 @@ def test_simulator_answers_the_old_stock_method_name():
 def test_adapter_with_wrong_secret_gets_rejected_with_code_12():
     with connect(JdChannel, "wsgi", app_secret="wrong") as env:
         with pytest.raises(Rejected) as info:
-            env.channel.list_listings(None)
+            env.adapter.list_listings(None)
     assert info.value.code == "12"
     assert "wrong" not in str(info.value)
 
@@ -138,15 +138,15 @@ def test_adapter_with_wrong_secret_gets_rejected_with_code_12():
 def test_adapter_with_unknown_token_gets_auth_expired_with_code_19():
     with connect(JdChannel, "wsgi", access_token="stale") as env:
         with pytest.raises(AuthExpired) as info:
-            env.channel.list_listings(None)
+            env.adapter.list_listings(None)
     assert info.value.code == "19"
 
 
 def test_adapter_clock_seven_minutes_off_is_rejected_five_is_not():
     with connect(JdChannel, "wsgi") as env:
-        env.channel.client.clock = lambda: datetime.now(timezone.utc) + timedelta(minutes=5)
-        env.channel.list_listings(None)
-        env.channel.client.clock = lambda: datetime.now(timezone.utc) + timedelta(minutes=7)
+        env.adapter.client.clock = lambda: datetime.now(timezone.utc) + timedelta(minutes=5)
+        env.adapter.list_listings(None)
+        env.adapter.client.clock = lambda: datetime.now(timezone.utc) + timedelta(minutes=7)
         with pytest.raises(Rejected) as info:
-            env.channel.list_listings(None)
+            env.adapter.list_listings(None)
     assert info.value.code == "8"

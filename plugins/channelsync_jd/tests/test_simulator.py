@@ -20,7 +20,7 @@ def env():
 
 
 def execute(env, method, params):
-    return env.channel.client.execute(method, params)
+    return env.adapter.client.execute(method, params)
 
 
 def order_window(start, end, **extra):
@@ -120,7 +120,7 @@ def test_window_edges_are_inclusive_to_the_second(clock):
     with connect(JdChannel, "wsgi", sim) as env:
         # the order's modified time is inside [since, until) though both ends carry fractions
         at = clock.now
-        page = env.channel.fetch_orders(at - timedelta(milliseconds=100), at + timedelta(milliseconds=1), None)
+        page = env.adapter.fetch_orders(at - timedelta(milliseconds=100), at + timedelta(milliseconds=1), None)
     assert [o.external_id for o in page.items] == [order.order_id]
 
 
@@ -130,24 +130,24 @@ def test_unpaid_orders_are_not_listed(env):
     env.sim.seed("UNPAID", 5, 100)
     order = env.sim.place_order([("UNPAID", 1)], pay=False)
     now = env.sim.now()
-    assert order.order_id not in {o.external_id for o in env.channel.fetch_orders(
+    assert order.order_id not in {o.external_id for o in env.adapter.fetch_orders(
         now - timedelta(hours=1), now + timedelta(minutes=1), None).items}
 
 
 def test_shipping_an_order_twice_is_refused(env):
     env.sim.seed("SHIP", 5, 100)
     order = env.sim.place_order([("SHIP", 1)])
-    env.channel.ship(order.order_id, "SF", "SF1")
+    env.adapter.ship(order.order_id, "SF", "SF1")
     assert env.sim.orders[order.order_id].carrier == "467"
     with pytest.raises(Rejected) as info:
-        env.channel.ship(order.order_id, "SF", "SF2")
+        env.adapter.ship(order.order_id, "SF", "SF2")
     assert info.value.code == "ORDER_STATE_ERROR"
     assert env.sim.orders[order.order_id].tracking_no == "SF1"
 
 
 def test_shipping_an_unknown_order_is_not_found(env):
     with pytest.raises(NotFound):
-        env.channel.ship("424242", "SF", "SF1")
+        env.adapter.ship("424242", "SF", "SF1")
 
 
 def test_refund_after_shipment_comes_from_the_refund_list(env):
@@ -157,9 +157,9 @@ def test_refund_after_shipment_comes_from_the_refund_list(env):
     env.sim.refund(order.order_id)
     now = env.sim.now()
     window = (now - timedelta(hours=1), now + timedelta(minutes=1))
-    [listed] = [o for o in env.channel.fetch_orders(*window, None).items if o.external_id == order.order_id]
+    [listed] = [o for o in env.adapter.fetch_orders(*window, None).items if o.external_id == order.order_id]
     assert listed.status == OrderStatus.SHIPPED  # JD keeps the order's state; the refund is after-sales
-    [refunded] = env.channel.fetch_refunds(*window, None).items
+    [refunded] = env.adapter.fetch_refunds(*window, None).items
     assert refunded.external_id == order.order_id and refunded.status == OrderStatus.REFUNDED
     assert [(ln.sku_code, ln.quantity) for ln in refunded.lines] == [("RET", 2)]
     assert env.sim.stock("RET") == 3  # returned after shipment: not back on sale by itself
@@ -170,8 +170,8 @@ def test_refunds_page_at_50(env):
     for _ in range(52):
         env.sim.refund(env.sim.place_order([("MANY", 1)]).order_id)
     now = env.sim.now()
-    first = env.channel.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), None)
-    second = env.channel.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), first.next_token)
+    first = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), None)
+    second = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), first.next_token)
     assert (len(first.items), first.next_token, len(second.items), second.next_token) == (50, "2", 2, None)
 
 
@@ -181,8 +181,8 @@ def test_shelf_and_title_apply_to_the_whole_ware(env):
     a = env.sim.seed("W-A", 1, 100, title="old")
     env.sim.seed("W-B", 1, 100, title="old", item_id=a.item_id)
     content = env.content(a)
-    env.channel.set_shelf(content, False)
-    env.channel.update_listing(env.content(a, title="新"))
+    env.adapter.set_shelf(content, False)
+    env.adapter.update_listing(env.content(a, title="新"))
     assert [(s.on_shelf, s.title) for s in env.sim.items()[a.item_id]] == [(False, "新"), (False, "新")]
     assert {ls.sku_code: ls.on_shelf for ls in env.listings()} == {"W-A": False, "W-B": False}
 
@@ -190,32 +190,32 @@ def test_shelf_and_title_apply_to_the_whole_ware(env):
 def test_unknown_ware_is_not_found(env):
     ghost = env.content(env.sim.seed("W-X", 1, 100), item_id="777")
     with pytest.raises(NotFound):
-        env.channel.set_shelf(ghost, True)
+        env.adapter.set_shelf(ghost, True)
 
 
 # --- rate limit and tokens -----------------------------------------------------------------------
 
 def test_rate_limit_answers_jd_code_2():
     with connect(JdChannel, "wsgi", JdSimulator(rate_limit=0.001, burst=1)) as env:
-        env.channel.list_listings(None)
+        env.adapter.list_listings(None)
         with pytest.raises(RateLimited) as info:
-            env.channel.list_listings(None)
+            env.adapter.list_listings(None)
     assert info.value.code == "2" and info.value.retry_after
 
 
 def test_refresh_issues_a_new_token_and_the_expired_one_stays_dead(env):
     env.sim.expire_tokens()
-    env.channel.refresh_auth()
-    assert env.channel.client.access_token != ACCESS_TOKEN
-    env.channel.list_listings(None)
-    assert env.channel.token_expires_at() > datetime.now(timezone.utc)
+    env.adapter.refresh_auth()
+    assert env.adapter.client.access_token != ACCESS_TOKEN
+    env.adapter.list_listings(None)
+    assert env.adapter.token_expires_at() > datetime.now(timezone.utc)
     with connect(JdChannel, "wsgi", env.sim) as stale:
         with pytest.raises(AuthExpired) as info:
-            stale.channel.list_listings(None)
+            stale.adapter.list_listings(None)
     assert info.value.code == "19"
 
 
 def test_calls_are_recorded_by_method_name(env):
     sku = env.sim.seed("REC", 1, 100)
-    env.channel.set_stock([env.stock_update(sku, 4)])
+    env.adapter.set_stock([env.stock_update(sku, 4)])
     assert env.sim.calls == [api.STOCK_UPDATE]

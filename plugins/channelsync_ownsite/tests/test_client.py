@@ -29,14 +29,14 @@ def mock(platform):
 
 
 @pytest.fixture
-def channel(platform):
-    return platform.channel
+def adapter(platform):
+    return platform.adapter
 
 
 @pytest.fixture
 def make(mock_platform):
     """Another adapter on the mocked shop, with ``SETTINGS`` changed."""
-    return lambda **settings: mock_platform(OwnsiteChannel, {**SETTINGS, **settings}).channel
+    return lambda **settings: mock_platform(OwnsiteChannel, {**SETTINGS, **settings}).adapter
 
 
 def woo_error(status, code, message):
@@ -50,9 +50,9 @@ def stock(ext, item, qty, expected=None):
 
 # --- requests ---------------------------------------------------------------------
 
-def test_https_sends_basic_auth_and_no_oauth(mock, channel):
+def test_https_sends_basic_auth_and_no_oauth(mock, adapter):
     route = mock.get(f"{API}/products").mock(return_value=httpx.Response(200, json=[]))
-    channel.list_listings(None)
+    adapter.list_listings(None)
     request = route.calls.last.request
     assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"ck_live:cs_very-secret").decode()
     assert not any(k.startswith("oauth_") for k in request.url.params)
@@ -61,9 +61,9 @@ def test_https_sends_basic_auth_and_no_oauth(mock, channel):
 
 
 def test_http_signs_the_query_with_oauth(mock, make):
-    channel = make(base_url="http://shop.example.com")
+    adapter = make(base_url="http://shop.example.com")
     route = mock.get("http://shop.example.com/wp-json/wc/v3/products").mock(return_value=httpx.Response(200, json=[]))
-    channel.list_listings("3")
+    adapter.list_listings("3")
     request = route.calls.last.request
     params = dict(request.url.params)
     assert "Authorization" not in request.headers
@@ -76,7 +76,7 @@ def test_http_signs_the_query_with_oauth(mock, make):
 
 # --- success envelopes ----------------------------------------------------------------
 
-def test_products_and_variations_become_listings(mock, channel):
+def test_products_and_variations_become_listings(mock, adapter):
     mock.get(f"{API}/products").mock(return_value=httpx.Response(200, headers={
         "X-WP-Total": "250", "X-WP-TotalPages": "3"}, json=[
         {"id": 11, "type": "simple", "sku": "TEE-S", "name": "T恤", "status": "publish", "regular_price": "12.90",
@@ -92,7 +92,7 @@ def test_products_and_variations_become_listings(mock, channel):
          "stock_quantity": 2},
         {"id": 22, "sku": "MUG-B", "status": "private", "regular_price": "10", "manage_stock": True,
          "stock_quantity": 0}]))
-    page = channel.list_listings(None)
+    page = adapter.list_listings(None)
     assert page.next_token == "2"
     assert [(x.external_id, x.item_id, x.sku_code, x.quantity, x.price, x.on_shelf) for x in page.items] == [
         ("11", "11", "TEE-S", 7, 1290, True),
@@ -102,13 +102,13 @@ def test_products_and_variations_become_listings(mock, channel):
     ]
 
 
-def test_last_listing_page_has_no_next_token(mock, channel):
+def test_last_listing_page_has_no_next_token(mock, adapter):
     mock.get(f"{API}/products").mock(return_value=httpx.Response(200, headers={"X-WP-TotalPages": "3"}, json=[
         {"id": 11, "type": "simple", "sku": "A", "status": "publish", "regular_price": "1.00"}]))
-    assert channel.list_listings("3").next_token is None
+    assert adapter.list_listings("3").next_token is None
 
 
-def test_orders_are_parsed_with_gmt_dates_lines_and_statuses(mock, channel):
+def test_orders_are_parsed_with_gmt_dates_lines_and_statuses(mock, adapter):
     route = mock.get(f"{API}/orders").mock(return_value=httpx.Response(200, headers={"X-WP-TotalPages": "1"}, json=[
         {"id": 501, "status": "processing", "date_created_gmt": "2024-05-01T08:00:00",
          "date_modified_gmt": "2024-05-01T08:05:00", "date_paid_gmt": "2024-05-01T08:01:00", "total": "39.80",
@@ -128,7 +128,7 @@ def test_orders_are_parsed_with_gmt_dates_lines_and_statuses(mock, channel):
     ]))
     since = datetime(2024, 5, 1, 8, 0, 0, 500000, tzinfo=timezone.utc)
     until = datetime(2024, 5, 1, 9, 0, 0, tzinfo=timezone.utc)
-    page = channel.fetch_orders(since, until, None)
+    page = adapter.fetch_orders(since, until, None)
     params = dict(route.calls.last.request.url.params)
     assert params["modified_after"] == "2024-05-01T07:59:59" and params["modified_before"] == "2024-05-01T09:00:01"
     assert params["dates_are_gmt"] == "true" and params["orderby"] == "modified" and params["order"] == "asc"
@@ -143,23 +143,23 @@ def test_orders_are_parsed_with_gmt_dates_lines_and_statuses(mock, channel):
         (OrderStatus.CANCELLED, False)]
 
 
-def test_batch_answer_maps_each_item(mock, channel):
+def test_batch_answer_maps_each_item(mock, adapter):
     route = mock.post(f"{API}/products/batch").mock(return_value=httpx.Response(200, json={"update": [
         {"id": 11, "stock_quantity": 5},
         {"id": 12, "error": {"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.",
                              "data": {"status": 400}}}]}))
-    results = channel.set_stock([stock("11", "11", 5), stock("12", "12", 3)])
+    results = adapter.set_stock([stock("11", "11", 5), stock("12", "12", 3)])
     assert sent_request(route).json == {"update": [
         {"id": 11, "manage_stock": True, "stock_quantity": 5}, {"id": 12, "manage_stock": True, "stock_quantity": 3}]}
     assert results[0].ok and isinstance(results[1].error, NotFound)
     assert results[1].error.code == "woocommerce_rest_product_invalid_id"
 
 
-def test_prices_grouped_by_parent_as_yuan_strings(mock, channel):
+def test_prices_grouped_by_parent_as_yuan_strings(mock, adapter):
     simple = mock.post(f"{API}/products/batch").mock(return_value=httpx.Response(200, json={"update": [{"id": 11}]}))
     variations = mock.post(f"{API}/products/20/variations/batch").mock(
         return_value=httpx.Response(200, json={"update": [{"id": 21}, {"id": 22}]}))
-    results = channel.set_prices([PriceUpdate("A", "21", "20", 1290), PriceUpdate("B", "11", "11", 5),
+    results = adapter.set_prices([PriceUpdate("A", "21", "20", 1290), PriceUpdate("B", "11", "11", 5),
                                   PriceUpdate("C", "22", "20", 100000)])
     assert all(r.ok for r in results) and [r.external_id for r in results] == ["21", "11", "22"]
     assert sent_request(simple).json == {"update": [{"id": 11, "regular_price": "0.05"}]}
@@ -169,35 +169,35 @@ def test_prices_grouped_by_parent_as_yuan_strings(mock, channel):
 
 # --- the error table: one test per class ------------------------------------------------
 
-def test_proxy_429_is_rate_limited_with_its_wait(mock, channel):
+def test_proxy_429_is_rate_limited_with_its_wait(mock, adapter):
     mock.get(f"{API}/products").mock(return_value=httpx.Response(429, headers={"Retry-After": "7"},
                                                                  text="<html>slow down</html>"))
     with pytest.raises(RateLimited) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.retry_after == 7.0
 
 
 @pytest.mark.parametrize("response", [httpx.Response(503, text="<html>busy</html>"),
                                       httpx.Response(200, text='[{"id": 1,')])
-def test_5xx_and_truncated_bodies_are_transient(mock, channel, response):
+def test_5xx_and_truncated_bodies_are_transient(mock, adapter, response):
     mock.get(f"{API}/products").mock(return_value=response)
     with pytest.raises(Transient):
-        channel.list_listings(None)
+        adapter.list_listings(None)
 
 
 @pytest.mark.parametrize("message", ["Invalid timestamp.", "Invalid nonce - nonce has already been used."])
-def test_refused_timestamp_or_nonce_is_auth_expired(mock, channel, message):
+def test_refused_timestamp_or_nonce_is_auth_expired(mock, adapter, message):
     mock.get(f"{API}/products").mock(return_value=woo_error(401, "woocommerce_rest_authentication_error", message))
     with pytest.raises(AuthExpired) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "woocommerce_rest_authentication_error" and info.value.message == message
 
 
-def test_unknown_product_is_not_found(mock, channel):
+def test_unknown_product_is_not_found(mock, adapter):
     mock.put(f"{API}/products/99").mock(return_value=woo_error(404, "woocommerce_rest_product_invalid_id",
                                                                "Invalid ID."))
     with pytest.raises(NotFound) as info:
-        channel.set_shelf(_content("99", "99"), False)
+        adapter.set_shelf(_content("99", "99"), False)
     assert info.value.code == "woocommerce_rest_product_invalid_id"
 
 
@@ -207,34 +207,34 @@ def test_unknown_product_is_not_found(mock, channel):
     (400, "rest_invalid_param", "Invalid parameter(s): per_page"),
     (403, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."),
 ])
-def test_permanent_errors_are_rejected_with_code_and_message(mock, channel, status, code, message):
+def test_permanent_errors_are_rejected_with_code_and_message(mock, adapter, status, code, message):
     mock.get(f"{API}/products").mock(return_value=woo_error(status, code, message))
     with pytest.raises(Rejected) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert (info.value.code, info.value.message) == (code, message)
     assert "cs_very-secret" not in str(info.value)
 
 
-def test_batch_too_large_is_rejected_for_every_item(mock, channel):
+def test_batch_too_large_is_rejected_for_every_item(mock, adapter):
     mock.post(f"{API}/products/batch").mock(return_value=woo_error(
         413, "woocommerce_rest_request_entity_too_large", "Unable to accept more than 100 items for this request."))
-    results = channel.set_stock([stock("11", "11", 1), stock("12", "12", 1)])
+    results = adapter.set_stock([stock("11", "11", 1), stock("12", "12", 1)])
     assert all(isinstance(r.error, Rejected) and r.error.code == "woocommerce_rest_request_entity_too_large"
                for r in results)
 
 
-def test_html_error_page_keeps_the_http_status_as_code(mock, channel):
+def test_html_error_page_keeps_the_http_status_as_code(mock, adapter):
     mock.get(f"{API}/products").mock(return_value=httpx.Response(403, text="<html>Forbidden by WAF</html>"))
     with pytest.raises(Rejected) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "http_403"
 
 
-def test_auth_expired_in_a_batch_is_raised_for_the_core_to_refresh(mock, channel):
+def test_auth_expired_in_a_batch_is_raised_for_the_core_to_refresh(mock, adapter):
     mock.post(f"{API}/products/batch").mock(return_value=woo_error(
         401, "woocommerce_rest_authentication_error", "Invalid timestamp."))
     with pytest.raises(AuthExpired):
-        channel.set_stock([stock("11", "11", 1)])
+        adapter.set_stock([stock("11", "11", 1)])
 
 
 def _content(ext, item):

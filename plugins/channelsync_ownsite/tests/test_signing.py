@@ -156,31 +156,31 @@ def test_https_takes_basic_auth_and_query_credentials():
 @pytest.mark.parametrize("base_url,auth", [("https://sim.invalid", "auto"), ("https://sim.invalid", "query"),
                                            ("http://sim.invalid", "auto"), ("https://sim.invalid", "oauth")])
 def test_adapter_authenticates_by_scheme(base_url, auth, connect_simulator):
-    sim, channel = connect_simulator(OwnsiteChannel, settings={"base_url": base_url, "auth": auth})
+    sim, adapter = connect_simulator(OwnsiteChannel, settings={"base_url": base_url, "auth": auth})
     sim.seed("A-1", 3, 1290)
-    assert [ls.sku_code for ls in channel.list_listings(None).items] == ["A-1"]
+    assert [ls.sku_code for ls in adapter.list_listings(None).items] == ["A-1"]
 
 
 def test_adapter_signs_with_sha1_when_configured(connect_simulator):
-    sim, channel = connect_simulator(OwnsiteChannel, settings={"signature_method": "HMAC-SHA1"})
+    sim, adapter = connect_simulator(OwnsiteChannel, settings={"signature_method": "HMAC-SHA1"})
     sim.seed("A-1", 3, 1290)
-    assert channel.list_listings(None).items[0].quantity == 3
+    assert adapter.list_listings(None).items[0].quantity == 3
 
 
 def test_adapter_with_a_wrong_secret_is_rejected_without_echoing_it(connect_simulator):
-    _, channel = connect_simulator(OwnsiteChannel, settings={"consumer_secret": "cs_not-the-secret"})
+    _, adapter = connect_simulator(OwnsiteChannel, settings={"consumer_secret": "cs_not-the-secret"})
     with pytest.raises(Rejected) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "woocommerce_rest_authentication_error"
     assert "cs_not-the-secret" not in str(info.value)
 
 
 def test_adapter_adopts_the_shops_clock_after_a_refused_timestamp(clock, connect_simulator):
     clock.now = datetime.now(timezone.utc) + timedelta(hours=1)  # the shop's clock runs an hour ahead
-    sim, channel = connect_simulator(OwnsiteChannel, clock=clock)
+    sim, adapter = connect_simulator(OwnsiteChannel, clock=clock)
     sim.seed("A-1", 3, 1290)
     with pytest.raises(AuthExpired) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "woocommerce_rest_authentication_error"
-    channel.refresh_auth()
-    assert channel.list_listings(None).items
+    adapter.refresh_auth()
+    assert adapter.list_listings(None).items

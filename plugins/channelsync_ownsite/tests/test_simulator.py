@@ -28,8 +28,8 @@ def raw(sim):
 
 
 @pytest.fixture
-def channel(connect_simulator, sim):
-    return connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP}).channel
+def adapter(connect_simulator, sim):
+    return connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP}).adapter
 
 
 def update(sku, target, expected=None):
@@ -119,9 +119,9 @@ def test_adapter_finds_orders_modified_inside_a_window_with_fractions(clocked_si
     sim.seed("W", 100, 100)
     clock.now = datetime(2024, 5, 1, 8, 0, 0, 700000, tzinfo=timezone.utc)
     placed = sim.place_order([("W", 1)])
-    _, channel = connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP})
+    _, adapter = connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP})
     since = datetime(2024, 5, 1, 8, 0, 0, 600000, tzinfo=timezone.utc)
-    found = list(every_item(lambda tok: channel.fetch_orders(since, since + timedelta(milliseconds=200), tok)))
+    found = list(every_item(lambda tok: adapter.fetch_orders(since, since + timedelta(milliseconds=200), tok)))
     assert [o.external_id for o in found] == [placed.order_id]
 
 
@@ -133,12 +133,12 @@ def test_order_paging_does_not_skip_when_an_order_changes_between_pages(clocked_
         clock.now = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc) + timedelta(seconds=i // 3)
         placed.append(sim.place_order([("P", 1)]).order_id)
     clock.now = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
-    _, channel = connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP})
+    _, adapter = connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP})
     since, until = datetime(2024, 5, 1, 7, 0, tzinfo=timezone.utc), datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
-    first = channel.fetch_orders(since, until, None)
+    first = adapter.fetch_orders(since, until, None)
     sim.cancel(first.items[0].external_id)  # moves to the end of the modified order
     seen = {o.external_id for o in first.items}
-    for order in every_item(lambda tok: channel.fetch_orders(since, until, tok) if tok else first):
+    for order in every_item(lambda tok: adapter.fetch_orders(since, until, tok) if tok else first):
         seen.add(order.external_id)
     assert set(placed) <= seen
 
@@ -147,33 +147,33 @@ def test_many_orders_in_one_second_page_by_count(clocked_sim, clock, connect_sim
     sim = clocked_sim
     sim.seed("P", 10_000, 100)
     placed = {sim.place_order([("P", 1)]).order_id for _ in range(205)}
-    _, channel = connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP})
-    found = list(every_item(lambda tok: channel.fetch_orders(clock.now - timedelta(minutes=1),
+    _, adapter = connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP})
+    found = list(every_item(lambda tok: adapter.fetch_orders(clock.now - timedelta(minutes=1),
                                                              clock.now + timedelta(minutes=1), tok)))
     assert {o.external_id for o in found} == placed
 
 
 # --- stock --------------------------------------------------------------------------
 
-def test_a_sale_not_yet_ingested_stays_subtracted(sim, channel):
+def test_a_sale_not_yet_ingested_stays_subtracted(sim, adapter):
     sku = sim.seed("G-1", 10, 100)
     push = update(sku, 14, expected=10)  # computed while the shop showed 10
     sim.place_order([("G-1", 3)])  # the shop sells 3 before the push lands
-    assert channel.set_stock([push])[0].ok
+    assert adapter.set_stock([push])[0].ok
     assert sim.stock("G-1") == 11
 
 
-def test_the_guarded_value_never_exceeds_the_target(sim, channel):
+def test_the_guarded_value_never_exceeds_the_target(sim, adapter):
     sku = sim.seed("G-2", 10, 100)
     sim.set_stock_by_hand("G-2", 30)  # someone raised it in wp-admin
-    assert channel.set_stock([update(sku, 5, expected=10)])[0].ok
+    assert adapter.set_stock([update(sku, 5, expected=10)])[0].ok
     assert sim.stock("G-2") == 5
 
 
-def test_unknown_expected_sets_the_target(sim, channel):
+def test_unknown_expected_sets_the_target(sim, adapter):
     sku = sim.seed("G-3", 10, 100)
     sim.place_order([("G-3", 3)])
-    assert channel.set_stock([update(sku, 14, expected=None)])[0].ok
+    assert adapter.set_stock([update(sku, 14, expected=None)])[0].ok
     assert sim.stock("G-3") == 14
 
 
@@ -185,64 +185,64 @@ def test_guard_can_be_switched_off(sim, connect_simulator):
     assert sim.stock("G-4") == 14
 
 
-def test_variations_are_updated_through_their_parent(sim, channel):
+def test_variations_are_updated_through_their_parent(sim, adapter):
     red = sim.seed("V-R", 1, 100, item_id="5000")
     blue = sim.seed("V-B", 1, 100, item_id="5000")
     lone = sim.seed("V-L", 1, 100)
-    results = channel.set_stock([update(red, 4), update(lone, 5), update(blue, 6)])
+    results = adapter.set_stock([update(red, 4), update(lone, 5), update(blue, 6)])
     assert [r.external_id for r in results] == [red.external_id, lone.external_id, blue.external_id]
     assert (sim.stock("V-R"), sim.stock("V-L"), sim.stock("V-B")) == (4, 5, 6)
     assert sim.calls.count("POST batch_variations") == 1 and sim.calls.count("POST batch_products") == 1
 
 
-def test_unknown_variation_is_not_found(channel):
+def test_unknown_variation_is_not_found(adapter):
     ghost = StockUpdate("GHOST", "987654321", "987654320", 5, 5, None, "k")
-    result = channel.set_stock([ghost])[0]
+    result = adapter.set_stock([ghost])[0]
     assert isinstance(result.error, NotFound) and result.error.code == "woocommerce_rest_product_variation_invalid_id"
 
 
 # --- listings, shelf, publish ---------------------------------------------------------
 
-def test_variation_shelf_is_per_variation_and_needs_a_published_parent(sim, channel, raw):
+def test_variation_shelf_is_per_variation_and_needs_a_published_parent(sim, adapter, raw):
     red = sim.seed("S-R", 3, 100, item_id="6000")
     sim.seed("S-B", 3, 100, item_id="6000")
     raw.put(f"{API}/products/6000", json={"status": "draft"})
     content = ListingContent("S-R", "6000", "t", "", True, external_id=red.external_id, item_id="6000")
-    channel.set_shelf(content, False)
+    adapter.set_shelf(content, False)
     assert sim.find("S-R").on_shelf is False and sim.find("S-B").on_shelf is True
-    channel.set_shelf(content, True)
-    shelf = {ls.sku_code: ls.on_shelf for ls in every_item(channel.list_listings)}
+    adapter.set_shelf(content, True)
+    shelf = {ls.sku_code: ls.on_shelf for ls in every_item(adapter.list_listings)}
     assert shelf == {"S-R": True, "S-B": True}
 
 
-def test_publish_creates_a_simple_product_and_refuses_a_duplicate_sku(sim, channel):
+def test_publish_creates_a_simple_product_and_refuses_a_duplicate_sku(sim, adapter):
     content = ListingContent("NEW-1", "P-NEW", "新品", "desc", True, price=1290, quantity=4)
-    [listing] = channel.publish(content)
+    [listing] = adapter.publish(content)
     assert listing.external_id == listing.item_id and (listing.sku_code, listing.price, listing.quantity) == (
         "NEW-1", 1290, 4)
     assert sim.find("NEW-1").title == "新品"
     with pytest.raises(Rejected) as info:
-        channel.publish(content)
+        adapter.publish(content)
     assert info.value.code == "product_invalid_sku"
 
 
 # --- orders: shipment and status -------------------------------------------------------
 
-def test_ship_writes_a_customer_note_then_completes(sim, channel, raw):
+def test_ship_writes_a_customer_note_then_completes(sim, adapter, raw):
     sim.seed("O-1", 5, 1990)
     order = sim.place_order([("O-1", 2)])
-    channel.ship(order.order_id, "SF", "SF1234567890")
-    channel.ship(order.order_id, "SF", "SF1234567890")  # a retry changes nothing
+    adapter.ship(order.order_id, "SF", "SF1234567890")
+    adapter.ship(order.order_id, "SF", "SF1234567890")  # a retry changes nothing
     assert (sim.orders[order.order_id].status, sim.orders[order.order_id].carrier) == ("shipped", "SF")
     notes = raw.get(f"{API}/orders/{order.order_id}/notes").json()
     assert notes[0]["customer_note"] is True and "SF1234567890" in notes[0]["note"]
-    seen = channel.fetch_orders(sim.now() - timedelta(minutes=1), sim.now() + timedelta(minutes=1), None).items
+    seen = adapter.fetch_orders(sim.now() - timedelta(minutes=1), sim.now() + timedelta(minutes=1), None).items
     assert (seen[0].status, seen[0].shipped, seen[0].platform_status) == (OrderStatus.SHIPPED, True, "completed")
 
 
-def test_ship_of_an_unknown_order_is_not_found(channel):
+def test_ship_of_an_unknown_order_is_not_found(adapter):
     with pytest.raises(NotFound) as info:
-        channel.ship("424242", "SF", "1")
+        adapter.ship("424242", "SF", "1")
     assert info.value.code == "woocommerce_rest_shop_order_invalid_id"
 
 

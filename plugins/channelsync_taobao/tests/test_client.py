@@ -30,14 +30,14 @@ def mock(platform):
 
 
 @pytest.fixture
-def channel(platform):
-    return platform.channel
+def adapter(platform):
+    return platform.adapter
 
 
 @pytest.fixture
 def make(mock_platform):
     """Another adapter on the mocked gateway, with ``SETTINGS`` changed."""
-    return lambda **settings: mock_platform(TaobaoChannel, {**SETTINGS, **settings}).channel
+    return lambda **settings: mock_platform(TaobaoChannel, {**SETTINGS, **settings}).adapter
 
 
 def by_method(mock, answers):
@@ -68,9 +68,9 @@ def sent(route, n=-1):
 
 # --- request and success envelopes ---------------------------------------------------------
 
-def test_request_is_a_signed_form_post_with_system_params_in_the_query(mock, channel):
+def test_request_is_a_signed_form_post_with_system_params_in_the_query(mock, adapter):
     route = by_method(mock, {api.ITEM_DELISTING: {"item_update_delisting_response": {"item": {"num_iid": 7}}}})
-    channel.set_shelf(ListingContent("A", "P", "t", "", False, item_id="7"), False)
+    adapter.set_shelf(ListingContent("A", "P", "t", "", False, item_id="7"), False)
     system, business = sent(route)
     assert route.calls.last.request.headers["content-type"] == "application/x-www-form-urlencoded;charset=utf-8"
     assert {k: system[k] for k in ("method", "app_key", "session", "format", "v", "sign_method")} == {
@@ -82,7 +82,7 @@ def test_request_is_a_signed_form_post_with_system_params_in_the_query(mock, cha
     assert system["sign"] == sign({**unsigned, **business}, "s3cret-value", "md5")
 
 
-def test_listing_page_reads_item_details_and_converts_yuan(mock, channel):
+def test_listing_page_reads_item_details_and_converts_yuan(mock, adapter):
     route = by_method(mock, {
         api.ITEMS_ONSALE: {"items_onsale_get_response": {"items": {"item": [{"num_iid": 11}, {"num_iid": 12}]},
                                                          "total_results": 150}},
@@ -92,49 +92,49 @@ def test_listing_page_reads_item_details_and_converts_yuan(mock, channel):
                               {"sku_id": 102, "outer_id": "", "quantity": 2, "price": "13"}]}},
             {"num_iid": 12, "title": "Mug", "approve_status": "onsale", "outer_id": "MUG", "num": 4,
              "price": "0.10"}]}}}})
-    page = channel.list_listings(None)
+    page = adapter.list_listings(None)
     assert [(x.external_id, x.item_id, x.sku_code, x.quantity, x.price, x.on_shelf, x.title) for x in page.items] == [
         ("101", "11", "A-1", 5, 1290, True, "T恤"), ("102", "11", None, 2, 1300, True, "T恤"),
         ("12", "12", "MUG", 4, 10, True, "Mug")]
     assert page.next_token == "onsale:2"
     assert sent(route, -1)[1]["num_iids"] == "11,12"
-    assert int(sent(route, 0)[1]["page_size"]) == channel.capabilities.listing_page_size
+    assert int(sent(route, 0)[1]["page_size"]) == adapter.capabilities.listing_page_size
 
 
-def test_after_the_last_onsale_page_come_the_warehouse_items(mock, channel):
+def test_after_the_last_onsale_page_come_the_warehouse_items(mock, adapter):
     by_method(mock, {api.ITEMS_INVENTORY: {"items_inventory_get_response": {"items": {"item": [{"num_iid": 9}]},
                                                                             "total_results": 1}},
                      api.ITEMS_LIST: {"items_seller_list_get_response": {"items": {"item": [
                          {"num_iid": 9, "approve_status": "instock", "skus": {"sku": [
                              {"sku_id": 91, "outer_id": "OFF", "quantity": 0, "price": "1.00"}]}}]}}}})
-    page = channel.list_listings("instock:1")
+    page = adapter.list_listings("instock:1")
     assert [(x.sku_code, x.on_shelf) for x in page.items] == [("OFF", False)] and page.next_token is None
 
 
-def test_stock_increments_group_skus_by_item(mock, channel):
+def test_stock_increments_group_skus_by_item(mock, adapter):
     route = by_method(mock, {api.SKUS_QUANTITY: {"skus_quantity_update_response": {"item": {"num_iid": 1}}}})
     updates = [StockUpdate("A", "101", "1", 5, -2, 7, "k1"), StockUpdate("B", "201", "2", 4, 4, 0, "k2"),
                StockUpdate("C", "102", "1", 3, 3, 0, "k3"), StockUpdate("D", "103", "1", 3, 0, 3, "k4")]
-    results = channel.set_stock(updates)
+    results = adapter.set_stock(updates)
     assert [r.external_id for r in results] == ["101", "201", "102", "103"] and all(r.ok for r in results)
     assert [sent(route, n)[1] for n in range(2)] == [
         {"num_iid": "1", "type": "2", "skuid_quantities": "101:-2;102:3"},
         {"num_iid": "2", "type": "2", "skuid_quantities": "201:4"}]
 
 
-def test_price_update_names_the_sku_by_its_properties(mock, channel):
+def test_price_update_names_the_sku_by_its_properties(mock, adapter):
     route = by_method(mock, {
         api.ITEM_GET: {"item_seller_get_response": {"item": {"num_iid": 1, "skus": {"sku": [
             {"sku_id": 101, "properties": "1627207:28320"}, {"sku_id": 102, "properties": "1627207:28321"}]}}}},
         api.SKU_PRICE: {"item_sku_price_update_response": {"sku": {"sku_id": 102}}}})
-    results = channel.set_prices([PriceUpdate("B", "102", "1", 1290), PriceUpdate("A", "101", "1", 5)])
+    results = adapter.set_prices([PriceUpdate("B", "102", "1", 1290), PriceUpdate("A", "101", "1", 5)])
     assert all(r.ok for r in results)
     assert [sent(route, n)[0]["method"] for n in range(3)] == [api.ITEM_GET, api.SKU_PRICE, api.SKU_PRICE]
     assert sent(route, 1)[1] == {"num_iid": "1", "properties": "1627207:28321", "price": "12.90"}
     assert sent(route, 2)[1]["price"] == "0.05"
 
 
-def test_trades_are_parsed_with_statuses_lines_and_money(mock, channel):
+def test_trades_are_parsed_with_statuses_lines_and_money(mock, adapter):
     trades = [{"tid": 1, "status": "WAIT_SELLER_SEND_GOODS", "created": "2024-11-11 00:00:01",
                "modified": "2024-11-11 00:05:00", "pay_time": "2024-11-11 00:00:05", "payment": "25.80",
                "orders": {"order": [{"sku_id": 101, "num_iid": 11, "outer_sku_id": "A-1", "num": 2,
@@ -150,7 +150,7 @@ def test_trades_are_parsed_with_statuses_lines_and_money(mock, channel):
     by_method(mock, {api.TRADES_INCREMENT: {"trades_sold_increment_get_response": {
         "trades": {"trade": trades}, "total_results": 7}}})
     since = datetime(2024, 11, 10, 16, 0, tzinfo=timezone.utc)
-    page = channel.fetch_orders(since, since + timedelta(minutes=30), None)
+    page = adapter.fetch_orders(since, since + timedelta(minutes=30), None)
     orders = {o.external_id: o for o in page.items}
     assert page.next_token is None
     assert {k: o.status for k, o in orders.items()} == {
@@ -163,13 +163,13 @@ def test_trades_are_parsed_with_statuses_lines_and_money(mock, channel):
     assert orders["2"].lines[0].sku_code == "MUG" and orders["2"].shipped is True and first.shipped is False
 
 
-def test_order_pages_are_read_from_the_last_backwards(mock, channel):
+def test_order_pages_are_read_from_the_last_backwards(mock, adapter):
     empty = {"trades_sold_increment_get_response": {"trades": {"trade": []}, "total_results": 250}}
     route = by_method(mock, {api.TRADES_INCREMENT: empty})
     since = datetime(2024, 11, 10, 16, 0, tzinfo=timezone.utc)
     tokens, token = [], None
     for _ in range(4):
-        page = channel.fetch_orders(since, since + timedelta(minutes=30), token)
+        page = adapter.fetch_orders(since, since + timedelta(minutes=30), token)
         tokens.append(page.next_token)
         token = page.next_token
     assert tokens == ["back:3", "back:2", "back:1", None]
@@ -180,7 +180,7 @@ def test_order_pages_are_read_from_the_last_backwards(mock, channel):
 
 
 def test_confirm_with_fullinfo_reads_each_listed_trade_again(mock, make):
-    channel = make(confirm_with_fullinfo=True)
+    adapter = make(confirm_with_fullinfo=True)
     listed = {"tid": 5, "status": "WAIT_SELLER_SEND_GOODS", "created": "2024-11-11 00:00:01"}
     final = {**listed, "status": "TRADE_CLOSED", "pay_time": "2024-11-11 00:00:02"}
     route = by_method(mock, {
@@ -188,11 +188,11 @@ def test_confirm_with_fullinfo_reads_each_listed_trade_again(mock, make):
                                                                       "total_results": 1}},
         api.TRADE_FULLINFO: {"trade_fullinfo_get_response": {"trade": final}}})
     now = datetime.now(timezone.utc)
-    [order] = channel.fetch_orders(now - timedelta(minutes=5), now, None).items
+    [order] = adapter.fetch_orders(now - timedelta(minutes=5), now, None).items
     assert order.status == OrderStatus.REFUNDED and sent(route, 1)[1]["tid"] == "5"
 
 
-def test_refunds_are_read_again_with_fullinfo(mock, channel):
+def test_refunds_are_read_again_with_fullinfo(mock, adapter):
     route = by_method(mock, {
         api.REFUNDS_RECEIVE: {"refunds_receive_get_response": {"refunds": {"refund": [
             {"refund_id": 1, "tid": 42, "status": "SUCCESS"}, {"refund_id": 2, "tid": 42, "status": "SUCCESS"}]},
@@ -201,69 +201,69 @@ def test_refunds_are_read_again_with_fullinfo(mock, channel):
             "tid": 42, "status": "TRADE_CLOSED", "created": "2024-11-11 00:00:01", "pay_time": "2024-11-11 00:00:02",
             "orders": {"order": [{"sku_id": 1, "outer_sku_id": "A", "num": 1}]}}}}})
     now = datetime.now(timezone.utc)
-    page = channel.fetch_refunds(now - timedelta(minutes=30), now, None)
+    page = adapter.fetch_refunds(now - timedelta(minutes=30), now, None)
     assert [(o.external_id, o.status) for o in page.items] == [("42", OrderStatus.REFUNDED)]
     assert page.next_token is None and len(route.calls) == 2  # one fullinfo per trade
 
 
-def test_ship_sends_tracking_number_and_carrier(mock, channel):
+def test_ship_sends_tracking_number_and_carrier(mock, adapter):
     route = by_method(mock, {api.OFFLINE_SEND: [
         {"logistics_offline_send_response": {"shipping": {"is_success": True}}},
         {"logistics_offline_send_response": {"shipping": {"is_success": False}}}]})
-    channel.ship("42", "sf", "SF123")
+    adapter.ship("42", "sf", "SF123")
     assert sent(route)[1] == {"tid": "42", "out_sid": "SF123", "company_code": "SF"}
     with pytest.raises(Rejected):
-        channel.ship("42", "SF", "SF123")
+        adapter.ship("42", "SF", "SF123")
 
 
 # --- the error table: one test per class -------------------------------------------------------
 
-def test_rate_limit_carries_the_ban_length(mock, channel):
+def test_rate_limit_carries_the_ban_length(mock, adapter):
     by_method(mock, {api.ITEMS_ONSALE: error(7, "App Call Limited", "accesscontrol.limited-by-app-access-count",
                                              "This ban will last for 37 more seconds")})
     with pytest.raises(RateLimited) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.retry_after == 37.0
     assert info.value.code == "accesscontrol.limited-by-app-access-count"
     assert "App Call Limited" in info.value.message and "37 more seconds" in info.value.message
 
 
-def test_rate_limit_without_a_stated_ban_still_waits(mock, channel):
+def test_rate_limit_without_a_stated_ban_still_waits(mock, adapter):
     by_method(mock, {api.ITEMS_ONSALE: error(7, "App Call Limited")})
     with pytest.raises(RateLimited) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.retry_after and info.value.retry_after > 0 and info.value.code == "7"
 
 
 @pytest.mark.parametrize("body", [error(10, "Service Currently Unavailable", "isp.service-unavailable"),
                                   error(15, "Remote service error", "isp.top-remote-connection-timeout")])
-def test_service_failures_are_transient(mock, channel, body):
+def test_service_failures_are_transient(mock, adapter, body):
     by_method(mock, {api.ITEMS_ONSALE: body})
     with pytest.raises(Transient) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert not isinstance(info.value, RateLimited) and info.value.maybe_applied
     assert info.value.code.startswith("isp.")
 
 
-def test_invalid_session_is_auth_expired(mock, channel):
+def test_invalid_session_is_auth_expired(mock, adapter):
     by_method(mock, {api.ITEMS_ONSALE: error(27, "Invalid session", "invalid-sessionkey", "session expired")})
     with pytest.raises(AuthExpired) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "invalid-sessionkey" and "Invalid session" in info.value.message
     assert "session-value" not in str(info.value)
 
 
-def test_missing_item_is_not_found(mock, channel):
+def test_missing_item_is_not_found(mock, adapter):
     by_method(mock, {api.ITEM_DELISTING: error(15, "Remote service error", "isv.item-not-exist:invalid-numIid-or-iid",
                                                "商品不存在")})
     with pytest.raises(NotFound) as info:
-        channel.set_shelf(ListingContent("A", "P", "t", "", False, item_id="7"), False)
+        adapter.set_shelf(ListingContent("A", "P", "t", "", False, item_id="7"), False)
     assert info.value.code == "isv.item-not-exist:invalid-numIid-or-iid" and "商品不存在" in info.value.message
 
 
-def test_missing_item_in_a_stock_batch_is_a_result_not_a_raise(mock, channel):
+def test_missing_item_in_a_stock_batch_is_a_result_not_a_raise(mock, adapter):
     by_method(mock, {api.SKUS_QUANTITY: error(15, "Remote service error", "isv.item-is-delete:invalid-numIid-or-iid")})
-    [result] = channel.set_stock([StockUpdate("A", "101", "1", 5, 5, 0, "k")])
+    [result] = adapter.set_stock([StockUpdate("A", "101", "1", 5, 5, 0, "k")])
     assert isinstance(result.error, NotFound)
 
 
@@ -271,10 +271,10 @@ def test_missing_item_in_a_stock_batch_is_a_result_not_a_raise(mock, channel):
                                        (error(15, "Remote service error", "isv.invalid-parameter:sku-properties",
                                               "SKU属性错误"), "isv.invalid-parameter:sku-properties"),
                                        (error(41, "Invalid Arguments:page_size"), "41")])
-def test_refusals_are_rejected_with_code_and_message(mock, channel, body, code):
+def test_refusals_are_rejected_with_code_and_message(mock, adapter, body, code):
     by_method(mock, {api.ITEMS_ONSALE: body})
     with pytest.raises(Rejected) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == code
     assert body["error_response"]["msg"] in info.value.message
     assert "s3cret-value" not in str(info.value)
@@ -295,18 +295,18 @@ def test_every_code_in_the_issue_maps_as_specified():
     (httpx.Response(200, json={"something_else": {}}), Transient),
     (httpx.Response(502, content=b"<html>bad gateway</html>"), Transient),
     (httpx.Response(429, headers={"Retry-After": "3"}), RateLimited)])
-def test_garbled_or_http_failures_are_transient(mock, channel, response, error_type):
+def test_garbled_or_http_failures_are_transient(mock, adapter, response, error_type):
     mock.post(ROUTER).mock(return_value=response)
     with pytest.raises(error_type):
-        channel.list_listings(None)
+        adapter.list_listings(None)
 
 
 # --- partial batches and auth ----------------------------------------------------------------------
 
-def test_a_failure_after_an_applied_call_stays_with_its_updates(mock, channel):
+def test_a_failure_after_an_applied_call_stays_with_its_updates(mock, adapter):
     by_method(mock, {api.SKUS_QUANTITY: [{"skus_quantity_update_response": {"item": {"num_iid": 1}}},
                                          error(10, "Service Currently Unavailable")]})
-    results = channel.set_stock([StockUpdate("A", "101", "1", 5, 1, 4, "k1"),
+    results = adapter.set_stock([StockUpdate("A", "101", "1", 5, 1, 4, "k1"),
                                  StockUpdate("B", "201", "2", 5, 1, 4, "k2"),
                                  StockUpdate("C", "301", "3", 5, 1, 4, "k3")])
     assert results[0].ok
@@ -314,37 +314,37 @@ def test_a_failure_after_an_applied_call_stays_with_its_updates(mock, channel):
     assert isinstance(results[2].error, Transient) and not results[2].error.maybe_applied  # never sent
 
 
-def test_a_failure_of_the_first_call_fails_the_batch(mock, channel):
+def test_a_failure_of_the_first_call_fails_the_batch(mock, adapter):
     by_method(mock, {api.SKUS_QUANTITY: error(27, "Invalid session", "invalid-sessionkey")})
     with pytest.raises(AuthExpired):  # so the core refreshes the session and sends the batch again
-        channel.set_stock([StockUpdate("A", "101", "1", 5, 1, 4, "k1"), StockUpdate("B", "201", "2", 5, 1, 4, "k2")])
+        adapter.set_stock([StockUpdate("A", "101", "1", 5, 1, 4, "k1"), StockUpdate("B", "201", "2", 5, 1, 4, "k2")])
 
 
-def test_a_refused_multi_sku_call_is_retried_sku_by_sku(mock, channel):
+def test_a_refused_multi_sku_call_is_retried_sku_by_sku(mock, adapter):
     bad = error(15, "Remote service error", "isv.invalid-parameter:sku_id")
     ok = {"skus_quantity_update_response": {"item": {"num_iid": 1}}}
     route = by_method(mock, {api.SKUS_QUANTITY: [bad, ok, bad]})
-    results = channel.set_stock([StockUpdate("A", "101", "1", 5, 1, 4, "k1"),
+    results = adapter.set_stock([StockUpdate("A", "101", "1", 5, 1, 4, "k1"),
                                  StockUpdate("B", "102", "1", 5, 1, 4, "k2")])
     assert results[0].ok and isinstance(results[1].error, Rejected)
     assert [sent(route, n)[1]["skuid_quantities"] for n in range(3)] == ["101:1;102:1", "101:1", "102:1"]
 
 
-def test_refresh_auth_without_a_refresh_token_says_what_to_do(channel):
+def test_refresh_auth_without_a_refresh_token_says_what_to_do(adapter):
     with pytest.raises(Rejected) as info:
-        channel.refresh_auth()
+        adapter.refresh_auth()
     assert "session" in info.value.message and info.value.code
 
 
 def test_refresh_auth_takes_the_new_session_and_refresh_token(mock, make):
-    channel = make(refresh_token="r-1")
+    adapter = make(refresh_token="r-1")
     token = {"access_token": "session-2", "refresh_token": "r-2", "expires_in": 3600}
     refreshed = {"top_auth_token_refresh_response": {"token_result": json.dumps(token)}}
     route = by_method(mock, {api.TOKEN_REFRESH: [refreshed],
                              api.ITEM_DELISTING: {"item_update_delisting_response": {"item": {}}}})
-    channel.refresh_auth()
+    adapter.refresh_auth()
     system, business = sent(route, 0)
     assert business == {"refresh_token": "r-1"} and "session" not in system
-    assert timedelta(minutes=59) < channel.token_expires_at() - datetime.now(timezone.utc) <= timedelta(hours=1)
-    channel.set_shelf(ListingContent("A", "P", "t", "", False, item_id="7"), False)
-    assert sent(route, 1)[0]["session"] == "session-2" and channel._refresh_token == "r-2"
+    assert timedelta(minutes=59) < adapter.token_expires_at() - datetime.now(timezone.utc) <= timedelta(hours=1)
+    adapter.set_shelf(ListingContent("A", "P", "t", "", False, item_id="7"), False)
+    assert sent(route, 1)[0]["session"] == "session-2" and adapter._refresh_token == "r-2"

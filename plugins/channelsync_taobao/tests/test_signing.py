@@ -133,27 +133,27 @@ def test_simulator_enforces_ten_minutes_of_skew(sim, offset, code):
 @pytest.mark.parametrize("sign_method", api.SIGN_METHODS)
 def test_channel_signs_with_the_configured_method(sim, sign_method, connect_simulator):
     sim.seed("SIG-1", 3, 990)
-    _, channel = connect_simulator(TaobaoChannel, sim, settings={"sign_method": sign_method,
+    _, adapter = connect_simulator(TaobaoChannel, sim, settings={"sign_method": sign_method,
                                                                  "timestamp_format": "millis"})
-    assert [ls.sku_code for ls in channel.list_listings(None).items] == ["SIG-1"]
+    assert [ls.sku_code for ls in adapter.list_listings(None).items] == ["SIG-1"]
 
 
 def test_channel_with_a_wrong_secret_gets_rejected_without_leaking_it(sim, connect_simulator):
-    _, channel = connect_simulator(TaobaoChannel, sim, settings={"app_secret": "leaky-secret-value"})
+    _, adapter = connect_simulator(TaobaoChannel, sim, settings={"app_secret": "leaky-secret-value"})
     with pytest.raises(Rejected) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "25"
     assert "leaky-secret-value" not in str(info.value)
 
 
 def test_expired_session_is_auth_expired_until_refreshed(sim, connect_simulator):
     sim.seed("EXP-1", 3, 990)
-    _, channel = connect_simulator(TaobaoChannel, sim)
+    _, adapter = connect_simulator(TaobaoChannel, sim)
     sim.expire_tokens()
     for _ in range(2):  # stays expired: the fault is not a one-off
         with pytest.raises(AuthExpired) as info:
-            channel.list_listings(None)
+            adapter.list_listings(None)
         assert info.value.code == "invalid-sessionkey"
-    channel.refresh_auth()
-    assert channel.client.session != SESSION and channel.list_listings(None).items
-    assert channel.token_expires_at() is not None and channel.token_expires_at() > datetime.now(timezone.utc)
+    adapter.refresh_auth()
+    assert adapter.client.session != SESSION and adapter.list_listings(None).items
+    assert adapter.token_expires_at() is not None and adapter.token_expires_at() > datetime.now(timezone.utc)

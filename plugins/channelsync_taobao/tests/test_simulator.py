@@ -21,14 +21,14 @@ def sim(clock):
 
 
 @pytest.fixture
-def channel(connect_simulator, sim):
-    return connect_simulator(TaobaoChannel, sim).channel
+def adapter(connect_simulator, sim):
+    return connect_simulator(TaobaoChannel, sim).adapter
 
 
 @pytest.fixture
-def top(channel):
+def top(adapter):
     """A bare TOP client on the adapter's connection: sends any method with any parameters."""
-    return TopClient(channel.http.request, app_key=APP_KEY, app_secret=APP_SECRET, session=SESSION)
+    return TopClient(adapter.http.request, app_key=APP_KEY, app_secret=APP_SECRET, session=SESSION)
 
 
 def item(sim, codes, quantity=10, price=1000):
@@ -89,19 +89,19 @@ def test_order_pages_hold_at_most_100(sim, top, clock):
 
 # --- the order window --------------------------------------------------------------------
 
-def test_order_window_longer_than_30_minutes_is_refused(sim, top, channel, clock):
+def test_order_window_longer_than_30_minutes_is_refused(sim, top, adapter, clock):
     now = clock()
-    assert channel.fetch_orders(now - timedelta(minutes=30), now, None).items == []
+    assert adapter.fetch_orders(now - timedelta(minutes=30), now, None).items == []
     with pytest.raises(Rejected) as info:
-        channel.fetch_orders(now - timedelta(minutes=30, seconds=1), now, None)
+        adapter.fetch_orders(now - timedelta(minutes=30, seconds=1), now, None)
     assert info.value.code.startswith("isv.invalid-parameter") and "30 minutes" in info.value.message
     with pytest.raises(Rejected):  # start and end are required
         top.execute(api.TRADES_INCREMENT, {"fields": "tid", "start_modified": format_time(now)})
 
 
 def test_the_documented_one_day_window_can_be_allowed(clock, connect_simulator):
-    _, channel = connect_simulator(TaobaoChannel, clock=clock, max_order_window=timedelta(days=1))
-    assert channel.fetch_orders(clock() - timedelta(days=1), clock(), None).items == []
+    _, adapter = connect_simulator(TaobaoChannel, clock=clock, max_order_window=timedelta(days=1))
+    assert adapter.fetch_orders(clock() - timedelta(days=1), clock(), None).items == []
 
 
 def test_use_has_next_replaces_total_results(sim, top, clock):
@@ -117,21 +117,21 @@ def test_use_has_next_replaces_total_results(sim, top, clock):
     assert top.execute(api.TRADES_INCREMENT, window)["total_results"] == 3
 
 
-def test_backward_paging_misses_no_order_when_one_leaves_the_window(sim, channel, clock):
+def test_backward_paging_misses_no_order_when_one_leaves_the_window(sim, adapter, clock):
     sim.seed("B-1", 1000, 100)
     placed = []
     for _ in range(250):
         placed.append(sim.place_order([("B-1", 1)]).order_id)
         clock.now += timedelta(seconds=1)
     since, until = clock() - timedelta(minutes=30), clock()
-    first = channel.fetch_orders(since, until, None)
+    first = adapter.fetch_orders(since, until, None)
     assert (list(first.items), first.next_token) == ([], "back:3")
-    seen = {o.external_id for o in channel.fetch_orders(since, until, first.next_token).items}
+    seen = {o.external_id for o in adapter.fetch_orders(since, until, first.next_token).items}
     clock.now += timedelta(minutes=1)
     sim.cancel(placed[-1])  # the newest (page 1) is modified after the window: everything shifts up one
     token = "back:2"
     while token:
-        page = channel.fetch_orders(since, until, token)
+        page = adapter.fetch_orders(since, until, token)
         seen |= {o.external_id for o in page.items}
         token = page.next_token
     assert seen == set(placed[:-1])
@@ -139,9 +139,9 @@ def test_backward_paging_misses_no_order_when_one_leaves_the_window(sim, channel
 
 # --- stock, prices, content, shelf ---------------------------------------------------------------
 
-def test_an_increment_below_zero_floors_at_zero_and_a_negative_full_value_is_refused(sim, top, channel):
+def test_an_increment_below_zero_floors_at_zero_and_a_negative_full_value_is_refused(sim, top, adapter):
     [sku] = item(sim, ["F-1"], quantity=3)
-    [result] = channel.set_stock([StockUpdate("F-1", sku.external_id, sku.item_id, 0, -5, 5, "k")])
+    [result] = adapter.set_stock([StockUpdate("F-1", sku.external_id, sku.item_id, 0, -5, 5, "k")])
     assert result.ok and sku.quantity == 0
     with pytest.raises(Rejected):
         top.execute(api.SKUS_QUANTITY, {"num_iid": sku.item_id, "type": 1, "skuid_quantities": f"{sku.external_id}:-1"})
@@ -149,17 +149,17 @@ def test_an_increment_below_zero_floors_at_zero_and_a_negative_full_value_is_ref
     assert sku.quantity == 8
 
 
-def test_unknown_item_is_not_found(channel, top):
+def test_unknown_item_is_not_found(adapter, top):
     with pytest.raises(NotFound) as info:
         top.execute(api.ITEM_GET, {"num_iid": "42", "fields": "num_iid"})
     assert info.value.code == "isv.item-not-exist:invalid-numIid-or-iid"
-    [result] = channel.set_prices([PriceUpdate("X", "43", "42", 100)])
+    [result] = adapter.set_prices([PriceUpdate("X", "43", "42", 100)])
     assert isinstance(result.error, NotFound)
 
 
-def test_prices_are_yuan_with_two_decimals(sim, top, channel):
+def test_prices_are_yuan_with_two_decimals(sim, top, adapter):
     skus = item(sim, ["PR-1", "PR-2"])
-    assert all(r.ok for r in channel.set_prices([PriceUpdate("PR-2", skus[1].external_id, skus[1].item_id, 1290)]))
+    assert all(r.ok for r in adapter.set_prices([PriceUpdate("PR-2", skus[1].external_id, skus[1].item_id, 1290)]))
     assert (skus[0].price, skus[1].price) == (1000, 1290)
     for bad in ("12.345", "-1", "0", "abc"):
         with pytest.raises(Rejected):
@@ -169,65 +169,65 @@ def test_prices_are_yuan_with_two_decimals(sim, top, channel):
     assert info.value.code == "isv.invalid-parameter:sku-properties"
 
 
-def test_title_and_shelf_are_item_level(sim, channel):
+def test_title_and_shelf_are_item_level(sim, adapter):
     skus = item(sim, ["SH-1", "SH-2"])
     content = ListingContent("SH-1", "P", "夏季新款", "", True, external_id=skus[0].external_id,
                              item_id=skus[0].item_id)
-    channel.update_listing(content)
+    adapter.update_listing(content)
     assert [s.title for s in skus] == ["夏季新款"] * 2
-    channel.set_shelf(content, False)
-    listings = list(every_item(channel.list_listings))
+    adapter.set_shelf(content, False)
+    listings = list(every_item(adapter.list_listings))
     assert [(ls.sku_code, ls.on_shelf) for ls in listings] == [("SH-1", False), ("SH-2", False)]
-    channel.set_shelf(content, True)
+    adapter.set_shelf(content, True)
     assert [s.on_shelf for s in skus] == [True, True] and [s.quantity for s in skus] == [10, 10]
     assert sim.calls[-2:] == [api.ITEM_GET, api.ITEM_LISTING]  # listing sends the item's own num
 
 
 # --- orders, shipment, refunds ---------------------------------------------------------------------
 
-def test_trade_statuses_and_refunds(sim, channel, clock):
+def test_trade_statuses_and_refunds(sim, adapter, clock):
     sim.seed("T-1", 10, 1990)
     unpaid = sim.place_order([("T-1", 1)], pay=False)
     paid_cancelled = sim.place_order([("T-1", 1)])
     refunded_after_shipment = sim.place_order([("T-1", 2)])
-    channel.ship(refunded_after_shipment.order_id, "SF", "SF1")
+    adapter.ship(refunded_after_shipment.order_id, "SF", "SF1")
     sim.refund(refunded_after_shipment.order_id)
     sim.cancel(unpaid.order_id)
     sim.cancel(paid_cancelled.order_id)
     since = clock() - timedelta(minutes=10)
-    orders = {o.external_id: o for o in every_item(lambda t: channel.fetch_orders(since, clock(), t))}
+    orders = {o.external_id: o for o in every_item(lambda t: adapter.fetch_orders(since, clock(), t))}
     assert orders[unpaid.order_id].platform_status == api.TRADE_CLOSED_BY_TAOBAO
     assert orders[unpaid.order_id].status == OrderStatus.CANCELLED
     assert orders[paid_cancelled.order_id].status == OrderStatus.REFUNDED
     assert orders[paid_cancelled.order_id].shipped is False
     returned = orders[refunded_after_shipment.order_id]
     assert (returned.status, returned.shipped, returned.total) == (OrderStatus.REFUNDED, True, 3980)
-    refunds = {o.external_id for o in every_item(lambda t: channel.fetch_refunds(since, clock(), t))}
+    refunds = {o.external_id for o in every_item(lambda t: adapter.fetch_refunds(since, clock(), t))}
     assert refunds == {paid_cancelled.order_id, refunded_after_shipment.order_id}
     assert sim.stock("T-1") == 8  # only the returned units stay sold
 
 
-def test_shipment_is_checked(sim, channel):
+def test_shipment_is_checked(sim, adapter):
     sim.seed("S-1", 10, 100)
     order = sim.place_order([("S-1", 1)])
     with pytest.raises(Rejected) as info:
-        channel.ship(order.order_id, "NOSUCH", "1")
+        adapter.ship(order.order_id, "NOSUCH", "1")
     assert "company_code" in info.value.code
-    channel.ship(order.order_id, "ZTO", "Z1")
+    adapter.ship(order.order_id, "ZTO", "Z1")
     assert (sim.orders[order.order_id].carrier, sim.orders[order.order_id].tracking_no) == ("ZTO", "Z1")
     with pytest.raises(Rejected):  # already shipped
-        channel.ship(order.order_id, "ZTO", "Z2")
+        adapter.ship(order.order_id, "ZTO", "Z2")
     with pytest.raises(NotFound):
-        channel.ship("123", "SF", "1")
+        adapter.ship("123", "SF", "1")
 
 
 # --- faults, rate limit, tokens, clocks -------------------------------------------------------------
 
 def test_rate_limit_answers_code_7_with_a_ban(clock, connect_simulator):
-    _, channel = connect_simulator(TaobaoChannel, clock=clock, rate_limit=0.001, burst=1)
-    channel.list_listings(None)  # one item page and no details: one call
+    _, adapter = connect_simulator(TaobaoChannel, clock=clock, rate_limit=0.001, burst=1)
+    adapter.list_listings(None)  # one item page and no details: one call
     with pytest.raises(RateLimited) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.retry_after == 1.0 and info.value.code == "accesscontrol.limited-by-app-access-count"
 
 
@@ -242,5 +242,5 @@ def test_a_refresh_token_works_once(sim, top):
 
 def test_timestamp_skew_is_measured_on_the_wall_clock(clock, connect_simulator):
     clock.now = datetime(2001, 1, 1, tzinfo=timezone.utc)  # the platform's business clock, far away
-    _, channel = connect_simulator(TaobaoChannel, clock=clock)
-    assert channel.list_listings(None).items == []
+    _, adapter = connect_simulator(TaobaoChannel, clock=clock)
+    assert adapter.list_listings(None).items == []

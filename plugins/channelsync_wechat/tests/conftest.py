@@ -20,8 +20,8 @@ def http(sim):
 
 
 @pytest.fixture
-def channel(connect_simulator, sim, clock):
+def adapter(connect_simulator, sim, clock):
     """The adapter connected to ``sim``; its token bookkeeping runs on the test clock too."""
-    _, channel = connect_simulator(WechatChannel, sim)
-    channel.client.clock = clock
-    return channel
+    _, adapter = connect_simulator(WechatChannel, sim)
+    adapter.client.clock = clock
+    return adapter

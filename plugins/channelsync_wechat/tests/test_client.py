@@ -30,8 +30,8 @@ def mock(platform):
 
 
 @pytest.fixture
-def channel(platform):
-    return platform.channel
+def adapter(platform):
+    return platform.adapter
 
 
 def answer(mock, path, *bodies, status=200):
@@ -54,7 +54,7 @@ def stock(delta, item_id="1001", sku_id="2001"):
 
 # --- success envelopes ---------------------------------------------------------------------------
 
-def test_listing_page_reads_ids_then_each_product(mock, channel):
+def test_listing_page_reads_ids_then_each_product(mock, adapter):
     listed = answer(mock, api.PRODUCT_LIST, {"errcode": 0, "errmsg": "ok", "product_ids": ["1001", "1002"],
                                              "next_key": "NK1", "total_num": 3})
     answer(mock, api.PRODUCT_GET,
@@ -63,7 +63,7 @@ def test_listing_page_reads_ids_then_each_product(mock, channel):
                {"sku_id": "2002", "out_sku_id": "", "sale_price": 1390, "stock_num": 0}]}},
            {"errcode": 0, "errmsg": "ok", "product": {"product_id": "1002", "title": "碗", "status": 5, "skus": [
                {"sku_id": "2003", "out_sku_id": "BOWL", "sale_price": 990, "stock_num": 2}]}})
-    page = channel.list_listings(None)
+    page = adapter.list_listings(None)
     assert [(ls.external_id, ls.sku_code, ls.item_id, ls.quantity, ls.price, ls.on_shelf) for ls in page.items] == [
         ("2001", "CUP-R", "1001", 7, 1290, True), ("2002", None, "1001", 0, 1390, True),
         ("2003", "BOWL", "1002", 2, 990, True)]
@@ -72,15 +72,15 @@ def test_listing_page_reads_ids_then_each_product(mock, channel):
     assert page.next_token == "5|2|NK1"
 
 
-def test_listing_moves_from_on_sale_to_delisted_then_ends(mock, channel):
+def test_listing_moves_from_on_sale_to_delisted_then_ends(mock, adapter):
     listed = answer(mock, api.PRODUCT_LIST, {"errcode": 0, "errmsg": "ok", "product_ids": [], "next_key": "",
                                              "total_num": 0})
-    assert channel.list_listings("5|2|NK1").next_token == "11|0|"
+    assert adapter.list_listings("5|2|NK1").next_token == "11|0|"
     assert sent_request(listed).json == {"status": 5, "page_size": 30, "next_key": "NK1"}
-    assert channel.list_listings("11|0|").next_token is None
+    assert adapter.list_listings("11|0|").next_token is None
 
 
-def test_order_page_maps_statuses_lines_and_times(mock, channel):
+def test_order_page_maps_statuses_lines_and_times(mock, adapter):
     listed = answer(mock, api.ORDER_LIST, {"errcode": 0, "errmsg": "ok", "order_id_list": ["9001", "9002"],
                                            "next_key": "NEXT", "has_more": True})
 
@@ -95,7 +95,7 @@ def test_order_page_maps_statuses_lines_and_times(mock, channel):
     answer(mock, api.ORDER_GET, order("9001", 20),
            order("9002", 250, [{"aftersale_order_id": "7001", "status": "MERCHANT_RETURN_SUCCESS"}], delivered=True))
     since = datetime(2024, 11, 11, 1, 0, 0, 500_000, tzinfo=timezone.utc)
-    page = channel.fetch_orders(since, since + timedelta(hours=1), None)
+    page = adapter.fetch_orders(since, since + timedelta(hours=1), None)
     assert sent_request(listed).json == {"update_time_range": {"start_time": 1731286800, "end_time": 1731290401},
                                "page_size": 100}
     paid, refunded = page.items
@@ -110,65 +110,65 @@ def test_order_page_maps_statuses_lines_and_times(mock, channel):
 @pytest.mark.parametrize("status,expected", [(10, OrderStatus.NEW), (21, OrderStatus.SHIPPED),
                                              (30, OrderStatus.SHIPPED), (100, OrderStatus.COMPLETED),
                                              (200, OrderStatus.REFUNDED), (250, OrderStatus.CANCELLED)])
-def test_order_statuses(mock, channel, status, expected):
+def test_order_statuses(mock, adapter, status, expected):
     answer(mock, api.ORDER_GET, {"errcode": 0, "errmsg": "ok", "order": {
         "order_id": "9", "status": status, "create_time": 1, "update_time": 2, "order_detail": {}}})
-    assert channel.order("9").status == expected
+    assert adapter.order("9").status == expected
 
 
-def test_stock_is_sent_as_an_increment(mock, channel):
+def test_stock_is_sent_as_an_increment(mock, adapter):
     route = answer(mock, api.STOCK_UPDATE, {"errcode": 0, "errmsg": "ok"})
-    assert channel.set_stock([stock(+4)])[0].ok
+    assert adapter.set_stock([stock(+4)])[0].ok
     assert sent_request(route).json == {"product_id": "1001", "sku_id": "2001", "diff_type": 1, "num": 4}
-    assert channel.set_stock([stock(-3)])[0].ok
+    assert adapter.set_stock([stock(-3)])[0].ok
     assert sent_request(route).json == {"product_id": "1001", "sku_id": "2001", "diff_type": 2, "num": 3}
-    assert channel.set_stock([stock(0)])[0].ok and route.call_count == 2, "nothing to send for 0"
+    assert adapter.set_stock([stock(0)])[0].ok and route.call_count == 2, "nothing to send for 0"
 
 
-def test_prices_go_in_one_auditfree_call_per_product(mock, channel):
+def test_prices_go_in_one_auditfree_call_per_product(mock, adapter):
     route = answer(mock, api.PRICE_UPDATE, {"errcode": 0, "errmsg": "ok"})
-    results = channel.set_prices([PriceUpdate("A", "2001", "1001", 1290), PriceUpdate("B", "2002", "1001", 1390),
+    results = adapter.set_prices([PriceUpdate("A", "2001", "1001", 1290), PriceUpdate("B", "2002", "1001", 1390),
                                   PriceUpdate("C", "2003", "1002", 990)])
     assert all(r.ok for r in results) and route.call_count == 2
     assert sent_request(route, 0).json == {"product_id": "1001", "skus": [{"sku_id": "2001", "sale_price": 1290},
                                                                 {"sku_id": "2002", "sale_price": 1390}]}
 
 
-def test_ship_sends_every_line_with_the_carrier_code(mock, channel):
+def test_ship_sends_every_line_with_the_carrier_code(mock, adapter):
     answer(mock, api.ORDER_GET, {"errcode": 0, "errmsg": "ok", "order": {
         "order_id": "9001", "status": 20, "create_time": 1, "order_detail": {"product_infos": [
             {"product_id": "1001", "sku_id": "2001", "sku_cnt": 2}]}}})
     sent = answer(mock, api.DELIVERY_SEND, {"errcode": 0, "errmsg": "ok"})
-    channel.ship("9001", "sf", "SF1234567890")
+    adapter.ship("9001", "sf", "SF1234567890")
     assert sent_request(sent).json == {"order_id": "9001", "delivery_list": [{
         "delivery_id": "SF", "waybill_id": "SF1234567890", "deliver_type": 1,
         "product_infos": [{"product_id": "1001", "sku_id": "2001", "product_cnt": 2}]}]}
 
 
-def test_the_token_is_fetched_once_and_reused(mock, channel):
+def test_the_token_is_fetched_once_and_reused(mock, adapter):
     answer(mock, api.PRODUCT_DELISTING, {"errcode": 0, "errmsg": "ok"})
     from channelsync.sdk.models import ListingContent
 
     for _ in range(3):
-        channel.set_shelf(ListingContent("A", "P", "t", "", False, item_id="1"), False)
+        adapter.set_shelf(ListingContent("A", "P", "t", "", False, item_id="1"), False)
     assert mock.routes[0].call_count == 1
-    assert channel.token_expires_at() is not None
+    assert adapter.token_expires_at() is not None
 
 
 # --- the error table, one class at a time ----------------------------------------------------------
 
-def test_minute_quota_is_rate_limited_for_a_minute(mock, channel):
+def test_minute_quota_is_rate_limited_for_a_minute(mock, adapter):
     answer(mock, api.STOCK_UPDATE, err(45011, "api minute-quota reach limit  mustslower  retry next minute"))
     with pytest.raises(RateLimited) as info:
-        channel.set_stock([stock(+1)])
+        adapter.set_stock([stock(+1)])
     assert (info.value.code, info.value.retry_after) == ("45011", 60.0)
     assert "minute-quota" in info.value.message
 
 
-def test_sku_updated_too_often_is_rate_limited_briefly(mock, channel):
+def test_sku_updated_too_often_is_rate_limited_briefly(mock, adapter):
     answer(mock, api.STOCK_UPDATE, err(10020112, "sku stock update too frequently"))
     with pytest.raises(RateLimited) as info:
-        channel.set_stock([stock(+1)])
+        adapter.set_stock([stock(+1)])
     assert info.value.code == "10020112" and 0 < info.value.retry_after <= 5
 
 
@@ -178,79 +178,79 @@ def test_daily_quota_waits_until_beijing_midnight():
     assert isinstance(error, RateLimited) and error.retry_after == 1800
 
 
-def test_system_busy_is_transient(mock, channel):
+def test_system_busy_is_transient(mock, adapter):
     answer(mock, api.PRODUCT_LIST, err(-1, "system error"))
     with pytest.raises(Transient) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert not isinstance(info.value, RateLimited) and info.value.code == "-1" and info.value.maybe_applied
 
 
-def test_insufficient_stock_is_transient_and_certainly_not_applied(mock, channel):
+def test_insufficient_stock_is_transient_and_certainly_not_applied(mock, adapter):
     answer(mock, api.STOCK_UPDATE, err(10020219, "stock not enough to subtract"))
     with pytest.raises(Transient) as info:
-        channel.set_stock([stock(-5)])
+        adapter.set_stock([stock(-5)])
     assert info.value.code == "10020219" and info.value.maybe_applied is False
 
 
 @pytest.mark.parametrize("errcode", [40001, 40014, 42001])
-def test_token_refusals_are_auth_expired_and_drop_the_cached_token(mock, channel, errcode):
+def test_token_refusals_are_auth_expired_and_drop_the_cached_token(mock, adapter, errcode):
     route = answer(mock, api.PRODUCT_LIST, err(errcode, "access_token expired"),
                    {"errcode": 0, "errmsg": "ok", "product_ids": [], "total_num": 0})
     with pytest.raises(AuthExpired) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == str(errcode)
-    assert channel.client.token is None
-    channel.list_listings(None)  # fetches a token first, then calls
+    assert adapter.client.token is None
+    adapter.list_listings(None)  # fetches a token first, then calls
     assert mock.routes[0].call_count == 2 and route.call_count == 2
 
 
-def test_unknown_product_is_not_found(mock, channel):
+def test_unknown_product_is_not_found(mock, adapter):
     answer(mock, api.STOCK_UPDATE, err(10020052, "product not exist"))
-    result = channel.set_stock([stock(+1, item_id="987")])[0]
+    result = adapter.set_stock([stock(+1, item_id="987")])[0]
     assert isinstance(result.error, NotFound) and result.error.code == "10020052"
 
 
-def test_unauthorized_api_is_rejected_with_code_and_message(mock, channel):
+def test_unauthorized_api_is_rejected_with_code_and_message(mock, adapter):
     answer(mock, api.PRODUCT_DELISTING, err(48001, "api unauthorized"))
     from channelsync.sdk.models import ListingContent
 
     with pytest.raises(Rejected) as info:
-        channel.set_shelf(ListingContent("A", "P", "t", "", False, item_id="1"), False)
+        adapter.set_shelf(ListingContent("A", "P", "t", "", False, item_id="1"), False)
     assert info.value.code == "48001" and "api unauthorized" in info.value.message
 
 
-def test_wrong_secret_at_token_time_is_rejected(mock, channel):
+def test_wrong_secret_at_token_time_is_rejected(mock, adapter):
     for errcode in (40125, 40001):  # stable_token says 40125; the legacy call said 40001
         mock.routes[0].respond(200, json=err(errcode, "invalid appsecret"))
         with pytest.raises(Rejected) as info:
-            channel.list_listings(None)
+            adapter.list_listings(None)
         assert info.value.code == str(errcode) and "s3cret-value" not in str(info.value)
 
 
-def test_unknown_errcode_is_rejected_with_its_words(mock, channel):
+def test_unknown_errcode_is_rejected_with_its_words(mock, adapter):
     answer(mock, api.PRODUCT_LIST, err(12345678, "something new"))
     with pytest.raises(Rejected) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "12345678" and "something new" in info.value.message
 
 
-def test_http_failures_and_half_answers_are_transient(mock, channel):
+def test_http_failures_and_half_answers_are_transient(mock, adapter):
     route = mock.post(f"{GATEWAY}{api.PRODUCT_LIST}")
     route.respond(502, text="<html>bad gateway</html>")
     with pytest.raises(Transient):
-        channel.list_listings(None)
+        adapter.list_listings(None)
     route.respond(200, content=b'{"errcode": 0, "product_')
     with pytest.raises(Transient):
-        channel.list_listings(None)
+        adapter.list_listings(None)
     route.respond(429, headers={"Retry-After": "3"})
     with pytest.raises(RateLimited) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.retry_after == 3.0
 
 
-def test_a_batch_keeps_what_went_through_when_a_later_call_fails(mock, channel):
+def test_a_batch_keeps_what_went_through_when_a_later_call_fails(mock, adapter):
     answer(mock, api.PRICE_UPDATE, {"errcode": 0, "errmsg": "ok"}, err(45011, "minute quota"))
-    results = channel.set_prices([PriceUpdate("A", "2001", "1001", 1290), PriceUpdate("B", "2003", "1002", 990),
+    results = adapter.set_prices([PriceUpdate("A", "2001", "1001", 1290), PriceUpdate("B", "2003", "1002", 990),
                                   PriceUpdate("C", "2004", "1003", 990)])
     assert results[0].ok
     assert isinstance(results[1].error, RateLimited)
@@ -262,8 +262,8 @@ def test_every_code_in_platforms_md_is_in_the_table():
     assert documented <= set(ERRORS)
 
 
-def test_unknown_order_status_reserves_nothing_and_keeps_wechats_number(mock, channel):
+def test_unknown_order_status_reserves_nothing_and_keeps_wechats_number(mock, adapter):
     answer(mock, api.ORDER_GET, {"errcode": 0, "errmsg": "ok", "order": {
         "order_id": "9", "status": 12, "create_time": 1, "update_time": 2, "order_detail": {}}})
-    order = channel.order("9")
+    order = adapter.order("9")
     assert (order.status, order.platform_status) == (OrderStatus.NEW, "12")

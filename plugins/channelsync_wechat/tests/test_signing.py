@@ -33,11 +33,11 @@ def test_token_request_and_business_call_are_exactly_as_documented():
             200, json={"access_token": "ACCESS_TOKEN", "expires_in": 7200})
         delist = mock.post("https://api.weixin.qq.com/channels/ec/product/delisting").respond(
             200, json={"errcode": 0, "errmsg": "ok"})
-        channel = WechatChannel("wx", {"appid": "wx-app", "secret": "s3cret-value"},
+        adapter = WechatChannel("wx", {"appid": "wx-app", "secret": "s3cret-value"},
                                 httpx.Client(base_url=api.DEFAULT_BASE_URL))
         from channelsync.sdk.models import ListingContent
 
-        channel.set_shelf(ListingContent("A", "P", "t", "", False, item_id="1001"), False)
+        adapter.set_shelf(ListingContent("A", "P", "t", "", False, item_id="1001"), False)
     sent = token.calls.last.request
     assert sent.headers["content-type"].startswith("application/json")
     assert json.loads(sent.content) == {"grant_type": "client_credential", "appid": "wx-app",
@@ -123,43 +123,43 @@ def test_simulator_refuses_missing_and_unknown_tokens(http, token, errcode):
     assert body["errcode"] == errcode and " rid: " in body["errmsg"]
 
 
-def test_simulator_refuses_an_expired_token_and_the_adapter_refreshes(sim, http, clock, channel):
+def test_simulator_refuses_an_expired_token_and_the_adapter_refreshes(sim, http, clock, adapter):
     sim.seed("EXP-1", 3, 100)
-    assert channel.list_listings(None).items
-    token = channel.client.token.value
+    assert adapter.list_listings(None).items
+    token = adapter.client.token.value
     clock.now += timedelta(seconds=7201)
     assert http.post(api.PRODUCT_LIST, params={"access_token": token}, json={"page_size": 1}).json()["errcode"] == 42001
     # the adapter's own clock says the token is due: it fetches a new one before calling
-    assert channel.list_listings(None).items
-    assert channel.client.token.value != token
+    assert adapter.list_listings(None).items
+    assert adapter.client.token.value != token
 
 
 def test_adapter_raises_auth_expired_then_refresh_auth_recovers_without_forcing(sim, connect_simulator):
     sim.seed("EXP-2", 3, 100)
-    _, channel = connect_simulator(WechatChannel, sim)
-    channel.list_listings(None)
+    _, adapter = connect_simulator(WechatChannel, sim)
+    adapter.list_listings(None)
     sim.expire_tokens()
     with pytest.raises(AuthExpired) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code in ("40001", "42001")
-    channel.refresh_auth()
-    assert channel.list_listings(None).items
+    adapter.refresh_auth()
+    assert adapter.list_listings(None).items
     assert sum(sim.forced.values()) == 0, "the normal call already gave a new token"
 
 
 def test_refresh_auth_forces_only_when_the_platform_returns_the_refused_token(sim, connect_simulator):
-    _, channel = connect_simulator(WechatChannel, sim)
-    channel.client.fetch_token()
-    refused = channel.client.token.value
-    channel.client._refused = refused  # as after a 40001 on a token the platform still hands out
-    channel.refresh_auth()
-    assert channel.client.token.value != refused
+    _, adapter = connect_simulator(WechatChannel, sim)
+    adapter.client.fetch_token()
+    refused = adapter.client.token.value
+    adapter.client._refused = refused  # as after a 40001 on a token the platform still hands out
+    adapter.refresh_auth()
+    assert adapter.client.token.value != refused
     assert sum(sim.forced.values()) == 1
 
 
 def test_wrong_secret_is_rejected_with_40125_and_no_secret_in_the_message(sim, connect_simulator):
-    _, channel = connect_simulator(WechatChannel, sim, settings={"secret": "wrong-but-private"})
+    _, adapter = connect_simulator(WechatChannel, sim, settings={"secret": "wrong-but-private"})
     with pytest.raises(Rejected) as info:
-        channel.list_listings(None)
+        adapter.list_listings(None)
     assert info.value.code == "40125"
     assert "wrong-but-private" not in str(info.value)

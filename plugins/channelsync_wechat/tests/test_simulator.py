@@ -53,10 +53,10 @@ def test_product_pages_follow_next_key_without_repeats(sim, raw):
     assert raw(api.PRODUCT_LIST, {"page_size": 30, "next_key": "zz"})["errcode"] == 40097
 
 
-def test_listings_include_delisted_products_after_those_on_sale(sim, channel):
+def test_listings_include_delisted_products_after_those_on_sale(sim, adapter):
     on = sim.seed("ON-1", 2, 100)
     off = sim.seed("OFF-1", 3, 100, on_shelf=False)
-    listings = list(every_item(channel.list_listings))
+    listings = list(every_item(adapter.list_listings))
     assert [(ls.external_id, ls.on_shelf) for ls in listings] == [(on.external_id, True), (off.external_id, False)]
 
 
@@ -76,42 +76,42 @@ def test_order_window_is_at_most_seven_days(raw, clock):
     assert too_long["errcode"] == 10020004
 
 
-def test_adapter_reports_a_too_long_order_window_as_rejected(channel, clock):
+def test_adapter_reports_a_too_long_order_window_as_rejected(adapter, clock):
     with pytest.raises(Rejected) as info:
-        channel.fetch_orders(clock.now - timedelta(days=8), clock.now, None)
+        adapter.fetch_orders(clock.now - timedelta(days=8), clock.now, None)
     assert info.value.code == "10020004"
 
 
-def test_aftersale_window_is_at_most_24_hours(raw, channel, clock):
+def test_aftersale_window_is_at_most_24_hours(raw, adapter, clock):
     now = int(clock.now.timestamp())
     assert raw(api.AFTERSALE_LIST, {"begin_update_time": now - 86400, "end_update_time": now})["errcode"] == 0
     assert raw(api.AFTERSALE_LIST, {"begin_create_time": now - 86401, "end_create_time": now})["errcode"] == 10020004
     with pytest.raises(Rejected) as info:
-        channel.fetch_refunds(clock.now - timedelta(hours=25), clock.now, None)
+        adapter.fetch_refunds(clock.now - timedelta(hours=25), clock.now, None)
     assert info.value.code == "10020004"
-    assert channel.capabilities.max_order_window <= api.AFTERSALE_WINDOW
+    assert adapter.capabilities.max_order_window <= api.AFTERSALE_WINDOW
 
 
-def test_orders_page_in_update_time_order(sim, channel, clock):
+def test_orders_page_in_update_time_order(sim, adapter, clock):
     sim.seed("OP-1", 500, 100)
     placed = []
     for _ in range(130):
         placed.append(sim.place_order([("OP-1", 1)]).order_id)
         clock.now += timedelta(seconds=1)
-    pages = list(every_page(lambda tok: channel.fetch_orders(clock.now - timedelta(hours=1), clock.now, tok)))
+    pages = list(every_page(lambda tok: adapter.fetch_orders(clock.now - timedelta(hours=1), clock.now, tok)))
     assert [len(p.items) for p in pages] == [100, 30]
     assert [o.external_id for p in pages for o in p.items] == placed
 
 
 # --- stock -------------------------------------------------------------------------------------------
 
-def test_stock_update_names_one_sku_and_subtracts_never_below_zero(sim, raw, channel):
+def test_stock_update_names_one_sku_and_subtracts_never_below_zero(sim, raw, adapter):
     sku = sim.seed("ST-1", 3, 100)
     body = {"product_id": sku.item_id, "sku_id": sku.external_id, "diff_type": 2, "num": 4}
     assert raw(api.STOCK_UPDATE, body)["errcode"] == 10020219
     assert sim.stock("ST-1") == 3
     with pytest.raises(Transient) as info:
-        channel.set_stock([update(sku, -4)])
+        adapter.set_stock([update(sku, -4)])
     assert info.value.code == "10020219" and info.value.maybe_applied is False
     assert raw(api.STOCK_UPDATE, {**body, "diff_type": 3, "num": 9})["errcode"] == 0
     assert sim.stock("ST-1") == 9
@@ -120,24 +120,24 @@ def test_stock_update_names_one_sku_and_subtracts_never_below_zero(sim, raw, cha
 
 
 def test_stock_update_too_often_is_refused_per_sku(clock, connect_simulator):
-    sim, channel = connect_simulator(WechatChannel, clock=clock, sku_update_interval=1.0)
+    sim, adapter = connect_simulator(WechatChannel, clock=clock, sku_update_interval=1.0)
     a, b = sim.seed("FR-A", 5, 100), sim.seed("FR-B", 5, 100)
-    assert channel.set_stock([update(a, 1)])[0].ok
+    assert adapter.set_stock([update(a, 1)])[0].ok
     with pytest.raises(RateLimited) as info:
-        channel.set_stock([update(sim.find("FR-A"), 1)])
+        adapter.set_stock([update(sim.find("FR-A"), 1)])
     assert info.value.code == "10020112"
-    assert channel.set_stock([update(b, 1)])[0].ok, "the limit is per SKU"
+    assert adapter.set_stock([update(b, 1)])[0].ok, "the limit is per SKU"
     clock.now += timedelta(seconds=1)
-    assert channel.set_stock([update(sim.find("FR-A"), 1)])[0].ok
+    assert adapter.set_stock([update(sim.find("FR-A"), 1)])[0].ok
     assert sim.stock("FR-A") == 7
 
 
 # --- prices, text, shelf ----------------------------------------------------------------------------------
 
-def test_auditfree_sets_prices_and_a_bad_sku_does_not_block_its_siblings(sim, channel):
+def test_auditfree_sets_prices_and_a_bad_sku_does_not_block_its_siblings(sim, adapter):
     a = sim.seed("PR-A", 1, 1000)
     b = sim.seed("PR-B", 1, 1000, item_id=a.item_id)
-    results = channel.set_prices([PriceUpdate("PR-A", a.external_id, a.item_id, 1290),
+    results = adapter.set_prices([PriceUpdate("PR-A", a.external_id, a.item_id, 1290),
                                   PriceUpdate("GONE", "424242", a.item_id, 990),
                                   PriceUpdate("PR-B", b.external_id, b.item_id, 1390)])
     assert [r.ok for r in results] == [True, False, True]
@@ -151,27 +151,27 @@ def test_auditfree_refuses_a_non_positive_price(sim, raw):
     assert answer["errcode"] == 40097 and sim.find("PR-C").price == 1000
 
 
-def test_title_update_keeps_stock_and_applies_description(sim, channel):
+def test_title_update_keeps_stock_and_applies_description(sim, adapter):
     sku = sim.seed("TT-1", 8, 1000, title="old")
     content = ListingContent("TT-1", sku.item_id, "新标题", "描述", True, external_id=sku.external_id,
                              item_id=sku.item_id)
-    channel.update_listing(content)
+    adapter.update_listing(content)
     assert (sim.find("TT-1").title, sim.find("TT-1").description, sim.stock("TT-1")) == ("新标题", "描述", 8)
 
 
-def test_shelf_moves_the_whole_product(sim, channel):
+def test_shelf_moves_the_whole_product(sim, adapter):
     a = sim.seed("SH-A", 1, 100)
     b = sim.seed("SH-B", 1, 100, item_id=a.item_id)
-    channel.set_shelf(ListingContent("SH-A", a.item_id, "t", "", False, item_id=a.item_id), False)
+    adapter.set_shelf(ListingContent("SH-A", a.item_id, "t", "", False, item_id=a.item_id), False)
     assert not sim.find("SH-A").on_shelf and not sim.find("SH-B").on_shelf
     with pytest.raises(NotFound):
-        channel.set_shelf(ListingContent("X", "X", "t", "", True, item_id="123"), True)
+        adapter.set_shelf(ListingContent("X", "X", "t", "", True, item_id="123"), True)
     assert b.item_id == a.item_id
 
 
 # --- orders, delivery, after-sales ---------------------------------------------------------------------------
 
-def test_delivery_checks_carrier_lines_and_status(sim, raw, channel):
+def test_delivery_checks_carrier_lines_and_status(sim, raw, adapter):
     sim.seed("DL-1", 5, 100)
     order = sim.place_order([("DL-1", 2)])
     line = order.lines[0]
@@ -181,14 +181,14 @@ def test_delivery_checks_carrier_lines_and_status(sim, raw, channel):
     assert raw(api.DELIVERY_SEND, {"order_id": order.order_id, "delivery_list": [
         {**parcel, "delivery_id": "NOPE"}]})["errcode"] == 40097
     assert sim.orders[order.order_id].status == "paid"
-    channel.ship(order.order_id, "SF", "SF1234")
-    seen = channel.order(order.order_id)
+    adapter.ship(order.order_id, "SF", "SF1234")
+    seen = adapter.order(order.order_id)
     assert (seen.status, seen.shipped, sim.orders[order.order_id].carrier) == (OrderStatus.SHIPPED, True, "SF")
     with pytest.raises(Rejected):
-        channel.ship(order.order_id, "SF", "SF1234")
+        adapter.ship(order.order_id, "SF", "SF1234")
 
 
-def test_refunds_are_seen_through_after_sales(sim, channel, clock):
+def test_refunds_are_seen_through_after_sales(sim, adapter, clock):
     sim.seed("RF-1", 5, 100)
     before = sim.place_order([("RF-1", 1)])
     after = sim.place_order([("RF-1", 1)])
@@ -199,11 +199,11 @@ def test_refunds_are_seen_through_after_sales(sim, channel, clock):
     sim.refund(after.order_id)
     sim.cancel(cancelled.order_id)
     refunds = {o.external_id: o for o in every_item(
-        lambda tok: channel.fetch_refunds(clock.now - timedelta(hours=1), clock.now, tok))}
+        lambda tok: adapter.fetch_refunds(clock.now - timedelta(hours=1), clock.now, tok))}
     assert set(refunds) == {before.order_id, after.order_id}
     assert refunds[before.order_id].status == OrderStatus.REFUNDED and not refunds[before.order_id].shipped
     assert refunds[after.order_id].status == OrderStatus.REFUNDED and refunds[after.order_id].shipped
-    assert channel.order(cancelled.order_id).status == OrderStatus.CANCELLED
+    assert adapter.order(cancelled.order_id).status == OrderStatus.CANCELLED
     assert sim.stock("RF-1") == 4, "units come back for the refund and the cancel before shipment only"
 
 
@@ -229,11 +229,11 @@ def test_faults_use_wechat_shapes(sim, http, raw):
     assert http.post(api.PRODUCT_LIST, params={"access_token": token}, json={"page_size": 1}).json()["errcode"] == 40001
 
 
-def test_a_full_window_with_fractions_of_a_second_is_accepted(sim, channel, clock):
+def test_a_full_window_with_fractions_of_a_second_is_accepted(sim, adapter, clock):
     sim.seed("FW-1", 5, 100)
     order = sim.place_order([("FW-1", 1)])
     sim.refund(order.order_id)
     until = clock.now + timedelta(microseconds=300_000)
-    since = until - channel.capabilities.max_order_window  # rounded outwards this would be 24 h + 1 s
-    assert [o.external_id for o in channel.fetch_refunds(since, until, None).items] == [order.order_id]
-    assert [o.external_id for o in channel.fetch_orders(since, until, None).items] == [order.order_id]
+    since = until - adapter.capabilities.max_order_window  # rounded outwards this would be 24 h + 1 s
+    assert [o.external_id for o in adapter.fetch_refunds(since, until, None).items] == [order.order_id]
+    assert [o.external_id for o in adapter.fetch_orders(since, until, None).items] == [order.order_id]

@@ -12,22 +12,22 @@ from channelsync_tinyshop.sim import API_KEY
 
 
 def test_pages_hold_at_most_50(connect_simulator):
-    _, channel = connect_simulator(TinyShopChannel)
-    assert channel.request("GET", "/skus", params={"per_page": 50})["skus"] == []
+    _, adapter = connect_simulator(TinyShopChannel)
+    assert adapter.request("GET", "/skus", params={"per_page": 50})["skus"] == []
     with pytest.raises(Rejected) as info:
-        channel.request("GET", "/skus", params={"per_page": 51})
+        adapter.request("GET", "/skus", params={"per_page": 51})
     assert info.value.code == "400"
 
 
 def test_orders_are_found_by_their_update_time(clock, connect_simulator):
-    sim, channel = connect_simulator(TinyShopChannel, clock=clock)
+    sim, adapter = connect_simulator(TinyShopChannel, clock=clock)
     sim.seed("A-1", 5, 990)
     order = sim.place_order([("A-1", 2)])
     clock.now += timedelta(hours=1)
     sim.cancel(order.order_id)  # updated an hour after it was placed
     placed = clock.now - timedelta(hours=1)
-    assert channel.fetch_orders(placed - timedelta(minutes=1), placed + timedelta(minutes=1), None).items == []
-    [seen] = channel.fetch_orders(clock.now - timedelta(minutes=1), clock.now + timedelta(minutes=1), None).items
+    assert adapter.fetch_orders(placed - timedelta(minutes=1), placed + timedelta(minutes=1), None).items == []
+    [seen] = adapter.fetch_orders(clock.now - timedelta(minutes=1), clock.now + timedelta(minutes=1), None).items
     assert (seen.external_id, seen.status, seen.lines[0].quantity) == (order.order_id, OrderStatus.CANCELLED, 2)
 
 
