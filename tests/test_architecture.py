@@ -154,14 +154,40 @@ def _root_name(target: str) -> bool:
     return head == "channelsync" and "." not in leaf and hasattr(channelsync, leaf) and leaf in channelsync.__all__
 
 
-# SQL is upper case throughout the code base; sqlite-utils' table API is caught by name
-WRITES_LISTINGS = re.compile(r"\b(INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+listings\b|"
-                             r"""\bdb\[\s*["']listings["']\s*\]|table\(\s*["']listings["']""")
+# Each table has one writer, so a rule about its rows lives in one place. SQL is upper case
+# throughout the code base; sqlite-utils' table API is caught by name.
+WRITERS = {
+    "products": "engine/catalog.py", "skus": "engine/catalog.py", "bundle_components": "engine/catalog.py",
+    "warehouses": "engine/catalog.py", "stock": "engine/inventory.py", "stock_movements": "engine/inventory.py",
+    "orders": "engine/orders.py", "order_lines": "engine/orders.py", "outbox": "engine/outbox.py",
+    "listings": "engine/listings.py", "unmatched_listings": "engine/listings.py", "channels": "engine/channels.py",
+    "credentials": "sync/credentials.py", "requests": "daemon/handoff.py", "daemon": "daemon/run.py",
+}
+
+
+def writes(table: str) -> re.Pattern:
+    return re.compile(rf"\b(INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+{table}\b|"
+                      rf"""\bdb\[\s*["']{table}["']\s*\]|table\(\s*["']{table}["']""")
+
+
+WRITES_LISTINGS = writes("listings")
 
 
 def test_one_module_writes_the_listings_table():
     writers = sorted(str(p.relative_to(ROOT)) for p in CORE.rglob("*.py") if WRITES_LISTINGS.search(p.read_text()))
     assert writers == ["channelsync/engine/listings.py"], writers
+
+
+def test_every_table_has_one_writer():
+    sources = {p: p.read_text() for p in CORE.rglob("*.py") if p.parent.name != "store"}  # the schema creates them all
+    tables = set(re.findall(r"CREATE TABLE (\w+)", (CORE / "store" / "migrations.py").read_text()))
+    assert tables == set(WRITERS), "a table was added or removed: name its one writer here"
+    wrong = {}
+    for table, writer in WRITERS.items():
+        found = sorted(str(p.relative_to(CORE)) for p, text in sources.items() if writes(table).search(text))
+        if found != [writer]:
+            wrong[table] = found
+    assert not wrong, f"tables written from elsewhere than their one writer: {wrong}"
 
 
 def test_the_checks_above_can_fail(tmp_path):

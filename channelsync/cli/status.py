@@ -14,7 +14,7 @@ from channelsync.sync import paging, retry
 @pass_app
 def status(app: App) -> None:
     """Per channel: health, last poll and push, cursor, queue, parked failures."""
-    from channelsync.engine.status import status_rows
+    from channelsync.engine.channels import status_rows
 
     rows = status_rows(app.store, app.config)
     daemon = app.store.one("SELECT pid, started_at, heartbeat_at FROM daemon WHERE id = 1")

@@ -27,7 +27,7 @@ from channelsync.daemon import handoff
 from channelsync.daemon.health import HealthServer
 from channelsync.daemon.lock import InstanceLock
 from channelsync.engine import catalog, outbox, pricing
-from channelsync.engine.status import status_rows
+from channelsync.engine.channels import status_rows
 from channelsync.sdk.errors import ChannelError
 from channelsync.sdk.plugins import channel_types
 from channelsync.store import Store, ts, utcnow

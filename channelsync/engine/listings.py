@@ -11,7 +11,8 @@ A listing maps (channel, SKU) to the platform's ids and keeps three facts:
 * ``pushed_*`` — what we last told the platform.
 * ``seen_*`` — what the platform last showed us.
 
-Every other module reads the table; none writes it.
+Every other module reads the table; none writes it. Listings that link to no
+master SKU are kept here too, in ``unmatched_listings``.
 """
 
 from __future__ import annotations
@@ -121,6 +122,20 @@ def record_seen(store: Store, channel: str, sku_code: str, listing: Listing, *, 
         (listing.external_id, listing.item_id, new_expected, listing.quantity, listing.price, int(listing.on_shelf),
          listing.title, now, channel, sku_code))
     return Seen(new_link=False, drift=drift)
+
+
+def record_unmatched(store: Store, channel: str, listing: Listing, reason: str) -> None:
+    """A listing that links to no master SKU: reported (``reason`` says why), never guessed."""
+    store.execute(
+        "INSERT INTO unmatched_listings (channel, external_id, item_id, sku_code, title, reason, seen_at) "
+        "VALUES (?,?,?,?,?,?,?) ON CONFLICT (channel, external_id) DO UPDATE SET sku_code = excluded.sku_code, "
+        "title = excluded.title, reason = excluded.reason, seen_at = excluded.seen_at",
+        (channel, listing.external_id, listing.item_id, listing.sku_code, listing.title, reason, ts(utcnow())))
+
+
+def matched(store: Store, channel: str, external_id: str) -> None:
+    """The listing links now: it is no longer reported as unmatched."""
+    store.execute("DELETE FROM unmatched_listings WHERE channel = ? AND external_id = ?", (channel, external_id))
 
 
 # --- what a listing should say ------------------------------------------------

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Sequence
 
 from channelsync.config.settings import ChannelConfig, Config
-from channelsync.engine import inventory, listings
+from channelsync.engine import channels, inventory, listings
 from channelsync.sdk.errors import UserError
 from channelsync.sdk.models import Order, OrderStatus
 from channelsync.store import Store, ts, utcnow
@@ -62,7 +62,7 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
         for order in orders:
             _apply(store, cfg, order, now, result, absolute)
         if cursor is not None:
-            store.execute("UPDATE channels SET order_cursor = ? WHERE name = ?", (ts(cursor), cfg.name))
+            channels.move_cursor(store, cfg.name, cursor)
         if result.skus:
             result.pushes_queued = inventory.queue_stock(store, config, result.skus, now)
     return result

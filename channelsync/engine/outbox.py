@@ -52,6 +52,27 @@ def done(store: Store, row: dict) -> None:
                   (row["channel"], row["sku_code"], row["kind"]))
 
 
+def mark_in_flight(store: Store, row: dict, key: str, target: int, delta: int) -> None:
+    """An increment is about to be sent: keep its key and delta, so that a retry after a
+    timeout or a crash sends exactly the same call (never a second, different one)."""
+    store.execute("UPDATE outbox SET inflight_key = ?, inflight_target = ?, inflight_delta = ? "
+                  "WHERE channel = ? AND sku_code = ? AND kind = ?",
+                  (key, target, delta, row["channel"], row["sku_code"], row["kind"]))
+
+
+def clear_in_flight(store: Store, row: dict) -> None:
+    """The call in flight settled (applied, or certainly not): the next push computes afresh."""
+    store.execute("UPDATE outbox SET inflight_key = NULL, inflight_target = NULL, inflight_delta = NULL "
+                  "WHERE channel = ? AND sku_code = ? AND kind = ?", (row["channel"], row["sku_code"], row["kind"]))
+
+
+def due_again(store: Store, row: dict, now: datetime | None = None) -> None:
+    """A newer change arrived while the row's call was in flight: send again now, as a fresh row."""
+    store.execute("UPDATE outbox SET attempts = 0, next_at = ?, last_error = NULL "
+                  "WHERE channel = ? AND sku_code = ? AND kind = ?",
+                  (ts(now or utcnow()), row["channel"], row["sku_code"], row["kind"]))
+
+
 def retry_later(store: Store, row: dict, delay: float, error: str, now: datetime | None = None) -> None:
     """A retryable failure: count the attempt and try again after ``delay`` seconds."""
     now = now or utcnow()

@@ -15,6 +15,7 @@ import httpx
 import pluggy
 
 from channelsync.config.settings import ChannelConfig, Config
+from channelsync.engine import channels
 from channelsync.sdk.channel import Channel
 from channelsync.sdk.errors import UserError
 from channelsync.store import Store
@@ -79,6 +80,5 @@ def open_lane(config: Config, name: str, store: Store, types: dict[str, type[Cha
     cfg = config.channels[name]
     adapter, budget = build_adapter(cfg, types, transport, store)
     with store.write():
-        store.execute("INSERT INTO channels (name, plugin) VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
-                      "SET plugin = excluded.plugin", (name, cfg.plugin))
+        channels.register(store, name, cfg.plugin)
     return Lane(name, cfg, config, store, adapter, budget, pm.hook, on_queued)

@@ -14,10 +14,10 @@ from typing import Callable
 
 import structlog
 
-from channelsync.engine import inventory, listings, outbox, pricing
+from channelsync.engine import channels, inventory, listings, outbox, pricing
 from channelsync.sdk.errors import AuthExpired, ChannelError, RateLimited
 from channelsync.sdk.models import PriceUpdate, StockUpdate, UpdateResult
-from channelsync.store import parse_ts, ts, utcnow
+from channelsync.store import parse_ts, utcnow
 from channelsync.sync import retry
 from channelsync.sync.lane import Lane
 from channelsync.telemetry import metrics
@@ -134,9 +134,7 @@ def _prepare(lane: Lane, kind: str, row: dict, now: datetime):
         delta = wanted - (expected or 0)
         key = uuid.uuid4().hex[:20]
         if mode != "absolute":
-            store.execute("UPDATE outbox SET inflight_key = ?, inflight_target = ?, inflight_delta = ? "
-                          "WHERE channel = ? AND sku_code = ? AND kind = 'stock'",
-                          (key, wanted, delta, lane.name, row["sku_code"]))
+            outbox.mark_in_flight(store, row, key, wanted, delta)
         return StockUpdate(row["sku_code"], listing["external_id"], listing["item_id"], wanted, delta, expected, key)
     if kind == "price":
         decision = pricing.price_for(store, lane.config, lane.cfg, row["sku_code"], now)
@@ -181,14 +179,13 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         if kind == "stock":
             listings.stock_pushed(store, lane.name, row["sku_code"], absolute=lane.absolute,
                                   quantity=payload.quantity, delta=payload.delta, at=now)
-            store.execute("UPDATE outbox SET inflight_key = NULL, inflight_target = NULL, inflight_delta = NULL "
-                          "WHERE channel = ? AND sku_code = ? AND kind = 'stock'", (lane.name, row["sku_code"]))
+            outbox.clear_in_flight(store, row)
             metrics.PROPAGATION.labels(lane.name).observe((now - parse_ts(row["queued_at"])).total_seconds())
         elif kind == "price":
             listings.price_pushed(store, lane.name, row["sku_code"], payload.price)
         elif kind == "shelf":
             listings.shelf_pushed(store, lane.name, row["sku_code"], payload.on_shelf)
-        store.execute("UPDATE channels SET last_push_at = ? WHERE name = ?", (ts(now), lane.name))
+        channels.pushed(store, lane.name, now)
         _finish(lane, kind, row, now)
         stats.ok += 1
         metrics.PUSHES.labels(lane.name, kind, "ok").inc()
@@ -199,8 +196,7 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         if isinstance(error, RateLimited):
             lane.budget.pause(delay)
         if not error.maybe_applied:  # certainly not applied: the next try computes afresh
-            store.execute("UPDATE outbox SET inflight_key = NULL, inflight_target = NULL, inflight_delta = NULL "
-                          "WHERE channel = ? AND sku_code = ? AND kind = ?", (lane.name, row["sku_code"], kind))
+            outbox.clear_in_flight(store, row)
         # a fresh token deserves one immediate try; a refresh that keeps failing backs off
         # like any other error instead of spinning through drain()
         immediate = isinstance(error, AuthExpired) and row["attempts"] == 0
@@ -221,9 +217,7 @@ def _finish(lane: Lane, kind: str, row: dict, now: datetime) -> None:
     if kind == "stock":
         listing = listings.get(lane.store, lane.name, row["sku_code"])
         if listing and inventory.channel_target(lane.store, lane.cfg, row["sku_code"]) != listing["expected"]:
-            lane.store.execute("UPDATE outbox SET attempts = 0, next_at = ?, last_error = NULL "
-                                 "WHERE channel = ? AND sku_code = ? AND kind = 'stock'",
-                                 (ts(now), lane.name, row["sku_code"]))
+            outbox.due_again(lane.store, row, now)
             return
     outbox.done(lane.store, row)
 

@@ -14,9 +14,9 @@ from typing import Callable, Iterable
 
 import structlog
 
-from channelsync.engine import inventory, listings, outbox, pricing
+from channelsync.engine import channels, inventory, listings, outbox, pricing
 from channelsync.sdk.models import Listing
-from channelsync.store import ts, utcnow
+from channelsync.store import utcnow
 from channelsync.sync import paging
 from channelsync.sync.lane import Lane
 from channelsync.sync.runner import ChannelRunner
@@ -73,7 +73,7 @@ def resync(lane: Lane, what: Iterable[str] = WHAT, skus: Iterable[str] | None = 
     _not_listed(lane, only, what, report, seen_codes, dry_run)
     if not dry_run:
         with store.write():
-            store.execute("UPDATE channels SET last_resync_at = ? WHERE name = ?", (ts(utcnow()), lane.name))
+            channels.resynced(store, lane.name, utcnow())
         lane.on_queued()
     log.info("resync_finished", **{k: v for k, v in report.as_dict().items() if k != "drift_examples"})
     return report
@@ -81,23 +81,19 @@ def resync(lane: Lane, what: Iterable[str] = WHAT, skus: Iterable[str] | None = 
 
 def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
          report: ResyncReport, seen_codes: set[str]) -> None:
-    store, name, now = lane.store, lane.name, ts(utcnow())
+    store, name = lane.store, lane.name
     code = listing.sku_code
-    sku = store.one("SELECT code, status FROM skus WHERE code = ?", (code,)) if code else None
-    if sku is None or code in seen_codes:
+    known = bool(code) and store.scalar("SELECT 1 FROM skus WHERE code = ?", (code,)) is not None
+    if not known or code in seen_codes:
         reason = ("no merchant code" if not code else
                   "merchant code listed twice on this channel" if code in seen_codes else "unknown merchant code")
-        store.execute(
-            "INSERT INTO unmatched_listings (channel, external_id, item_id, sku_code, title, reason, seen_at) "
-            "VALUES (?,?,?,?,?,?,?) ON CONFLICT (channel, external_id) DO UPDATE SET sku_code = excluded.sku_code, "
-            "title = excluded.title, reason = excluded.reason, seen_at = excluded.seen_at",
-            (name, listing.external_id, listing.item_id, code, listing.title, reason, now))
+        listings.record_unmatched(store, name, listing, reason)
         report.unmatched += 1
         return
     seen_codes.add(code)
     if only is not None and code not in only:
         return
-    store.execute("DELETE FROM unmatched_listings WHERE channel = ? AND external_id = ?", (name, listing.external_id))
+    listings.matched(store, name, listing.external_id)
     report.linked += 1
     seen = listings.record_seen(store, name, code, listing, reset_expected="stock" in what)
     if seen.new_link:

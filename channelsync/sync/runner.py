@@ -14,10 +14,10 @@ from typing import Callable
 
 import structlog
 
-from channelsync.engine import outbox
+from channelsync.engine import channels, outbox
 from channelsync.engine.orders import IngestResult, ingest
 from channelsync.sdk.errors import ChannelError
-from channelsync.store import parse_ts, ts, utcnow
+from channelsync.store import utcnow
 from channelsync.sync import paging, push
 from channelsync.sync.lane import Lane
 from channelsync.telemetry import metrics
@@ -49,7 +49,7 @@ class ChannelRunner:
         stats = CycleStats()
         now = now or utcnow()
         started = time.monotonic()
-        cursor = parse_ts(lane.store.scalar("SELECT order_cursor FROM channels WHERE name = ?", (lane.name,)))
+        cursor = channels.cursor(lane.store, lane.name)
         start = (cursor or now - timedelta(seconds=cfg.initial_lookback)) - timedelta(seconds=cfg.order_overlap)
         until = now - timedelta(seconds=cfg.order_lag)
         try:
@@ -111,13 +111,9 @@ class ChannelRunner:
 
     def _health(self, health: str, error: str | None, poll_ok: bool = False) -> None:
         lane = self.lane
-        now = ts(utcnow())
-        expires = lane.adapter.token_expires_at()
         with lane.store.write():
-            lane.store.execute(
-                "UPDATE channels SET health = ?, last_error = ?, last_poll_at = ?, "
-                "last_poll_ok_at = CASE WHEN ? THEN ? ELSE last_poll_ok_at END, token_expires_at = ? WHERE name = ?",
-                (health, error, now, poll_ok, now, ts(expires) if expires else None, lane.name))
+            channels.record_health(lane.store, lane.name, health, error, utcnow(), poll_ok=poll_ok,
+                                   token_expires_at=lane.adapter.token_expires_at())
 
     def close(self) -> None:
         self.lane.close()

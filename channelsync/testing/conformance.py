@@ -23,13 +23,13 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from channelsync.sync import paging
 from channelsync.sdk.channel import Channel
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
-from channelsync.sync.http import make_client
 from channelsync.sdk.models import ListingContent, Order, OrderStatus, PriceUpdate, StockUpdate
 from channelsync.sim.server import serve
 from channelsync.sim.simulator import OutOfStock, Simulator
+from channelsync.sync import paging
+from channelsync.sync.http import make_client
 
 CARRIER = "SF"
 

@@ -179,3 +179,26 @@ def test_depth_counts_pending_and_failed_per_channel(store):
     outbox.park(store, row(store, "tb", "B"), "bad", T0)
     assert outbox.depth(store, "tb") == {"pending": 2, "failed": 1}
     assert outbox.depth(store, "jd") == {"pending": 1, "failed": 0}
+
+
+def test_an_increment_in_flight_is_kept_on_its_row_only(store):
+    outbox.queue(store, "tb", "A", "stock", T0)
+    outbox.queue(store, "tb", "A", "price", T0)
+    outbox.mark_in_flight(store, row(store), "key-1", 7, -2)
+    r = row(store)
+    assert (r["inflight_key"], r["inflight_target"], r["inflight_delta"]) == ("key-1", 7, -2)
+    assert row(store, kind="price")["inflight_key"] is None
+    outbox.unqueue(store, "tb", "A", "stock")  # a call in flight is never dropped
+    assert row(store) is not None
+    outbox.clear_in_flight(store, row(store))
+    assert (row(store)["inflight_key"], row(store)["inflight_target"], row(store)["inflight_delta"]) == (None,) * 3
+
+
+def test_due_again_makes_a_backed_off_row_fresh_and_due_now(store):
+    outbox.queue(store, "tb", "A", "stock", T0)
+    outbox.retry_later(store, row(store), 300, "timeout", T0)
+    assert outbox.due(store, "tb", "stock", 10, T0 + S) == []
+    outbox.due_again(store, row(store), T0 + S)
+    r = row(store)
+    assert (r["attempts"], r["last_error"], r["next_at"]) == (0, None, ts(T0 + S))
+    assert len(outbox.due(store, "tb", "stock", 10, T0 + S)) == 1

@@ -1,0 +1,67 @@
+"""Each configured channel's row: registration, order cursor, health, last push and resync,
+and the status read of it that ``status`` and ``/healthz`` show (no secrets).
+
+This module is the one writer of the ``channels`` table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from channelsync.config.settings import Config
+from channelsync.engine import outbox
+from channelsync.store import Store, parse_ts, ts
+
+
+def register(store: Store, name: str, plugin: str) -> None:
+    """Make sure the channel has its row (its plugin may have changed in the config)."""
+    store.execute("INSERT INTO channels (name, plugin) VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
+                  "SET plugin = excluded.plugin", (name, plugin))
+
+
+def cursor(store: Store, name: str) -> datetime | None:
+    """Where the channel's next order poll starts (before the overlap is taken off)."""
+    return parse_ts(store.scalar("SELECT order_cursor FROM channels WHERE name = ?", (name,)))
+
+
+def move_cursor(store: Store, name: str, to: datetime) -> None:
+    """Orders up to ``to`` are in: called inside the transaction that wrote them."""
+    store.execute("UPDATE channels SET order_cursor = ? WHERE name = ?", (ts(to), name))
+
+
+def record_health(store: Store, name: str, health: str, error: str | None, at: datetime, *, poll_ok: bool,
+                  token_expires_at: datetime | None) -> None:
+    """The outcome of a poll or a push round: ``health`` is "ok", "degraded" or "failing"."""
+    store.execute(
+        "UPDATE channels SET health = ?, last_error = ?, last_poll_at = ?, "
+        "last_poll_ok_at = CASE WHEN ? THEN ? ELSE last_poll_ok_at END, token_expires_at = ? WHERE name = ?",
+        (health, error, ts(at), poll_ok, ts(at), ts(token_expires_at), name))
+
+
+def pushed(store: Store, name: str, at: datetime) -> None:
+    store.execute("UPDATE channels SET last_push_at = ? WHERE name = ?", (ts(at), name))
+
+
+def resynced(store: Store, name: str, at: datetime) -> None:
+    store.execute("UPDATE channels SET last_resync_at = ? WHERE name = ?", (ts(at), name))
+
+
+def status_rows(store: Store, config: Config) -> list[dict[str, Any]]:
+    """Per channel: health, last poll/push, cursor, queue depth, parked failures (no secrets)."""
+    rows = []
+    for name, cfg in config.channels.items():
+        ch = store.one("SELECT * FROM channels WHERE name = ?", (name,)) or {}
+        failures = store.query("SELECT sku_code, kind, attempts, last_error, updated_at FROM outbox "
+                               "WHERE channel = ? AND status = 'failed' ORDER BY updated_at DESC LIMIT 20", (name,))
+        rows.append({
+            "channel": name, "plugin": cfg.plugin, "enabled": cfg.enabled,
+            "health": ch.get("health", "unknown"), "last_error": ch.get("last_error"),
+            "last_poll_ok_at": ch.get("last_poll_ok_at"), "last_push_at": ch.get("last_push_at"),
+            "order_cursor": ch.get("order_cursor"), "token_expires_at": ch.get("token_expires_at"),
+            "queue": outbox.depth(store, name), "failures": failures,
+            "listings": store.scalar("SELECT COUNT(*) FROM listings WHERE channel = ?", (name,)),
+            "unmatched_listings": store.scalar("SELECT COUNT(*) FROM unmatched_listings WHERE channel = ?", (name,)),
+        })
+    return rows
+
