@@ -43,7 +43,8 @@ class FakePlatform(Simulator):
 
     plugin = "fake"
     _registry: ClassVar[dict[str, "FakePlatform"]] = {}
-    _registry_lock = threading.Lock()
+    # re-entrant: named() makes a missing platform, whose __init__ registers it under the same lock
+    _registry_lock = threading.RLock()
 
     def __init__(self, name: str = "fake", token: str = "fake-token", **options: Any) -> None:
         super().__init__(**options)

@@ -7,7 +7,7 @@ so every way it moves is pinned here on a real store.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from channelsync.sdk.models import Listing
 from channelsync.store import Store, ts
 
 NOW = "2026-06-01T00:00:00.000000+00:00"
-AT = datetime(2026, 6, 2, 8, 30, tzinfo=timezone.utc)
+AT = datetime(2026, 6, 2, 8, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -263,6 +263,35 @@ def test_record_seen_takes_the_platforms_ids(store):
     r = row(store, "tb", "A")
     assert (r["external_id"], r["item_id"]) == ("E2", "I2")
     assert store.scalar("SELECT COUNT(*) FROM listings") == 1
+
+
+# --- unmatched listings ---------------------------------------------------------------------------
+
+def unmatched(store: Store) -> list[dict]:
+    return store.query("SELECT channel, external_id, item_id, sku_code, title, reason FROM unmatched_listings "
+                       "ORDER BY channel, external_id")
+
+
+def test_record_unmatched_reports_once_per_listing_with_the_latest_reason(store):
+    listings.record_unmatched(store, "tb", Listing("E1", None, "I1", title="no code"), "no merchant code")
+    listings.record_unmatched(store, "jd", Listing("E1", "X", title="x"), "unknown merchant code")
+    listings.record_unmatched(store, "tb", Listing("E1", "TYPO", "I1", title="typo"), "unknown merchant code")
+    assert unmatched(store) == [
+        {"channel": "jd", "external_id": "E1", "item_id": None, "sku_code": "X", "title": "x",
+         "reason": "unknown merchant code"},
+        {"channel": "tb", "external_id": "E1", "item_id": "I1", "sku_code": "TYPO", "title": "typo",
+         "reason": "unknown merchant code"},
+    ]
+    assert store.scalar("SELECT seen_at FROM unmatched_listings WHERE channel = 'tb'")
+    assert store.scalar("SELECT COUNT(*) FROM listings") == 0  # reported, never linked
+
+
+def test_matched_clears_only_that_report(store):
+    listings.record_unmatched(store, "tb", Listing("E1", None), "no merchant code")
+    listings.record_unmatched(store, "tb", Listing("E2", None), "no merchant code")
+    listings.record_unmatched(store, "jd", Listing("E1", None), "no merchant code")
+    listings.matched(store, "tb", "E1")
+    assert [(r["channel"], r["external_id"]) for r in unmatched(store)] == [("jd", "E1"), ("tb", "E2")]
 
 
 # --- content / wanted_on_shelf -------------------------------------------------------------------
