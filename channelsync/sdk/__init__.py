@@ -1,35 +1,27 @@
 """The plugin author's kit: everything a channel plugin imports, and nothing else.
 
-A channel plugin is one package with two parts:
+A channel is an adapter that only translates, plus a hook that registers it::
 
-1. An adapter that only *translates*::
+    from channelsync import Capabilities, Channel, Listing, Page, Setting, hookimpl
 
-       from channelsync import Capabilities, Channel, Setting
-       from channelsync.sdk.models import Listing, Page
+    class TinyShop(Channel):
+        plugin = "tinyshop"
+        capabilities = Capabilities(stock_mode="absolute", stock_batch_size=20)
+        settings_schema = {"base_url": Setting(required=True), "token": Setting(required=True, secret=True)}
 
-       class TinyShop(Channel):
-           plugin = "tinyshop"
-           capabilities = Capabilities(stock_mode="absolute", stock_batch_size=20)
-           settings_schema = {"base_url": Setting(required=True),
-                              "token": Setting(required=True, secret=True)}
+        def list_listings(self, page_token):  # one page per call: the core loops
+            body = self.json(self.call("GET", "/skus", params={"page": page_token or 1}))
+            return Page([Listing(s["id"], s["code"], quantity=s["qty"]) for s in body["skus"]], body.get("next"))
 
-           def list_listings(self, page_token):           # one page, never a loop
-               body = self.json(self.call("GET", "/skus", params={"page": page_token or 1}))
-               return Page([Listing(s["id"], s["code"], quantity=s["qty"]) for s in body["skus"]],
-                           body.get("next"))
+    @hookimpl
+    def register_channels(register):
+        register("tinyshop", TinyShop)
 
-2. A hook that registers it, found through the ``channelsync`` entry-point group::
-
-       from channelsync import hookimpl
-
-       @hookimpl
-       def register_channels(register):
-           register("tinyshop", TinyShop)
-
-The core pages, splits order windows, retries, backs off, batches, holds the
-rate budget and the cursors; the adapter raises ``channelsync.sdk.errors`` and
-never sleeps or loops. Its simulator subclasses ``channelsync.sim.Simulator``;
-``channelsync.testing.conformance.suite(TinyShop)`` is its whole test suite.
+List the module under the ``channelsync`` entry-point group. The core pages, splits
+order windows, retries, backs off, batches, keeps the rate budget and the cursors;
+the adapter raises ``channelsync.sdk.errors`` and never sleeps or loops. Its simulator
+subclasses ``channelsync.sim.Simulator``; ``channelsync.testing.conformance.suite(TinyShop)``
+is its test suite. The whole guide: docs/plugins.md.
 """
 
 from channelsync.sdk.batch import Call, run_calls
