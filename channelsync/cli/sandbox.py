@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
+import signal
+import sys
+import threading
+
 import click
 
 from channelsync.cli.app import EXIT_PARTIAL, App, pass_app
@@ -16,10 +21,6 @@ from channelsync.sdk.hookspecs import hookimpl
 @pass_app
 def sandbox_cmd(app: App, ports, host: str, print_env: bool) -> None:
     """Serve every platform simulator on 127.0.0.1 until stopped (Ctrl-C)."""
-    import shlex
-    import signal
-    import threading
-
     from channelsync.sim import sandbox
 
     if print_env:
@@ -40,8 +41,6 @@ def sandbox_cmd(app: App, ports, host: str, print_env: bool) -> None:
     app.emit(info, "\n".join(f"{n:<8} {i['base_url']}  control {i['control_url']}  credentials "
                              + ", ".join(f"{k}={v}" for k, v in i["credentials"].items() if k != "base_url")
                              for n, i in info.items()) + "\nCtrl-C to stop.")
-    import sys
-
     sys.stdout.flush()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

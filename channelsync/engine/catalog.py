@@ -258,14 +258,16 @@ def stock_report(store: Store, config: Config, code: str) -> dict:
     """``stock show``: on-hand per warehouse, reserved, and per channel what is available,
     the target and what the channel should be showing."""
     require_sku(store, code)
+    channels = []
+    for name, cfg in config.channels.items():
+        listing = listings.get(store, name, code)
+        channels.append({"channel": name, "available": inventory.available(store, code, cfg.warehouses),
+                         "target": inventory.channel_target(store, cfg, code),
+                         "expected": listing["expected"] if listing else None, "listed": listing is not None})
     return {
         "sku": code,
         "bundle": [{"component": c, "qty": q} for c, q in inventory.components(store, code)],
         "on_hand": {w: inventory.on_hand(store, code, (w,)) for w in sorted(config.warehouses)},
         "reserved": inventory.reserved(store, code),
-        "channels": [
-            {"channel": name, "available": inventory.available(store, code, cfg.warehouses),
-             "target": inventory.channel_target(store, cfg, code),
-             "expected": listings.expected(store, name, code), "listed": listings.get(store, name, code) is not None}
-            for name, cfg in config.channels.items()],
+        "channels": channels,
     }
