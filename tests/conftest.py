@@ -1,6 +1,7 @@
 import pytest
 
 from channelsync.sim.fake import FakePlatform
+from channelsync.store import Store
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +18,11 @@ def _quiet_logs():
     from channelsync.telemetry import log
 
     log.configure("json", "warning")
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A fresh, migrated database of the test's own (modules needing seeded rows override it)."""
+    s = Store(tmp_path / "cs.db")
+    yield s
+    s.close()

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from channelsync.engine import outbox
 from channelsync.store import Store, ts
 
 T0 = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
 S = timedelta(seconds=1)
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "cs.db")
-    yield s
-    s.close()
 
 
 def row(store: Store, channel="tb", sku="A", kind="stock") -> dict | None:

@@ -16,13 +16,6 @@ TABLES = {"products", "skus", "bundle_components", "warehouses", "stock", "stock
 NOW = "2026-06-01T00:00:00.000000+00:00"
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "cs.db")
-    yield s
-    s.close()
-
-
 def applied(db: sqlite_utils.Database) -> list[str]:
     return [m.name for m in migrations.applied(db)]
 

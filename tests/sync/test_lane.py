@@ -19,7 +19,6 @@ from channelsync.sdk.errors import (
 from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.sim import fake
 from channelsync.sim.fake import FakeChannel, FakePlatform
-from channelsync.store import Store
 from channelsync.sync import credentials, retry
 from channelsync.sync.http import BudgetedTransport
 from channelsync.sync.lane import Lane, build_adapter, open_lane
@@ -41,13 +40,6 @@ class Probe(Channel):
 
 
 TYPES = {"probe": Probe}
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "t.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture
