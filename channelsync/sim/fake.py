@@ -34,10 +34,6 @@ from channelsync.sdk.models import (
 )
 from channelsync.sim.simulator import SimOrder, Simulator
 
-_STATUS = {"new": OrderStatus.NEW, "paid": OrderStatus.PAID, "shipped": OrderStatus.SHIPPED,
-           "completed": OrderStatus.COMPLETED, "cancelled": OrderStatus.CANCELLED, "refunded": OrderStatus.REFUNDED}
-
-
 class FakePlatform(Simulator):
     """The fake platform's state; one per fake channel, found by name."""
 
@@ -213,7 +209,8 @@ class FakeChannel(Channel):
 
 
 def _order(o: SimOrder) -> Order:
-    return Order(o.order_id, _STATUS[o.status], o.created_at, o.modified_at,
+    # the simulator's states carry the core's names, so no mapping table is needed
+    return Order(o.order_id, OrderStatus(o.status), o.created_at, o.modified_at,
                  [OrderLine(ln.sku_code, ln.quantity, ln.external_id, ln.price) for ln in o.lines],
                  total=o.total, platform_status=o.status, shipped=o.carrier is not None)
 
