@@ -148,7 +148,7 @@ def content(store: Store, config: Config, cfg: ChannelConfig, sku_code: str,
         (sku_code,))
     if row is None:
         return None
-    on_shelf = row["sku_status"] == "active" and row["status"] == "active"
+    on_shelf = _on_shelf(row["sku_status"], row["status"])
     decision = pricing.price_for(store, config, cfg, sku_code, utcnow())
     return ListingContent(
         sku_code=sku_code, product_code=row["product_code"], title=row["sku_title"] or row["title"],
@@ -158,6 +158,12 @@ def content(store: Store, config: Config, cfg: ChannelConfig, sku_code: str,
 
 
 def wanted_on_shelf(store: Store, sku_code: str) -> bool:
-    """A listing belongs on the shelf while its SKU and its product are both active."""
-    return store.scalar("SELECT s.status = 'active' AND p.status = 'active' FROM skus s "
-                        "JOIN products p ON p.code = s.product_code WHERE s.code = ?", (sku_code,)) == 1
+    """Whether the SKU's listing belongs on the shelf now (False for an unknown SKU)."""
+    row = store.one("SELECT s.status AS sku_status, p.status FROM skus s JOIN products p ON p.code = s.product_code "
+                    "WHERE s.code = ?", (sku_code,))
+    return row is not None and _on_shelf(row["sku_status"], row["status"])
+
+
+def _on_shelf(sku_status: str, product_status: str) -> bool:
+    """The one shelf rule: on while the SKU and its product are both active."""
+    return sku_status == "active" and product_status == "active"
