@@ -36,6 +36,7 @@ from channelsync.sdk.errors import (
     Transient,
     UserError,
 )
+from channelsync.sdk.errortable import ErrorTable
 from channelsync.sdk.hookspecs import hookimpl
 from channelsync.sdk.models import (
     Listing,
@@ -56,4 +57,5 @@ __all__ = [
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
     "Call", "run_calls", "fen_to_yuan", "yuan_to_fen",
+    "ErrorTable",
 ]
