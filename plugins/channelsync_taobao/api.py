@@ -8,12 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-#: the router path under ``base_url`` (gateway ``https://eco.taobao.com/router/rest``)
-ROUTER_PATH = "/router/rest"
 DEFAULT_BASE_URL = "https://eco.taobao.com"
-API_VERSION = "2.0"
-FORMAT = "json"
-SIGN_METHODS = ("md5", "hmac", "hmac-sha256")
 
 # --- method names --------------------------------------------------------
 ITEMS_ONSALE = "taobao.items.onsale.get"
@@ -62,8 +57,3 @@ TRADE_CLOSED = "TRADE_CLOSED"  # closed after payment: refunded
 TRADE_CLOSED_BY_TAOBAO = "TRADE_CLOSED_BY_TAOBAO"  # closed before payment
 REFUND_SUCCESS = "SUCCESS"
 
-
-def response_key(method: str) -> str:
-    """``taobao.items.onsale.get`` -> ``items_onsale_get_response`` (the success root)."""
-    name = method[len("taobao."):] if method.startswith("taobao.") else method
-    return name.replace(".", "_") + "_response"

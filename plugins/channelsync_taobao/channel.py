@@ -8,8 +8,9 @@ applied: the core re-sends it, and reconciliation repairs the rare double.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 import httpx
@@ -28,8 +29,7 @@ from channelsync.sdk.models import (
 )
 from channelsync.sdk.money import fen_to_yuan
 from channelsync_taobao import api
-from channelsync_taobao.client import TopClient
-from channelsync_taobao.signing import format_time
+from channelsync_taobao.router import TopRouter, format_time
 from channelsync_taobao.translate import listings_of, order_of, payload
 
 LISTING_PAGE = 100  # items a listing page; their details take 5 items.seller.list.get calls
@@ -62,7 +62,7 @@ class TaobaoChannel(Channel):
                            help="the seller's authorisation of the app (SessionKey / access_token)"),
         "refresh_token": Setting(str, secret=True, default=None,
                                  help="service-market apps only: renews an expired session"),
-        "sign_method": Setting(str, default="md5", choices=api.SIGN_METHODS, help="how requests are signed"),
+        "sign_method": Setting(str, default="md5", choices=TopRouter.sign_methods, help="how requests are signed"),
         "timestamp_format": Setting(str, default="datetime", choices=("datetime", "millis"),
                                     help="'yyyy-MM-dd HH:mm:ss' GMT+8, or epoch milliseconds"),
         "partner_id": Setting(str, default=None, help="optional partner_id system parameter"),
@@ -73,12 +73,13 @@ class TaobaoChannel(Channel):
 
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         super().__init__(name, settings, http)
-        self.client = TopClient(self.call, app_key=str(self.settings.get("app_key") or ""),
-                                app_secret=str(self.settings.get("app_secret") or ""),
-                                session=str(self.settings.get("session") or ""),
+        self.client = TopRouter(self.call, app_key=str(self.settings.get("app_key") or ""),
+                                secret=str(self.settings.get("app_secret") or ""),
+                                token=str(self.settings.get("session") or ""),
                                 sign_method=self.settings.get("sign_method") or "md5",
-                                timestamp_format=self.settings.get("timestamp_format") or "datetime",
-                                partner_id=self.settings.get("partner_id"))
+                                timestamp_format=self.settings.get("timestamp_format"))
+        if self.settings.get("partner_id"):  # an optional system parameter, signed like the rest
+            self.client.fixed = {**TopRouter.fixed, "partner_id": str(self.settings["partner_id"])}
         self._refresh_token = self.settings.get("refresh_token")
         self._expires_at: datetime | None = None
 
@@ -236,11 +237,16 @@ class TaobaoChannel(Channel):
             raise Rejected("Taobao refused the session (code 27) and no refresh_token is configured: "
                            "authorise the app again and update the channel's session setting",
                            code="invalid-sessionkey")
-        grant = self.client.refresh(str(self._refresh_token))
-        self._refresh_token = grant.refresh_token or self._refresh_token
-        self._expires_at = grant.expires_at
+        root = self.client.execute(api.TOKEN_REFRESH, {"refresh_token": self._refresh_token}, with_token=False)
+        # TOP answers token_result as a JSON *string*
+        token = payload(lambda: json.loads(root["token_result"]) if isinstance(root["token_result"], str)
+                        else dict(root["token_result"]))
+        self.client.token = payload(lambda: str(token["access_token"]))
+        self._refresh_token = token.get("refresh_token") or self._refresh_token
+        expires_in = token.get("expires_in")
+        self._expires_at = datetime.now(timezone.utc) + timedelta(seconds=int(expires_in)) if expires_in else None
         # TOP retires a refresh token on use: keep the new pair across restarts
-        self.save_credentials({"session": grant.session, "refresh_token": str(self._refresh_token)})
+        self.save_credentials({"session": self.client.token, "refresh_token": str(self._refresh_token)})
 
     def token_expires_at(self) -> datetime | None:
         return self._expires_at

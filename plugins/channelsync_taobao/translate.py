@@ -8,7 +8,7 @@ from channelsync.sdk.errors import Transient
 from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus
 from channelsync.sdk.money import yuan_to_fen
 from channelsync_taobao import api
-from channelsync_taobao.signing import parse_time
+from channelsync_taobao.router import parse_time
 
 T = TypeVar("T")
 

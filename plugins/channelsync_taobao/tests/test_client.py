@@ -5,14 +5,14 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from channelsync_taobao import api
+from channelsync_taobao.channel import TaobaoChannel
+from channelsync_taobao.router import BEIJING, ERRORS, parse_time
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.sdk.router import sign
 from channelsync.testing.pytest_plugin import sent_request
-from channelsync_taobao import api
-from channelsync_taobao.channel import TaobaoChannel
-from channelsync_taobao.errors import classify
-from channelsync_taobao.signing import BEIJING, parse_time, sign
 
 GATEWAY = "https://eco.taobao.com"
 ROUTER = f"{GATEWAY}/router/rest"
@@ -281,13 +281,13 @@ def test_refusals_are_rejected_with_code_and_message(mock, adapter, body, code):
 
 
 def test_every_code_in_the_issue_maps_as_specified():
-    assert classify("7", None) is RateLimited
-    assert classify("27", "invalid-sessionkey") is AuthExpired
-    assert classify("15", "isv.item-not-exist:invalid-numIid-or-iid") is NotFound
-    assert classify("15", "isv.invalid-parameter") is Rejected
-    assert classify("10", None) is Transient and classify("15", "isp.remote-service-timeout") is Transient
-    assert classify("25", None) is Rejected and classify("29", None) is Rejected
-    assert classify("99999", None) is Rejected  # unknown: permanent, with TOP's code kept
+    assert ERRORS.classify("7") is RateLimited
+    assert ERRORS.classify("27", "invalid-sessionkey") is AuthExpired
+    assert ERRORS.classify("15", "isv.item-not-exist:invalid-numIid-or-iid") is NotFound
+    assert ERRORS.classify("15", "isv.invalid-parameter") is Rejected
+    assert ERRORS.classify("10") is Transient and ERRORS.classify("15", "isp.remote-service-timeout") is Transient
+    assert ERRORS.classify("25") is Rejected and ERRORS.classify("29") is Rejected
+    assert ERRORS.classify("99999") is Rejected  # unknown: permanent, with TOP's code kept
 
 
 @pytest.mark.parametrize("response,error_type", [

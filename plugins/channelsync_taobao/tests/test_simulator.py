@@ -1,18 +1,18 @@
 """Limits and behaviour the Taobao simulator enforces, as TOP does: page sizes, batch sizes,
 the order window, increments floored at 0, statuses, shipment, shelf, prices, token renewal."""
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from channelsync_taobao import api
+from channelsync_taobao.channel import TaobaoChannel
+from channelsync_taobao.router import TopRouter, format_time
+from channelsync_taobao.sim import APP_KEY, APP_SECRET, REFRESH_TOKEN, SESSION, TaobaoSimulator
 
 from channelsync.sdk.errors import NotFound, RateLimited, Rejected
 from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
 from channelsync.testing.pytest_plugin import every_item
-from channelsync_taobao import api
-from channelsync_taobao.channel import TaobaoChannel
-from channelsync_taobao.client import TopClient
-from channelsync_taobao.signing import format_time
-from channelsync_taobao.sim import APP_KEY, APP_SECRET, REFRESH_TOKEN, SESSION, TaobaoSimulator
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def adapter(connect_simulator, sim):
 @pytest.fixture
 def top(adapter):
     """A bare TOP client on the adapter's connection: sends any method with any parameters."""
-    return TopClient(adapter.http.request, app_key=APP_KEY, app_secret=APP_SECRET, session=SESSION)
+    return TopRouter(adapter.http.request, app_key=APP_KEY, secret=APP_SECRET, token=SESSION)
 
 
 def item(sim, codes, quantity=10, price=1000):
@@ -232,12 +232,16 @@ def test_rate_limit_answers_code_7_with_a_ban(clock, connect_simulator):
 
 
 def test_a_refresh_token_works_once(sim, top):
-    first = top.refresh(REFRESH_TOKEN)
-    assert first.session in sim.sessions and first.refresh_token != REFRESH_TOKEN
+    def refresh(token):
+        root = top.execute(api.TOKEN_REFRESH, {"refresh_token": token}, with_token=False)
+        return json.loads(root["token_result"])
+
+    first = refresh(REFRESH_TOKEN)
+    assert first["access_token"] in sim.sessions and first["refresh_token"] != REFRESH_TOKEN
     with pytest.raises(Rejected) as info:
-        top.refresh(REFRESH_TOKEN)
+        refresh(REFRESH_TOKEN)
     assert info.value.code == "isv.refresh-token-invalid"
-    assert top.refresh(first.refresh_token).session in sim.sessions
+    assert refresh(first["refresh_token"])["access_token"] in sim.sessions
 
 
 def test_timestamp_skew_is_measured_on_the_wall_clock(clock, connect_simulator):
