@@ -7,7 +7,7 @@ is what limits how fast JD hears about sales elsewhere.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import httpx
@@ -27,8 +27,7 @@ from channelsync.sdk.models import (
 )
 from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
 from channelsync_jd import api
-from channelsync_jd.client import JdClient
-from channelsync_jd.signing import format_plain, parse_timestamp
+from channelsync_jd.router import JosRouter, format_plain, message, parse_timestamp
 
 #: JD order state -> core state. LOCKED (a buyer's cancel or refund request
 #: under review) and PAUSE (the seller or JD paused fulfilment) both happen
@@ -88,10 +87,10 @@ class JdChannel(Channel):
 
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         super().__init__(name, settings, http)
-        self.client = JdClient(self.call, app_key=str(self.setting("app_key") or ""),
-                               app_secret=str(self.setting("app_secret") or ""),
-                               access_token=str(self.setting("access_token") or ""),
-                               param_json_in=self.setting("param_json_in"))
+        self.client = JosRouter(self.call, app_key=str(self.setting("app_key") or ""),
+                                secret=str(self.setting("app_secret") or ""),
+                                token=str(self.setting("access_token") or ""),
+                                param_json_in=self.setting("param_json_in"))
         self._refresh_token = self.setting("refresh_token")
         self._expires_at: datetime | None = None
 
@@ -204,10 +203,22 @@ class JdChannel(Channel):
         if not self._refresh_token:
             raise Rejected("access_token refused and no refresh_token configured: re-authorise the app",
                            code="no-refresh-token")
-        grant = self.client.refresh(str(self.setting("oauth_url")), str(self._refresh_token))
-        self._refresh_token = grant.refresh_token or self._refresh_token
-        self._expires_at = grant.expires_at
-        self.save_credentials({"access_token": grant.access_token, "refresh_token": str(self._refresh_token)})
+        response = self.call("GET", str(self.setting("oauth_url")).rstrip("/") + api.OAUTH_REFRESH_PATH, params={
+            "app_key": self.client.app_key, "app_secret": str(self.setting("app_secret") or ""),
+            "grant_type": "refresh_token", "refresh_token": str(self._refresh_token)})
+        body = self.json(response)
+        if isinstance(body, dict) and isinstance(body.get("error_response"), dict):  # e.g. the call limit
+            raise JosRouter.error_of(body["error_response"])
+        code = str(body.get("code", "0")) if isinstance(body, dict) else "?"
+        if response.status_code >= 400 or code != "0" or not body.get("access_token"):
+            # A refused refresh needs a person to authorise the app again: permanent.
+            raise Rejected(f"token refresh refused: {message(body) if isinstance(body, dict) else ''}",
+                           code=code if code != "0" else str(response.status_code))
+        self.client.token = str(body["access_token"])
+        self._refresh_token = body.get("refresh_token") or self._refresh_token
+        expires_in = body.get("expires_in")
+        self._expires_at = datetime.now(timezone.utc) + timedelta(seconds=int(expires_in)) if expires_in else None
+        self.save_credentials({"access_token": self.client.token, "refresh_token": str(self._refresh_token)})
 
     def token_expires_at(self) -> datetime | None:
         return self._expires_at

@@ -7,12 +7,12 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 import respx
+from channelsync_jd.channel import JdChannel
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import OrderStatus, StockUpdate
+from channelsync.sdk.router import sign
 from channelsync.testing.pytest_plugin import sent_request
-from channelsync_jd.channel import JdChannel
-from channelsync_jd.signing import sign
 
 GATEWAY = "https://api.jd.com"
 ROUTER = f"{GATEWAY}/routerjson"

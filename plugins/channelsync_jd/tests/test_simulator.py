@@ -3,14 +3,14 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from channelsync_jd import api
+from channelsync_jd.channel import JdChannel
+from channelsync_jd.router import format_plain
+from channelsync_jd.sim import ACCESS_TOKEN, JdSimulator
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected
 from channelsync.sdk.models import OrderStatus
 from channelsync.testing.conformance import connect
-from channelsync_jd import api
-from channelsync_jd.channel import JdChannel
-from channelsync_jd.signing import format_plain
-from channelsync_jd.sim import ACCESS_TOKEN, JdSimulator
 
 
 @pytest.fixture
@@ -206,7 +206,7 @@ def test_rate_limit_answers_jd_code_2():
 def test_refresh_issues_a_new_token_and_the_expired_one_stays_dead(env):
     env.sim.expire_tokens()
     env.adapter.refresh_auth()
-    assert env.adapter.client.access_token != ACCESS_TOKEN
+    assert env.adapter.client.token != ACCESS_TOKEN
     env.adapter.list_listings(None)
     assert env.adapter.token_expires_at() > datetime.now(timezone.utc)
     with connect(JdChannel, "wsgi", env.sim) as stale:
