@@ -24,7 +24,8 @@ subclasses ``channelsync.sim.Simulator``; ``channelsync.testing.conformance.suit
 is its test suite. The whole guide: docs/plugins.md.
 """
 
-from channelsync.sdk.batch import Call, run_calls
+from channelsync.sdk.auth import Credential, TokenAuth
+from channelsync.sdk.batch import Call, grouped, run_calls
 from channelsync.sdk.channel import Capabilities, Channel, Setting
 from channelsync.sdk.errors import (
     AuthExpired,
@@ -32,8 +33,10 @@ from channelsync.sdk.errors import (
     ChannelsyncError,
     NotFound,
     RateLimited,
+    Reauthorize,
     Rejected,
     Transient,
+    UnexpectedPayload,
     UserError,
 )
 from channelsync.sdk.errortable import ErrorTable
@@ -50,12 +53,28 @@ from channelsync.sdk.models import (
     UpdateResult,
 )
 from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
+from channelsync.sdk.paging import (
+    At,
+    Detail,
+    Keyset,
+    NewestFirst,
+    NextToken,
+    Offset,
+    PageNumber,
+    Paginator,
+    Phases,
+    Reply,
+)
+from channelsync.sdk.router import SignedRouter
 
 __all__ = [
     "hookimpl", "Channel", "Capabilities", "Setting",
     "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "PriceUpdate",
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
-    "Call", "run_calls", "fen_to_yuan", "yuan_to_fen",
-    "ErrorTable",
+    "Reauthorize", "UnexpectedPayload",
+    "Call", "run_calls", "grouped", "fen_to_yuan", "yuan_to_fen",
+    "Paginator", "NextToken", "PageNumber", "Offset", "Keyset", "NewestFirst", "Phases", "At", "Reply", "Detail",
+    "TokenAuth", "Credential",
+    "ErrorTable", "SignedRouter",
 ]

@@ -13,8 +13,8 @@ adapter maps its platform's error envelope (see ``self.json()``).
 from __future__ import annotations
 
 import json as jsonlib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable, ClassVar, Iterable, Literal, Mapping, Sequence
 
 import httpx
@@ -29,6 +29,7 @@ from channelsync.sdk.models import (
     StockUpdate,
     UpdateResult,
 )
+from channelsync.sdk.paging import At, Paginator, Reply, decode, encode
 
 #: what ``Channel.simulator()`` returns: a WSGI application (in practice a
 #: ``channelsync.sim.Simulator``, which the sdk does not import: the kit sits above it)
@@ -56,6 +57,19 @@ class Capabilities:
     can_publish: bool = False
     can_update_content: bool = True
     can_set_shelf: bool = True
+    order_lag: timedelta = timedelta(0)
+    carriers: Mapping[str, str] = field(default_factory=dict)
+    timezone: tzinfo = timezone.utc
+
+    def carrier(self, code: str) -> str | None:
+        """The platform's code for carrier ``code`` (any case), None when the platform lacks it."""
+        if not self.carriers:
+            return code.strip()
+        wanted = code.strip().upper()
+        by_key = {k.upper(): v for k, v in self.carriers.items()}
+        if wanted in by_key:
+            return by_key[wanted]
+        return next((v for v in self.carriers.values() if v.upper() == wanted), None)
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,11 @@ class Channel:
     capabilities: ClassVar[Capabilities] = Capabilities()
     #: settings the channel accepts; ``base_url`` is the platform's API root
     settings_schema: ClassVar[dict[str, Setting]] = {}
+    #: how ``listing_page`` / ``order_page`` / ``refund_page`` page (``channelsync.sdk.paging``);
+    #: None: the plugin overrides ``list_listings`` / ``fetch_orders`` / ``fetch_refunds`` itself
+    listing_pages: ClassVar[Paginator | None] = None
+    order_pages: ClassVar[Paginator | None] = None
+    refund_pages: ClassVar[Paginator | None] = None
 
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         self.name = name
@@ -91,10 +110,26 @@ class Channel:
         #: set by the core: persists what ``save_credentials`` is given
         self.credential_sink: Callable[[dict[str, str]], None] | None = None
 
+    # --- declared paging: write these three, the kit does the tokens -------
+    def listing_page(self, at: At) -> Reply[Listing]:
+        """The page of listings ``at`` places (``listing_pages`` says which fields count)."""
+        raise NotImplementedError
+
+    def order_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
+        """The page of orders modified in ``[since, until)`` that ``at`` places."""
+        raise NotImplementedError
+
+    def refund_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
+        """The page of orders whose after-sales changed in the window (declare ``refund_pages``)."""
+        raise NotImplementedError
+
     # --- listings --------------------------------------------------------
     def list_listings(self, page_token: str | None) -> Page[Listing]:
-        """One page of the channel's SKU listings, and the token for the next."""
-        raise NotImplementedError
+        """One page of the channel's SKU listings, and the token for the next.
+
+        With ``listing_pages`` declared this is ``listing_page`` and the paginator;
+        override it only when no paginator fits (the escape hatch)."""
+        return self._paged(self.listing_pages, self.capabilities.listing_page_size, page_token, self.listing_page)
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         """Apply at most ``capabilities.stock_batch_size`` quantity updates; a result each."""
@@ -119,13 +154,27 @@ class Channel:
     # --- orders ----------------------------------------------------------
     def fetch_orders(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
         """Orders created or modified in ``[since, until)``; the window never exceeds
-        ``capabilities.max_order_window`` (the core splits longer ones)."""
-        raise NotImplementedError
+        ``capabilities.max_order_window`` (the core splits longer ones). With ``order_pages``
+        declared this is ``order_page`` and the paginator."""
+        return self._paged(self.order_pages, self.capabilities.order_page_size, page_token,
+                           lambda at: self.order_page(since, until, at))
 
     def fetch_refunds(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
         """Orders whose refunds changed in the window, in their current state.
-        Platforms whose order status already shows refunds keep this default."""
-        return Page([], None)
+        Platforms whose order status already shows refunds declare no ``refund_pages``."""
+        if self.refund_pages is None:
+            return Page([], None)
+        return self._paged(self.refund_pages, self.capabilities.order_page_size, page_token,
+                           lambda at: self.refund_page(since, until, at))
+
+    def _paged(self, paginator: Paginator | None, size: int, page_token: str | None,
+               fetch: Callable[[At], Reply]) -> Page:
+        if paginator is None:
+            raise NotImplementedError(f"{type(self).__name__}: declare a paginator or override the method")
+        at = decode(page_token, paginator, size)
+        reply = fetch(at)
+        following = paginator.next(at, reply)
+        return Page(list(reply.items), encode(following, paginator, size) if following is not None else None)
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         """Tell the channel the order shipped."""
@@ -178,6 +227,18 @@ class Channel:
         if response.status_code >= 500:
             raise Transient(f"HTTP {response.status_code} from {url}", code=str(response.status_code))
         return response
+
+    def local_time(self, moment: datetime) -> datetime:
+        """An aware time in the platform's declared ``capabilities.timezone``."""
+        return moment.astimezone(self.capabilities.timezone)
+
+    def platform_time(self, value: str | int | float | datetime) -> datetime:
+        """A platform time as an aware datetime: epoch seconds, or ISO / "YYYY-MM-DD HH:MM:SS"
+        text, naive text read in the declared ``capabilities.timezone``."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, timezone.utc)
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
+        return moment if moment.tzinfo else moment.replace(tzinfo=self.capabilities.timezone)
 
     @staticmethod
     def json(response: httpx.Response) -> Any:

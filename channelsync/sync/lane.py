@@ -9,7 +9,7 @@ handoff depend on a small, named shape instead of on each other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import httpx
 import pluggy
@@ -18,8 +18,9 @@ from channelsync.config.settings import ChannelConfig, Config
 from channelsync.engine import channels
 from channelsync.sdk.channel import Channel
 from channelsync.sdk.errors import UserError
+from channelsync.sdk.models import Page
 from channelsync.store import Store
-from channelsync.sync import credentials, retry
+from channelsync.sync import credentials, paging, retry
 from channelsync.sync.http import make_client
 from channelsync.sync.ratelimit import TokenBucket
 
@@ -50,6 +51,12 @@ class Lane:
     def call(self, fn: Callable[[], T]) -> T:
         """One platform call under the core's retry policy and this channel's rate budget."""
         return retry.call(fn, refresh_auth=self.adapter.refresh_auth, bucket=self.budget)
+
+    def items(self, fetch: Callable[[str | None], Page[T]], stored: paging.Stored | None = None,
+              size: int | None = None) -> Iterator[T]:
+        """Every item of a paged read, each page and each detail call made through ``call``."""
+        return paging.items(lambda tok: self.call(lambda: fetch(tok)), self.call, stored,
+                            size or self.adapter.capabilities.listing_page_size)
 
     def close(self) -> None:
         self.adapter.close()

@@ -1,4 +1,16 @@
-"""A token bucket: the up-front rate budget of one channel (separate from retries)."""
+"""The rate budget of one channel: a token bucket that learns the platform's real limit.
+
+The bucket starts at the declared (or configured) rate and burst. A
+rate-limited answer (``limited()``) means the platform allows less than we
+sent: the channel pauses as long as the platform said, and its rate halves
+(never below ``floor``) with the burst cut to one call, so a limit at half the
+default costs a few refused calls, not one per call. The rate then climbs back
+slowly — ``step`` of the declared rate per ``recover_every`` seconds without a
+refusal — but only up to 90 % of the rate that was refused (the platform's
+learnt ceiling), which is forgotten after ``forget_after`` quiet seconds in
+case the platform's limit was a passing one. After a pause the bucket holds
+only what accrued since the pause began: never a full burst.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +19,70 @@ import time
 
 
 class TokenBucket:
-    """``rate`` tokens a second, at most ``burst`` saved up. Thread-safe."""
+    """``rate`` tokens a second, at most ``burst`` saved up, adapting to refusals. Thread-safe."""
 
-    def __init__(self, rate: float, burst: int = 1, clock=time.monotonic, sleep=time.sleep) -> None:
+    def __init__(self, rate: float, burst: int = 1, clock=time.monotonic, sleep=time.sleep, *,
+                 floor: float | None = None, step: float = 0.1, recover_every: float = 10.0,
+                 forget_after: float = 600.0) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
-        self.rate = rate
-        self.burst = max(1, burst)
+        self.declared = float(rate)
+        self.declared_burst = max(1, burst)
+        self.rate = float(rate)
+        self.burst = self.declared_burst
+        self.floor = floor if floor is not None else min(self.declared, 0.2)
+        self.step = step
+        self.recover_every = recover_every
+        self.forget_after = forget_after
+        #: the highest rate the platform is believed to allow (None: not learnt yet)
+        self.ceiling: float | None = None
+        #: refusals seen, for metrics and tests
+        self.refusals = 0
         self._tokens = float(self.burst)
         self._clock = clock
         self._sleep = sleep
         self._last = clock()
         self._lock = threading.Lock()
         self._paused_until = 0.0
+        self._last_refusal: float | None = None
+        self._last_raise = 0.0
 
     def pause(self, seconds: float) -> None:
-        """The platform said "wait N seconds": nobody on this channel calls before then."""
+        """The platform said "wait N seconds": nobody on this channel calls before then,
+        and afterwards only what accrues from now on is there (not what was saved before)."""
         with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            now = self._clock()
+            self._paused_until = max(self._paused_until, now + seconds)
             self._tokens = 0.0
+            self._last = now
+
+    def limited(self, retry_after: float | None = None) -> None:
+        """A rate-limited answer: pause (the platform's wait, else one call's interval at the
+        lowered rate), halve the rate, cut the burst to one and remember the ceiling."""
+        with self._lock:
+            now = self._clock()
+            self.refusals += 1
+            refused = self.rate
+            self.ceiling = refused if self.ceiling is None else min(self.ceiling, refused)
+            self.rate = max(self.floor, refused / 2)
+            self.burst = 1
+            self._last_refusal = now
+            self._last_raise = now
+        self.pause(retry_after if retry_after is not None else 1.0 / self.rate)
+
+    def _recover(self, now: float) -> None:
+        """Called under the lock: climb back slowly while the platform stays quiet."""
+        if self._last_refusal is None:
+            return
+        if self.ceiling is not None and now - self._last_refusal >= self.forget_after:
+            self.ceiling = None  # a passing limit: the declared rate is allowed again
+        top = self.declared if self.ceiling is None else min(self.declared, self.ceiling * 0.9)
+        while now - self._last_raise >= self.recover_every and self.rate < top:
+            self.rate = min(top, self.rate + self.step * self.declared)
+            self._last_raise += self.recover_every
+        if self.rate >= self.declared:
+            self.burst = self.declared_burst
+            self._last_refusal = None
 
     def acquire(self) -> float:
         """Take one token, sleeping as long as needed; returns the seconds waited."""
@@ -33,8 +90,10 @@ class TokenBucket:
         while True:
             with self._lock:
                 now = self._clock()
-                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-                self._last = now
+                self._recover(now)
+                if now >= self._paused_until:
+                    self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+                    self._last = now
                 delay = max(0.0, self._paused_until - now)
                 if delay == 0.0 and self._tokens >= 1.0:
                     self._tokens -= 1.0

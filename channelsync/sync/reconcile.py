@@ -60,16 +60,18 @@ def resync(lane: Lane, what: Iterable[str] = WHAT, skus: Iterable[str] | None = 
             report.revived = outbox.revive_failed(store, lane.name)
     seen_codes: set[str] = set()
     for page in paging.pages(lambda tok: lane.call(lambda: lane.adapter.list_listings(tok))):
+        # a page's detail calls go one by one under the budget, each with its own retries
+        found = paging.resolve(page.items, lane.call, size=lane.adapter.capabilities.listing_page_size)
         try:
             with store.write():
-                for listing in page.items:
+                for listing in found:
                     _one(lane, listing, what, only, report, seen_codes)
                 if dry_run:
                     raise _Rollback
         except _Rollback:
             pass
-        report.seen += len(page.items)
-        progress(len(page.items))
+        report.seen += len(found)
+        progress(len(found))
     _not_listed(lane, only, what, report, seen_codes, dry_run)
     if not dry_run:
         with store.write():

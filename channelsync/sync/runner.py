@@ -15,7 +15,7 @@ from typing import Callable
 import structlog
 
 from channelsync.engine import channels, outbox
-from channelsync.engine.orders import IngestResult, ingest
+from channelsync.engine.orders import IngestResult, ingest, orders_modified
 from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
 from channelsync.sync import paging, push
@@ -51,12 +51,15 @@ class ChannelRunner:
         started = time.monotonic()
         cursor = channels.cursor(lane.store, lane.name)
         start = (cursor or now - timedelta(seconds=cfg.initial_lookback)) - timedelta(seconds=cfg.order_overlap)
-        until = now - timedelta(seconds=cfg.order_lag)
+        # the platform's declared indexing lag is a floor; the config can only add to it
+        until = now - max(timedelta(seconds=cfg.order_lag), adapter.capabilities.order_lag)
         try:
             for since, end in paging.windows(start, until, adapter.capabilities.max_order_window):
                 found = {}
+                stored = orders_modified(lane.store, lane.name)
                 for fetch in (adapter.fetch_orders, adapter.fetch_refunds):
-                    for order in paging.items(lambda tok, f=fetch: lane.call(lambda: f(since, end, tok))):
+                    for order in lane.items(lambda tok, f=fetch: f(since, end, tok), stored,
+                                            adapter.capabilities.order_page_size):
                         found[order.external_id] = order  # the later read of the same order wins
                 result = ingest(lane.store, lane.config, cfg, list(found.values()), cursor=end,
                                 absolute=lane.absolute)

@@ -14,7 +14,11 @@ def ship(lane: Lane, ref: str, carrier: str, tracking_no: str) -> dict:
         raise UserError(f"order {ref!r} belongs to channel {order['channel']!r}, not {lane.name!r}")
     if order["status"] != "paid":
         raise UserError(f"order {order['channel']}:{order['external_id']} is {order['status']}; only paid orders ship")
-    lane.call(lambda: lane.adapter.ship(order["external_id"], carrier, tracking_no))
+    code = lane.adapter.capabilities.carrier(carrier)
+    if code is None:
+        known = ", ".join(sorted(lane.adapter.capabilities.carriers))
+        raise UserError(f"--carrier {carrier!r}: {lane.cfg.plugin} does not know this carrier; use one of {known}")
+    lane.call(lambda: lane.adapter.ship(order["external_id"], code, tracking_no))
     result = mark_shipped(lane.store, lane.config, lane.cfg, order, carrier, tracking_no, absolute=lane.absolute)
     if result.pushes_queued:
         lane.on_queued()

@@ -177,6 +177,10 @@ class PauseRecorder:
     def pause(self, seconds: float) -> None:
         self.paused.append(seconds)
 
+    def limited(self, retry_after: float | None = None) -> None:
+        """What the core tells the budget on a rate-limited answer (it pauses and slows)."""
+        self.paused.append(retry_after)
+
 
 def probe_lane(store, budget=None) -> Lane:
     cfg = ChannelConfig(name="p", plugin="probe")
