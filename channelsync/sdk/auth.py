@@ -29,12 +29,18 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable, Mapping, Protocol
 
 from channelsync.sdk.errors import ChannelError, Reauthorize, Transient
 
-if TYPE_CHECKING:
-    from channelsync.sdk.channel import Channel
+
+class Channel(Protocol):
+    """What TokenAuth needs of its channel (a ``channelsync.sdk.Channel``)."""
+
+    name: str
+    settings: dict[str, Any]
+
+    def save_credentials(self, values: Mapping[str, str]) -> None: ...
 
 
 @dataclass(frozen=True)

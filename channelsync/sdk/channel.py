@@ -12,6 +12,7 @@ adapter maps its platform's error envelope (see ``self.json()``).
 
 from __future__ import annotations
 
+import importlib
 import json as jsonlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -19,7 +20,8 @@ from typing import Any, Callable, ClassVar, Iterable, Literal, Mapping, Sequence
 
 import httpx
 
-from channelsync.sdk.errors import AuthExpired, RateLimited, Transient
+from channelsync.sdk.auth import TokenAuth
+from channelsync.sdk.errors import AuthExpired, ChannelError, RateLimited, Rejected, Transient
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
@@ -101,6 +103,14 @@ class Channel:
     listing_pages: ClassVar[Paginator | None] = None
     order_pages: ClassVar[Paginator | None] = None
     refund_pages: ClassVar[Paginator | None] = None
+    #: the error table by HTTP status for ``self.call`` (5xx and 429 are typed already): when
+    #: given, a 4xx listed raises its class and any other 4xx ``Rejected``, with the JSON body's
+    #: ``error_field`` as the message; empty: 4xx responses are returned for the plugin to map
+    status_errors: ClassVar[Mapping[int, type[ChannelError]]] = {}
+    error_field: ClassVar[str] = "error"
+    #: ``"package.module:Class"`` of the platform's simulator, imported only when asked for
+    #: (tests, the sandbox); the default ``simulator()`` builds it
+    simulator_class: ClassVar[str] = ""
 
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         self.name = name
@@ -109,6 +119,9 @@ class Channel:
         self.http = http
         #: set by the core: persists what ``save_credentials`` is given
         self.credential_sink: Callable[[dict[str, str]], None] | None = None
+        #: the channel's token life cycle, when it has one (``channelsync.sdk.auth.TokenAuth``):
+        #: the default ``refresh_auth`` renews it and ``token_expires_at`` reads it
+        self.auth: TokenAuth | None = None
 
     # --- declared paging: write these three, the kit does the tokens -------
     def listing_page(self, at: At) -> Reply[Listing]:
@@ -182,7 +195,10 @@ class Channel:
 
     # --- auth and life cycle ----------------------------------------------
     def refresh_auth(self) -> None:
-        """Called by the core after ``AuthExpired``; the call is then retried once."""
+        """Called by the core after ``AuthExpired``; the call is then retried once.
+        The default renews ``self.auth`` when the channel has one."""
+        if self.auth is not None:
+            self.auth.renew()
 
     def save_credentials(self, values: Mapping[str, str]) -> None:
         """Call after renewing credentials (a new session, access or refresh token): the
@@ -193,12 +209,20 @@ class Channel:
 
     def token_expires_at(self) -> datetime | None:
         """When the current access token expires, if the platform says (for ``status``)."""
-        return None
+        return self.auth.expires_at if self.auth is not None else None
 
     @classmethod
     def simulator(cls, **options: Any) -> WSGIApp:
         """A WSGI app imitating the platform, with the control API of ``channelsync.sim.Simulator``."""
-        raise NotImplementedError
+        if not cls.simulator_class:
+            raise NotImplementedError(f"{cls.__name__} has no simulator")
+        module, _, name = cls.simulator_class.partition(":")
+        return getattr(importlib.import_module(module), name)(**options)
+
+    @classmethod
+    def has_simulator(cls) -> bool:
+        """Whether ``simulator()`` gives one (declared, or the method overridden)."""
+        return bool(cls.simulator_class) or cls.simulator.__func__ is not Channel.simulator.__func__  # type: ignore[attr-defined]
 
     def close(self) -> None:
         if self.http is not None:
@@ -226,7 +250,18 @@ class Channel:
             raise AuthExpired(f"HTTP 401 from {url}", code="401")
         if response.status_code >= 500:
             raise Transient(f"HTTP {response.status_code} from {url}", code=str(response.status_code))
+        if response.status_code >= 400 and self.status_errors:
+            raise self._status_error(response, url)
         return response
+
+    def _status_error(self, response: httpx.Response, url: str) -> ChannelError:
+        try:
+            body = jsonlib.loads(response.content)
+            message = str(body.get(self.error_field) or "") if isinstance(body, dict) else ""
+        except ValueError:
+            message = ""
+        cls = self.status_errors.get(response.status_code, Rejected)
+        return cls(message or f"HTTP {response.status_code} from {url}", code=str(response.status_code))
 
     def local_time(self, moment: datetime) -> datetime:
         """An aware time in the platform's declared ``capabilities.timezone``."""

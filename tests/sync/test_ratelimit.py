@@ -136,3 +136,62 @@ def test_threads_together_never_beat_the_rate():
     assert not errors and not any(th.is_alive() for th in pool)
     # 100 tokens with 5 saved up take at least 95 / 1000 s, however the threads interleave
     assert elapsed >= (threads * each - burst) / rate * 0.95
+
+
+# --- the adaptive budget: a refusal lowers the rate, recovery is slow and stays under the ceiling --------------------
+
+def test_a_refusal_halves_the_rate_cuts_the_burst_and_pauses_as_told():
+    t = FakeTime()
+    b = t.bucket(rate=4, burst=4)
+    b.limited(retry_after=2.0)
+    assert (b.rate, b.burst, b.ceiling, b.refusals) == (2.0, 1, 4.0, 1)
+    assert b.acquire() == pytest.approx(2.0)  # the platform's wait; what accrued meanwhile is one call (burst 1)
+    assert [b.acquire() for _ in range(2)] == [pytest.approx(0.5)] * 2  # then the lowered rate
+
+
+def test_without_a_wait_from_the_platform_the_pause_is_one_call_at_the_lowered_rate():
+    t = FakeTime()
+    b = t.bucket(rate=4, burst=4)
+    b.limited()
+    assert b.acquire() == pytest.approx(0.5)  # one call's interval at 2/s
+    assert b.acquire() == pytest.approx(0.5)
+
+
+def test_repeated_refusals_never_go_below_the_floor():
+    t = FakeTime()
+    b = t.bucket(rate=5, burst=5)
+    for _ in range(20):
+        b.limited(0)
+    assert b.rate == pytest.approx(0.2) and b.ceiling == pytest.approx(0.2)
+
+
+def test_recovery_is_slow_and_never_past_the_rate_the_platform_refused():
+    t = FakeTime()
+    b = t.bucket(rate=5, burst=5)
+    b.limited(0)  # refused at 5/s: ceiling 5, rate 2.5
+    rates = []
+    for _ in range(6):
+        t.now += 10
+        b.acquire()
+        rates.append(round(b.rate, 2))
+    assert rates == [3.0, 3.5, 4.0, 4.5, 4.5, 4.5]  # +10 % of the declared rate per quiet 10 s, up to 90 % of 5
+    assert b.burst == 1, "no burst while the platform's limit is below the declared rate"
+
+
+def test_a_passing_limit_is_forgotten_after_a_long_quiet_spell():
+    t = FakeTime()
+    b = t.bucket(rate=5, burst=5)
+    b.limited(0)
+    t.now += 600
+    b.acquire()
+    assert (b.rate, b.burst, b.ceiling) == (5.0, 5, None)
+
+
+def test_a_second_refusal_while_recovering_lowers_the_ceiling():
+    t = FakeTime()
+    b = t.bucket(rate=4, burst=2)
+    b.limited(0)  # 4 -> 2
+    t.now += 10
+    b.acquire()  # 2.4
+    b.limited(0)
+    assert b.ceiling == pytest.approx(2.4) and b.rate == pytest.approx(1.2)
