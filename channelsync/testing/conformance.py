@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from channelsync.sdk.channel import Channel
-from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Reauthorize, Rejected, Transient
 from channelsync.sdk.models import ListingContent, Order, OrderStatus, PriceUpdate, StockUpdate
 from channelsync.sim.server import serve
 from channelsync.sim.simulator import OutOfStock, Simulator
@@ -262,7 +262,7 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
             assert secret_keys, "a platform channel declares at least one secret setting"
             bad = {**env.adapter.settings, **{k: "wrong-secret" for k in secret_keys}}
             adapter = channel_cls("bad", bad, env.adapter.http)
-            with pytest.raises((Rejected, AuthExpired)) as info:
+            with pytest.raises((Rejected, AuthExpired, Reauthorize)) as info:
                 adapter.refresh_auth()
                 adapter.list_listings(None)
             assert info.value.code, "the platform's error code is kept"

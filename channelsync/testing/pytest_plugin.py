@@ -180,6 +180,7 @@ def every_page(fetch: Callable[[str | None], Page]) -> Iterator[Page]:
 
 
 def every_item(fetch: Callable[[str | None], Page]) -> Iterator[Any]:
-    """The items of ``every_page(fetch)``, in order."""
-    for page in every_page(fetch):
-        yield from page.items
+    """The items of ``every_page(fetch)``, in order, ``Detail`` fan-out fetched as the core does."""
+    from channelsync.sync import paging
+
+    return paging.items(fetch)

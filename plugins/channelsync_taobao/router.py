@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.errors import (
+    AuthExpired,
+    NotFound,
+    RateLimited,
+    Rejected,
+    Transient,
+)
 from channelsync.sdk.errortable import ErrorTable
 from channelsync.sdk.router import SIGN_METHODS, SignedRouter
 

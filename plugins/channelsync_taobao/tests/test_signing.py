@@ -10,11 +10,18 @@ import httpx
 import pytest
 from channelsync_taobao import api
 from channelsync_taobao.channel import TaobaoChannel
-from channelsync_taobao.router import BEIJING, TopRouter, format_millis, format_time, parse_time
+from channelsync_taobao.router import (
+    BEIJING,
+    TopRouter,
+    format_millis,
+    format_time,
+    parse_time,
+)
 from channelsync_taobao.sim import APP_KEY, APP_SECRET, SESSION, TaobaoSimulator
 
 from channelsync.sdk.errors import AuthExpired, Rejected
 from channelsync.sdk.router import SIGN_METHODS, sign, signing_string
+from channelsync.testing.pytest_plugin import every_item
 
 # platforms.md, "Signing", worked example (official)
 EXAMPLE = {"app_key": "12345678", "fields": "num_iid,title,nick,price,num", "format": "json",
@@ -136,7 +143,7 @@ def test_channel_signs_with_the_configured_method(sim, sign_method, connect_simu
     sim.seed("SIG-1", 3, 990)
     _, adapter = connect_simulator(TaobaoChannel, sim, settings={"sign_method": sign_method,
                                                                  "timestamp_format": "millis"})
-    assert [ls.sku_code for ls in adapter.list_listings(None).items] == ["SIG-1"]
+    assert [ls.sku_code for ls in every_item(adapter.list_listings)] == ["SIG-1"]
 
 
 def test_channel_with_a_wrong_secret_gets_rejected_without_leaking_it(sim, connect_simulator):
