@@ -16,7 +16,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from channelsync.sdk.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.errors import (
+    AuthExpired,
+    ChannelError,
+    NotFound,
+    RateLimited,
+    Rejected,
+    Transient,
+)
 from channelsync.sdk.errortable import ErrorTable
 from channelsync.sdk.router import FORM, SignedRouter
 
