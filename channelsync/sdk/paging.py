@@ -126,12 +126,16 @@ class Paginator:
 
 @dataclass(frozen=True)
 class NextToken(Paginator):
-    """The platform's own next-page token (or key); None or "" ends, as does an empty page."""
+    """The platform's own next-page token (or key); None or "" ends, as do an empty page,
+    ``has_more=False`` and, where the platform gives a ``total``, having read that many."""
 
     def next(self, at: At, reply: Reply) -> At | None:
+        read = at.offset + reply.records
         if not reply.next_token or reply.has_more is False or reply.records == 0:
             return None
-        return replace(at, token=str(reply.next_token))
+        if reply.total is not None and read >= reply.total:
+            return None
+        return replace(at, token=str(reply.next_token), offset=read)
 
 
 @dataclass(frozen=True)
