@@ -184,6 +184,8 @@ class Keyset(Paginator):
     def next(self, at: At, reply: Reply) -> At | None:
         if self.short(at, reply) and reply.has_more is not True:
             return None
+        if reply.total_pages is not None and at.page >= reply.total_pages:
+            return None  # the last page of the query from this key holds everything left
         edge = reply.last_key
         if edge is None:
             keys = [self.key(i) for i in reply.items if not isinstance(i, Detail)] if self.key else []
