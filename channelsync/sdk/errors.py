@@ -82,7 +82,7 @@ def unexpected_payload(error: Exception, where: str = "") -> UnexpectedPayload:
 
 
 #: what a translation that met an unexpected payload raises
-TRANSLATION_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+TRANSLATION_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError)
 
 
 class NotFound(ChannelError):

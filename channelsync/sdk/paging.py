@@ -126,12 +126,16 @@ class Paginator:
 
 @dataclass(frozen=True)
 class NextToken(Paginator):
-    """The platform's own next-page token (or key); None or "" ends, as does an empty page."""
+    """The platform's own next-page token (or key); None or "" ends, as do an empty page,
+    ``has_more=False`` and, where the platform gives a ``total``, having read that many."""
 
     def next(self, at: At, reply: Reply) -> At | None:
+        read = at.offset + reply.records
         if not reply.next_token or reply.has_more is False or reply.records == 0:
             return None
-        return replace(at, token=str(reply.next_token))
+        if reply.total is not None and read >= reply.total:
+            return None
+        return replace(at, token=str(reply.next_token), offset=read)
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,8 @@ class Keyset(Paginator):
     def next(self, at: At, reply: Reply) -> At | None:
         if self.short(at, reply) and reply.has_more is not True:
             return None
+        if reply.total_pages is not None and at.page >= reply.total_pages:
+            return None  # the last page of the query from this key holds everything left
         edge = reply.last_key
         if edge is None:
             keys = [self.key(i) for i in reply.items if not isinstance(i, Detail)] if self.key else []

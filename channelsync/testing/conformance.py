@@ -28,7 +28,7 @@ from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Reauthori
 from channelsync.sdk.models import ListingContent, Order, OrderStatus, PriceUpdate, StockUpdate
 from channelsync.sim.server import serve
 from channelsync.sim.simulator import OutOfStock, Simulator
-from channelsync.sync import paging
+from channelsync.sync import paging, retry
 from channelsync.sync.http import make_client
 
 CARRIER = "SF"
@@ -42,18 +42,25 @@ class Env:
         self.adapter = adapter
         self.caps = adapter.capabilities
 
+    def call(self, fn):
+        """One adapter call as the core makes it: translation errors become ``UnexpectedPayload``."""
+        return retry.guarded(fn)()
+
+    def items(self, fetch, size: int) -> list:
+        """Every item of a paged read, details fetched, as the core reads them (without retries)."""
+        return list(paging.items(lambda tok: self.call(lambda: fetch(tok)), self.call, size=size))
+
     def listings(self) -> list:
-        return list(paging.items(self.adapter.list_listings))
+        return self.items(self.adapter.list_listings, self.caps.listing_page_size)
 
     def orders(self, since: datetime | None = None) -> dict[str, Order]:
         now = self.sim.now()
         since = since or now - timedelta(hours=1)
         found: dict[str, Order] = {}
         for start, end in paging.windows(since, now + timedelta(minutes=1), self.caps.max_order_window):
-            for order in paging.items(lambda tok: self.adapter.fetch_orders(start, end, tok)):
-                found[order.external_id] = order
-            for order in paging.items(lambda tok: self.adapter.fetch_refunds(start, end, tok)):
-                found[order.external_id] = order
+            for fetch in (self.adapter.fetch_orders, self.adapter.fetch_refunds):
+                for order in self.items(lambda tok, f=fetch: f(start, end, tok), self.caps.order_page_size):
+                    found[order.external_id] = order
         return found
 
     def stock_update(self, sku, target: int) -> StockUpdate:

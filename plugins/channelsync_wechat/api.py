@@ -70,3 +70,5 @@ AFTERSALE_RETURN = "RETURN"
 
 # --- delivery ------------------------------------------------------------------------
 DELIVER_BY_EXPRESS = 1  # deliver_type: self-contracted express company
+#: delivery_id codes (the platform lists them in order/deliverycompanylist/get)
+DELIVERY_IDS = ("SF", "ZTO", "YTO", "STO", "YUNDA", "YD", "EMS", "JD", "JTSD", "DBL", "HTKY", "ZJS")

@@ -1,18 +1,16 @@
 """WeChat payloads -> channelsync models (products to listings, orders to orders).
 
-Money is already integer fen on this platform; times are epoch seconds.
+Money is already integer fen on this platform; times are epoch seconds. A payload
+missing a field raises here as it is; the core reports it as an unexpected payload.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable, TypeVar
+from typing import Any
 
-from channelsync.sdk.errors import Transient
 from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus
 from channelsync_wechat import api
-
-T = TypeVar("T")
 
 STATUSES = {
     api.UNPAID: OrderStatus.NEW,
@@ -23,14 +21,6 @@ STATUSES = {
     api.AFTERSALE_CLOSED: OrderStatus.REFUNDED,
     api.CANCELLED: OrderStatus.CANCELLED,  # REFUNDED when an after-sale returned the money
 }
-
-
-def payload(build: Callable[[], T]) -> T:
-    """Run a translation; a payload missing fields is a transient fault (a half answer)."""
-    try:
-        return build()
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise Transient(f"unexpected WeChat payload: {type(exc).__name__}: {exc}", code="payload") from exc
 
 
 def epoch(seconds: Any) -> datetime:
