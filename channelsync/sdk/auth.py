@@ -134,8 +134,14 @@ class TokenAuth:
     def _renew(self) -> Credential:
         if self._refresh is not None and self.refresh_token:
             credential = self._by_refresh(self.refresh_token)
+        elif self._issue is None:  # a platform token only a person can renew (no refresh token configured)
+            self._dead = Reauthorize(
+                f"channel {self.channel.name}: the platform refused its {self.keys['token']} and no refresh token "
+                f"is configured. To fix: {self.reauthorize}, put the new {self.keys['token']} in "
+                f"channels.{self.channel.name}.settings.{self.keys['token']} and restart channelsync",
+                code="no-refresh-token")
+            raise self._dead
         else:
-            assert self._issue is not None, "no refresh token and no issue() call"
             credential = self._issue(False)
             if self._refused is not None and credential.token == self._refused:
                 credential = self._issue(True)  # the platform handed back the very token it refused

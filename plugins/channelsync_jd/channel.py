@@ -16,7 +16,7 @@ import httpx
 from channelsync import Capabilities, Channel, Setting
 from channelsync.sdk.auth import Credential, TokenAuth
 from channelsync.sdk.batch import grouped, run_calls
-from channelsync.sdk.errors import Reauthorize, Rejected
+from channelsync.sdk.errors import Rejected
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
@@ -106,7 +106,7 @@ class JdChannel(Channel):
         if self.settings["carriers"] is not DEFAULT_CARRIERS:  # the operator's verified carrier ids
             self.capabilities = replace(self.capabilities, carriers={
                 str(k).upper(): str(v) for k, v in dict(self.settings["carriers"]).items()})
-        self.auth = TokenAuth(self, refresh=self._refresh, issue=self._no_refresh_token,
+        self.auth = TokenAuth(self, refresh=self._refresh,
                               reauthorize="authorise the app again in the JOS console (OAuth)")
 
     # --- listings and updates ------------------------------------------------
@@ -199,9 +199,6 @@ class JdChannel(Channel):
         return Credential(self.client.token, datetime.now(timezone.utc) + timedelta(seconds=int(expires_in))
                           if expires_in else None, body.get("refresh_token") or refresh_token)
 
-    def _no_refresh_token(self, force: bool) -> Credential:
-        raise Reauthorize("access_token refused and no refresh_token configured: re-authorise the app",
-                          code="no-refresh-token")
 
 
 def _sku(update: StockUpdate | PriceUpdate) -> str:

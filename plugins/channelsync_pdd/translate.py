@@ -1,65 +1,46 @@
-"""PDD payloads -> channelsync models (goods to listings, orders to orders).
+"""PDD payloads -> channelsync models. Goods APIs count money in fen, order APIs in yuan;
+times are ``yyyy-MM-dd HH:mm:ss`` Beijing time (the channel's declared time zone)."""
 
-Goods APIs count money in fen; order APIs in yuan (README.md, unconfirmed).
-A payload missing what PDD always sends raises ``Transient`` ("unexpected
-payload"), like a malformed body: the core retries and, if it persists, reports.
-"""
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from __future__ import annotations
-
-from typing import Any, Callable, TypeVar
-
-from channelsync.sdk.errors import Transient
 from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus
 from channelsync.sdk.money import yuan_to_fen
 from channelsync_pdd import api
-from channelsync_pdd.router import parse_time
 
-T = TypeVar("T")
-
-#: order_status -> core state; refund and group-failure states are checked first
+BEIJING = timezone(timedelta(hours=8), "GMT+8")
 STATUSES = {api.TO_SHIP: OrderStatus.PAID, api.SHIPPED: OrderStatus.SHIPPED, api.RECEIVED: OrderStatus.COMPLETED}
 
 
-def payload(parse: Callable[[], T]) -> T:
-    try:
-        return parse()
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
-        raise Transient(f"unexpected Pinduoduo payload: {type(exc).__name__}: {exc}", code="payload") from exc
-
-
 def listings_of(goods: dict[str, Any]) -> list[Listing]:
-    """One listing per SKU of a goods list row or a goods detail (which adds prices, in fen).
-
-    PDD's group-buy price (``multi_price``) is the listing's price: it is what
-    most buyers pay; the single-buy price follows it (see ``PddChannel.set_prices``).
-    """
-    goods_id = str(goods["goods_id"])
-    on_shelf = int(goods.get("is_onsale", api.ONSALE)) == api.ONSALE
-    title = goods.get("goods_name")
-    return [Listing(external_id=str(sku["sku_id"]), sku_code=sku.get("outer_id") or None, item_id=goods_id,
-                    quantity=_int(sku.get("sku_quantity", sku.get("quantity"))), price=_int(sku.get("multi_price")),
-                    on_shelf=on_shelf and int(sku.get("is_sku_onsale", sku.get("is_onsale", 1))) == 1, title=title)
+    """A goods list row (no prices) or a goods detail: one listing per SKU, priced at PDD's
+    group-buy price (``multi_price``, what most buyers pay)."""
+    on_shelf = int(goods.get("is_onsale", 1)) == 1
+    return [Listing(str(sku["sku_id"]), sku.get("outer_id") or None, str(goods["goods_id"]),
+                    _int(sku.get("sku_quantity", sku.get("quantity"))), _int(sku.get("multi_price")),
+                    on_shelf and int(sku.get("is_sku_onsale", sku.get("is_onsale", 1))) == 1, goods.get("goods_name"))
             for sku in goods.get("sku_list") or []]
 
 
 def order_of(info: dict[str, Any]) -> Order:
-    """An order row of the increment list or ``order_info`` of the detail API."""
+    """An increment-list row or ``order_info``. A refund (refund_status 4) or a failed group
+    outranks the shipping state; an unknown state counts as NEW (reserves nothing)."""
     status = int(info["order_status"])
     if int(info.get("refund_status") or api.NO_REFUND) == api.REFUNDED:
-        mapped = OrderStatus.REFUNDED  # before shipment this releases the units; after, a return
+        mapped = OrderStatus.REFUNDED
     elif int(info.get("confirm_status") or 1) == api.GROUP_FAILED:
-        mapped = OrderStatus.CANCELLED  # the group never formed: PDD gives the money back, nothing ships
+        mapped = OrderStatus.CANCELLED
     else:
         mapped = STATUSES.get(status, OrderStatus.NEW)
-    lines = [OrderLine(sku_code=item.get("outer_id") or None, quantity=int(item["goods_count"]),
-                       external_sku_id=str(item["sku_id"]), price=_yuan(item.get("goods_price")))
-             for item in info.get("item_list") or []]
-    created = parse_time(info["created_time"])
-    return Order(external_id=str(info["order_sn"]), status=mapped, created_at=created,
-                 modified_at=parse_time(info.get("updated_at") or info["created_time"]), lines=lines,
-                 total=_yuan(info.get("pay_amount")), platform_status=f"order_status={status}",
-                 shipped=bool(info.get("shipping_time") or info.get("tracking_number")))
+    lines = [OrderLine(item.get("outer_id") or None, int(item["goods_count"]), str(item["sku_id"]),
+                       _yuan(item.get("goods_price"))) for item in info.get("item_list") or []]
+    return Order(str(info["order_sn"]), mapped, _time(info["created_time"]),
+                 _time(info.get("updated_at") or info["created_time"]), lines, _yuan(info.get("pay_amount")),
+                 f"order_status={status}", shipped=bool(info.get("shipping_time") or info.get("tracking_number")))
+
+
+def _time(text: str) -> datetime:
+    return datetime.strptime(str(text).strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
 
 
 def _int(value: Any) -> int | None:

@@ -17,7 +17,7 @@ import httpx
 from channelsync import Capabilities, Channel, Setting
 from channelsync.sdk.auth import Credential, TokenAuth
 from channelsync.sdk.batch import grouped, run_calls
-from channelsync.sdk.errors import NotFound, Reauthorize, Rejected
+from channelsync.sdk.errors import NotFound, Rejected
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
@@ -84,8 +84,8 @@ class TaobaoChannel(Channel):
                                 timestamp_format=self.settings["timestamp_format"])
         if self.settings["partner_id"]:  # an optional system parameter, signed like the rest
             self.client.fixed = {**TopRouter.fixed, "partner_id": str(self.settings["partner_id"])}
-        self.auth = TokenAuth(self, refresh=self._refresh, issue=self._no_refresh_token, keys={"token": "session"},
-                              reauthorize="authorise the app again and update the channel's session setting")
+        self.auth = TokenAuth(self, refresh=self._refresh, keys={"token": "session"},
+                              reauthorize="authorise the app again in the Taobao seller centre")
 
     # --- listings ------------------------------------------------------------
     def listing_page(self, at: At) -> Reply[Listing]:
@@ -192,10 +192,6 @@ class TaobaoChannel(Channel):
         return Credential(self.client.token, datetime.now(timezone.utc) + timedelta(seconds=int(expires_in))
                           if expires_in else None, token.get("refresh_token") or refresh_token)
 
-    def _no_refresh_token(self, force: bool) -> Credential:
-        # Apps a seller builds for their own shop get fixed-length sessions TOP cannot renew.
-        raise Reauthorize("Taobao refused the session (code 27) and no refresh_token is configured: authorise "
-                          "the app again and update the channel's session setting", code="invalid-sessionkey")
 
 
 def _rows(root: dict[str, Any], outer: str, inner: str) -> list[dict[str, Any]]:

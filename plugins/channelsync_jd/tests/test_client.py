@@ -20,7 +20,7 @@ from channelsync.sdk.errors import (
 from channelsync.sdk.models import OrderStatus, Page, StockUpdate
 from channelsync.sdk.paging import At, decode, encode
 from channelsync.sdk.router import sign
-from channelsync.testing.pytest_plugin import every_item, sent_request
+from channelsync.testing.pytest_plugin import core_call, every_item, sent_request
 
 GATEWAY = "https://api.jd.com"
 ROUTER = f"{GATEWAY}/routerjson"
@@ -271,12 +271,12 @@ def test_refresh_without_a_refresh_token_says_so():
     assert info.value.code == "no-refresh-token"
 
 
-def test_a_row_missing_jds_ids_fails_translation(mock, adapter):
-    """The adapter translates plainly; the core's one payload guard reports this as UnexpectedPayload."""
+def test_a_row_missing_jds_ids_is_an_unexpected_payload(mock, adapter):
+    """The adapter translates plainly; the core's one payload guard reports the KeyError."""
     reply(mock, {"jingdong_sku_read_searchSkuList_responce": {"code": "0", "page": {
         "data": [{"wareId": 2, "outerId": "X", "jdPrice": "1.00"}], "pageNo": 1, "pageSize": 50, "totalItem": 1}}})
-    with pytest.raises(KeyError, match="skuId"):
-        adapter.list_listings(None)
+    with pytest.raises(UnexpectedPayload, match="skuId"):
+        core_call(lambda: adapter.list_listings(None))
 
 
 def test_call_limit_on_the_oauth_endpoint_is_rate_limited(mock, adapter):

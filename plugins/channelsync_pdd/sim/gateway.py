@@ -41,7 +41,7 @@ class PddSimulator(GoodsApi, OrdersApi, RouterGateway):
     protocol = PopRouter
     app_key = CLIENT_ID
     app_secret = CLIENT_SECRET
-    default_max_skew = api.TIMESTAMP_SKEW_SECONDS
+    default_max_skew = 600  # seconds; unconfirmed
     gateway_codes = {
         "missing_app_key": "10001", "invalid_app_key": "10016", "missing_method": "10001",
         "invalid_method": "10021", "missing_timestamp": "10001", "invalid_timestamp": "10020",

@@ -40,7 +40,7 @@ class GoodsApi:
                 "goods_quantity": sum(s.quantity for s in skus), "sku_list": [sku_json(s) for s in skus]}
 
     def goods_list(self, params: dict[str, str]) -> Response:
-        paging = self.page(params, api.GOODS_PAGE_MAX)
+        paging = self.page(params, api.PAGE_MAX)
         if isinstance(paging, Response):
             return paging
         page, size = paging
@@ -110,8 +110,8 @@ class GoodsApi:
         if isinstance(found, Response):
             return found
         on = self.number(params, "is_onsale")
-        if isinstance(on, Response) or on not in (api.ONSALE, api.OFFSALE):
+        if isinstance(on, Response) or on not in (1, 0):
             return self.fail("10000", "is_onsale must be 0 or 1")
         for sku in found[1]:
-            sku.on_shelf, sku.modified_at = on == api.ONSALE, self.now()
+            sku.on_shelf, sku.modified_at = on == 1, self.now()
         return self.ok(api.SALE_STATUS, {"is_success": True})

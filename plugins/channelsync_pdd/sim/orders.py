@@ -13,7 +13,11 @@ from typing import Any, Callable
 
 from channelsync.sim.simulator import Response, SimOrder
 from channelsync_pdd import api
-from channelsync_pdd.router import format_time
+from channelsync_pdd.translate import BEIJING
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 ORDER_STATUS = {"paid": api.TO_SHIP, "shipped": api.SHIPPED, "completed": api.RECEIVED}
 
@@ -78,7 +82,7 @@ class OrdersApi:
                         key=lambda o: (o.modified_at, o.order_id))
         rows = [self.order_json(o) for o in orders]
         rows = [r for r in rows if status == api.ALL_ORDERS or r["order_status"] == status]
-        return self._listed(rows, params, api.ORDER_INCREMENT, "order_sn_list", api.ORDER_PAGE_MAX)
+        return self._listed(rows, params, api.ORDER_INCREMENT, "order_sn_list", api.PAGE_MAX)
 
     def _order(self, params: dict[str, str]) -> SimOrder | Response:
         refused = self.required(params, "order_sn")
@@ -124,6 +128,6 @@ class OrdersApi:
                 for o in self.orders.values() if o.paid and o.status in ("refunded", "cancelled")
                 for when in [o.refunded_at or o.modified_at]
                 if int(start.timestamp()) <= int(when.timestamp()) <= int(end.timestamp())]
-        rows = [r for r in rows if wanted in (api.ALL_AFTER_SALES, r["after_sales_status"])]
+        rows = [r for r in rows if wanted in (1, r["after_sales_status"])]  # 1: all
         rows.sort(key=lambda r: (r["updated_time"], r["order_sn"]))
-        return self._listed(rows, params, api.REFUND_INCREMENT, "refund_list", api.REFUND_PAGE_MAX)
+        return self._listed(rows, params, api.REFUND_INCREMENT, "refund_list", api.PAGE_MAX)
