@@ -16,6 +16,7 @@ from channelsync.sdk.errors import (
     Reauthorize,
     Rejected,
     Transient,
+    UnexpectedPayload,
 )
 from channelsync.sdk.models import OrderStatus, Page, StockUpdate
 from channelsync.sdk.paging import At, decode, encode
