@@ -119,8 +119,12 @@ class SignedRouter:
 
     @classmethod
     def parse_timestamp(cls, text: str) -> datetime:
-        """A ``timestamp`` as sent; ValueError when it is none the platform accepts."""
-        return datetime.fromtimestamp(int(str(text).strip()), timezone.utc)
+        """A ``timestamp`` as sent; ValueError when it is none the platform accepts (default:
+        epoch seconds, or milliseconds when it has 13 digits or more, as several SDKs send)."""
+        digits = str(text).strip()
+        if not digits.isdigit():
+            raise ValueError(f"not an epoch timestamp: {text!r}")
+        return datetime.fromtimestamp(int(digits) / (1000 if len(digits) >= 13 else 1), timezone.utc)
 
     @classmethod
     def response_key(cls, method: str) -> str:

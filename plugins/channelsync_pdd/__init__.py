@@ -1,5 +1,4 @@
-"""channelsync channel plugin: Pinduoduo (拼多多) shops through PDD's open-platform router.
-See README.md for what is confirmed and what is not."""
+"""channelsync channel plugin: Pinduoduo (拼多多) shops through PDD's open-platform router (README.md)."""
 
 from channelsync import hookimpl
 

@@ -22,8 +22,7 @@ ROOTS = {GOODS_LIST: "goods_list_get_response", GOODS_DETAIL: "goods_detail_get_
 PAGE_MAX = 100  # page_size of the goods, order and refund lists
 ORDER_WINDOW = timedelta(minutes=30)  # both increment APIs: end - start at most 30 minutes
 FULL, INCREMENT = 1, 2  # goods.quantity.update update_type
-#: order_status 1 to ship, 2 shipped, 3 received (5: all); refund_status 4 refunded (5: all)
-TO_SHIP, SHIPPED, RECEIVED, ALL_ORDERS = 1, 2, 3, 5
-NO_REFUND, REFUNDED, ALL_REFUNDS = 1, 4, 5
+TO_SHIP, SHIPPED, RECEIVED, ALL_ORDERS = 1, 2, 3, 5  # order_status: to ship, shipped, received; all
+NO_REFUND, REFUNDED, ALL_REFUNDS = 1, 4, 5  # refund_status: none or closed, refunded; all
 REFUND_SUCCESS, ALL_AFTER_SALES_TYPES = 10, 1  # refund list after_sales_status / after_sales_type
 GROUP_FAILED = 2  # confirm_status: the group never formed and PDD refunded the buyer

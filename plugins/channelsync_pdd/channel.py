@@ -1,10 +1,6 @@
-"""The Pinduoduo (PDD) adapter: declarations and translation on the plugin kit.
-
-PDD's stock call takes a full value or an increment (``update_type`` 1 or 2), one
-SKU a call, with no idempotency key. By default the adapter sends increments, so a
-push never erases a sale the core has not ingested yet; a timed-out call may have
-applied, and reconciliation repairs the rare double.
-"""
+"""The Pinduoduo (PDD) adapter on the plugin kit. Stock goes as increments (``update_type=2``) by
+default, so a push never erases a sale the core has not ingested yet; PDD takes no idempotency key,
+so a timed-out call may have applied and reconciliation repairs the rare double."""
 
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -46,8 +42,7 @@ class PddChannel(Channel):
         "client_secret": Setting(str, required=True, secret=True, help="open.pinduoduo.com > client_secret"),
         "access_token": Setting(str, required=True, secret=True, help="the mall's authorisation of the app"),
         "refresh_token": Setting(str, secret=True, help="renews an expired access_token"),
-        "stock_updates": Setting(str, default="increment", choices=("increment", "absolute"),
-                                 help="stock as increments (update_type=2) or full values (update_type=1)"),
+        "stock_updates": Setting(str, default="increment", choices=("increment", "absolute"), help="update_type 2/1"),
         "read_prices": Setting(bool, default=True, help="read SKU prices at resync: a goods.detail.get per goods"),
         "single_price_markup": Setting(int, default=100, help="fen above the group price for the single-buy price"),
         "carriers": Setting(dict, default=CARRIERS, help="carrier -> PDD logistics_id (verify the defaults)"),

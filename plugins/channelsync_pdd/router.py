@@ -3,8 +3,6 @@ in the form body, ``type`` names the API, epoch-second timestamps, ``sign`` =
 UPPER(MD5(client_secret + sorted k+v + client_secret)), failures in ``error_response``
 (``error_code``, ``error_msg``, ``sub_code``, ``sub_msg``). Sources: README.md."""
 
-from datetime import datetime, timezone
-
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.errortable import ErrorTable
 from channelsync.sdk.router import SignedRouter
@@ -28,13 +26,6 @@ class PopRouter(SignedRouter):
     fixed = {"data_type": "JSON", "version": "V1"}
     all_in_body = True
     error_fields = ("error_code", "error_msg", "sub_code", "sub_msg")
-
-    @classmethod
-    def parse_timestamp(cls, text: str) -> datetime:
-        """Epoch seconds; 13 digits are milliseconds (several SDKs send those)."""
-        if not str(text).isdigit():
-            raise ValueError(f"not an epoch timestamp: {text!r}")
-        return datetime.fromtimestamp(int(text) / (1000 if len(str(text)) >= 13 else 1), timezone.utc)
 
     @classmethod
     def response_key(cls, method: str) -> str:

@@ -153,7 +153,8 @@ class TaobaoChannel(Channel):
     # --- orders ------------------------------------------------------------------------
     def order_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
         trades = _rows(self.client.execute(api.TRADES_INCREMENT, {
-            "fields": api.TRADE_FIELDS, "start_modified": format_time(since), "end_modified": format_time(at.key or until),
+            "fields": api.TRADE_FIELDS, "start_modified": format_time(since),
+            "end_modified": format_time(at.key or until),  # NewestFirst: the oldest time seen so far
             "page_no": at.page, "page_size": at.size, "use_has_next": True}), "trades", "trade")
         oldest = min((parse_time(t.get("modified") or t["created"]) for t in trades), default=None)
         if self.settings["confirm_with_fullinfo"]:

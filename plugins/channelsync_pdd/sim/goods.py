@@ -53,7 +53,9 @@ class GoodsApi:
         if refused:
             return refused
         skus = self.items().get(str(params["goods_id"]))
-        return (str(params["goods_id"]), skus) if skus else self.fail("20001", f"goods {params['goods_id']} do not exist")
+        if not skus:
+            return self.fail("20001", f"goods {params['goods_id']} do not exist")
+        return str(params["goods_id"]), skus
 
     def goods_detail(self, params: dict[str, str]) -> Response:
         found = self._goods(params)

@@ -89,7 +89,9 @@ class OrdersApi:
         if refused:
             return refused
         order = self.orders.get(params["order_sn"])
-        return order if order is not None and order.paid else self.fail("20003", f"order {params['order_sn']} does not exist")
+        if order is None or not order.paid:  # PDD shows the seller paid orders only
+            return self.fail("20003", f"order {params['order_sn']} does not exist")
+        return order
 
     def order_information(self, params: dict[str, str]) -> Response:
         order = self._order(params)
