@@ -24,7 +24,7 @@ from channelsync.sim.server import SimServer
 from channelsync.sim.simulator import Simulator
 
 #: the ports config/channelsync.toml points the built-in channels at; other instances get a free port
-DEFAULT_PORTS = {"taobao": 8101, "jd": 8102, "wechat": 8103, "ownsite": 8104}
+DEFAULT_PORTS = {"taobao": 8101, "jd": 8102, "wechat": 8103, "ownsite": 8104, "pdd": 8105}
 
 
 @dataclass(frozen=True)
