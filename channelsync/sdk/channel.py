@@ -45,6 +45,22 @@ class Capabilities:
     ``stock_mode``: "increment" (deltas; with ``idempotency_keys`` a retried
     call cannot apply twice), "compare_and_set", or "absolute" (the core pushes
     right after ingesting that channel's orders to keep the window small).
+    ``idempotency_keys``: the platform takes ``StockUpdate.key`` and applies a key once.
+    ``stock_batch_size`` / ``price_batch_size``: updates per ``set_stock`` / ``set_prices``.
+    ``listing_page_size`` / ``order_page_size``: ``At.size`` the kit asks the paginators for.
+    ``max_order_window``: the longest ``[since, until)`` the order calls accept (the core splits).
+    ``rate_per_second`` / ``rate_burst``: the budget the core starts from (config may lower it;
+    a rate-limited answer lowers it further, see ``channelsync.sync.ratelimit``).
+    ``can_publish`` / ``can_update_content`` / ``can_set_shelf``: whether the core queues
+    ``publish`` / ``update_listing`` / ``set_shelf`` for this channel at all.
+    ``listing_prices``: listings carry the platform's price (``Listing.price``); without it
+    resync compares no prices and the conformance suite asks for none on listings.
+    ``order_lag``: how long after a change the platform's order list shows it (late indexing):
+    the poll window ends this long before now (the config's ``order_lag`` can only add to it).
+    ``carriers``: the core's carrier codes (what an operator types: ``SF``, ``YTO``) to the
+    platform's; when given, ``ship`` refuses a code not among its keys or values, listing them.
+    ``timezone``: the zone the platform's naive times are in (``Channel.platform_time`` and
+    ``Channel.local_time`` use it).
     """
 
     stock_mode: Literal["increment", "absolute", "compare_and_set"] = "absolute"
@@ -61,6 +77,7 @@ class Capabilities:
     can_publish: bool = False
     can_update_content: bool = True
     can_set_shelf: bool = True
+    listing_prices: bool = True
     order_lag: timedelta = timedelta(0)
     carriers: Mapping[str, str] = field(default_factory=dict)
     timezone: tzinfo = timezone.utc

@@ -98,6 +98,8 @@ class Simulator:
         self.faults: list[dict] = []
         self.rate_limit = rate_limit
         self.burst = burst
+        #: calls refused by ``rate_limit`` (injected rate-limit faults not counted), for tests
+        self.rate_limited = 0
         self._bucket_tokens = float(burst)
         self._bucket_at = time.monotonic()
         self._ids = itertools.count(self.first_id())
@@ -299,6 +301,8 @@ class Simulator:
             elif kind == "malformed":
                 return Response(200, b'{"truncated": ', {"Content-Type": "application/json"})
         if limited:
+            with self.lock:
+                self.rate_limited += 1
             return self.rate_limited_response(req)
         return None
 

@@ -106,7 +106,7 @@ def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
             report.drift_examples.append({"sku": code, "expected": seen.drift[0], "seen": seen.drift[1]})
     if "stock" in what:
         report.queued["stock"] += inventory.queue_stock(store, lane.config, [code])
-    if "price" in what and listing.price is not None:
+    if "price" in what and lane.adapter.capabilities.listing_prices and listing.price is not None:
         decision = pricing.price_for(store, lane.config, lane.cfg, code, utcnow())
         if decision is not None and decision.price != listing.price:
             outbox.queue(store, name, code, "price")

@@ -31,6 +31,10 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+# the conformance suite says what it expected in its own words; this makes any bare assert a
+# plugin's tests meet in it readable too (pytest does not rewrite an installed module otherwise)
+pytest.register_assert_rewrite("channelsync.testing.conformance")
+
 if TYPE_CHECKING:
     import httpx
     import respx

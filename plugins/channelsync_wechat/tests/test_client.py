@@ -167,11 +167,12 @@ def test_the_token_is_fetched_once_and_reused(mock, adapter):
 
 # --- the error table, one class at a time ----------------------------------------------------------
 
-def test_minute_quota_is_rate_limited_for_a_minute(mock, adapter):
+def test_minute_quota_is_rate_limited_until_the_next_minute(mock, adapter):
     answer(mock, api.STOCK_UPDATE, err(45011, "api minute-quota reach limit  mustslower  retry next minute"))
+    adapter.client.clock = lambda: datetime(2024, 11, 11, 1, 0, 20, tzinfo=timezone.utc)
     with pytest.raises(RateLimited) as info:
         adapter.set_stock([stock(+1)])
-    assert (info.value.code, info.value.retry_after) == ("45011", 60.0)
+    assert (info.value.code, info.value.retry_after) == ("45011", 40.0)  # "retry next minute"
     assert "minute-quota" in info.value.message
 
 
