@@ -21,7 +21,7 @@ one) and its own words; secrets never reach a table, so none reach a message.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Union
 
 from channelsync.sdk.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
@@ -53,7 +53,6 @@ class ErrorTable:
     rate_limit_wait: float | None = 1.0
     wait_pattern: str | None = None
     transient_maybe_applied: bool = True
-    _wait: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         for key, entry in self.codes.items():
@@ -61,7 +60,8 @@ class ErrorTable:
             if not (isinstance(cls, type) and issubclass(cls, ChannelError)):
                 raise TypeError(f"{self.platform} error table: {key!r} maps to {entry!r}, not a ChannelError class")
         object.__setattr__(self, "codes", {str(k): v for k, v in self.codes.items()})
-        object.__setattr__(self, "_wait", re.compile(self.wait_pattern, re.IGNORECASE) if self.wait_pattern else None)
+        if self.wait_pattern:
+            re.compile(self.wait_pattern)  # a bad pattern fails at declaration, not at the first rate limit
 
     # --- lookup ---------------------------------------------------------------
     def entry(self, code: object, sub_code: object = None) -> tuple[type[ChannelError], str | None]:
@@ -83,9 +83,9 @@ class ErrorTable:
 
     def wait(self, *texts: object) -> float | None:
         """The wait the platform stated in any of ``texts``, else ``rate_limit_wait``."""
-        if self._wait is not None:
-            for text in texts:
-                match = self._wait.search(str(text or ""))
+        if self.wait_pattern:
+            for text in texts:  # re caches the compiled pattern
+                match = re.search(self.wait_pattern, str(text or ""), re.IGNORECASE)
                 if match:
                     return float(match.group(1))
         return self.rate_limit_wait
