@@ -45,6 +45,9 @@ class ErrorTable:
     the stated wait in the platform's words ("ban will last for 37 more seconds").
     ``transient_maybe_applied``: whether a transient failure may have taken effect
     (True unless the platform documents that such failures change nothing).
+    ``unapplied``: codes of retryable failures that certainly changed nothing — a
+    decrease refused because a sale the core has not ingested came first: the core
+    retries it later computed afresh instead of parking it or re-sending the same call.
     """
 
     platform: str
@@ -53,6 +56,7 @@ class ErrorTable:
     rate_limit_wait: float | None = 1.0
     wait_pattern: str | None = None
     transient_maybe_applied: bool = True
+    unapplied: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for key, entry in self.codes.items():
@@ -60,6 +64,7 @@ class ErrorTable:
             if not (isinstance(cls, type) and issubclass(cls, ChannelError)):
                 raise TypeError(f"{self.platform} error table: {key!r} maps to {entry!r}, not a ChannelError class")
         object.__setattr__(self, "codes", {str(k): v for k, v in self.codes.items()})
+        object.__setattr__(self, "unapplied", tuple(str(c) for c in self.unapplied))
         if self.wait_pattern:
             re.compile(self.wait_pattern)  # a bad pattern fails at declaration, not at the first rate limit
 
@@ -110,13 +115,15 @@ class ErrorTable:
             wait = retry_after if retry_after is not None else self.wait(detail, message)
             return cls(text, retry_after=wait, code=kept)
         if issubclass(cls, Transient):
-            return cls(text, code=kept, maybe_applied=self.transient_maybe_applied)
+            unapplied = str(code) in self.unapplied or str(sub_code) in self.unapplied
+            return cls(text, code=kept, maybe_applied=self.transient_maybe_applied and not unapplied)
         return cls(text, code=kept)
 
     def merged(self, codes: Mapping[str, Entry], **changes: object) -> ErrorTable:
         """A copy with more (or overriding) entries: a variant of one platform's table."""
         options = {"default": self.default, "rate_limit_wait": self.rate_limit_wait,
-                   "wait_pattern": self.wait_pattern, "transient_maybe_applied": self.transient_maybe_applied}
+                   "wait_pattern": self.wait_pattern, "transient_maybe_applied": self.transient_maybe_applied,
+                   "unapplied": self.unapplied}
         return ErrorTable(str(changes.pop("platform", self.platform)), {**self.codes, **codes},
                           **{**options, **changes})  # type: ignore[arg-type]
 

@@ -16,9 +16,9 @@ ERRORS = ErrorTable("PDD", {
     "access_token_invalid": AuthExpired, "10020": (Rejected, "timestamp 无效 invalid timestamp"),
     "10021": (Rejected, "type 不存在 unknown API"), "20001": (NotFound, "商品不存在 no such goods"),
     "20002": (NotFound, "SKU 不存在 no such SKU"), "20003": (NotFound, "订单不存在 no such order"),
-    "20004": (Rejected, "订单状态不允许 wrong order state"), "20005": (Rejected, "库存不足 stock too low"),
+    "20004": (Rejected, "订单状态不允许 wrong order state"), "20005": (Transient, "库存不足 stock too low"),
     "50000": (Transient, "系统繁忙 system busy"), "70031": (RateLimited, "调用过于频繁 call frequency limit"),
-})
+}, unapplied=("20005",))  # a decrease below zero: a sale came first; retried later, computed afresh
 
 
 class PopRouter(SignedRouter):

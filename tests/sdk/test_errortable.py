@@ -56,6 +56,13 @@ def test_transient_errors_may_have_applied_unless_declared_otherwise():
     assert quiet.error("1").maybe_applied is False
 
 
+def test_unapplied_codes_are_retryable_failures_that_changed_nothing():
+    table = ErrorTable("PDD", {"20005": Transient, "50000": Transient}, unapplied=(20005,))
+    assert table.error("20005", "库存不足").maybe_applied is False  # retried later, computed afresh
+    assert table.error("50000").maybe_applied is True
+    assert table.merged({}).unapplied == ("20005",)
+
+
 def test_numeric_keys_are_not_sub_code_prefixes():
     # "1" must not catch sub-code "12-something"; only non-numeric keys are prefixes
     table = ErrorTable("X", {"1": Transient})
