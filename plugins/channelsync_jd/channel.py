@@ -169,16 +169,9 @@ class JdChannel(Channel):
         return replace(order, status=OrderStatus.REFUNDED, modified_at=max(order.modified_at, when))
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
-        self.client.execute(api.ORDER_SHIPMENT, {"orderId": order_external_id,
-                                                 "logiCoprId": self.carrier_id(carrier), "logiNo": tracking_no})
-
-    def carrier_id(self, carrier: str) -> str:
-        """JD's numeric ``logiCoprId`` for a carrier name (or a number given as is)."""
-        code = carrier.strip() if carrier.strip().isdigit() else self.capabilities.carrier(carrier)
-        if code is None:
-            raise Rejected(f"no JD logiCoprId for carrier {carrier!r}; add it to the channel's carriers setting",
-                           code="unknown-carrier")
-        return code
+        """``carrier`` is JD's ``logiCoprId``: the core maps the operator's name through ``carriers``."""
+        self.client.execute(api.ORDER_SHIPMENT, {"orderId": order_external_id, "logiCoprId": carrier,
+                                                 "logiNo": tracking_no})
 
     # --- auth --------------------------------------------------------------------
     def _refresh(self, refresh_token: str) -> Credential:

@@ -53,7 +53,8 @@ class PddChannel(Channel):
         self.client = PopRouter(self.call, app_key=str(self.settings["client_id"] or ""),
                                 secret=str(self.settings["client_secret"] or ""), token=self.settings["access_token"])
         self.capabilities = replace(self.capabilities, stock_mode=self.settings["stock_updates"], carriers={
-            str(k).upper(): str(v) for k, v in dict(self.settings["carriers"] or {}).items()})
+            str(k).upper(): str(v) for k, v in dict(self.settings["carriers"] or {}).items()},
+            listing_prices=bool(self.settings["read_prices"]))
         self.auth = TokenAuth(self, refresh=self._refresh,
                               reauthorize="have the mall authorise the app again on open.pinduoduo.com")
 
@@ -107,11 +108,8 @@ class PddChannel(Channel):
             total=root.get("total_count"), count=len(rows))
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
-        code = carrier.strip() if carrier.strip().isdigit() else self.capabilities.carrier(carrier)
-        if code is None:
-            raise Rejected(f"no PDD logistics_id for carrier {carrier!r}: add it to the carriers setting",
-                           code="unknown-carrier")
-        self.client.execute(api.ONLINE_SEND, {"order_sn": order_external_id, "logistics_id": code,
+        """``carrier`` is PDD's ``logistics_id``: the core maps the operator's name through ``carriers``."""
+        self.client.execute(api.ONLINE_SEND, {"order_sn": order_external_id, "logistics_id": carrier,
                                               "tracking_number": tracking_no})
 
     def _refresh(self, refresh_token: str) -> Credential:

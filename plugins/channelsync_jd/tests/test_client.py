@@ -6,7 +6,6 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
-import respx
 from channelsync_jd.channel import JdChannel
 
 from channelsync.sdk.errors import (
@@ -133,20 +132,17 @@ def test_order_date_type_is_configurable(mock, mock_platform):
     assert sent(route)[1]["dateType"] == "3"
 
 
-def test_ship_sends_the_numeric_carrier_id(mock, adapter):
+def test_ship_sends_the_numeric_carrier_id_the_declared_carriers_give(mock, adapter):
     route = reply(mock, {"jingdong_pop_order_shipment_responce": {"code": "0", "sopjosshipment_result": {
         "success": True}}})
-    adapter.ship("900", "sf", "SF1234567890")
+    adapter.ship("900", adapter.capabilities.carrier("sf"), "SF1234567890")  # the core maps, the adapter sends
     assert sent(route)[1] == {"orderId": "900", "logiCoprId": "467", "logiNo": "SF1234567890"}
 
 
-def test_ship_with_an_unmapped_carrier_is_rejected_before_calling_jd(adapter):
-    with respx.mock(assert_all_called=False) as mock:
-        route = mock.post(ROUTER)
-        with pytest.raises(Rejected) as info:
-            adapter.ship("900", "NOPE", "1")
-    assert info.value.code == "unknown-carrier"
-    assert not route.called
+def test_an_unmapped_carrier_has_no_code_and_the_setting_replaces_the_examples(mock_platform):
+    adapter = mock_platform(JdChannel, {**SETTINGS, "carriers": {"jt": "999"}}).adapter
+    assert adapter.capabilities.carrier("JT") == "999" and adapter.capabilities.carrier("SF") is None
+    assert JdChannel.capabilities.carrier("NOPE") is None  # the core refuses it, listing the known ones
 
 
 # --- the error table --------------------------------------------------------------
@@ -232,7 +228,7 @@ def test_shipment_failure_inside_the_result_surfaces(mock, adapter):
     reply(mock, {"jingdong_pop_order_shipment_responce": {"code": "0", "sopjosshipment_result": {
         "success": False, "error_code": "ORDER_STATE_ERROR", "english_err_code": "already shipped"}}})
     with pytest.raises(Rejected) as info:
-        adapter.ship("900", "SF", "1")
+        adapter.ship("900", "467", "1")
     assert info.value.code == "ORDER_STATE_ERROR"
 
 

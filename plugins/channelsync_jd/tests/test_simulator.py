@@ -138,17 +138,17 @@ def test_unpaid_orders_are_not_listed(env):
 def test_shipping_an_order_twice_is_refused(env):
     env.sim.seed("SHIP", 5, 100)
     order = env.sim.place_order([("SHIP", 1)])
-    env.adapter.ship(order.order_id, "SF", "SF1")
+    env.adapter.ship(order.order_id, env.caps.carrier("SF"), "SF1")
     assert env.sim.orders[order.order_id].carrier == "467"
     with pytest.raises(Rejected) as info:
-        env.adapter.ship(order.order_id, "SF", "SF2")
+        env.adapter.ship(order.order_id, env.caps.carrier("SF"), "SF2")
     assert info.value.code == "ORDER_STATE_ERROR"
     assert env.sim.orders[order.order_id].tracking_no == "SF1"
 
 
 def test_shipping_an_unknown_order_is_not_found(env):
     with pytest.raises(NotFound):
-        env.adapter.ship("424242", "SF", "SF1")
+        env.adapter.ship("424242", env.caps.carrier("SF"), "SF1")
 
 
 def test_refund_after_shipment_comes_from_the_refund_list(env):

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-
-from channelsync.sdk.errors import Reauthorize, Rejected
-from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
-from channelsync.testing.pytest_plugin import every_item, sent_request
 from channelsync_pdd import api
 from channelsync_pdd.channel import PddChannel
+
+from channelsync.sdk.errors import Reauthorize
+from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.testing.pytest_plugin import every_item, sent_request
 
 SETTINGS = {"client_id": "cid", "client_secret": "secret-value", "access_token": "token-value",
             "refresh_token": "refresh-value"}
@@ -60,7 +60,7 @@ def test_without_read_prices_the_list_alone_is_read(make):
     route = by_type(mock, {api.GOODS_LIST: {"goods_list": [GOODS] * 100, "total_count": 101}})
     page = adapter.list_listings(None)
     assert len(page.items) == 200 and all(x.price is None for x in page.items) and page.next_token
-    assert len(route.calls) == 1
+    assert len(route.calls) == 1 and adapter.capabilities.listing_prices is False  # resync compares no price
 
 
 def stock(external_id, quantity, delta, item_id="11"):
@@ -123,7 +123,8 @@ def test_orders_are_translated_with_beijing_times_and_yuan_amounts(make):
             {**ORDER, "order_sn": "3", "refund_status": 4}, {**ORDER, "order_sn": "4", "confirm_status": 2},
             {**ORDER, "order_sn": "5", "order_status": 3}]
     route = by_type(mock, {api.ORDER_INCREMENT: {"order_sn_list": rows, "has_next": False, "total_count": 5}})
-    orders = {o.external_id: o for o in every_item(lambda t: adapter.fetch_orders(SINCE, SINCE + timedelta(minutes=30), t))}
+    window = (SINCE, SINCE + timedelta(minutes=30))
+    orders = {o.external_id: o for o in every_item(lambda t: adapter.fetch_orders(*window, t))}
     first = orders["241111-001"]
     assert (first.status, first.total, first.shipped) == (OrderStatus.PAID, 2580, False)
     assert first.created_at == datetime(2024, 11, 10, 16, 0, 1, tzinfo=timezone.utc)
@@ -157,16 +158,14 @@ def test_refunds_read_each_order_once_with_its_details(make):
     assert (form(route, 0)["after_sales_status"], form(route, 1)["order_sn"]) == ("10", "9")
 
 
-def test_ship_maps_the_carrier_to_pdds_logistics_id(make):
+def test_carriers_are_declared_and_the_operators_setting_replaces_them(make):
     mock, adapter = make(carriers={"sf": "44", "JT": "384"})
     route = by_type(mock, {api.ONLINE_SEND: {"is_success": True}})
-    adapter.ship("241111-001", "JT", "JT123")
-    adapter.ship("241111-001", "44", "SF1")  # a code the core already mapped passes as it is
-    assert [(form(route, n)["logistics_id"], form(route, n)["tracking_number"]) for n in (0, 1)] == [
-        ("384", "JT123"), ("44", "SF1")]
-    with pytest.raises(Rejected) as info:
-        adapter.ship("241111-001", "DHL", "1")
-    assert info.value.code == "unknown-carrier" and len(route.calls) == 2
+    caps = adapter.capabilities
+    assert [caps.carrier(c) for c in ("jt", "SF", "384", "DHL")] == ["384", "44", "384", None]
+    assert PddChannel.capabilities.carrier("ZTO") == "115"  # the declared examples, for a channel without the setting
+    adapter.ship("241111-001", caps.carrier("JT"), "JT123")  # the core maps, the adapter sends
+    assert (form(route)["logistics_id"], form(route)["tracking_number"]) == ("384", "JT123")
 
 
 def test_an_expired_token_is_renewed_with_the_refresh_token_and_kept(make):

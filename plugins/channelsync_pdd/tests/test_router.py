@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
+from channelsync_pdd import api
+from channelsync_pdd.router import ERRORS, PopRouter
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.router import sign
-from channelsync_pdd import api
-from channelsync_pdd.router import ERRORS, PopRouter
 
 SECRET = "testSecret"
 

@@ -6,15 +6,15 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from channelsync_pdd import api
+from channelsync_pdd.channel import PddChannel
+from channelsync_pdd.router import PopRouter
+from channelsync_pdd.sim import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, PddSimulator
 
 from channelsync.sdk.errors import AuthExpired, Rejected, Transient
 from channelsync.sdk.models import OrderStatus, StockUpdate
 from channelsync.sdk.router import sign
 from channelsync.testing.pytest_plugin import every_item
-from channelsync_pdd import api
-from channelsync_pdd.channel import PddChannel
-from channelsync_pdd.router import PopRouter
-from channelsync_pdd.sim import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, PddSimulator
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_unpaid_orders_are_not_the_sellers_yet_and_a_cancel_after_payment_is_a_r
 def test_a_refund_after_shipment_comes_from_the_refund_list_and_stock_stays(sim, adapter):
     sim.seed("RET", 5, 100)
     order = sim.place_order([("RET", 2)])
-    adapter.ship(order.order_id, "SF", "SF9")
+    adapter.ship(order.order_id, adapter.capabilities.carrier("SF"), "SF9")
     assert sim.shipments[order.order_id] == "44" and sim.orders[order.order_id].tracking_no == "SF9"
     sim.refund(order.order_id)
     now = sim.now()
@@ -116,9 +116,9 @@ def test_a_refund_after_shipment_comes_from_the_refund_list_and_stock_stays(sim,
 def test_shipping_twice_is_refused(sim, adapter):
     sim.seed("S-1", 5, 100)
     order = sim.place_order([("S-1", 1)])
-    adapter.ship(order.order_id, "SF", "1")
+    adapter.ship(order.order_id, "44", "1")
     with pytest.raises(Rejected) as info:
-        adapter.ship(order.order_id, "SF", "2")
+        adapter.ship(order.order_id, "44", "2")
     assert info.value.code == "20004"
 
 
