@@ -64,8 +64,8 @@ def toy(answer, **options):
         if isinstance(body, bytes):
             return httpx.Response(status, content=body, request=request)
         return httpx.Response(status, json=body, request=request)
-    return Toy(send, app_key="ak", secret="very-secret", token="tk", clock=lambda: datetime(2024, 1, 1, tzinfo=timezone.utc),
-               **options), sent
+    clock = lambda: datetime(2024, 1, 1, tzinfo=timezone.utc)  # noqa: E731
+    return Toy(send, app_key="ak", secret="very-secret", token="tk", clock=clock, **options), sent
 
 
 def test_system_parameters_in_the_query_business_ones_in_the_body_signed_together():
