@@ -75,10 +75,13 @@ class GoodsApi:
         matches = [s for s in skus if ref in (s.external_id, s.sku_code)]
         if not ref or not matches:
             return self.fail("20002", f"SKU {ref or '(none given)'} is not on goods {goods_id}")
-        quantity, kind = self.number(params, "quantity"), self.number({"t": params.get("update_type") or "1"}, "t")
-        if isinstance(quantity, Response) or isinstance(kind, Response) or kind not in (api.FULL, api.INCREMENT):
-            return quantity if isinstance(quantity, Response) else self.fail("10000", "update_type must be 1 or 2")
-        sku = matches[0]
+        quantity = self.number(params, "quantity")
+        if isinstance(quantity, Response):
+            return quantity
+        kind = str(params.get("update_type") or api.FULL)  # full is PDD's default
+        if kind not in (str(api.FULL), str(api.INCREMENT)):
+            return self.fail("10000", "update_type must be 1 (full) or 2 (increment)")
+        kind, sku = int(kind), matches[0]
         new = quantity if kind == api.FULL else sku.quantity + quantity
         if new < 0:
             return self.fail("10000" if kind == api.FULL else "20005",
