@@ -52,6 +52,14 @@ class Credential:
     refresh_token: str | None = None
     refresh_expires_at: datetime | None = None
 
+    @classmethod
+    def lasting(cls, token: object, expires_in: object = None, refresh_token: object = None, *,
+                now: datetime | None = None) -> Credential:
+        """A credential from a platform's answer: ``expires_in`` seconds (None or "": unknown) from ``now``."""
+        start = now or datetime.now(timezone.utc)
+        expires_at = start + timedelta(seconds=float(str(expires_in))) if expires_in not in (None, "") else None
+        return cls(str(token), expires_at, str(refresh_token) if refresh_token else None)
+
 
 #: the ``settings`` keys a persisted credential is stored under (``TokenAuth(keys=...)`` renames them)
 KEYS = {"token": "access_token", "expires_at": "token_expires_at", "refresh_token": "refresh_token",

@@ -72,7 +72,8 @@ class SignedRouter:
     """The client of one router-style platform. Subclasses declare; ``execute`` does the rest.
 
     ``send``: the adapter's ``Channel.call``. ``token``: the seller's
-    authorisation, replaced when the auth object renews it. ``options``: the
+    authorisation, or a function answering the current one (``auth.token``: the
+    ``TokenAuth`` then renews it shortly before it expires). ``options``: the
     platform's own switches (a timestamp form, where a parameter goes), read by
     the subclass's hooks.
     """
@@ -99,7 +100,7 @@ class SignedRouter:
     #: the error envelope's field names: code, words, sub-code, sub-code words
     error_fields: ClassVar[tuple[str, str, str, str]] = ("code", "msg", "sub_code", "sub_msg")
 
-    def __init__(self, send: Send, *, app_key: str, secret: str, token: str | None = None,
+    def __init__(self, send: Send, *, app_key: str, secret: str, token: str | Callable[[], str] | None = None,
                  sign_method: str = "md5", clock: Callable[[], datetime] | None = None,
                  **options: Any) -> None:
         if sign_method not in self.sign_methods:
@@ -166,8 +167,9 @@ class SignedRouter:
                   "timestamp": self.timestamp(self.clock()), **self.fixed}
         if self.sign_method_key:
             params[self.sign_method_key] = self.sign_method
-        if with_token and self.token:
-            params[self.token_key] = self.token
+        token = (self.token() if callable(self.token) else self.token) if with_token else None
+        if token:
+            params[self.token_key] = token
         return params
 
     def signed(self, method: str, params: Mapping[str, Any], *,

@@ -8,7 +8,7 @@ is what limits how fast JD hears about sales elsewhere.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 
 import httpx
@@ -101,7 +101,7 @@ class JdChannel(Channel):
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         super().__init__(name, settings, http)
         self.client = JosRouter(self.call, app_key=str(self.settings["app_key"] or ""),
-                                secret=str(self.settings["app_secret"] or ""), token=self.settings["access_token"],
+                                secret=str(self.settings["app_secret"] or ""), token=lambda: self.auth.token(),
                                 param_json_in=self.settings["param_json_in"])
         if self.settings["carriers"] is not DEFAULT_CARRIERS:  # the operator's verified carrier ids
             self.capabilities = replace(self.capabilities, carriers={
@@ -187,10 +187,8 @@ class JdChannel(Channel):
             # A refused refresh needs a person to authorise the app again: permanent.
             raise Rejected(f"token refresh refused: {message(body) if isinstance(body, dict) else ''}",
                            code=code if code != "0" else str(response.status_code))
-        self.client.token = str(body["access_token"])
-        expires_in = body.get("expires_in")
-        return Credential(self.client.token, datetime.now(timezone.utc) + timedelta(seconds=int(expires_in))
-                          if expires_in else None, body.get("refresh_token") or refresh_token)
+        return Credential.lasting(body["access_token"], body.get("expires_in"),
+                                  body.get("refresh_token") or refresh_token)
 
 
 

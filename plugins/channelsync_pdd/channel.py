@@ -3,7 +3,7 @@ default, so a push never erases a sale the core has not ingested yet; PDD takes 
 so a timed-out call may have applied and reconciliation repairs the rare double."""
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Mapping, Sequence
 
 import httpx
@@ -51,7 +51,7 @@ class PddChannel(Channel):
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         super().__init__(name, settings, http)
         self.client = PopRouter(self.call, app_key=str(self.settings["client_id"] or ""),
-                                secret=str(self.settings["client_secret"] or ""), token=self.settings["access_token"])
+                                secret=str(self.settings["client_secret"] or ""), token=lambda: self.auth.token())
         self.capabilities = replace(self.capabilities, stock_mode=self.settings["stock_updates"], carriers={
             str(k).upper(): str(v) for k, v in dict(self.settings["carriers"] or {}).items()},
             listing_prices=bool(self.settings["read_prices"]))
@@ -114,9 +114,8 @@ class PddChannel(Channel):
 
     def _refresh(self, refresh_token: str) -> Credential:
         root = self.client.execute(api.TOKEN_REFRESH, {"refresh_token": refresh_token}, with_token=False)
-        self.client.token, expires_in = str(root["access_token"]), root.get("expires_in")
-        return Credential(self.client.token, datetime.now(timezone.utc) + timedelta(seconds=int(expires_in))
-                          if expires_in else None, root.get("refresh_token") or refresh_token)
+        return Credential.lasting(root["access_token"], root.get("expires_in"),
+                                  root.get("refresh_token") or refresh_token)
 
 
 

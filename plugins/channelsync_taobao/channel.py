@@ -9,7 +9,7 @@ applied: the core re-sends it, and reconciliation repairs the rare double.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Mapping, Sequence
 
 import httpx
@@ -79,7 +79,7 @@ class TaobaoChannel(Channel):
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         super().__init__(name, settings, http)
         self.client = TopRouter(self.call, app_key=str(self.settings["app_key"] or ""),
-                                secret=str(self.settings["app_secret"] or ""), token=self.settings["session"],
+                                secret=str(self.settings["app_secret"] or ""), token=lambda: self.auth.token(),
                                 sign_method=self.settings["sign_method"] or "md5",
                                 timestamp_format=self.settings["timestamp_format"])
         if self.settings["partner_id"]:  # an optional system parameter, signed like the rest
@@ -188,10 +188,8 @@ class TaobaoChannel(Channel):
         root = self.client.execute(api.TOKEN_REFRESH, {"refresh_token": refresh_token}, with_token=False)
         token = root["token_result"]  # a JSON *string*
         token = json.loads(token) if isinstance(token, str) else token
-        expires_in = token.get("expires_in")
-        self.client.token = str(token["access_token"])
-        return Credential(self.client.token, datetime.now(timezone.utc) + timedelta(seconds=int(expires_in))
-                          if expires_in else None, token.get("refresh_token") or refresh_token)
+        return Credential.lasting(token["access_token"], token.get("expires_in"),
+                                  token.get("refresh_token") or refresh_token)
 
 
 

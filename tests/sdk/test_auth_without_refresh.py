@@ -33,3 +33,11 @@ def test_a_missing_token_without_a_refresh_token_is_the_same_clear_error():
     auth = TokenAuth(Shop("jd-1", {}), refresh=lambda token: Credential("x"))
     with pytest.raises(Reauthorize, match="channels.jd-1.settings.access_token"):
         auth.token()
+
+
+def test_a_credential_from_expires_in():
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime(2024, 11, 11, tzinfo=timezone.utc)
+    assert Credential.lasting("t", 3600, "r", now=now) == Credential("t", now + timedelta(hours=1), "r")
+    assert Credential.lasting(42, "", None, now=now) == Credential("42")

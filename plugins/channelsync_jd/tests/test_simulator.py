@@ -208,7 +208,7 @@ def test_rate_limit_answers_jd_code_2():
 def test_refresh_issues_a_new_token_and_the_expired_one_stays_dead(env):
     env.sim.expire_tokens()
     env.adapter.refresh_auth()
-    assert env.adapter.client.token != ACCESS_TOKEN
+    assert env.adapter.auth.token() != ACCESS_TOKEN
     env.adapter.list_listings(None)
     assert env.adapter.token_expires_at() > datetime.now(timezone.utc)
     with connect(JdChannel, "wsgi", env.sim) as stale:

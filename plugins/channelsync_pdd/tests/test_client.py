@@ -183,6 +183,17 @@ def test_an_expired_token_is_renewed_with_the_refresh_token_and_kept(make):
     assert form(route)["access_token"] == "token-2"
 
 
+def test_a_token_about_to_expire_is_renewed_before_the_call_not_after_a_failure(make):
+    soon = (datetime.now(timezone.utc) + timedelta(minutes=2)).isoformat()  # inside TokenAuth's 5-minute margin
+    mock, adapter = make(token_expires_at=soon)
+    route = by_type(mock, {
+        api.TOKEN_REFRESH: {"access_token": "token-2", "refresh_token": "refresh-2", "expires_in": 86400},
+        api.SALE_STATUS: {"is_success": True}})
+    adapter.set_shelf(ListingContent("A-1", "P", "t", "", True, item_id="11"), True)
+    assert [form(route, n)["type"] for n in (0, 1)] == [api.TOKEN_REFRESH, api.SALE_STATUS]
+    assert form(route, 1)["access_token"] == "token-2"
+
+
 def test_a_refused_refresh_asks_a_person_to_reauthorise(make):
     mock, adapter = make()
     by_type(mock, {api.TOKEN_REFRESH: {"error_response": {"error_code": 10000, "error_msg": "refresh_token 无效"}}})

@@ -163,5 +163,5 @@ def test_expired_session_is_auth_expired_until_refreshed(sim, connect_simulator)
             adapter.list_listings(None)
         assert info.value.code == "invalid-sessionkey"
     adapter.refresh_auth()
-    assert adapter.client.token != SESSION and adapter.list_listings(None).items
+    assert adapter.auth.token() != SESSION and adapter.list_listings(None).items
     assert adapter.token_expires_at() is not None and adapter.token_expires_at() > datetime.now(timezone.utc)
