@@ -108,3 +108,16 @@ def m002_credentials(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL, PRIMARY KEY (channel, key));
         """
     )
+
+
+@migrations()
+def m180_learnt_rate(db: sqlite_utils.Database) -> None:
+    # The rate a channel's platform turned out to allow (issue 18a): kept so a restarted
+    # daemon does not meet the limit again at the declared rate (WeChat then pauses a minute).
+    db.executescript(
+        """
+        ALTER TABLE channels ADD COLUMN learnt_rate REAL;
+        ALTER TABLE channels ADD COLUMN learnt_ceiling REAL;
+        ALTER TABLE channels ADD COLUMN learnt_refused_at TEXT;
+        """
+    )

@@ -3,7 +3,8 @@
 The bucket starts at the declared (or configured) rate and burst. A
 rate-limited answer (``limited()``) means the platform allows less than we
 sent: the channel pauses as long as the platform said, and its rate halves
-(never below ``floor``) with the burst cut to one call, so a limit at half the
+(never below ``floor``) with the burst cut to one call — or, refused again just
+under a limit it already learnt, drops by a fifth only — so a limit at half the
 default costs a few refused calls, not one per call. The rate then climbs back
 slowly — ``step`` of the declared rate per ``recover_every`` seconds without a
 refusal — but only up to 90 % of the rate that was refused (the platform's
@@ -46,6 +47,8 @@ class TokenBucket:
         self._paused_until = 0.0
         self._last_refusal: float | None = None
         self._last_raise = 0.0
+        #: moves on every change of rate or ceiling, so the owner knows when to keep them
+        self.version = 0
 
     def pause(self, seconds: float) -> None:
         """The platform said "wait N seconds": nobody on this channel calls before then,
@@ -63,9 +66,13 @@ class TokenBucket:
             now = self._clock()
             self.refusals += 1
             refused = self.rate
+            # far above what is known to pass (or nothing known yet): halve; refused again just
+            # under a learnt limit (timing jitter at the edge): a smaller step is enough
+            near = self.ceiling is not None and refused < self.ceiling
             self.ceiling = refused if self.ceiling is None else min(self.ceiling, refused)
-            self.rate = max(self.floor, refused / 2)
+            self.rate = max(self.floor, refused * (0.8 if near else 0.5))
             self.burst = 1
+            self.version += 1
             self._last_refusal = now
             self._last_raise = now
         self.pause(retry_after if retry_after is not None else 1.0 / self.rate)
@@ -80,10 +87,31 @@ class TokenBucket:
         while now - self._last_raise >= self.recover_every and self.rate < top:
             self.rate = min(top, self.rate + self.step * self.declared)
             self._last_raise += self.recover_every
+            self.version += 1
         if self.rate >= self.declared:
             self.burst = self.declared_burst
             self._last_refusal = None
+            self.version += 1
 
+    def learnt(self) -> tuple[float, float | None, float | None]:
+        """(rate, ceiling, seconds since the last refusal or None): what to keep across a restart."""
+        with self._lock:
+            since = None if self._last_refusal is None else self._clock() - self._last_refusal
+            return self.rate, self.ceiling, since
+
+    def restore(self, rate: float, ceiling: float | None, since_refusal: float) -> None:
+        """Start from what an earlier process learnt ``since_refusal`` seconds ago, so a restart
+        does not meet the platform's limit again at the declared rate."""
+        with self._lock:
+            if since_refusal >= self.forget_after or rate >= self.declared:
+                return
+            now = self._clock()
+            self.rate = max(self.floor, min(self.declared, rate))
+            self.ceiling = ceiling
+            self.burst = 1
+            self._tokens = min(self._tokens, 1.0)
+            self._last_refusal = now - since_refusal
+            self._last_raise = now
     def acquire(self) -> float:
         """Take one token, sleeping as long as needed; returns the seconds waited."""
         waited = 0.0
@@ -95,8 +123,8 @@ class TokenBucket:
                     self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
                     self._last = now
                 delay = max(0.0, self._paused_until - now)
-                if delay == 0.0 and self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if delay == 0.0 and self._tokens >= 1.0 - 1e-9:  # float dust is not a wait
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return waited
                 if delay == 0.0:
                     delay = (1.0 - self._tokens) / self.rate

@@ -74,6 +74,7 @@ def resync(lane: Lane, what: Iterable[str] = WHAT, skus: Iterable[str] | None = 
         progress(len(found))
     _not_listed(lane, only, what, report, seen_codes, dry_run)
     if not dry_run:
+        lane.keep_budget()
         with store.write():
             channels.resynced(store, lane.name, utcnow())
         lane.on_queued()

@@ -108,6 +108,7 @@ class ChannelRunner:
                 "poll_ms": stats.poll_ms, "push_ms": stats.push_ms}
         if stats.error:
             line["error"] = stats.error
+        lane.keep_budget()
         log.info("channel_cycle", channel=lane.name, **line)
         lane.hooks.cycle_finished(channel=lane.name, stats=line)
         return stats

@@ -265,3 +265,18 @@ def test_a_fake_channel_whose_platform_is_not_made_yet_can_be_built():
     adapter, _ = build_adapter(ChannelConfig(name="fresh", plugin="fake", settings={"platform": "fresh"}),
                                {"fake": FakeChannel})
     assert adapter.platform is FakePlatform.named("fresh")
+
+
+def test_the_rate_a_platform_allowed_is_kept_and_a_reopened_lane_starts_from_it(store, pm):
+    config = fake_config(a={})
+    lane = open_lane(config, "a", store, channel_types(pm), pm)
+    declared = lane.budget.rate
+    lane.keep_budget()
+    assert store.one("SELECT learnt_rate FROM channels WHERE name = 'a'")["learnt_rate"] is None  # nothing learnt
+    lane.budget.limited(0)
+    lane.keep_budget()
+    reopened = open_lane(config, "a", store, channel_types(pm), pm)
+    assert (reopened.budget.rate, reopened.budget.burst, reopened.budget.ceiling) == (declared / 2, 1, declared)
+    store.execute("UPDATE channels SET learnt_refused_at = '2000-01-01T00:00:00.000000+00:00'")
+    long_after = open_lane(config, "a", store, channel_types(pm), pm)
+    assert long_after.budget.rate == declared, "a limit learnt long ago is forgotten"

@@ -187,11 +187,27 @@ def test_a_passing_limit_is_forgotten_after_a_long_quiet_spell():
     assert (b.rate, b.burst, b.ceiling) == (5.0, 5, None)
 
 
-def test_a_second_refusal_while_recovering_lowers_the_ceiling():
+def test_a_second_refusal_just_under_the_learnt_limit_lowers_the_ceiling_by_a_smaller_step():
     t = FakeTime()
     b = t.bucket(rate=4, burst=2)
-    b.limited(0)  # 4 -> 2
+    b.limited(0)  # 4 -> 2, ceiling 4
     t.now += 10
     b.acquire()  # 2.4
+    b.limited(0)  # refused under the ceiling: timing at the edge, not a far overshoot
+    assert b.ceiling == pytest.approx(2.4) and b.rate == pytest.approx(1.92)
+
+
+def test_what_was_learnt_survives_a_restart_and_is_forgotten_when_old():
+    t = FakeTime()
+    b = t.bucket(rate=5, burst=5)
     b.limited(0)
-    assert b.ceiling == pytest.approx(2.4) and b.rate == pytest.approx(1.2)
+    t.now += 3
+    rate, ceiling, since = b.learnt()
+    assert (rate, ceiling, since) == (2.5, 5.0, pytest.approx(3.0))
+    restarted = t.bucket(rate=5, burst=5)
+    restarted.restore(rate, ceiling, since)
+    assert (restarted.rate, restarted.burst, restarted.ceiling) == (2.5, 1, 5.0)
+    assert [restarted.acquire() for _ in range(2)] == [0.0, pytest.approx(0.4)]  # no saved-up burst
+    stale = t.bucket(rate=5, burst=5)
+    stale.restore(rate, ceiling, 601)
+    assert (stale.rate, stale.burst) == (5.0, 5)
