@@ -94,6 +94,9 @@ def _send(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
             lane.adapter.refresh_auth()
         except ChannelError as exc:
             log.warning("refresh_auth_failed", channel=lane.name, error=str(exc))
+    limited = next((r.error for r in results if isinstance(r.error, RateLimited)), None)
+    if limited is not None:  # one refused call slows the channel once, however many rows it carried
+        lane.budget.limited(limited.retry_after)
     by_id = {r.external_id: r for r in results}
     with store.write():
         for row, payload in prepared:
@@ -205,8 +208,6 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         return
     if isinstance(error, ChannelError) and error.retryable:
         delay = retry.wait_for(error, row["attempts"] + 1)
-        if isinstance(error, RateLimited):
-            lane.budget.limited(error.retry_after)
         if not error.maybe_applied:  # certainly not applied: the next try computes afresh
             outbox.clear_in_flight(store, row)
         # a fresh token deserves one immediate try; a refresh that keeps failing backs off
