@@ -4,9 +4,9 @@ script and no network, so it opens the same in a mail attachment as on the offic
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
-from typing import Sequence
 
 from channelsync.cli import table
 
@@ -146,9 +146,9 @@ def render_html(data: dict) -> str:
     p, prev = data["period"], data["previous_period"]
     labels = p["buckets"]
     chans = data["channels"]
-    yuan = lambda v: f"¥{v:,.0f}"  # noqa: E731 - axis labels
-    count = lambda v: f"{v:.0f}"  # noqa: E731
-    pct = lambda v: f"{v * 100:.1f}%"  # noqa: E731
+    yuan = lambda v: f"¥{v:,.0f}"
+    count = lambda v: f"{v:.0f}"
+    pct = lambda v: f"{v * 100:.1f}%"
     charts = [
         line_chart("Sales per channel (yuan)", labels,
                    [(s["name"], [_num(b["sales"]) for b in s["buckets"]]) for s in chans], yuan),

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -53,7 +54,7 @@ def age(stamp: str | datetime | None, now: datetime | None = None) -> str:
     if stamp is None or stamp == "":
         return "never"
     when = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
-    seconds = int(((now or datetime.now(timezone.utc)) - when).total_seconds())
+    seconds = int(((now or datetime.now(UTC)) - when).total_seconds())
     ahead, seconds = seconds < 0, abs(seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size * (2 if unit != "min" else 1):
@@ -68,7 +69,7 @@ def percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.1f}%"
 
 
-def change(now: float | int | None, before: float | int | None) -> str:
+def change(now: float | None, before: float | None) -> str:
     """"+12.5%", "-3.0%", "new" (nothing before), "-" (nothing either time)."""
     if not before:
         return "new" if now else "-"

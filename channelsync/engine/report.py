@@ -27,9 +27,10 @@ where the rates switch to units.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from channelsync.config.settings import Config
@@ -50,7 +51,7 @@ class Figures:
     cost: int = 0
     lines_without_cost: int = 0
 
-    def add(self, other: "Figures") -> None:
+    def add(self, other: Figures) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -85,7 +86,7 @@ class Period:
     by: str  # "day" | "week"
     tz: ZoneInfo
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         days = (self.end - self.start).days + 1
         return Period(self.start - timedelta(days=days), self.start - timedelta(days=1), self.by, self.tz)
 

@@ -17,7 +17,7 @@ from channelsync.sim import fake
 from channelsync.store import Store
 
 sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/engine")
-from test_report import seed  # noqa: E402 - the same seeded orders as the engine test
+from test_report import seed
 
 CONFIG = """
 [store]

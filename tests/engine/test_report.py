@@ -2,7 +2,7 @@
 an unpaid and a cancelled order, a SKU without cost, orders either side of Beijing midnight)."""
 
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +10,8 @@ import pytest
 from channelsync.config.settings import ChannelConfig, Config
 from channelsync.engine import catalog, report
 from channelsync.engine.orders import ingest
-from channelsync.sdk.models import Order, OrderLine, OrderStatus as S
+from channelsync.sdk.models import Order, OrderLine
+from channelsync.sdk.models import OrderStatus as S
 
 SH = ZoneInfo("Asia/Shanghai")
 CATALOG = """product_code,product_title,sku_code,sku_title,price,cost,bundle,stock:main
@@ -22,7 +23,7 @@ SET,Tea set,SET-01,,60.00,,TEA-01*1+CUP-01*2,
 
 
 def utc(y, mo, d, h, mi=0, s=0):
-    return datetime(y, mo, d, h, mi, s, tzinfo=timezone.utc)
+    return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
 
 
 def bj(y, mo, d, h, mi=0):
