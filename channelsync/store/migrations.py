@@ -108,3 +108,17 @@ def m002_credentials(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL, PRIMARY KEY (channel, key));
         """
     )
+
+
+@migrations()
+def m170_low_stock(db: sqlite_utils.Database) -> None:
+    # reorder_point: at or below this many available units a SKU is low (补货提醒); NULL: the
+    # config's default. low_stock: the SKUs announced low, so each crossing is announced once.
+    db.executescript(
+        """
+        ALTER TABLE skus ADD COLUMN reorder_point INTEGER CHECK (reorder_point >= 0);
+        CREATE TABLE low_stock (
+            sku_code TEXT PRIMARY KEY, available INTEGER NOT NULL, reorder_point INTEGER NOT NULL,
+            since TEXT NOT NULL);
+        """
+    )
