@@ -20,6 +20,7 @@ from channelsync.store import utcnow
 from channelsync.sync import paging
 from channelsync.sync.lane import Lane
 from channelsync.sync.runner import ChannelRunner
+from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.sync.reconcile")
 
@@ -100,6 +101,8 @@ def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
         report.new_links += 1
     elif seen.drift is not None:
         report.drift += 1
+        if not report.dry_run:
+            metrics.DRIFT.labels(name).inc()
         if len(report.drift_examples) < 20:
             report.drift_examples.append({"sku": code, "expected": seen.drift[0], "seen": seen.drift[1]})
     if "stock" in what:
