@@ -35,7 +35,7 @@ DRIFT = Counter("channelsync_drift_found", "Listings whose quantity differed fro
 LOW_STOCK = Gauge("channelsync_low_stock_skus", "SKUs at or below their reorder point", registry=REGISTRY)
 CONFIG_RELOADS = Counter("channelsync_config_reloads", "SIGHUP config reloads by result (ok, rejected)", ["result"],
                          registry=REGISTRY)
-UP_SINCE = Gauge("channelsync_daemon_start_timestamp_seconds", "Unix time the daemon started", registry=REGISTRY)
+
 ProcessCollector(registry=REGISTRY)  # process_cpu_seconds_total, process_resident_memory_bytes, open fds, ...
 
 
