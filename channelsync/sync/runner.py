@@ -120,6 +120,7 @@ class ChannelRunner:
         with lane.store.write():
             channels.record_health(lane.store, lane.name, health, error, now, poll_ok=poll_ok,
                                    token_expires_at=expires)
+        metrics.channel_health(lane.name, health)
         if poll_ok:
             metrics.LAST_POLL_OK.labels(lane.name).set(now.timestamp())
         if expires is not None:

@@ -32,11 +32,18 @@ PLATFORM_ERRORS = Counter("channelsync_platform_errors",
                           ["channel", "code"], registry=REGISTRY)
 DRIFT = Counter("channelsync_drift_found", "Listings whose quantity differed from what the channel should show",
                 ["channel"], registry=REGISTRY)
+CHANNEL_HEALTH = Gauge("channelsync_channel_health", "1 for the channel's current health state, 0 for the others",
+                       ["channel", "state"], registry=REGISTRY)
+HEALTH_STATES = ("ok", "degraded", "failing")
 LOW_STOCK = Gauge("channelsync_low_stock_skus", "SKUs at or below their reorder point", registry=REGISTRY)
 CONFIG_RELOADS = Counter("channelsync_config_reloads", "SIGHUP config reloads by result (ok, rejected)", ["result"],
                          registry=REGISTRY)
-
 ProcessCollector(registry=REGISTRY)  # process_cpu_seconds_total, process_resident_memory_bytes, open fds, ...
+
+
+def channel_health(channel: str, state: str) -> None:
+    for name in HEALTH_STATES:
+        CHANNEL_HEALTH.labels(channel, name).set(1 if name == state else 0)
 
 
 def platform_error(channel: str, code: str | None, kind: str) -> None:
