@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from channelsync.cli import table
+from channelsync.cli import progress, table
 from channelsync.cli.app import App, pass_app
 from channelsync.sdk.errors import ChannelError
 from channelsync.sdk.hookspecs import hookimpl
@@ -104,8 +104,9 @@ def check(app: App, offline: bool) -> None:
     """Validate the config (every mistake with its key path) and each channel's credentials."""
     config = app.config  # raises ConfigError listing every mistake
     results = {}
-    if not offline:
-        for name in app.channel_names(()):
+    names = [] if offline else app.channel_names(())
+    with progress.bar("checking credentials", len(names)) as bar:
+        for name in names:
             lane = app.lane(name)
             try:
                 retry.call(lambda: next(paging.pages(lane.adapter.list_listings)), attempts=2,
@@ -115,6 +116,7 @@ def check(app: App, offline: bool) -> None:
                 results[name] = f"failed: {exc}"
             finally:
                 lane.close()
+                bar.update(1)
     human = [f"config {config.path}: ok ({len(config.channels)} channels)"]
     human += [f"{n}: credentials {r}" for n, r in results.items()]
     app.emit({"config": str(config.path), "channels": results}, "\n".join(human))

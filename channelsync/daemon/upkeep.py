@@ -13,7 +13,7 @@ settings and credentials) keeps its running value, and the log names what waits.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import structlog
 
@@ -24,10 +24,18 @@ from channelsync.store import Store
 from channelsync.telemetry import log as log_setup
 from channelsync.telemetry import metrics
 
-if TYPE_CHECKING:
-    from channelsync.daemon.run import Daemon
-
 log = structlog.get_logger("channelsync.daemon")
+
+
+class Daemon(Protocol):
+    """What upkeep needs of ``daemon.run.Daemon`` (named here: run.py imports this module)."""
+
+    config: Config
+    pm: Any
+    types: dict[str, type]
+    workers: dict[str, Any]
+
+    def wake_all(self) -> None: ...
 
 
 def merge(old: Config, new: Config) -> tuple[Config, list[str]]:

@@ -122,3 +122,10 @@ def m170_low_stock(db: sqlite_utils.Database) -> None:
             since TEXT NOT NULL);
         """
     )
+
+
+@migrations()
+def m171_resync_cursor(db: sqlite_utils.Database) -> None:
+    # where an interrupted resync stopped (JSON: next page token, start time, arguments, counts so far),
+    # saved with each page's changes, so the next resync resumes there instead of at page 1
+    db.executescript("ALTER TABLE channels ADD COLUMN resync_cursor TEXT;")
