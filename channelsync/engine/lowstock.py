@@ -45,8 +45,9 @@ def check(store: Store, config: Config, now: datetime | None = None) -> list[dic
     """Record which SKUs are low now; returns those that *became* low since the last check."""
     now_s = ts(now or utcnow())
     crossed = []
+    # read outside the write lock: on a large catalog this takes a while, and workers write meanwhile
+    low = {r["sku"]: r for r in levels(store, config, only_low=True)}
     with store.write():
-        low = {r["sku"]: r for r in levels(store, config, only_low=True)}
         known = {r["sku_code"] for r in store.query("SELECT sku_code FROM low_stock")}
         for sku in known - set(low):
             store.execute("DELETE FROM low_stock WHERE sku_code = ?", (sku,))  # recovered: may cross again

@@ -120,6 +120,8 @@ def m170_low_stock(db: sqlite_utils.Database) -> None:
         CREATE TABLE low_stock (
             sku_code TEXT PRIMARY KEY, available INTEGER NOT NULL, reorder_point INTEGER NOT NULL,
             since TEXT NOT NULL);
+        -- the sales report reads orders by the day they were created
+        CREATE INDEX orders_created ON orders(created_at);
         """
     )
 
