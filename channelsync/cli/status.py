@@ -31,6 +31,14 @@ def status(app: App, only: tuple[str, ...]) -> None:
     app.emit(data, status_text(app, rows, daemon if running else None, low, details=bool(only)))
 
 
+def _expiry(stamp: str | None, colour: bool) -> str:
+    """"in 20 h"; an expired token stands out: "EXPIRED 3 h ago"."""
+    if not stamp:
+        return "-"
+    shown = table.age(stamp)
+    return shown if shown.startswith("in ") else f"{table.paint('EXPIRED', colour)} {shown}"
+
+
 def status_text(app: App, rows: list[dict], daemon: dict | None, low: list[dict], details: bool) -> str:
     """The status table; one column per fact so new facts (poll/push health, ...) fit as columns."""
     colour = sys.stdout.isatty()
@@ -43,7 +51,7 @@ def status_text(app: App, rows: list[dict], daemon: dict | None, low: list[dict]
         body.append([cfg.display_name or r["channel"], r["plugin"], table.paint(health, colour),
                      table.age(r["last_poll_ok_at"]), table.age(r["last_push_at"]), r["queue"]["pending"],
                      r["queue"]["failed"], r["listings"], r["unmatched_listings"],
-                     table.age(r["token_expires_at"]) if r["token_expires_at"] else "-"])
+                     _expiry(r["token_expires_at"], colour)])
     out.append(table.render(["channel", "plugin", "health", "last poll ok", "last push", "queued", "parked",
                              "listings", "unmatched", "token expires"], body, right=(5, 6, 7, 8),
                             empty="(no channels configured)"))

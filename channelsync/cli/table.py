@@ -40,7 +40,7 @@ def render(headers: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequenc
 
 
 HEALTH_COLOURS = {"ok": "green", "degraded": "yellow", "failing": "red", "unknown": "bright_black",
-                  "disabled": "bright_black", "LOW": "red"}
+                  "disabled": "bright_black", "LOW": "red", "EXPIRED": "red"}
 
 
 def paint(word: str, colour: bool) -> str:

@@ -138,7 +138,8 @@ class Daemon:
         if install_signals:
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
-            signal.signal(signal.SIGHUP, self.request_reload)
+            if hasattr(signal, "SIGHUP"):  # not on Windows
+                signal.signal(signal.SIGHUP, self.request_reload)
         if self.serve_http and self.config.daemon.http_port:
             self.http_server = HealthServer(self.health, self.config.daemon.http_host,
                                             self.config.daemon.http_port).start()

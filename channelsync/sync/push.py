@@ -193,6 +193,7 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         _finish(lane, kind, row, now)
         stats.ok += 1
         metrics.PUSHES.labels(lane.name, kind, "ok").inc()
+        log.debug("push_ok", channel=lane.name, sku=row["sku_code"], kind=kind)
         return
     error = result.error
     if isinstance(error, ChannelError) and error.retryable:

@@ -58,6 +58,8 @@ class ResyncReport:
         return asdict(self)
 
     def change(self, sku: str, what: str, before, after) -> None:
+        log.debug("resync_change", channel=self.channel, sku=sku, field=what, before=before, after=after,
+                  dry_run=self.dry_run)
         self.changes_total += 1
         if self.change_limit is None or len(self.changes) < self.change_limit:
             self.changes.append({"sku": sku, "channel": self.channel, "field": what, "from": before, "to": after})
