@@ -41,6 +41,8 @@ def _expiry(stamp: str | None, colour: bool) -> str:
 
 def status_text(app: App, rows: list[dict], daemon: dict | None, low: list[dict], details: bool) -> str:
     """The status table; one column per fact so new facts (poll/push health, ...) fit as columns."""
+    from channelsync.engine.channels import resync_cursor
+
     colour = sys.stdout.isatty()
     out = [f"daemon: running (pid {daemon['pid']}, started {table.age(daemon['started_at'])}, "
            f"heartbeat {table.age(daemon['heartbeat_at'])})" if daemon else "daemon: not running"]
@@ -60,6 +62,10 @@ def status_text(app: App, rows: list[dict], daemon: dict | None, low: list[dict]
             out.append(f"{r['channel']}: last error: {r['last_error'] if details else r['last_error'][:100]}")
         if details:
             out.append(f"{r['channel']}: order cursor {r['order_cursor'] or '-'} ({table.age(r['order_cursor'])})")
+            stopped = resync_cursor(app.store, r["channel"])
+            if stopped:
+                out.append(f"{r['channel']}: resync interrupted after {stopped['report']['seen']} listings "
+                           f"(started {table.age(stopped['started_at'])}); the next resync goes on from there")
             if r["failures"]:
                 out.append(table.render(["parked", "SKU", "tries", "since", "error"],
                                         [[f["kind"], f["sku_code"], f["attempts"], table.age(f["updated_at"]),

@@ -49,7 +49,7 @@ def resynced(store: Store, name: str, at: datetime) -> None:
 
 
 def resync_cursor(store: Store, name: str) -> dict[str, Any] | None:
-    """Where the channel's last resync stopped, if it did not finish (see ``sync/reconcile.py``)."""
+    """Where the channel's last resync stopped, if it did not finish (see ``sync/resume.py``)."""
     raw = store.scalar("SELECT resync_cursor FROM channels WHERE name = ?", (name,))
     return json.loads(raw) if raw else None
 

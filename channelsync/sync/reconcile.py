@@ -92,10 +92,9 @@ def resync(lane: Lane, what: Iterable[str] = WHAT, skus: Iterable[str] | None = 
         return resync(lane, what, skus, dry_run, progress, change_limit)
     _not_listed(lane, only, what, report, seen_codes, dry_run)
     if not dry_run:
-        resume.clear(lane)
-    if not dry_run:
         with store.write():
             channels.resynced(store, lane.name, utcnow())
+            channels.save_resync_cursor(store, lane.name, None)  # done: the next run starts at page 1
         lane.on_queued()
     log.info("resync_finished", **{k: v for k, v in report.as_dict().items() if k not in ("drift_examples", "changes")})
     return report
