@@ -31,12 +31,18 @@ def in_yuan(figures: dict) -> dict:
 
 def _yuan_report(data: dict) -> dict:
     """The whole report with money in yuan (JSON and HTML show yuan; the engine counts fen)."""
+    def tops(rows: list[dict]) -> list[dict]:
+        return [{**t, "sales": fen_to_yuan(t["sales"])} for t in rows]
+
     def section(s: dict) -> dict:
-        return {**s, "buckets": [in_yuan(b) for b in s["buckets"]], "total": in_yuan(s["total"]),
-                "previous": in_yuan(s["previous"])}
+        out = {**s, "buckets": [in_yuan(b) for b in s["buckets"]], "total": in_yuan(s["total"]),
+               "previous": in_yuan(s["previous"])}
+        if "top_skus" in s:
+            out["top_skus"] = tops(s["top_skus"])
+        return out
     return {**data, "currency": "CNY", "channels": [section(s) for s in data["channels"]],
             "total": section(data["total"]),
-            "top_skus": [{**t, "sales": fen_to_yuan(t["sales"])} for t in data["top_skus"]]}
+            "top_skus": tops(data["top_skus"])}
 
 
 def _date(_ctx, param, value: str | None) -> date | None:
@@ -133,6 +139,10 @@ def to_text(data: dict) -> str:
     parts += ["", "Top SKUs by units sold",
               table.render(["#", "SKU", "title", "units", "sales", "units before"], tops, right=(0, 3, 4, 5),
                            empty="(no valid orders in the period)")]
+    if len(data["channels"]) > 1:
+        per = [[s["name"], ", ".join(f"{t['sku']} x{t['units']}" for t in s["top_skus"][:3]) or "-"]
+               for s in data["channels"]]
+        parts += ["", "Top 3 SKUs per channel", table.render(["channel", "SKU x units"], per)]
     missing = data["total"]["total"]["lines_without_cost"]
     if missing:
         parts.append(f"\nnote: {missing} sold line(s) have no SKU cost; gross profit counts them at cost 0 "

@@ -21,7 +21,7 @@ table{border-collapse:collapse;font-size:13px;width:100%}th,td{padding:5px 8px;b
 th{background:#f4f6f9;text-align:left}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.total td{font-weight:600;border-top:2px solid #9aa8b7}.up{color:#138a52}.down{color:#c8372d}
 svg{display:block;max-width:100%;height:auto}svg text{font-size:11px;fill:#44505c}
-.charts{display:grid;grid-template-columns:1fr;gap:8px}.note{color:#5b6b7c;font-size:12px}
+.charts{display:grid;grid-template-columns:1fr;gap:8px}small{color:#5b6b7c}.note{color:#5b6b7c;font-size:12px}
 """
 
 
@@ -141,6 +141,21 @@ def _summary(data: dict) -> str:
     return "".join(out) + "</table>"
 
 
+def _by_bucket(data: dict) -> str:
+    """Sales and orders per channel per day (or week): the numbers behind the charts."""
+    chans = data["channels"]
+    head = "".join(f'<th class="n">{escape(s["name"])}</th>' for s in chans)
+    rows = []
+    for i, label in enumerate(data["period"]["buckets"]):
+        cells = "".join(f'<td class="n">{escape(s["buckets"][i]["sales"])}<br><small>{s["buckets"][i]["orders"]} '
+                        f'orders</small></td>' for s in chans)
+        t = data["total"]["buckets"][i]
+        rows.append(f'<tr><td>{escape(label)}</td>{cells}<td class="n">{escape(t["sales"])}<br><small>'
+                    f'{t["orders"]} orders</small></td></tr>')
+    return (f'<table><tr><th>{escape(data["period"]["by"])}</th>{head}<th class="n">total</th></tr>'
+            + "".join(rows) + "</table>")
+
+
 def render_html(data: dict) -> str:
     """The page for a report whose money is already in yuan strings (``_yuan_report``)."""
     p, prev = data["period"], data["previous_period"]
@@ -173,6 +188,7 @@ def render_html(data: dict) -> str:
 compared with {escape(prev['from'])} – {escape(prev['to'])}.</p>
 <h2>Summary</h2>{_summary(data)}{note}
 <h2>Sales, orders and returns</h2><div class="charts">{''.join(charts)}</div>
+<h2>Sales (¥) by {escape(p['by'])}</h2>{_by_bucket(data)}
 <h2>Top SKUs</h2>{hbar_chart("Units sold by SKU", tops, count)}
 <table><tr><th class="n">#</th><th>SKU</th><th>title</th><th class="n">units</th><th class="n">sales ¥</th>
 <th class="n">units before</th></tr>{sku_rows}</table>

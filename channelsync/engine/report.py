@@ -174,7 +174,8 @@ def build(store: Store, config: Config, period: Period, channels: Iterable[str] 
                 (*names, begin, finish)):
             lines[ln["order_id"]].append(ln)
     per = {n: _Acc() for n in names}
-    units: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # sku -> [units, sales, previous units]
+    # (channel, sku) -> [units, sales, previous units]; the total's ranking sums the channels'
+    units: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     first = period.start
     for o in orders:
         day = datetime.fromisoformat(o["created_at"]).astimezone(period.tz).date()
@@ -189,7 +190,7 @@ def build(store: Store, config: Config, period: Period, channels: Iterable[str] 
         if f.valid:
             for ln in lines[o["id"]]:
                 if ln["sku_code"]:
-                    u = units[ln["sku_code"]]
+                    u = units[o["channel"], ln["sku_code"]]
                     if current:
                         u[0] += ln["quantity"]
                         u[1] += ln["quantity"] * (ln["price"] or 0)
@@ -203,17 +204,26 @@ def build(store: Store, config: Config, period: Period, channels: Iterable[str] 
         everything.previous.add(acc.previous)
     titles = {r["code"]: r["title"] or r["product_title"] for r in store.query(
         "SELECT s.code, s.title, p.title AS product_title FROM skus s JOIN products p ON p.code = s.product_code")}
-    ranked = sorted(((sku, u) for sku, u in units.items() if u[0]), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (_, sku), u in units.items():
+        totals[sku] = [a + b for a, b in zip(totals[sku], u)]
+    per_channel = {n: _top({sku: u for (ch, sku), u in units.items() if ch == n}, titles, top) for n in names}
     return {
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(), "by": period.by,
                    "timezone": str(period.tz), "buckets": [b.isoformat() for b in period.buckets()]},
         "previous_period": {"from": prev.start.isoformat(), "to": prev.end.isoformat()},
-        "channels": [_section(n, config.channels[n].display_name or n if n in config.channels else n,
-                              per[n], period) for n in names],
+        "channels": [{**_section(n, config.channels[n].display_name or n if n in config.channels else n,
+                                 per[n], period), "top_skus": per_channel[n]} for n in names],
         "total": _section(None, "total", everything, period),
-        "top_skus": [{"sku": sku, "title": titles.get(sku, ""), "units": u[0], "sales": u[1],
-                      "previous_units": u[2]} for sku, u in ranked[:top]],
+        "top_skus": _top(totals, titles, top),
     }
+
+
+def _top(units: dict[str, list[int]], titles: dict[str, str], top: int) -> list[dict[str, Any]]:
+    """The ``top`` SKUs by units sold in the period (then by sales, then by code, so ties are stable)."""
+    ranked = sorted(((sku, u) for sku, u in units.items() if u[0]), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+    return [{"sku": sku, "title": titles.get(sku, ""), "units": u[0], "sales": u[1], "previous_units": u[2]}
+            for sku, u in ranked[:top]]
 
 
 def _figures(order: dict, lines: list[dict], costs: dict[str, int | None]) -> Figures:

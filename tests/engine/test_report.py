@@ -114,6 +114,9 @@ def test_top_skus_count_units_on_valid_orders_only(data):
     assert [(t["sku"], t["units"], t["sales"], t["previous_units"]) for t in data["top_skus"]] == [
         ("TEA-01", 3, 11970, 1), ("CUP-01", 3, 7500, 1), ("MUG-01", 1, 1500, 0)]
     assert data["top_skus"][0]["title"] == "龙井 250g"
+    tb, jd = section(data, "天猫旗舰店")["top_skus"], section(data, "京东自营")["top_skus"]
+    assert [(t["sku"], t["units"], t["previous_units"]) for t in tb] == [("TEA-01", 3, 1), ("CUP-01", 3, 0)]
+    assert [(t["sku"], t["units"]) for t in jd] == [("MUG-01", 1)]  # j1's CUP-01 came back: not sold
 
 
 def test_weeks_run_monday_to_sunday(store, config):
