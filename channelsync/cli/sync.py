@@ -1,12 +1,15 @@
-"""Commands that run channels or talk to them: run, resync, ship."""
+"""Commands that run channels or talk to them: run, reload, resync, ship."""
 
 from __future__ import annotations
+
+import os
+import signal
 
 import click
 
 from channelsync.cli import progress, table
 from channelsync.cli.app import EXIT_PARTIAL, App, pass_app
-from channelsync.sdk.errors import ChannelError
+from channelsync.sdk.errors import ChannelError, ChannelsyncError
 from channelsync.sdk.hookspecs import hookimpl
 
 CHANGES_SHOWN = 20
@@ -19,6 +22,26 @@ def run(app: App) -> None:
     from channelsync.daemon import Daemon
 
     raise SystemExit(Daemon(app.config, app.pm).run())
+
+
+@click.command("reload")
+@pass_app
+def reload(app: App) -> None:
+    """Check the config file, then have the running daemon apply it (SIGHUP).
+
+    A file with mistakes is refused here, each mistake with its key path, and
+    nothing is sent; the daemon checks it again before applying it."""
+    config = app.config  # raises ConfigError listing every mistake
+    pid = app.store.scalar("SELECT pid FROM daemon WHERE id = 1") if app.daemon_running() else None
+    if not pid:
+        raise ChannelsyncError(f"no daemon is running on {config.db_path}: the config applies when it starts")
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except OSError as exc:  # another host's or another user's process
+        raise ChannelsyncError(f"cannot signal the daemon (pid {pid}): {exc.strerror or exc}; "
+                               "send it SIGHUP where it runs") from None
+    app.emit({"pid": pid, "config": str(config.path)},
+             f"config {config.path} is valid; daemon pid {pid} is applying it (its log says what waits for a restart)")
 
 
 @click.command("resync")
@@ -126,5 +149,5 @@ def ship(app: App, order: str, carrier: str, tracking: str) -> None:
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    for command in (run, resync, ship):
+    for command in (run, reload, resync, ship):
         cli.add_command(command)

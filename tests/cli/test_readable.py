@@ -122,3 +122,26 @@ def test_log_lines_wait_while_a_progress_bar_is_drawn(capsys):
         assert "during_the_bar" in capsys.readouterr().err
     finally:
         log.configure("json", "warning")
+
+
+def test_reload_checks_the_file_then_signals_the_daemon(shop, monkeypatch):
+    import signal as signals
+
+    from channelsync.cli import app as app_mod
+    from channelsync.cli import sync as sync_mod
+    from channelsync.store import Store
+
+    path, run = shop
+    sent = []
+    monkeypatch.setattr(sync_mod.os, "kill", lambda pid, sig: sent.append((pid, sig)))
+    assert "no daemon is running" in run("reload", expect=1).output
+    store = Store(path / "cs.db")
+    store.execute("INSERT INTO daemon (id, pid) VALUES (1, 4242)")
+    store.close()
+    monkeypatch.setattr(app_mod.App, "daemon_running", lambda self: True)
+    assert "daemon pid 4242 is applying it" in run("reload").output
+    assert sent == [(4242, signals.SIGHUP)]
+    with open(path / "channelsync.toml", "a") as f:
+        f.write("\n[channels.a.overrides.TEA-01]\nbuffer = -1\n")
+    out = run("reload", expect=2).output
+    assert "channels.a.overrides.TEA-01.buffer" in out and len(sent) == 1  # refused: nothing sent

@@ -12,7 +12,7 @@ from channelsync.cli.main import COMMAND_PLUGINS, register_default_plugins
 from channelsync.sdk.hookspecs import hookimpl
 from channelsync.sdk.plugins import make_manager
 
-BUILT_IN = {"catalog", "stock", "orders", "run", "resync", "ship", "status", "channels", "plugins", "check",
+BUILT_IN = {"catalog", "stock", "orders", "run", "reload", "resync", "ship", "status", "channels", "plugins", "check",
             "sandbox", "demo", "report", "price", "listings"}
 
 
