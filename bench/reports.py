@@ -10,7 +10,7 @@ import io
 import random
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ def bench_report(orders: int = 60_000, skus: int = 500) -> None:
                  channels={n: ChannelConfig(n, "fake") for n in ("tb", "jd", "wx", "own")})
     s = Store(cfg.db_path)
     rnd = random.Random(1)
-    start = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 10, 1, tzinfo=UTC)
     with s.write():
         s.execute("INSERT INTO products (code, title, updated_at) VALUES ('P', 'p', 'x')")
         for i in range(skus):

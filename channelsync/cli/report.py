@@ -116,8 +116,9 @@ def to_csv(data: dict) -> str:
 
 def to_text(data: dict) -> str:
     p, prev = data["period"], data["previous_period"]
-    parts = [f"Sales report {p['from']} to {p['to']} by {p['by']} ({p['timezone']}), money in yuan; "
-             f"previous period {prev['from']} to {prev['to']}", ""]
+    title = (f"Sales report {p['from']} to {p['to']} by {p['by']} ({p['timezone']}), money in yuan; "
+             f"previous period {prev['from']} to {prev['to']}")
+    parts = [title, ""]
     rows = []
     for s in data["channels"] + [data["total"]]:
         t, b = s["total"], s["previous"]

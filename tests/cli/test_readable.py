@@ -10,7 +10,7 @@ from channelsync.sim import fake
 from channelsync.telemetry import log
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from test_commands import env  # noqa: F401,E402 - the same config, catalog and fake channels
+from test_commands import env  # noqa: F401 - the same config, catalog and fake channels
 
 CONFIG_EXTRA = """
 [channels.a.price]

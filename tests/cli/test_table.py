@@ -1,10 +1,10 @@
 """Table and time helpers: columns line up with Chinese names, ages read at a glance."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from channelsync.cli import table
 
-NOW = datetime(2026, 11, 11, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 11, 12, 0, tzinfo=UTC)
 
 
 def test_columns_line_up_with_wide_characters_and_colour_codes():
@@ -21,7 +21,7 @@ def test_an_empty_table_keeps_its_header_and_says_so():
 
 
 def test_ages():
-    ago = lambda **kw: (NOW - timedelta(**kw)).isoformat()  # noqa: E731
+    ago = lambda **kw: (NOW - timedelta(**kw)).isoformat()
     assert table.age(ago(seconds=12), NOW) == "12 s ago"
     assert table.age(ago(seconds=90), NOW) == "1 min ago"
     assert table.age(ago(hours=1, minutes=59), NOW) == "119 min ago"

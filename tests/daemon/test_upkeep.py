@@ -11,8 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from channelsync import config as config_mod
-from channelsync.daemon import Daemon
-from channelsync.daemon import upkeep
+from channelsync.daemon import Daemon, upkeep
 from channelsync.engine import catalog
 from channelsync.engine.orders import ingest
 from channelsync.sdk.hookspecs import hookimpl
@@ -125,7 +124,7 @@ def test_sighup_reloads_a_valid_config_and_keeps_the_old_one_on_a_bad_file(tmp_p
             os.kill(os.getpid(), signal.SIGHUP)
             wait_for(lambda: shop.platform("a").find("A").price == 1100, what="new price rule pushed", timeout=30)
             steps["applied"] = True
-        except BaseException as exc:  # reported below, in the test's thread
+        except BaseException as exc:  # noqa: BLE001 - reported below, in the test's thread
             steps["error"] = exc
         finally:
             daemon.request_stop()

@@ -46,7 +46,7 @@ def test_each_retried_attempt_counts_and_an_error_without_code_counts_by_kind(sh
             raise Transient("system busy", maybe_applied=False)
         return "ok"
 
-    import channelsync.sync.retry as retry
+    from channelsync.sync import retry
 
     assert retry.call(flaky, sleep=lambda s: None, on_error=lane.count_error) == "ok"
     assert count("m1", "Transient") == before + 2

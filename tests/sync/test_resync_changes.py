@@ -61,8 +61,9 @@ def test_an_interrupted_resync_resumes_at_the_page_where_it_stopped(shop):
     assert tokens == [None, "10", "20"]
     saved = channels.resync_cursor(shop.store, "a")
     assert saved["token"] == "20" and saved["report"]["seen"] == 20 and saved["report"]["new_links"] == 20
-    from channelsync.cli.status import status_text
     from types import SimpleNamespace
+
+    from channelsync.cli.status import status_text
 
     rows = channels.status_rows(shop.store, shop.config)
     shown = status_text(SimpleNamespace(config=shop.config, store=shop.store), rows, None, [], details=True)
