@@ -15,6 +15,8 @@ from channelsync.telemetry import log
 @contextlib.contextmanager
 def bar(label: str, length: int, show_pos: bool = True) -> Iterator[click.progressbar]:
     """A click progress bar on stderr; the bar clamps when ``length`` was an underestimate."""
-    with log.held(), click.progressbar(length=max(1, length), label=label, file=sys.stderr,
+    # no terminal, no bar drawn: log lines then go out as they come, not at the end
+    holding = log.held() if sys.stderr.isatty() else contextlib.nullcontext()
+    with holding, click.progressbar(length=max(1, length), label=label, file=sys.stderr,
                                        show_pos=show_pos) as b:
         yield b

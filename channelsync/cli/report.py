@@ -79,7 +79,7 @@ def report(app: App, by, start, end, count, channels, top, tz, csv_file, html_fi
         period = sales.make_period(by, zone, datetime.now(zone).date(), start, end, count)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    names = app.channel_names(channels) if channels else list(app.config.channels)
+    names = app.channel_names(channels) if channels else None
     data = sales.build(app.store, app.config, period, names, top)
     if html_file:
         from channelsync.cli.report_html import render_html

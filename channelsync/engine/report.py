@@ -156,11 +156,15 @@ class _Acc:
 
 def build(store: Store, config: Config, period: Period, channels: Iterable[str] | None = None,
           top: int = 10) -> dict[str, Any]:
-    """The report as plain data: money in fen, rates 0..1 (None where undefined)."""
-    names = list(channels) if channels else list(config.channels)
+    """The report as plain data: money in fen, rates 0..1 (None where undefined). Without
+    ``channels``: every configured channel, and any other that has orders in the period."""
     prev = period.previous()
     begin, _ = prev.utc_bounds()
     _, finish = period.utc_bounds()
+    names = list(channels) if channels else list(config.channels) + [  # a shop closed since still counts
+        r["channel"] for r in store.query("SELECT DISTINCT channel FROM orders WHERE created_at >= ? AND "
+                                          "created_at < ? ORDER BY channel", (begin, finish))
+        if r["channel"] not in config.channels]
     costs = unit_costs(store)
     marks = ",".join("?" * len(names))
     orders = store.query(f"SELECT id, channel, status, shipped, created_at, total FROM orders WHERE channel IN "

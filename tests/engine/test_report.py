@@ -2,6 +2,7 @@
 an unpaid and a cancelled order, a SKU without cost, orders either side of Beijing midnight)."""
 
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -138,3 +139,11 @@ def test_a_bundle_without_its_own_cost_costs_its_components(store, config):
 def test_a_period_ending_before_it_starts_is_refused():
     with pytest.raises(ValueError, match="starts"):
         report.make_period("day", SH, date(2026, 11, 10), start=date(2026, 11, 12), end=date(2026, 11, 10))
+
+
+def test_a_channel_no_longer_configured_still_counts_in_the_total(store, config):
+    seed(store, config)
+    data = report.build(store, replace(config, channels={"tb": config.channels["tb"]}),
+                        report.make_period("day", SH, date(2026, 11, 10), count=2))
+    assert [s["channel"] for s in data["channels"]] == ["tb", "jd"]
+    assert section(data, "jd")["total"]["orders"] == 3 and data["total"]["total"]["orders"] == 8
