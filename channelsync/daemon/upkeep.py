@@ -12,6 +12,7 @@ settings and credentials) keeps its running value, and the log names what waits.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -65,6 +66,20 @@ def merge(old: Config, new: Config) -> tuple[Config, list[str]]:
     return merged, waiting
 
 
+def _kept_alive(fn):
+    """The main loop calls these: a failure (a database locked past its timeout, a bug) is
+    logged with its traceback and the daemon goes on; the next SIGHUP or look tries again."""
+    @functools.wraps(fn)
+    def guarded(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            log.exception(f"{fn.__name__}_failed")
+            return None
+    return guarded
+
+
+@_kept_alive
 def reload_config(daemon: Daemon, store: Store) -> bool:
     """Re-read the config file; apply it when valid. Returns whether it was applied."""
     path = daemon.config.path
@@ -99,6 +114,7 @@ def reload_config(daemon: Daemon, store: Store) -> bool:
     return True
 
 
+@_kept_alive
 def announce_low_stock(daemon: Daemon, store: Store) -> int:
     """Fire ``stock_low`` once for each SKU that went low since the last look; returns how many."""
     crossed = lowstock.check(store, daemon.config)

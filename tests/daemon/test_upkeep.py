@@ -86,6 +86,18 @@ def test_a_failing_hook_does_not_stop_the_announcements(shop):
     assert any(e["event"] == "stock_low_hook_failed" for e in logs)
 
 
+def test_a_failing_look_is_logged_and_the_daemon_goes_on(shop, monkeypatch):
+    from channelsync.engine import lowstock
+
+    def locked(*_a, **_k):
+        raise __import__("sqlite3").OperationalError("database is locked")
+
+    monkeypatch.setattr(lowstock, "check", locked)
+    with capture_logs() as logs:
+        assert upkeep.announce_low_stock(SimpleNamespace(config=shop.config, pm=shop.pm), shop.store) is None
+    assert [e["event"] for e in logs] == ["announce_low_stock_failed"]
+
+
 CONFIG = """
 [store]
 path = "shop.db"
