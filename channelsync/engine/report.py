@@ -37,7 +37,7 @@ from channelsync.config.settings import Config
 from channelsync.store import Store, ts
 
 VALID = ("paid", "shipped", "completed")
-EVER_PAID = VALID + ("refunded",)
+EVER_PAID = VALID + ("refunded", "returned")  # "returned": a state after-sales work may add
 
 
 @dataclass
@@ -128,10 +128,12 @@ def refund_state(order: dict, lines: list[dict]) -> tuple[bool, bool, bool]:
     """(fully refunded, refunded at all, returned) for one order.
 
     Today orders carry one state: "refunded" refunds the whole order, and a refund
-    after shipment is a return. Line-level quantities, once stored, are read here.
+    after shipment is a return. ``lines`` carry every column of ``order_lines``, so
+    line-level refunded and returned quantities, once stored, are read here alone:
+    "fully refunded" becomes every unit refunded, and the rates count units.
     """
-    refunded = order["status"] == "refunded"
-    return refunded, refunded, refunded and bool(order["shipped"])
+    refunded = order["status"] in ("refunded", "returned")
+    return refunded, refunded, order["status"] == "returned" or (refunded and bool(order["shipped"]))
 
 
 def unit_costs(store: Store) -> dict[str, int | None]:
@@ -173,7 +175,7 @@ def build(store: Store, config: Config, period: Period, channels: Iterable[str] 
     lines: dict[int, list[dict]] = defaultdict(list)
     if orders:
         for ln in store.query(
-                f"SELECT l.order_id, l.sku_code, l.quantity, l.price FROM order_lines l JOIN orders o ON "
+                f"SELECT l.* FROM order_lines l JOIN orders o ON "  # every column: refund_state may read more
                 f"o.id = l.order_id WHERE o.channel IN ({marks}) AND o.created_at >= ? AND o.created_at < ?",
                 (*names, begin, finish)):
             lines[ln["order_id"]].append(ln)
