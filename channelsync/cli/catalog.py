@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
 
 import click
 
-from channelsync.cli import table
+from channelsync.cli import progress, table
 from channelsync.cli.app import App, pass_app
 from channelsync.engine import catalog
 from channelsync.engine.orders import find_order
@@ -24,8 +26,14 @@ def catalog_group() -> None:
 @pass_app
 def catalog_import(app: App, csv_file) -> None:
     """Import CSV_FILE (all-or-nothing; problems name row and column)."""
-    report = catalog.import_csv(app.store, app.config, csv_file, source=csv_file.name,
-                                publish_channels=list(app.config.channels))
+    text = csv_file.read()
+    try:
+        rows = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)  # the header is no SKU
+    except csv.Error:  # the import itself reports what is wrong with the file
+        rows = text.count("\n")
+    with progress.bar(f"importing {rows} rows", rows) as bar:
+        report = catalog.import_csv(app.store, app.config, io.StringIO(text), source=csv_file.name,
+                                    publish_channels=list(app.config.channels), progress=bar.update)
     data = {k: v for k, v in vars(report).items() if k != "changed_skus"}
     app.emit(data, f"imported {report.skus_new} new and {report.skus_changed} changed SKUs "
                    f"({report.products} new products), {report.stock_set} stock levels set, "

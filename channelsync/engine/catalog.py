@@ -18,7 +18,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from typing import IO, Iterable
+from typing import IO, Callable, Iterable
 
 from channelsync.config.settings import Config
 from channelsync.engine import inventory, listings, outbox
@@ -60,7 +60,7 @@ def sync_warehouses(store: Store, config: Config) -> None:
 
 
 def import_csv(store: Store, config: Config, stream: IO[str], source: str = "<csv>",
-               publish_channels: Iterable[str] = ()) -> ImportReport:
+               publish_channels: Iterable[str] = (), progress: Callable[[int], None] = lambda n: None) -> ImportReport:
     """Import a catalog CSV, all or nothing: every problem is reported with its row and
     column before anything is written; a clean file is written in one transaction that
     also queues the pushes it causes (and publishing on ``publish_channels``)."""
@@ -72,6 +72,7 @@ def import_csv(store: Store, config: Config, stream: IO[str], source: str = "<cs
     with store.write():
         for r in rows:
             _write_row(store, r, now, report)
+            progress(1)  # writing is most of the time of a large import
         for r in rows:  # bundles after every SKU exists
             if r["bundle"] is not None:
                 store.execute("DELETE FROM bundle_components WHERE bundle_code = ?", (r["sku_code"],))
