@@ -50,7 +50,8 @@ def status_text(app: App, rows: list[dict], daemon: dict | None, low: list[dict]
     for r in rows:
         cfg = app.config.channels[r["channel"]]
         health = r["health"] if r["enabled"] else "disabled"
-        body.append([cfg.display_name or r["channel"], r["plugin"], table.paint(health, colour),
+        shown = f"{cfg.display_name} ({r['channel']})" if cfg.display_name else r["channel"]  # --channel takes the key
+        body.append([shown, r["plugin"], table.paint(health, colour),
                      table.age(r["last_poll_ok_at"]), table.age(r["last_push_at"]), r["queue"]["pending"],
                      r["queue"]["failed"], r["listings"], r["unmatched_listings"],
                      _expiry(r["token_expires_at"], colour)])
