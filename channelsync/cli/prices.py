@@ -65,7 +65,7 @@ def price_show(app: App, sku: str, channels) -> None:
                      "shown": fen_to_yuan(listing["seen_price"]) if listing and listing["seen_price"] is not None
                      else None,
                      "push": queued})
-    rows = [[d["name"], d["price"], d["shown"] or ("not listed" if not d["listed"] else "unknown"),
+    rows = [[f"{d['name']} ({d['channel']})" if d["name"] != d["channel"] else d["channel"], d["price"], d["shown"] or ("not listed" if not d["listed"] else "unknown"),
              {"pending": "queued", "failed": "PARKED"}.get(d["push"] or "", "-"), d["rule"]] for d in data]
     head = (f"{sku}: base {fen_to_yuan(row['base_price'])}, cost {fen_to_yuan(row['cost']) or 'unknown'}; "
             f"prices at {now.astimezone().strftime('%Y-%m-%d %H:%M %Z')}")

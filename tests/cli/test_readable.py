@@ -22,8 +22,9 @@ round_ending = 90
 @pytest.fixture
 def shop(env):  # noqa: F811
     path, run = env
-    with open(path / "channelsync.toml", "a") as f:
-        f.write(CONFIG_EXTRA + '\n[low_stock]\nreorder_point = 3\n')
+    text = (path / "channelsync.toml").read_text()
+    text = text.replace('[channels.b]\nplugin = "fake"', '[channels.b]\nplugin = "fake"\ndisplay_name = "京东自营"')
+    (path / "channelsync.toml").write_text(text + CONFIG_EXTRA + '\n[low_stock]\nreorder_point = 3\n')
     fake.FakePlatform.named("a").seed(None, 4, 100, title="无编码的链接")
     run("catalog", "import", str(path / "catalog.csv"))
     run("resync")
@@ -44,6 +45,7 @@ def test_status_is_a_table_with_ages_and_health_words(shop):
         assert column in header
     row = lines_starting(out, "a ")[0]
     assert " ok " in row and " s ago" in row and "\x1b[" not in row  # no colour codes in a pipe
+    assert lines_starting(out, "京东自营 (b) ")  # the display name, and the name --channel takes
     assert max(len(line) for line in out.splitlines()) < 160
     assert "LOW stock: 1 SKU(s) at or below their reorder point: TEA-02 (2 <= 3)" in out
 
@@ -51,7 +53,7 @@ def test_status_is_a_table_with_ages_and_health_words(shop):
 def test_status_channel_gives_details(shop):
     _, run = shop
     out = run("status", "--channel", "b").output
-    assert lines_starting(out, "b ") and not lines_starting(out, "a ")
+    assert lines_starting(out, "京东自营 (b)") and not lines_starting(out, "a ")
     assert "order cursor" in out
     assert "unknown channel 'zz'" in run("status", "--channel", "zz", expect=2).output
 
@@ -62,7 +64,7 @@ def test_price_show_names_the_rule_per_channel(shop):
     assert lines_starting(out, "channel")[0].split()[:2] == ["channel", "price"]
     a = lines_starting(out, "a ")[0]
     assert "43.90" in a and "base 39.90, +10%, rounded up to x.90" in a  # 39.90 * 1.1 = 43.89 -> 43.90
-    b = lines_starting(out, "b ")[0]
+    b = lines_starting(out, "京东自营")[0]
     assert "39.90" in b and "base 39.90" in b
     data = json.loads(run("--json", "price", "show", "TEA-01").stdout)
     assert [c["price"] for c in data["channels"]] == ["43.90", "39.90"]
