@@ -88,12 +88,19 @@ def _send(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
         log.exception("push_plugin_error", channel=lane.name, kind=kind)
         results = [UpdateResult(_ext(p), ChannelError(f"plugin error: {type(exc).__name__}: {exc}", code="plugin"))
                    for _, p in prepared]
+    else:  # errors per record (a raised error was counted as it was raised)
+        for r in results:
+            if isinstance(r.error, ChannelError):
+                lane.count_error(r.error)
     if any(isinstance(r.error, AuthExpired) for r in results):
         # part of a batch may meet an expired token: renew once, the rows retry at once
         try:
             lane.adapter.refresh_auth()
         except ChannelError as exc:
             log.warning("refresh_auth_failed", channel=lane.name, error=str(exc))
+    limited = next((r.error for r in results if isinstance(r.error, RateLimited)), None)
+    if limited is not None:  # one refused call slows the channel once, however many rows it carried
+        lane.budget.limited(limited.retry_after)
     by_id = {r.external_id: r for r in results}
     with store.write():
         for row, payload in prepared:
@@ -174,7 +181,7 @@ def _call(lane: Lane, kind: str, payloads: list) -> list[UpdateResult]:
     # only an expired token is retried inline (refresh, then once more); every other
     # failure goes back to the outbox with its back-off, so no row waits on another
     return retry.call(fn, refresh_auth=adapter.refresh_auth, bucket=lane.budget, attempts=2,
-                      retry_if=lambda exc: isinstance(exc, AuthExpired))
+                      retry_if=lambda exc: isinstance(exc, AuthExpired), on_error=lane.count_error)
 
 
 def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, stats: PushStats) -> None:
@@ -193,6 +200,7 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         _finish(lane, kind, row, now)
         stats.ok += 1
         metrics.PUSHES.labels(lane.name, kind, "ok").inc()
+        log.debug("push_ok", channel=lane.name, sku=row["sku_code"], kind=kind)
         return
     error = result.error
     if isinstance(error, Reauthorize):
@@ -205,8 +213,6 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         return
     if isinstance(error, ChannelError) and error.retryable:
         delay = retry.wait_for(error, row["attempts"] + 1)
-        if isinstance(error, RateLimited):
-            lane.budget.limited(error.retry_after)
         if not error.maybe_applied:  # certainly not applied: the next try computes afresh
             outbox.clear_in_flight(store, row)
         # a fresh token deserves one immediate try; a refresh that keeps failing backs off

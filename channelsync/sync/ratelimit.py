@@ -2,12 +2,13 @@
 
 The bucket starts at the declared (or configured) rate and burst. A
 rate-limited answer (``limited()``) means the platform allows less than we
-sent: the channel pauses as long as the platform said, and its rate halves
-(never below ``floor``) with the burst cut to one call — or, refused again just
-under a limit it already learnt, drops by a fifth only — so a limit at half the
-default costs a few refused calls, not one per call. The rate then climbs back
-slowly — ``step`` of the declared rate per ``recover_every`` seconds without a
-refusal — but only up to 90 % of the rate that was refused (the platform's
+sent: the channel pauses as long as the platform said, and its rate is cut to
+``CUT`` (a little under half; never below ``floor``) with the burst cut to one
+call — or, refused again just under a limit it already learnt, by a fifth only —
+so a limit at half the default costs a refusal or two, not one per call. The
+rate then climbs back slowly — ``step`` of the declared rate per
+``recover_every`` (30) seconds without a refusal — but only up to 90 % of the
+rate that was refused (the platform's
 learnt ceiling), which is forgotten after ``forget_after`` quiet seconds in
 case the platform's limit was a passing one. After a pause the bucket holds
 only what accrued since the pause began: never a full burst.
@@ -19,11 +20,18 @@ import threading
 import time
 
 
+#: a refused rate is cut to this share: half, with a tenth of margin, so a limit at exactly half
+#: the declared rate (a common case) is not met again at once by timing jitter
+CUT = 0.45
+#: refused again just under a learnt limit: a smaller cut is enough
+NEAR_CUT = 0.8
+
+
 class TokenBucket:
     """``rate`` tokens a second, at most ``burst`` saved up, adapting to refusals. Thread-safe."""
 
     def __init__(self, rate: float, burst: int = 1, clock=time.monotonic, sleep=time.sleep, *,
-                 floor: float | None = None, step: float = 0.1, recover_every: float = 10.0,
+                 floor: float | None = None, step: float = 0.1, recover_every: float = 30.0,
                  forget_after: float = 600.0) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -70,7 +78,7 @@ class TokenBucket:
             # under a learnt limit (timing jitter at the edge): a smaller step is enough
             near = self.ceiling is not None and refused < self.ceiling
             self.ceiling = refused if self.ceiling is None else min(self.ceiling, refused)
-            self.rate = max(self.floor, refused * (0.8 if near else 0.5))
+            self.rate = max(self.floor, refused * (NEAR_CUT if near else CUT))
             self.burst = 1
             self.version += 1
             self._last_refusal = now

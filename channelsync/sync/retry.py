@@ -61,13 +61,15 @@ def guarded(fn: Callable[[], T], where: str = "") -> Callable[[], T]:
 def call(fn: Callable[[], T], *, refresh_auth: Callable[[], None] | None = None,
          bucket: TokenBucket | None = None, attempts: int = 4,
          sleep: Callable[[float], None] | None = None,
-         retry_if: Callable[[BaseException], bool] = is_retryable) -> T:
+         retry_if: Callable[[BaseException], bool] = is_retryable,
+         on_error: Callable[[ChannelError], None] | None = None) -> T:
     """Run ``fn`` with the core's policy.
 
     ``RateLimited`` pauses the channel's whole budget and lowers its rate (so its
     other calls wait too); ``AuthExpired`` refreshes once and retries at once; other retryable
     errors back off; permanent errors propagate straight away. ``retry_if``
-    narrows what is retried inline (the outbox retries only auth inline).
+    narrows what is retried inline (the outbox retries only auth inline);
+    ``on_error`` sees every failed attempt (the lane counts them by platform code).
     """
     refreshed = False
 
@@ -98,4 +100,15 @@ def call(fn: Callable[[], T], *, refresh_auth: Callable[[], None] | None = None,
         reraise=True,
         **({"sleep": sleep} if sleep else {}),
     )
-    return retrying(guarded(fn))
+    guarded_fn = guarded(fn)
+    if on_error is None:
+        return retrying(guarded_fn)
+
+    def attempt() -> T:
+        try:
+            return guarded_fn()
+        except ChannelError as exc:
+            on_error(exc)
+            raise
+
+    return retrying(attempt)

@@ -1,12 +1,13 @@
 """Every simulator limited to half its plugin's default rate: a resync and the daemon converge,
 with few rate-limited answers.
 
-The bound: at most ``REFUSALS_PER_PHASE`` refused calls per channel in each phase (the resync
-run by the CLI's lane, then the daemon with its own, fresh budgets). A refused call halves the
-channel's rate and cuts its burst to one, and recovery climbs only every 10 quiet seconds to
-90 % of the refused rate, so a limit at half the default costs one refusal where the budget
-meets it and a rare one while it probes upward again — never one per call, and a page's
-detail calls are retried one by one. Before the adaptive budget a Taobao resync at 2 calls/s
+The bound: at most ``REFUSALS_PER_PHASE`` (3) refused calls per channel in each phase (the
+resync run without a daemon, then the daemon, whose lanes start from the rate the resync
+learnt and kept). A refused call cuts the channel's rate a little under half and its burst to
+one, recovery climbs only every 30 quiet seconds and to 90 % of a refused rate, so a limit at
+half the default costs one refusal where the budget meets it and rarely a second at the edge —
+never one per call, and a page's detail calls are retried one by one. Measured here: resync
+1-2 per channel, daemon 0; about a minute in all, most of it WeChat's "retry next minute". Before the adaptive budget a Taobao resync at 2 calls/s
 took 6 minutes with 51 refusals, and WeChat never converged (issue 12).
 """
 
@@ -30,8 +31,8 @@ from channelsync.testing import wait_for
 from channelsync.testing.harness import Shop
 
 PLUGINS = tuple(sandbox.DEFAULT_PORTS)
-SKUS = [f"HR-{i:02d}" for i in range(12)]
-REFUSALS_PER_PHASE = 4
+SKUS = [f"HR-{i:02d}" for i in range(8)]
+REFUSALS_PER_PHASE = 3
 
 
 def refusals(sims) -> dict[str, int]:
@@ -39,6 +40,7 @@ def refusals(sims) -> dict[str, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(400)
 def test_at_half_the_default_rate_resync_and_the_daemon_converge_with_few_refusals(tmp_path):
     types = channel_types(make_manager())
     sims = {}

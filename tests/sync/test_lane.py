@@ -22,7 +22,7 @@ from channelsync.sim.fake import FakeChannel, FakePlatform
 from channelsync.sync import credentials, retry
 from channelsync.sync.http import BudgetedTransport
 from channelsync.sync.lane import Lane, build_adapter, open_lane
-from channelsync.sync.ratelimit import TokenBucket
+from channelsync.sync.ratelimit import CUT, TokenBucket
 
 
 class Probe(Channel):
@@ -276,7 +276,7 @@ def test_the_rate_a_platform_allowed_is_kept_and_a_reopened_lane_starts_from_it(
     lane.budget.limited(0)
     lane.keep_budget()
     reopened = open_lane(config, "a", store, channel_types(pm), pm)
-    assert (reopened.budget.rate, reopened.budget.burst, reopened.budget.ceiling) == (declared / 2, 1, declared)
+    assert (reopened.budget.rate, reopened.budget.burst, reopened.budget.ceiling) == (declared * CUT, 1, declared)
     store.execute("UPDATE channels SET learnt_refused_at = '2000-01-01T00:00:00.000000+00:00'")
     long_after = open_lane(config, "a", store, channel_types(pm), pm)
     assert long_after.budget.rate == declared, "a limit learnt long ago is forgotten"

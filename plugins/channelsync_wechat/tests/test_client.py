@@ -7,9 +7,9 @@ import pytest
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import OrderStatus, PriceUpdate, StockUpdate
-from channelsync.sdk import Detail
-from channelsync.sdk.paging import decode
-from channelsync.testing.pytest_plugin import core_call, resolved, sent_request
+from channelsync.sdk import Detail, Reply
+from channelsync.sdk.paging import decode, encode
+from channelsync.testing.pytest_plugin import resolved, sent_request
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.errors import ERRORS, error_for
@@ -80,9 +80,7 @@ def test_listing_page_reads_ids_then_each_product(mock, adapter):
 def test_listing_moves_from_on_sale_to_delisted_then_ends(mock, adapter):
     listed = answer(mock, api.PRODUCT_LIST, {"errcode": 0, "errmsg": "ok", "product_ids": [], "next_key": "",
                                              "total_num": 0})
-    second = adapter.listing_pages.next(adapter.listing_pages.first(30), __import__("channelsync").Reply(
-        ["x"] * 2, next_token="NK1", total=3))
-    from channelsync.sdk.paging import encode
+    second = adapter.listing_pages.next(adapter.listing_pages.first(30), Reply(["x"] * 2, next_token="NK1", total=3))
     following = adapter.list_listings(encode(second, adapter.listing_pages, 30)).next_token
     assert decode(following, adapter.listing_pages, 30).phase == api.DELISTED
     assert sent_request(listed).json == {"status": 5, "page_size": 30, "next_key": "NK1"}
