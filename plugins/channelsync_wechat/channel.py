@@ -40,9 +40,8 @@ class WechatChannel(Channel):
         price_batch_size=20,  # one auditfree call per product in the batch, all its SKUs at once
         listing_page_size=api.PRODUCT_PAGE_MAX,  # product ids a page; each product is then read
         order_page_size=api.ORDER_PAGE_MAX,
-        # order/list/get takes 7 days, getaftersalelist only 24 hours: the core hands
-        # both methods the same window, so the shorter one is declared
-        max_order_window=api.AFTERSALE_WINDOW,
+        max_order_window=api.ORDER_WINDOW,  # order/list/get: 7 days
+        max_refund_window=api.AFTERSALE_WINDOW,  # getaftersalelist: 24 hours, cut inside the order window
         rate_per_second=5.0,  # WeChat publishes per-API minute and daily quotas, no per-second figure
         rate_burst=5,
         can_publish=False,  # a new product needs categories, images and qualifications the master lacks

@@ -66,9 +66,11 @@ def expected(store, code: str = "A", channel: str = "tb") -> int | None:
 
 
 def reserved(store, external_id: str = "O1") -> list[int]:
-    return [r["reserved"] for r in store.query(
-        "SELECT l.reserved FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.external_id = ? "
-        "ORDER BY l.line_no", (external_id,))]
+    """Units each line of the order holds in reservations, in line order."""
+    return [r["units"] for r in store.query(
+        "SELECT (SELECT COALESCE(SUM(r.quantity), 0) FROM reservations r WHERE r.order_id = l.order_id "
+        "AND r.line_no = l.line_no) AS units FROM order_lines l JOIN orders o ON o.id = l.order_id "
+        "WHERE o.external_id = ? ORDER BY l.line_no", (external_id,))]
 
 
 def ledger(store, code: str = "A") -> list[tuple[int, str, str]]:
@@ -175,7 +177,7 @@ def test_new_holds_and_reserves_nothing(store):
 def test_paid_holds_reserves_and_lowers_expected(store):
     ingest(store, order(S.PAID, lines=[("A", 2), ("B", 3)]))
     assert state(store) == {"status": "paid", "held": 1, "shipped": 0}
-    assert reserved(store) == [1, 1]
+    assert reserved(store) == [2, 3]
     assert (expected(store, "A"), expected(store, "B")) == (8, 7)
     assert expected(store, "A", channel="jd") == 10  # another channel's listing is not its sale
     assert ledger(store) == []
@@ -224,7 +226,7 @@ def test_refund_after_shipment_keeps_the_hold_and_restocks_only_when_configured(
     assert expected(store) == 8  # goods left: the platform does not put them back
     assert ledger(store) == [(-2, "shipment", "tb:O1")]
 
-    restocking = ChannelConfig(name="tb", plugin="fake", restock_on_return=True)
+    restocking = ChannelConfig(name="tb", plugin="fake", restock_on_refund=True)
     ingest(store, order(S.SHIPPED, external_id="O2"), cfg=restocking)
     ingest(store, order(S.REFUNDED, external_id="O2", minutes=1), cfg=restocking)
     assert ledger(store)[1:] == [(-2, "shipment", "tb:O2"), (2, "return", "tb:O2")]
