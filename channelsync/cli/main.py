@@ -17,7 +17,7 @@ from channelsync.telemetry import log
 
 #: the built-in command modules, registered as default plugins
 COMMAND_PLUGINS = ("channelsync.cli.catalog", "channelsync.cli.sync", "channelsync.cli.status",
-                   "channelsync.cli.sandbox")
+                   "channelsync.cli.returns", "channelsync.cli.sandbox")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

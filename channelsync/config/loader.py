@@ -241,12 +241,11 @@ class _Checker(PluginSettings):
         if not isinstance(raw, dict):  # `channels.tb = 3`: one error, not one per missing key
             self.table(path, raw)
             return ChannelConfig(name=name, plugin="")
-        raw = self.table(path, raw, tuple(CHANNEL) + tuple(STOCK_RULES) + CHANNEL_TABLES + tuple(RENAMED))
-        for old, new in RENAMED.items():
+        for old, new in RENAMED.items():  # an old name still works; both at once is a mistake
             if old in raw and new in raw:
                 self.err(path + (old,), f"renamed to {new}, which is also set (expected only {new})")
-            elif old in raw:
-                raw = {(new if k == old else k): v for k, v in raw.items()}
+            raw = {(new if k == old else k): v for k, v in raw.items() if not (k == old and new in raw)}
+        raw = self.table(path, raw, tuple(CHANNEL) + tuple(STOCK_RULES) + CHANNEL_TABLES)
         plugin = raw.get("plugin")
         if plugin is None:
             self.err(path + ("plugin",), f"missing (expected one of: {_one_of(self.types)})")

@@ -99,7 +99,8 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
     whole_refund = order.status == S.REFUNDED and not any(ln.refunded or ln.returning for ln in order.lines)
     changed = before != order.status or (row is not None and row["platform_status"] != order.platform_status)
     for line, said in zip(lines, reported):
-        changed |= _apply_line(store, config, cfg, order, order_id, line, said, whole_refund, ref, now, result, absolute)
+        changed |= _apply_line(store, config, cfg, order, order_id, line, said, whole_refund, ref, now, result,
+                               absolute)
     if row is None:  # a first sighting is worth a look at every channel's target
         result.skus.update(ln["sku_code"] for ln in lines if ln["sku_code"])
     by_id = {k: ln["line_no"] for ln in lines for k in (ln["external_sku_id"], ln["sku_code"]) if k}
@@ -115,8 +116,9 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
     result.changed.append((order, before.value if before else None))
 
 
-def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, order_id: int, line: dict, said: OrderLine,
-                whole_refund: bool, ref: str, now: datetime, result: IngestResult, absolute: bool) -> bool:
+def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, order_id: int, line: dict,
+                said: OrderLine, whole_refund: bool, ref: str, now: datetime, result: IngestResult,
+                absolute: bool) -> bool:
     """Bring one stored line to what the platform reports; True when anything changed."""
     qty, status = line["quantity"], order.status
     gone = status in (S.SHIPPED, S.COMPLETED) or bool(order.shipped)
@@ -174,8 +176,8 @@ def _reserve(store: Store, cfg: ChannelConfig, order_id: int, line_no: int, sku:
     return units != have
 
 
-def _after_sales(store: Store, config: Config, cfg: ChannelConfig, order_id: int, line: dict, new: dict, ref: str, now: datetime,
-                 result: IngestResult) -> None:
+def _after_sales(store: Store, config: Config, cfg: ChannelConfig, order_id: int, line: dict, new: dict, ref: str,
+                 now: datetime, result: IngestResult) -> None:
     """The line's history: a refund, a return announced (restocked at once if the channel says so)."""
     refunded = new["refunded"] - line["refunded"]
     if refunded > 0:
@@ -239,7 +241,7 @@ def parcel_lines(store: Store, order_row: dict, specs: Sequence[tuple[str, int]]
     where = f"{order_row['channel']}:{order_row['external_id']}"
     rows = [r for r in open_lines(store, order_row["id"]) if r["open"] > 0]
     if not rows:
-        raise UserError(f"order {where} has nothing left to ship")
+        raise UserError(f"order {where} is {order_row['status']}: nothing left to ship")
     if not specs:
         return {r["line_no"]: r["open"] for r in rows}
     chosen: dict[int, int] = {}
@@ -290,6 +292,37 @@ def mark_shipped(store: Store, config: Config, cfg: ChannelConfig, order_row: di
         if result.skus:
             result.pushes_queued = inventory.queue_stock(store, config, result.skus, now)
     return result
+
+
+def detail(store: Store, order_row: dict) -> dict:
+    """``orders show``: the order, each line's counts and reservations, its parcels and
+    its after-sales history."""
+    lines = store.query("SELECT line_no, sku_code, external_sku_id, quantity, price, held, released, shipped, "
+                        "refunded, coming_back FROM order_lines WHERE order_id = ? ORDER BY line_no",
+                        (order_row["id"],))
+    for line in lines:
+        line.update(returns.counts(store, order_row["id"], line["line_no"]))
+        line["open"] = line["quantity"] - line["released"] - line["shipped"]
+        line["reserved"] = store.query(
+            "SELECT sku_code, warehouse, quantity FROM reservations WHERE order_id = ? AND line_no = ? "
+            "ORDER BY priority, warehouse", (order_row["id"], line["line_no"]))
+    return {**order_row, "lines": lines, "parcels": shipments.parcels(store, order_row["id"]),
+            "after_sales": returns.history(store, order_row["id"])}
+
+
+def line_of(store: Store, order_row: dict, sku: str) -> dict:
+    """The order's line selling ``sku`` (merchant code or the platform's SKU id)."""
+    rows = store.query("SELECT * FROM order_lines WHERE order_id = ? AND (sku_code = ? OR external_sku_id = ?) "
+                       "ORDER BY line_no", (order_row["id"], sku, sku))
+    if not rows:
+        have = store.query("SELECT sku_code, external_sku_id FROM order_lines WHERE order_id = ? ORDER BY line_no",
+                           (order_row["id"],))
+        raise UserError(f"order {order_row['channel']}:{order_row['external_id']} has no line {sku!r} (its lines: "
+                        f"{', '.join(r['sku_code'] or str(r['external_sku_id']) for r in have)})")
+    if rows[0]["sku_code"] is None:
+        raise UserError(f"line {sku!r} of {order_row['channel']}:{order_row['external_id']} matches no master SKU; "
+                        "link the listing first (see `channelsync resync`)")
+    return rows[0]
 
 
 def find_order(store: Store, ref: str) -> dict:

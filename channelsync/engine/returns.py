@@ -83,6 +83,26 @@ def receive(store: Store, config: Config, order: dict, line: dict, quantity: int
                                        if k == "expected_back"}}
 
 
+def receive_now(store: Store, config: Config, order: dict, line: dict, quantity: int, warehouse: str, *,
+                damaged: int = 0, actor: str | None = None) -> dict:
+    """``returns receive``: book the units back and queue the pushes, in one transaction."""
+    with store.write():
+        result = receive(store, config, order, line, quantity, warehouse, damaged=damaged, actor=actor)
+        result["pushes_queued"] = inventory.queue_stock(store, config, [line["sku_code"]])
+    return result
+
+
+def exchange_now(store: Store, config: Config, order: dict, line: dict, quantity: int, **kw) -> dict:
+    """``returns exchange``: the return and the replacement parcel, in one transaction."""
+    cfg = config.channels.get(order["channel"])
+    if cfg is None:
+        raise UserError(f"channel {order['channel']!r} of this order is not configured; its warehouses are unknown")
+    with store.write():
+        result = exchange(store, cfg, order, line, quantity, **kw)
+        result["pushes_queued"] = inventory.queue_stock(store, config, [line["sku_code"], result["replacement"]])
+    return result
+
+
 def receivable(store: Store, order: dict, line: dict) -> int:
     """Units of a line that left and have not come back: shipped, plus exchange replacements, less received."""
     return (line["shipped"] + shipments.exchanged_out(store, order["id"], line["line_no"])

@@ -89,7 +89,8 @@ def test_aftersale_window_is_at_most_24_hours(raw, adapter, clock):
     with pytest.raises(Rejected) as info:
         adapter.fetch_refunds(clock.now - timedelta(hours=25), clock.now, None)
     assert info.value.code == "10020004"
-    assert adapter.capabilities.max_order_window <= api.AFTERSALE_WINDOW
+    assert adapter.capabilities.max_refund_window <= api.AFTERSALE_WINDOW  # cut inside the order window
+    assert adapter.capabilities.max_order_window == api.ORDER_WINDOW  # which it no longer shortens
 
 
 def test_orders_page_in_update_time_order(sim, adapter, clock):
