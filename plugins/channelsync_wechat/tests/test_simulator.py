@@ -235,6 +235,8 @@ def test_a_full_window_with_fractions_of_a_second_is_accepted(sim, adapter, cloc
     order = sim.place_order([("FW-1", 1)])
     sim.refund(order.order_id)
     until = clock.now + timedelta(microseconds=300_000)
-    since = until - adapter.capabilities.max_order_window  # rounded outwards this would be 24 h + 1 s
+    since = until - adapter.capabilities.max_refund_window  # rounded outwards this would be 24 h + 1 s
     assert [o.external_id for o in adapter.fetch_refunds(since, until, None).items] == [order.order_id]
+    assert [o.external_id for o in adapter.fetch_orders(since, until, None).items] == [order.order_id]
+    since = until - adapter.capabilities.max_order_window  # the same for the 7-day order window
     assert [o.external_id for o in adapter.fetch_orders(since, until, None).items] == [order.order_id]
