@@ -109,10 +109,13 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
         return
     held = store.scalar("SELECT MAX(held) > 0 FROM order_lines WHERE order_id = ?", (order_id,)) or 0
     shipped = store.scalar("SELECT MAX(shipped) > 0 FROM order_lines WHERE order_id = ?", (order_id,)) or 0
+    # one meaning on every channel: closed with nothing shipped is cancelled, whatever the
+    # platform calls it (a Taobao trade closed after payment, a WooCommerce "refunded")
+    status = S.CANCELLED if order.status == S.REFUNDED and not shipped else order.status
     store.execute(
         "UPDATE orders SET status = ?, platform_status = ?, modified_at = ?, updated_at = ?, held = ?, shipped = ? "
         "WHERE id = ?",
-        (order.status.value, order.platform_status, ts(order.modified_at), ts(now), held, shipped, order_id))
+        (status.value, order.platform_status, ts(order.modified_at), ts(now), held, shipped, order_id))
     result.changed.append((order, before.value if before else None))
 
 
