@@ -128,7 +128,10 @@ class BuyerOrders:
         with self.lock:
             order = self.orders[order_id]
             if order.status in ("new", "paid") and not order.parcels:
-                self._put_back(order)
+                if order.paid:  # a paid order is cancelled by refunding it: the money goes back
+                    for line in order.lines:
+                        if line.quantity > line.refunded:
+                            self._refund(order, line, line.quantity - line.refunded)
                 order.status = "cancelled"
                 order.modified_at = self.now()
             return order
@@ -226,11 +229,3 @@ class BuyerOrders:
             order.status = "refunded"
         elif order.status == "paid" and order.parcels and not any(line.open for line in order.lines):
             order.status = "shipped"
-
-    def _put_back(self, order: SimOrder) -> None:
-        if order.paid and order.status == "paid":
-            for line in order.lines:
-                if line.open > 0:
-                    if line.external_id in self.skus:
-                        self.skus[line.external_id].quantity += line.open
-                    line.released += line.open

@@ -198,7 +198,9 @@ def test_trade_statuses_and_refunds(sim, adapter, clock):
     orders = {o.external_id: o for o in every_item(lambda t: adapter.fetch_orders(since, clock(), t))}
     assert orders[unpaid.order_id].platform_status == api.TRADE_CLOSED_BY_TAOBAO
     assert orders[unpaid.order_id].status == OrderStatus.CANCELLED
-    assert orders[paid_cancelled.order_id].status == OrderStatus.REFUNDED
+    # a cancel after payment is a refund on Taobao (TRADE_CLOSED), but nothing shipped: cancelled
+    assert orders[paid_cancelled.order_id].platform_status == api.TRADE_CLOSED
+    assert orders[paid_cancelled.order_id].status == OrderStatus.CANCELLED
     assert orders[paid_cancelled.order_id].shipped is False
     returned = orders[refunded_after_shipment.order_id]
     assert (returned.status, returned.shipped, returned.total) == (OrderStatus.REFUNDED, True, 3980)
