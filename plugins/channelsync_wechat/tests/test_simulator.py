@@ -177,14 +177,20 @@ def test_delivery_checks_carrier_lines_and_status(sim, raw, adapter):
     order = sim.place_order([("DL-1", 2)])
     line = order.lines[0]
     parcel = {"delivery_id": "SF", "waybill_id": "SF1", "deliver_type": 1,
-              "product_infos": [{"product_id": line.item_id, "sku_id": line.external_id, "product_cnt": 1}]}
+              "product_infos": [{"product_id": line.item_id, "sku_id": line.external_id, "product_cnt": 3}]}
     assert raw(api.DELIVERY_SEND, {"order_id": order.order_id, "delivery_list": [parcel]})["errcode"] == 40097
     assert raw(api.DELIVERY_SEND, {"order_id": order.order_id, "delivery_list": [
         {**parcel, "delivery_id": "NOPE"}]})["errcode"] == 40097
     assert sim.orders[order.order_id].status == "paid"
-    adapter.ship(order.order_id, "SF", "SF1234")
+    one = {**parcel, "product_infos": [{**parcel["product_infos"][0], "product_cnt": 1}]}
+    assert raw(api.DELIVERY_SEND, {"order_id": order.order_id, "delivery_list": [one]})["errcode"] == 0
+    seen = adapter.order(order.order_id)  # partly shipped: still paid, the line says 1 left
+    assert (seen.status, seen.platform_status, seen.lines[0].shipped) == (OrderStatus.PAID, "21", 1)
+    adapter.ship(order.order_id, "SF", "SF1234")  # the rest
     seen = adapter.order(order.order_id)
     assert (seen.status, seen.shipped, sim.orders[order.order_id].carrier) == (OrderStatus.SHIPPED, True, "SF")
+    assert [(p.carrier, p.tracking_no, [ln.quantity for ln in p.lines]) for p in seen.parcels] == [
+        ("SF", "SF1", [1]), ("SF", "SF1234", [1])]
     with pytest.raises(Rejected):
         adapter.ship(order.order_id, "SF", "SF1234")
 
@@ -201,8 +207,9 @@ def test_refunds_are_seen_through_after_sales(sim, adapter, clock):
     sim.cancel(cancelled.order_id)
     refunds = {o.external_id: o for o in every_item(
         lambda tok: adapter.fetch_refunds(clock.now - timedelta(hours=1), clock.now, tok))}
-    assert set(refunds) == {before.order_id, after.order_id}
-    assert refunds[before.order_id].status == OrderStatus.REFUNDED and not refunds[before.order_id].shipped
+    # a paid order cancelled is refunded through an after-sale too, so all three are listed
+    assert set(refunds) == {before.order_id, after.order_id, cancelled.order_id}
+    assert refunds[before.order_id].status == OrderStatus.CANCELLED and not refunds[before.order_id].shipped
     assert refunds[after.order_id].status == OrderStatus.REFUNDED and refunds[after.order_id].shipped
     assert adapter.order(cancelled.order_id).status == OrderStatus.CANCELLED
     assert sim.stock("RF-1") == 4, "units come back for the refund and the cancel before shipment only"
