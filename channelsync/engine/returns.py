@@ -116,23 +116,34 @@ def exchange(store: Store, cfg: ChannelConfig, order: dict, line: dict, quantity
     now = now or utcnow()
     if quantity <= 0:
         raise UserError(f"exchange quantity must be at least 1, got {quantity}")
-    left = receivable(store, order, line) - counts(store, order["id"], line["line_no"])["expected_back"]
+    left = receivable(store, order, line)
     if quantity > left:
         raise UserError(f"{order['channel']}:{order['external_id']} line {line['sku_code']}: only {max(0, left)} "
-                        f"unit(s) shipped and not already coming back; cannot exchange {quantity}")
+                        f"unit(s) shipped and not received back; cannot exchange {quantity}")
     sku = replacement or line["sku_code"]
     if not store.scalar("SELECT 1 FROM skus WHERE code = ?", (sku,)):
         raise UserError(f"unknown replacement SKU {sku!r} (see `channelsync catalog export`)")
     ref = f"{order['channel']}:{order['external_id']}"
+    # units the platform already reports coming back (its own exchange case) are not counted twice
+    pending = counts(store, order["id"], line["line_no"])["expected_back"] - _exchanged_unreturned(store, order, line)
+    coming = quantity - max(0, pending)
     note(store, order["id"], line["line_no"], "exchange", quantity, source="channelsync", at=now,
          text=f"replacement {sku} x{quantity}" + (f" by {carrier} {tracking_no}" if tracking_no else ""))
-    note(store, order["id"], line["line_no"], "return", quantity, source="channelsync", at=now, text="exchange")
+    if coming > 0:
+        note(store, order["id"], line["line_no"], "return", coming, source="channelsync", at=now, text="exchange")
     taken = shipments.book_unreserved(store, sku, quantity, cfg.warehouses, ref)
     shipments.record(store, order["id"], source="channelsync", carrier=carrier, tracking_no=tracking_no,
                      lines={line["line_no"]: (sku, quantity)}, at=now, kind="exchange")
     return {"order": ref, "sku": line["sku_code"], "quantity": quantity, "replacement": sku,
             "shipped_from": [{"sku": c, "warehouse": w, "units": n} for c, w, n in taken],
             "expected_back": counts(store, order["id"], line["line_no"])["expected_back"]}
+
+
+def _exchanged_unreturned(store: Store, order: dict, line: dict) -> int:
+    """Units earlier exchanges already matched with a return still expected."""
+    done = store.scalar("SELECT COALESCE(SUM(quantity), 0) FROM after_sales WHERE order_id = ? AND line_no = ? "
+                        "AND kind = 'exchange'", (order["id"], line["line_no"]))
+    return min(done, counts(store, order["id"], line["line_no"])["expected_back"])
 
 
 def _check(store: Store, config: Config, order: dict, line: dict, quantity: int, warehouse: str,

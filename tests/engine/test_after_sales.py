@@ -247,9 +247,9 @@ def test_an_exchange_is_a_return_and_a_replacement_parcel(store):
     parcels = orders.detail(store, o)["parcels"]
     assert [(p["kind"], p["tracking_no"], [(pl["sku_code"], pl["quantity"]) for pl in p["lines"]])
             for p in parcels] == [("exchange", "SF9", [("B", 1)])]
-    # the buyer holds 2 (one original, one replacement) and 1 is already coming back
-    with pytest.raises(UserError, match="only 2 unit"):
-        returns.exchange_now(store, CONFIG, o, orders.line_of(store, o, "C"), 3, carrier=None, tracking_no=None)
+    # the buyer holds 3 units' worth of this line: 2 shipped and 1 replacement, none received
+    with pytest.raises(UserError, match="only 3 unit"):
+        returns.exchange_now(store, CONFIG, o, orders.line_of(store, o, "C"), 4, carrier=None, tracking_no=None)
     # the swapped unit and the replacement can both come back
     assert returns.receivable(store, o, orders.line_of(store, o, "C")) == 3
 
@@ -298,3 +298,13 @@ def test_the_platform_status_is_kept_when_only_it_changed(store):
     ingest(store, order(S.PAID, [("C", 1)], platform_status="WAIT_SELLER_SEND_GOODS"))
     ingest(store, order(S.PAID, [("C", 1)], minutes=1, platform_status="SELLER_CONSIGNED_PART"))
     assert row(store)["platform_status"] == "SELLER_CONSIGNED_PART"
+
+
+def test_an_exchange_the_platform_already_reports_is_not_expected_back_twice(store):
+    ingest(store, order(S.SHIPPED, [("C", 2)]))
+    ingest(store, order(S.SHIPPED, [OrderLine("C", 2, returning=1)], minutes=1))  # the platform's exchange case
+    o = row(store)
+    result = returns.exchange_now(store, CONFIG, o, orders.line_of(store, o, "C"), 1, carrier="SF", tracking_no="X")
+    assert result["expected_back"] == 1
+    again = returns.exchange_now(store, CONFIG, o, orders.line_of(store, o, "C"), 1, carrier="SF", tracking_no="Y")
+    assert again["expected_back"] == 2  # a second swap, which the platform did not report: one more back
