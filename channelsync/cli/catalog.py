@@ -143,15 +143,20 @@ def orders_show(app: App, order: str) -> None:
         what = ", ".join(f"line {pl['line_no']} x{pl['quantity']}" for pl in p["lines"]) or "contents not listed"
         label = "exchange parcel" if p["kind"] == "exchange" else "parcel"
         human.append(f"  {label}: {p['carrier'] or '?'} {p['tracking_no'] or '?'} "
-                     f"({what}; by {p['source']}, {p['at']})")
+                     f"({what}; by {p['source']}, {_minute(p['at'])})")
     if data["after_sales"]:
         human.append("  after-sales:")
         for ev in data["after_sales"]:
             extra = (f", {ev['damaged']} damaged" if ev["damaged"] else "") + \
                     (f" at {ev['warehouse']}" if ev["warehouse"] else "") + (f" ({ev['note']})" if ev["note"] else "")
-            human.append(f"    {ev['at']}  line {ev['line_no']}  {ev['kind']} {ev['quantity']}{extra}  "
+            human.append(f"    {_minute(ev['at'])}  line {ev['line_no']}  {ev['kind']} {ev['quantity']}{extra}  "
                          f"[{ev['source']}]")
     app.emit(data, "\n".join(human))
+
+
+def _minute(stamp: str) -> str:
+    """A stored UTC time as people read it in a list: to the minute."""
+    return stamp[:16].replace("T", " ") + " UTC"
 
 
 @hookimpl
