@@ -79,6 +79,8 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
     # the same status again may carry line news (a refund of one line, a parcel)
     if order.status not in FORWARD[before] and order.status != before:
         return
+    if order.status == before and row["platform_status"] == order.platform_status and not _line_news(order):
+        return  # a re-read (overlapping polls): counts only grow, and this one says none
     if row is None:
         order_id, unmatched = _insert(store, cfg, order, now)
         result.unmatched_lines += unmatched
@@ -100,15 +102,15 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
     changed = before != order.status or (row is not None and row["platform_status"] != order.platform_status)
     for line, said in zip(lines, reported):
         changed |= _apply_line(store, config, cfg, order, order_id, line, said, whole_refund, ref, now, result,
-                               absolute)
+                               absolute, before)
     if row is None:  # a first sighting is worth a look at every channel's target
         result.skus.update(ln["sku_code"] for ln in lines if ln["sku_code"])
     by_id = {k: ln["line_no"] for ln in lines for k in (ln["external_sku_id"], ln["sku_code"]) if k}
     changed |= shipments.record_seen(store, order_id, order.parcels, by_id, now) > 0
     if not changed:
         return
-    held = store.scalar("SELECT MAX(held) > 0 FROM order_lines WHERE order_id = ?", (order_id,)) or 0
-    shipped = store.scalar("SELECT MAX(shipped) > 0 FROM order_lines WHERE order_id = ?", (order_id,)) or 0
+    held = int(any(line["held"] for line in lines))
+    shipped = int(any(line["shipped"] for line in lines))
     # one meaning on every channel: closed with nothing shipped is cancelled, whatever the
     # platform calls it (a Taobao trade closed after payment, a WooCommerce "refunded")
     status = S.CANCELLED if order.status == S.REFUNDED and not shipped else order.status
@@ -121,9 +123,9 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
 
 def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, order_id: int, line: dict,
                 said: OrderLine, whole_refund: bool, ref: str, now: datetime, result: IngestResult,
-                absolute: bool) -> bool:
+                absolute: bool, before: OrderStatus | None) -> bool:
     """Bring one stored line to what the platform reports; True when anything changed."""
-    qty, status = line["quantity"], order.status
+    qty, status, first = line["quantity"], order.status, before is None
     gone = status in (S.SHIPPED, S.COMPLETED) or bool(order.shipped)
     # units shipped: the line's own count where the platform gives one; else the order's
     # status ships every unit not released (when in doubt, shipped: that under-shows)
@@ -150,28 +152,39 @@ def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, 
     reserve_to = qty - release_to - ship_to if status in (S.PAID, S.SHIPPED, S.COMPLETED) else 0
     new = {"held": held_to, "released": release_to, "shipped": ship_to, "refunded": refunded_to,
            "coming_back": returning_to}
+    stored = {k: line[k] for k in new}
+    if new == stored and not first and status == before:
+        return False  # re-read: the line and its reservation are as they were
     sku = line["sku_code"]
     if sku:
         if held_to != line["held"]:  # the platform took these units off (or put them back) on its own
             listings.lower_expected(store, cfg.name, sku, held_to - line["held"], absolute)
         if ship_to > line["shipped"]:
             shipments.book(store, order_id, line["line_no"], sku, ship_to - line["shipped"], cfg.warehouses, ref)
-        moved = _reserve(store, cfg, order_id, line["line_no"], sku, reserve_to)
+        moved = _reserve(store, cfg, order_id, line["line_no"], sku, reserve_to, 0 if first else None)
         if moved or held_to != line["held"] or ship_to != line["shipped"]:
             result.skus.add(sku)
     _after_sales(store, config, cfg, order_id, line, new, ref, now, result)
-    stored = {k: line[k] for k in new}
     if new == stored:
         return False
+    line.update(new)  # the caller sums the order's flags from its lines
     store.execute("UPDATE order_lines SET held = ?, released = ?, shipped = ?, refunded = ?, coming_back = ? "
                   "WHERE order_id = ? AND line_no = ?",
                   (held_to, release_to, ship_to, refunded_to, returning_to, order_id, line["line_no"]))
     return True
 
 
-def _reserve(store: Store, cfg: ChannelConfig, order_id: int, line_no: int, sku: str, units: int) -> bool:
-    """Make the line hold ``units`` in reservations; True when that moved any."""
-    have = reservations.line_units(store, order_id, line_no, sku)
+def _line_news(order: Order) -> bool:
+    """Whether the platform says anything per line or per parcel that could move a count."""
+    return bool(order.parcels) or bool(order.shipped) or any(
+        ln.refunded or ln.returning or ln.shipped for ln in order.lines)
+
+
+def _reserve(store: Store, cfg: ChannelConfig, order_id: int, line_no: int, sku: str, units: int,
+             have: int | None = None) -> bool:
+    """Make the line hold ``units`` in reservations (``have``: what it holds, when known);
+    True when that moved any."""
+    have = reservations.line_units(store, order_id, line_no, sku) if have is None else have
     if units > have:
         reservations.reserve(store, order_id, line_no, sku, units - have, cfg.warehouses)
     elif units < have:

@@ -119,10 +119,10 @@ def _pick(store: Store, code: str, left: int, whs: list[str]) -> list[tuple[str,
 
 
 def _free(store: Store, code: str, wh: str) -> int:
-    on_hand = store.scalar("SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE sku_code = ? AND warehouse = ?",
-                           (code, wh))
-    return on_hand - store.scalar("SELECT COALESCE(SUM(quantity), 0) FROM reservations "
-                                  "WHERE sku_code = ? AND warehouse = ?", (code, wh))
+    """On hand in ``wh`` less what is reserved there."""
+    return store.scalar(
+        "SELECT (SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE sku_code = ?1 AND warehouse = ?2) - "
+        "(SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE sku_code = ?1 AND warehouse = ?2)", (code, wh))
 
 
 def release(store: Store, order_id: int, line_no: int, sku_code: str, units: int) -> None:
