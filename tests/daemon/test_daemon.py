@@ -41,7 +41,7 @@ def running(tmp_path):
         thread = threading.Thread(target=lambda: result.setdefault("rc", daemon.run(install_signals=False)))
         thread.start()
         try:
-            wait_for(lambda: shop.platform("b").stock("A") == 10, what="first sync")
+            wait_for(lambda: all(shop.platform(n).stock("A") == 10 for n in ("a", "b")), what="first sync")
             yield shop, daemon, port, logs
         finally:
             daemon.request_stop()
