@@ -163,6 +163,7 @@ WRITERS = {
     "credentials": "sync/credentials.py", "requests": "daemon/handoff.py", "daemon": "daemon/run.py",
     "reservations": "engine/reservations.py", "shipments": "engine/shipments.py",
     "shipment_lines": "engine/shipments.py", "after_sales": "engine/returns.py",
+    "low_stock": "engine/lowstock.py",
 }
 
 

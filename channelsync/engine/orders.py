@@ -19,12 +19,19 @@ nothing. Each line counts its own units, so every effect happens exactly once:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Sequence
 
 from channelsync.config.settings import ChannelConfig, Config
-from channelsync.engine import channels, inventory, listings, reservations, returns, shipments
+from channelsync.engine import (
+    channels,
+    inventory,
+    listings,
+    reservations,
+    returns,
+    shipments,
+)
 from channelsync.sdk.errors import UserError
 from channelsync.sdk.models import Order, OrderLine, OrderStatus
 from channelsync.store import Store, ts, utcnow

@@ -14,7 +14,7 @@ Rows with no warehouse (reserved before warehouses were tracked) count everywher
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from channelsync.store import Store
 

@@ -16,8 +16,8 @@ and written off at once (``return`` +1, ``damaged`` -1), so it never restocks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Sequence
 
 from channelsync.config.settings import ChannelConfig, Config
 from channelsync.engine import inventory, shipments

@@ -9,8 +9,8 @@ parcels, the one writer of ``shipments`` and ``shipment_lines``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Sequence
 
 from channelsync.engine import inventory, reservations
 from channelsync.sdk.models import Parcel

@@ -9,9 +9,9 @@ cancelled before they ship go back on sale; shipped units never do.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
 
 
 class OutOfStock(Exception):

@@ -55,6 +55,7 @@ class ChannelRunner:
         try:
             longest, refund_longest = paging.order_windows(adapter.capabilities, cfg)
             for since, end in paging.windows(start, until, longest):
+                log.debug("poll_window", channel=lane.name, since=since.isoformat(), until=end.isoformat())
                 found = {}
                 # refunds in their own (possibly shorter) windows inside the order window, so
                 # a short after-sale limit never shortens the order window
@@ -91,7 +92,9 @@ class ChannelRunner:
     # --- pushes ----------------------------------------------------------
     def drain(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
         stats = push.drain(self.lane, stop)
-        metrics.QUEUE_DEPTH.labels(self.lane.name).set(outbox.depth(self.lane.store, self.lane.name)["pending"])
+        depth = outbox.depth(self.lane.store, self.lane.name)
+        metrics.QUEUE_DEPTH.labels(self.lane.name).set(depth["pending"])
+        metrics.PARKED.labels(self.lane.name).set(depth["failed"])
         if stats.retry and not stats.ok:
             self._health("degraded", "pushes are being retried")
         return stats
@@ -110,15 +113,23 @@ class ChannelRunner:
                 "poll_ms": stats.poll_ms, "push_ms": stats.push_ms}
         if stats.error:
             line["error"] = stats.error
-        log.info("channel_cycle", channel=lane.name, **line)
+        busy = stats.error or stats.orders_changed or stats.pushes_queued or stats.pushes.ok or stats.pushes.retry \
+            or stats.pushes.parked or stats.unmatched_lines
+        # an idle cycle is not news: every 30 s per channel it would bury the lines that are
+        (log.info if busy else log.debug)("channel_cycle", channel=lane.name, **line)
         lane.hooks.cycle_finished(channel=lane.name, stats=line)
         return stats
 
     def _health(self, health: str, error: str | None, poll_ok: bool = False) -> None:
-        lane = self.lane
+        lane, now, expires = self.lane, utcnow(), self.lane.adapter.token_expires_at()
         with lane.store.write():
-            channels.record_health(lane.store, lane.name, health, error, utcnow(), poll_ok=poll_ok,
-                                   token_expires_at=lane.adapter.token_expires_at())
+            channels.record_health(lane.store, lane.name, health, error, now, poll_ok=poll_ok,
+                                   token_expires_at=expires)
+        metrics.channel_health(lane.name, health)
+        if poll_ok:
+            metrics.LAST_POLL_OK.labels(lane.name).set(now.timestamp())
+        if expires is not None:
+            metrics.TOKEN_EXPIRY.labels(lane.name).set(expires.timestamp())
 
     def close(self) -> None:
         self.lane.close()

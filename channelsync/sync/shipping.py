@@ -3,11 +3,17 @@ order back so its platform status is the platform's, not the one before the ship
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import structlog
 
-from channelsync.engine.orders import find_order, ingest, mark_shipped, open_lines, parcel_lines
+from channelsync.engine.orders import (
+    find_order,
+    ingest,
+    mark_shipped,
+    open_lines,
+    parcel_lines,
+)
 from channelsync.sdk.errors import ChannelError, UserError
 from channelsync.sdk.models import OrderLine
 from channelsync.sync.lane import Lane

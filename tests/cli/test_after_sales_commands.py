@@ -78,7 +78,7 @@ def ledger(path, reference):
 
 
 def test_stock_show_by_warehouse_and_the_channels_that_sell_from_them(env):
-    path, run = env
+    _, run = env
     order = fake.FakePlatform.named("tb").place_order([("TEA-01", 3)])
     run("resync", "--channel", "tb", "--what", "stock")  # ingests the order first
     shown = json.loads(run("--json", "stock", "show", "TEA-01").stdout)
