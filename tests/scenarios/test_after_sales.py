@@ -106,7 +106,9 @@ def test_refund_of_one_line_before_shipment_releases_only_that_line(shop):
 def test_refund_after_shipment_restocks_nothing_until_the_goods_are_received(shop):
     row = ordered(shop, [("A", 2), ("B", 1)])
     result = ship_all(shop, row)
+    # the order is read back after the ship: its platform status is the platform's new one at once
     assert result["status"] == "shipped" and fresh(shop, row)["platform_status"] == result["platform_status"]
+    assert result["platform_status"] != row["platform_status"], "still the status from before the ship"
     on_hand = inventory.on_hand(shop.store, "A")
     shop.sim.return_line(row["external_id"], "A", 1)
     shop.settle()
