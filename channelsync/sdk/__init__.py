@@ -48,6 +48,7 @@ from channelsync.sdk.models import (
     OrderLine,
     OrderStatus,
     Page,
+    Parcel,
     PriceUpdate,
     StockUpdate,
     UpdateResult,
@@ -69,7 +70,7 @@ from channelsync.sdk.router import SignedRouter
 
 __all__ = [
     "hookimpl", "Channel", "Capabilities", "Setting",
-    "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "PriceUpdate",
+    "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "Parcel", "PriceUpdate",
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
     "Reauthorize", "UnexpectedPayload",

@@ -25,6 +25,8 @@ from channelsync.sim.simulator import Simulator
 
 #: the ports config/channelsync.toml points the built-in channels at; other instances get a free port
 DEFAULT_PORTS = {"taobao": 8101, "jd": 8102, "wechat": 8103, "ownsite": 8104, "pdd": 8105}
+#: the built-in platforms (the tests that run against each of them)
+BUILTIN = tuple(DEFAULT_PORTS)
 
 
 @dataclass(frozen=True)

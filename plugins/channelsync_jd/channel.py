@@ -23,12 +23,13 @@ from channelsync.sdk.models import (
     Order,
     OrderLine,
     OrderStatus,
+    Parcel,
     PriceUpdate,
     StockUpdate,
     UpdateResult,
 )
 from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
-from channelsync.sdk.paging import At, Detail, PageNumber, Reply
+from channelsync.sdk.paging import At, Detail, PageNumber, Phases, Reply
 from channelsync_jd import api
 from channelsync_jd.router import (
     BEIJING,
@@ -77,7 +78,8 @@ class JdChannel(Channel):
         carriers=DEFAULT_CARRIERS,
         timezone=BEIJING,
     )
-    listing_pages = order_pages = refund_pages = PageNumber()
+    listing_pages = order_pages = PageNumber()
+    refund_pages = Phases(("applications", "services"), PageNumber())  # both lists page at 50
     simulator_class = "channelsync_jd.sim:JdSimulator"
 
     settings_schema = {
@@ -145,10 +147,20 @@ class JdChannel(Channel):
                      total=int(result.get("orderTotal") or 0))
 
     def refund_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
-        """Orders with a refund application approved and applied for in the window, as REFUNDED.
+        """Orders whose after-sales moved in the window, each read again with its lines' counts.
 
-        The refund list has no lines: each affected order is read with ``pop.order.get``.
+        Two lists, one after the other (``Phases``): refund applications approved in the
+        window (they name no lines), then after-sales services (``asc.query.list``: one per
+        SKU, with the units and what the buyer expects). Each order is a detail the core reads.
         """
+        if at.phase == "services":
+            page = _services_result(self.client.execute(api.ASC_QUERY, {
+                "updateTimeBegin": format_plain(since), "updateTimeEnd": format_plain(until),
+                "pageNumber": at.page, "pageSize": at.size}))
+            rows = page.get("data") or []
+            return Reply([Detail(oid, fetch=lambda oid=oid: self._with_after_sales(oid))
+                          for oid in dict.fromkeys(str(row["orderId"]) for row in rows)],
+                         total=int(page.get("totalCount") or 0), count=len(rows))
         result = self.client.execute(api.REFUND_QUERY, {
             "applyTimeStart": format_plain(since), "applyTimeEnd": format_plain(until),
             "pageIndex": at.page, "pageSize": at.size}).get("queryResult") or {}
@@ -159,14 +171,42 @@ class JdChannel(Channel):
                 when = parse_timestamp(row.get("checkTime") or row.get("applyTime") or format_plain(until))
                 order_id = str(row["orderId"])
                 refunded[order_id] = max(when, refunded.get(order_id, when))  # several applications: the latest
-        return Reply([Detail(order_id, fetch=lambda o=order_id, w=when: self._refunded(o, w))
+        return Reply([Detail(order_id, fetch=lambda o=order_id, w=when: self._with_after_sales(o, w))
                       for order_id, when in refunded.items()], total=int(result.get("totalCount") or 0),
                      count=len(rows))
 
-    def _refunded(self, order_id: str, when: datetime) -> Order:
+    def _detail(self, order_id: str) -> Order:
         detail = self.client.execute(api.ORDER_GET, {"order_id": order_id, "optional_fields": api.ORDER_FIELDS})
-        order = _order(detail["orderDetailInfo"]["orderInfo"])
-        return replace(order, status=OrderStatus.REFUNDED, modified_at=max(order.modified_at, when))
+        return _order(detail["orderDetailInfo"]["orderInfo"])
+
+    def fetch_order(self, order_external_id: str) -> Order | None:
+        return self._detail(order_external_id)
+
+    def _with_after_sales(self, order_id: str, refunded_at: datetime | None = None) -> Order:
+        """The order with each line's units refunded and coming back, from its after-sales
+        services (one call: JD opens a service per SKU, so an order has fewer than a page).
+        A refund application with no service names no lines: the whole order's money went
+        back (before shipment JD cancels it; after, the buyer keeps the goods)."""
+        order = self._detail(order_id)
+        rows = _services_result(self.client.execute(api.ASC_QUERY, {
+            "orderId": order_id, "pageNumber": 1, "pageSize": api.ASC_PAGE_SIZE})).get("data") or []
+        counts: dict[str, list[int]] = {}
+        for sku, n, expect, status in map(_service, rows):
+            if status in api.ASC_DONE:
+                c = counts.setdefault(sku, [0, 0])
+                c[0] += n if expect in (api.ASC_RETURN, api.ASC_REFUND_ONLY) else 0
+                c[1] += n if expect in (api.ASC_RETURN, api.ASC_EXCHANGE) else 0
+        if not counts and refunded_at is None:
+            return order
+        lines = [replace(ln, refunded=min(ln.quantity, counts.get(ln.external_sku_id or "", [0, 0])[0]),
+                         returning=min(ln.quantity, counts.get(ln.external_sku_id or "", [0, 0])[1]))
+                 if counts else replace(ln, refunded=ln.quantity) for ln in order.lines]
+        status = order.status
+        if all(ln.refunded >= ln.quantity for ln in lines):  # every unit's money went back
+            gone = order.shipped or order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED)
+            status = OrderStatus.REFUNDED if gone else OrderStatus.CANCELLED
+        return replace(order, status=status, lines=lines,
+                       modified_at=max(order.modified_at, refunded_at or order.modified_at))
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         """``carrier`` is JD's ``logiCoprId``: the core maps the operator's name through ``carriers``."""
@@ -231,4 +271,19 @@ def _order(info: dict[str, Any]) -> Order:
                  created_at=created, modified_at=parse_timestamp(info.get("modified") or info["orderStartTime"]),
                  lines=lines, total=_fen(info.get("orderPayment") or info.get("orderTotalPrice")),
                  platform_status=state or None,
-                 shipped=bool(info.get("waybill")))  # a waybill number means the goods left
+                 shipped=bool(info.get("waybill")),  # a waybill number means the goods left
+                 parcels=[Parcel(str(info.get("logisticsId") or "") or None, str(info["waybill"]))]
+                 if info.get("waybill") else [])
+
+
+def _service(row: dict[str, Any]) -> tuple[str, int, str, str]:
+    return str(row["skuId"]), int(row["skuNum"]), str(row["customerExpect"]), str(row["serviceStatus"])
+
+
+def _services_result(root: dict[str, Any]) -> dict[str, Any]:
+    """The page inside an ``asc.query.list`` answer; a refusal inside is a rejected call."""
+    result = root.get("result") or {}
+    if result.get("success") is False:
+        raise Rejected(f"asc.query.list: {result.get('errorMessage') or 'refused'}",
+                       code=str(result.get("errorCode") or "asc"))
+    return result.get(api.ASC_RESULT) or {}

@@ -199,7 +199,20 @@ class OwnsiteChannel(Channel):
         reply = self.client.request("GET", "orders", params={
             "modified_after": after, "modified_before": before, "dates_are_gmt": True, "orderby": "modified",
             "order": "asc", "per_page": at.size, "page": at.page})
-        return Reply([translate.order(p) for p in reply.body], total_pages=reply.total_pages)
+        # an order listing refunds needs them read to say which lines: one call each, made by the core
+        items = [Detail(str(p["id"]), fetch=lambda p=p: self._order(p)) if p.get("refunds") else translate.order(p)
+                 for p in reply.body]
+        modified = [m for m in (translate.gmt(p.get("date_modified_gmt")) for p in reply.body) if m]
+        return Reply(items, total_pages=reply.total_pages, last_key=max(modified, default=None))
+
+    def _order(self, payload: dict[str, Any]) -> Order:
+        """An order with its refunds (``orders/{id}/refunds``): they say which lines and units."""
+        refunds = self.client.request("GET", f"orders/{payload['id']}/refunds", params={"per_page": 100}).body
+        return translate.order(payload, list(refunds or []))
+
+    def fetch_order(self, order_external_id: str) -> Order | None:
+        payload = self.client.request("GET", f"orders/{order_external_id}").body
+        return self._order(payload) if payload.get("refunds") else translate.order(payload)
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         """A customer note with carrier and tracking number, then status ``completed``."""

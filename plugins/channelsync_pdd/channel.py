@@ -31,8 +31,7 @@ class PddChannel(Channel):
         stock_batch_size=10, price_batch_size=20,  # stock: a call per SKU; prices: a call per goods
         listing_page_size=api.PAGE_MAX, order_page_size=api.PAGE_MAX, max_order_window=api.ORDER_WINDOW,
         rate_per_second=5.0, rate_burst=5,  # PDD's per-app limits are not published here (unconfirmed)
-        can_publish=False,  # pdd.goods.add needs category and template data the master does not hold
-        can_update_content=False,  # goods edits go through pdd.goods.commit and PDD's review: not implemented
+        can_publish=False, can_update_content=False,  # goods.add / goods.commit need category data and a review
         carriers=CARRIERS, timezone=BEIJING)
     listing_pages = order_pages = refund_pages = PageNumber()
     simulator_class = "channelsync_pdd.sim:PddSimulator"
@@ -43,7 +42,6 @@ class PddChannel(Channel):
         "access_token": Setting(str, required=True, secret=True, help="the mall's authorisation of the app"),
         "refresh_token": Setting(str, secret=True, help="renews an expired access_token"),
         "stock_updates": Setting(str, default="increment", choices=("increment", "absolute"), help="update_type 2/1"),
-        "read_prices": Setting(bool, default=True, help="read SKU prices at resync: a goods.detail.get per goods"),
         "single_price_markup": Setting(int, default=100, help="fen above the group price for the single-buy price"),
         "carriers": Setting(dict, default=CARRIERS, help="carrier -> PDD logistics_id (verify the defaults)"),
     }
@@ -53,19 +51,15 @@ class PddChannel(Channel):
         self.client = PopRouter(self.call, app_key=str(self.settings["client_id"] or ""),
                                 secret=str(self.settings["client_secret"] or ""), token=lambda: self.auth.token())
         self.capabilities = replace(self.capabilities, stock_mode=self.settings["stock_updates"], carriers={
-            str(k).upper(): str(v) for k, v in dict(self.settings["carriers"] or {}).items()},
-            listing_prices=bool(self.settings["read_prices"]))
-        self.auth = TokenAuth(self, refresh=self._refresh,
-                              reauthorize="have the mall authorise the app again on open.pinduoduo.com")
+            str(k).upper(): str(v) for k, v in dict(self.settings["carriers"] or {}).items()})
+        self.auth = TokenAuth(self, refresh=self._refresh, reauthorize="have the mall authorise the app again")
 
     def listing_page(self, at: At) -> Reply[Listing]:
         """Goods and their SKUs; the list has no prices, so each goods' detail is read (fan-out)."""
         root = self.client.execute(api.GOODS_LIST, {"page": at.page, "page_size": at.size})
         goods = root.get("goods_list") or []
-        items = ([ls for g in goods for ls in listings_of(g)] if not self.settings["read_prices"] else
-                 [Detail(str(g["goods_id"]), fetch=lambda gid=g["goods_id"]: listings_of(
-                     self.client.execute(api.GOODS_DETAIL, {"goods_id": gid}))) for g in goods])
-        return Reply(items, total=root.get("total_count"), count=len(goods))
+        return Reply([Detail(str(g["goods_id"]), fetch=lambda gid=g["goods_id"]: listings_of(self.client.execute(
+            api.GOODS_DETAIL, {"goods_id": gid}))) for g in goods], total=root.get("total_count"), count=len(goods))
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         return run_calls(updates, grouped(updates, lambda u: u.external_id, lambda one: self._stock(one[0])))
@@ -97,15 +91,27 @@ class PddChannel(Channel):
         return Reply([order_of(o) for o in root.get("order_sn_list") or []], has_more=root.get("has_next"))
 
     def refund_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
-        """Orders whose refund succeeded in the window, each read again with order.information.get."""
+        """Orders whose after-sales succeeded in the window, read again with their lines' counts."""
         root = self.client.execute(api.REFUND_INCREMENT, {
             "start_updated_at": int(since.timestamp()), "end_updated_at": int(until.timestamp()),
             "after_sales_status": api.REFUND_SUCCESS, "after_sales_type": api.ALL_AFTER_SALES_TYPES,
             "page": at.page, "page_size": at.size})
-        rows = root.get("refund_list") or []
-        return Reply([Detail(str(r["order_sn"]), fetch=lambda sn=str(r["order_sn"]): order_of(self.client.execute(
-            api.ORDER_INFORMATION, {"order_sn": sn})["order_info"])) for r in rows],
-            total=root.get("total_count"), count=len(rows))
+        rows, cases = root.get("refund_list") or [], {}
+        for r in rows:  # per order and SKU: units refunded (refund only, return) and coming back (return, exchange)
+            c = cases.setdefault(str(r["order_sn"]), {}).setdefault(str(r["sku_id"]), [0, 0])
+            c[0] += int(r["goods_number"]) if int(r["after_sales_type"]) in api.REFUND_TYPES else 0
+            c[1] += int(r["goods_number"]) if int(r["after_sales_type"]) in api.RETURN_TYPES else 0
+        return Reply([Detail(sn, fetch=lambda sn=sn, c=c: self._with_cases(sn, c)) for sn, c in cases.items()],
+                     total=root.get("total_count"), count=len(rows))
+
+    def _with_cases(self, order_sn: str, counts: dict[str, list[int]]) -> Order:
+        order = self.fetch_order(order_sn)  # the window's cases only: see README, "Limits"
+        return replace(order, lines=[replace(ln, refunded=max(ln.refunded, min(ln.quantity, c[0])),
+                                             returning=min(ln.quantity, c[1]))
+                                     for ln in order.lines for c in [counts.get(ln.external_sku_id or "", [0, 0])]])
+
+    def fetch_order(self, order_external_id: str) -> Order | None:
+        return order_of(self.client.execute(api.ORDER_INFORMATION, {"order_sn": order_external_id})["order_info"])
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         """``carrier`` is PDD's ``logistics_id``: the core maps the operator's name through ``carriers``."""

@@ -18,19 +18,12 @@ from channelsync import Capabilities, Channel, Setting
 from channelsync.sdk.auth import Credential, TokenAuth
 from channelsync.sdk.batch import grouped, run_calls
 from channelsync.sdk.errors import NotFound, Rejected
-from channelsync.sdk.models import (
-    Listing,
-    ListingContent,
-    Order,
-    PriceUpdate,
-    StockUpdate,
-    UpdateResult,
-)
+from channelsync.sdk.models import Listing, ListingContent, Order, OrderLine, PriceUpdate, StockUpdate, UpdateResult
 from channelsync.sdk.money import fen_to_yuan
 from channelsync.sdk.paging import At, Detail, NewestFirst, PageNumber, Phases, Reply
 from channelsync_taobao import api
 from channelsync_taobao.router import BEIJING, TopRouter, format_time, parse_time
-from channelsync_taobao.translate import listings_of, order_of
+from channelsync_taobao.translate import listings_of, order_of, refund_ids
 
 
 class TaobaoChannel(Channel):
@@ -157,15 +150,25 @@ class TaobaoChannel(Channel):
             "end_modified": format_time(at.key or until),  # NewestFirst: the oldest time seen so far
             "page_no": at.page, "page_size": at.size, "use_has_next": True}), "trades", "trade")
         oldest = min((parse_time(t.get("modified") or t["created"]) for t in trades), default=None)
-        if self.settings["confirm_with_fullinfo"]:
-            return Reply([Detail(str(t["tid"]), fetch=lambda tid=str(t["tid"]): self.order(tid),
-                                 modified_at=parse_time(t["modified"]) if t.get("modified") else None)
-                          for t in trades], last_key=oldest)
-        return Reply([order_of(t) for t in trades], last_key=oldest)
+        full = self.settings["confirm_with_fullinfo"]
+        # a trade with refunds needs their details (units, goods back): read by the core, one trade each
+        return Reply([Detail(str(t["tid"]), fetch=lambda t=t: self.order(str(t["tid"])) if full else self._translate(t),
+                             modified_at=parse_time(t["modified"]) if t.get("modified") else None)
+                      if full or refund_ids(t) else order_of(t) for t in trades], last_key=oldest)
 
     def order(self, tid: str) -> Order:
         """One trade's current state from trade.fullinfo.get (authoritative when lists lag)."""
-        return order_of(self.client.execute(api.TRADE_FULLINFO, {"tid": tid, "fields": api.TRADE_FIELDS})["trade"])
+        root = self.client.execute(api.TRADE_FULLINFO, {"tid": tid, "fields": api.TRADE_FIELDS})
+        return self._translate(root["trade"])
+
+    def fetch_order(self, order_external_id: str) -> Order | None:
+        return self.order(order_external_id)
+
+    def _translate(self, trade: dict[str, Any]) -> Order:
+        """A trade with the details of its sub-orders' refunds: how many units, goods back or not
+        (never guessed: a whole sub-order counted refunded would put units on sale that are still sold)."""
+        return order_of(trade, {rid: dict(self.client.execute(api.REFUND_GET, {
+            "refund_id": rid, "fields": api.REFUND_DETAIL_FIELDS})["refund"]) for rid in refund_ids(trade)})
 
     def refund_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
         """Trades with a refund that succeeded in the window, each read with trade.fullinfo.get."""
@@ -177,10 +180,31 @@ class TaobaoChannel(Channel):
                      has_more=bool(root.get("has_next")), count=len(refunds))
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
-        root = self.client.execute(api.OFFLINE_SEND, {"tid": order_external_id, "out_sid": tracking_no,
-                                                      "company_code": carrier.strip().upper()})
+        self.ship_parcel(order_external_id, carrier, tracking_no, None)
+
+    def ship_parcel(self, order_external_id: str, carrier: str, tracking_no: str,
+                    lines: Sequence[OrderLine] | None) -> None:
+        """``logistics.offline.send``; a partial parcel names whole sub-orders (``is_split``,
+        ``sub_tid``): Taobao ships a sub-order at once, never part of its units."""
+        params = {"tid": order_external_id, "out_sid": tracking_no, "company_code": carrier.strip().upper()}
+        if lines is not None:
+            params.update(is_split=1, sub_tid=",".join(self._sub_orders(order_external_id, lines)))
+        root = self.client.execute(api.OFFLINE_SEND, params)
         if not (root.get("shipping") or {}).get("is_success"):
             raise Rejected(f"logistics.offline.send for {order_external_id} did not succeed", code="is_success")
+
+    def _sub_orders(self, tid: str, lines: Sequence[OrderLine]) -> list[str]:
+        root = self.client.execute(api.TRADE_FULLINFO, {"tid": tid, "fields": api.TRADE_FIELDS})
+        subs = _rows(root["trade"], "orders", "order")
+        oids = []
+        for line in lines:
+            sub = next((s for s in subs if line.external_sku_id in (str(s.get("sku_id")), str(s.get("num_iid")))
+                        or (line.sku_code and line.sku_code == s.get("outer_sku_id"))), None)
+            if sub is None or int(sub.get("num") or 0) != line.quantity:
+                raise Rejected(f"Taobao ships whole sub-orders: {line.sku_code or line.external_sku_id} "
+                               f"x{line.quantity} is not one sub-order of trade {tid}", code="partial-sub-order")
+            oids.append(str(sub["oid"]))
+        return oids
 
     # --- auth ---------------------------------------------------------------------------
     def _refresh(self, refresh_token: str) -> Credential:

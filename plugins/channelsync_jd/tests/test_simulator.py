@@ -10,6 +10,7 @@ from channelsync_jd.sim import ACCESS_TOKEN, JdSimulator
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected
 from channelsync.sdk.models import OrderStatus
+from channelsync.sdk.paging import At, decode
 from channelsync.testing.conformance import connect
 from channelsync.testing.pytest_plugin import every_item
 
@@ -160,7 +161,9 @@ def test_refund_after_shipment_comes_from_the_refund_list(env):
     window = (now - timedelta(hours=1), now + timedelta(minutes=1))
     [listed] = [o for o in env.adapter.fetch_orders(*window, None).items if o.external_id == order.order_id]
     assert listed.status == OrderStatus.SHIPPED  # JD keeps the order's state; the refund is after-sales
-    [refunded] = every_item(lambda token: env.adapter.fetch_refunds(*window, token))
+    # the refund application and the after-sales service both name it: the core keeps the later read
+    read = every_item(lambda token: env.adapter.fetch_refunds(*window, token))
+    [refunded] = {o.external_id: o for o in read}.values()
     assert refunded.external_id == order.order_id and refunded.status == OrderStatus.REFUNDED
     assert [(ln.sku_code, ln.quantity) for ln in refunded.lines] == [("RET", 2)]
     assert env.sim.stock("RET") == 3  # returned after shipment: not back on sale by itself
@@ -173,8 +176,11 @@ def test_refunds_page_at_50(env):
     now = env.sim.now()
     first = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), None)
     second = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), first.next_token)
-    assert (len(first.items), len(second.items), second.next_token) == (50, 2, None)
+    assert (len(first.items), len(second.items)) == (50, 2)
     assert [call for call in env.sim.calls if "refundapply" in call] == [api.REFUND_QUERY] * 2
+    services = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), second.next_token)
+    assert len(services.items) == 50 and services.next_token  # 52 services, one per refunded line: 2 pages
+    assert decode(services.next_token, JdChannel.refund_pages, 50) == At(size=50, page=2, phase="services")
 
 
 # --- wares: shelf and title act on every SKU of the ware -------------------------------------

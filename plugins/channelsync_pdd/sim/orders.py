@@ -30,7 +30,7 @@ class OrdersApi:
                 api.ONLINE_SEND: self.online_send, api.REFUND_INCREMENT: self.refund_increment}
 
     def order_json(self, order: SimOrder) -> dict[str, Any]:
-        refunded = order.status in ("refunded", "cancelled")
+        refunded = all(ln.refunded >= ln.quantity for ln in order.lines)
         info: dict[str, Any] = {
             "order_sn": order.order_id, "confirm_status": 1,
             "order_status": ORDER_STATUS.get(order.status, api.SHIPPED if order.carrier else api.TO_SHIP),
@@ -125,11 +125,12 @@ class OrdersApi:
         wanted = self.number(params, "after_sales_status")
         if isinstance(wanted, Response):
             return wanted
-        rows = [{"id": int(o.order_id) + 7, "order_sn": o.order_id, "after_sales_status": api.REFUND_SUCCESS,
-                 "after_sales_type": 2, "refund_amount": o.total, "updated_time": int(when.timestamp())}
-                for o in self.orders.values() if o.paid and o.status in ("refunded", "cancelled")
-                for when in [o.refunded_at or o.modified_at]
-                if int(start.timestamp()) <= int(when.timestamp()) <= int(end.timestamp())]
+        kinds = {"refund": 2, "return": 3, "exchange": 4}  # after_sales_type
+        rows = [{"id": int(a.aftersale_id), "order_sn": o.order_id, "sku_id": int(a.external_id),
+                 "goods_number": a.quantity, "after_sales_status": 10, "after_sales_type": kinds[a.kind],
+                 "updated_time": int(a.created_at.timestamp())}
+                for o in self.orders.values() if o.paid for a in o.aftersales
+                if int(start.timestamp()) <= int(a.created_at.timestamp()) <= int(end.timestamp())]
         rows = [r for r in rows if wanted in (1, r["after_sales_status"])]  # 1: all
         rows.sort(key=lambda r: (r["updated_time"], r["order_sn"]))
         return self._listed(rows, params, api.REFUND_INCREMENT, "refund_list", api.PAGE_MAX)

@@ -55,14 +55,6 @@ def test_listings_read_prices_from_one_detail_per_goods(make):
     assert form(route)["goods_id"] == "11" and form(route, 1)["page_size"] == "100"
 
 
-def test_without_read_prices_the_list_alone_is_read(make):
-    mock, adapter = make(read_prices=False)
-    route = by_type(mock, {api.GOODS_LIST: {"goods_list": [GOODS] * 100, "total_count": 101}})
-    page = adapter.list_listings(None)
-    assert len(page.items) == 200 and all(x.price is None for x in page.items) and page.next_token
-    assert len(route.calls) == 1 and adapter.capabilities.listing_prices is False  # resync compares no price
-
-
 def stock(external_id, quantity, delta, item_id="11"):
     return StockUpdate("A-1", external_id, item_id, quantity, delta, quantity - delta, "k")
 
@@ -131,7 +123,7 @@ def test_orders_are_translated_with_beijing_times_and_yuan_amounts(make):
     assert first.modified_at == datetime(2024, 11, 10, 16, 5, tzinfo=timezone.utc)
     assert [(ln.sku_code, ln.quantity, ln.external_sku_id, ln.price) for ln in first.lines] == [("A-1", 2, "101", 1290)]
     assert {k: (o.status, o.shipped) for k, o in orders.items() if k != "241111-001"} == {
-        "2": (OrderStatus.SHIPPED, True), "3": (OrderStatus.REFUNDED, False), "4": (OrderStatus.CANCELLED, False),
+        "2": (OrderStatus.SHIPPED, True), "3": (OrderStatus.CANCELLED, False), "4": (OrderStatus.CANCELLED, False),
         "5": (OrderStatus.COMPLETED, False)}
     sent = form(route)
     assert (sent["start_updated_at"], sent["end_updated_at"], sent["order_status"], sent["refund_status"]) == (
@@ -149,12 +141,15 @@ def test_order_pages_follow_has_next(make):
 def test_refunds_read_each_order_once_with_its_details(make):
     mock, adapter = make()
     route = by_type(mock, {
-        api.REFUND_INCREMENT: {"refund_list": [{"id": 1, "order_sn": "9", "after_sales_status": 10},
-                                               {"id": 2, "order_sn": "9", "after_sales_status": 10}],
-                               "total_count": 2},
-        api.ORDER_INFORMATION: {"order_info": {**ORDER, "order_sn": "9", "order_status": 2, "refund_status": 4}}})
+        api.REFUND_INCREMENT: {"refund_list": [
+            {"id": 1, "order_sn": "9", "sku_id": 101, "goods_number": 1, "after_sales_type": 3, "after_sales_status": 10},
+            {"id": 2, "order_sn": "9", "sku_id": 101, "goods_number": 1, "after_sales_type": 2, "after_sales_status": 10}],
+            "total_count": 2},
+        api.ORDER_INFORMATION: {"order_info": {**ORDER, "order_sn": "9", "order_status": 2, "tracking_number": "SF1"}}})
     [order] = every_item(lambda t: adapter.fetch_refunds(SINCE, SINCE + timedelta(minutes=30), t))
-    assert (order.external_id, order.status) == ("9", OrderStatus.REFUNDED) and len(route.calls) == 2
+    assert (order.external_id, order.status) == ("9", OrderStatus.SHIPPED) and len(route.calls) == 2
+    # a return (1 unit, goods coming back) and a refund only (1 unit): both units' money went back
+    assert [(ln.refunded, ln.returning) for ln in order.lines] == [(2, 1)]
     assert (form(route, 0)["after_sales_status"], form(route, 1)["order_sn"]) == ("10", "9")
 
 
@@ -199,4 +194,4 @@ def test_a_refused_refresh_asks_a_person_to_reauthorise(make):
     by_type(mock, {api.TOKEN_REFRESH: {"error_response": {"error_code": 10000, "error_msg": "refresh_token 无效"}}})
     with pytest.raises(Reauthorize) as info:
         adapter.refresh_auth()
-    assert "open.pinduoduo.com" in info.value.message and "refresh-value" not in str(info.value)
+    assert "authorise the app again" in info.value.message and "refresh-value" not in str(info.value)

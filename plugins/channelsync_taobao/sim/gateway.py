@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Callable
 
 from channelsync.sim.router import RouterGateway
@@ -63,7 +63,6 @@ class TaobaoSimulator(ItemsApi, OrdersApi, RouterGateway):
         super().__init__(tokens=(SESSION,), **options)
         self.max_order_window = max_order_window
         self.refresh_tokens: set[str] = {REFRESH_TOKEN}
-        self.consigned: dict[str, datetime] = {}
 
     @property
     def sessions(self) -> set[str]:
@@ -80,13 +79,6 @@ class TaobaoSimulator(ItemsApi, OrdersApi, RouterGateway):
     def rate_limited_response(self, req):
         return self.refused("accesscontrol.limited-by-app-access-count", "This ban will last for 1 more seconds",
                             code=7)
-
-    def ship(self, order_id: str, carrier: str = "SIM", tracking_no: str = "0"):
-        order = super().ship(order_id, carrier, tracking_no)
-        with self.lock:
-            if order.carrier is not None:
-                self.consigned.setdefault(order_id, order.modified_at)
-        return order
 
     def handlers(self) -> dict[str, Callable[[dict[str, str]], Response]]:
         return {api.TOKEN_REFRESH: self._refresh, **self.item_handlers(), **self.order_handlers()}
