@@ -142,8 +142,10 @@ def test_refunds_read_each_order_once_with_its_details(make):
     mock, adapter = make()
     route = by_type(mock, {
         api.REFUND_INCREMENT: {"refund_list": [
-            {"id": 1, "order_sn": "9", "sku_id": 101, "goods_number": 1, "after_sales_type": 3, "after_sales_status": 10},
-            {"id": 2, "order_sn": "9", "sku_id": 101, "goods_number": 1, "after_sales_type": 2, "after_sales_status": 10}],
+            {"id": 1, "order_sn": "9", "sku_id": 101, "goods_number": 1, "after_sales_type": 3,
+             "after_sales_status": 10},
+            {"id": 2, "order_sn": "9", "sku_id": 101, "goods_number": 1, "after_sales_type": 2,
+             "after_sales_status": 10}],
             "total_count": 2},
         api.ORDER_INFORMATION: {"order_info": {**ORDER, "order_sn": "9", "order_status": 2, "tracking_number": "SF1"}}})
     [order] = every_item(lambda t: adapter.fetch_refunds(SINCE, SINCE + timedelta(minutes=30), t))
