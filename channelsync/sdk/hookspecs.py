@@ -55,3 +55,10 @@ def push_failed(channel: str, sku_code: str, kind: str, error: Exception, parked
 @hookspec
 def cycle_finished(channel: str, stats: dict[str, Any]) -> None:
     """Called after each sync cycle of a channel with the counts of its canonical log line."""
+
+
+@hookspec
+def register_intake(register: Callable[[str, type], None]) -> None:
+    """Say what a channel type can receive from its platform: call
+    ``register("ownsite", WooWebhooks)`` with a ``channelsync.sdk.intake.Receiver``
+    subclass, keyed by the channel type's name (see docs/plugins.md, "Intake")."""
