@@ -226,7 +226,7 @@ shares = 1
     text = text.replace('plugin = "shop"', 'plugin = "shop"\nnickname = "tb"')
     errors = problems(text)
     assert len(errors) == 6
-    assert errors[0].startswith("colour: unknown key (expected one of: channels, daemon, defaults, promotions,")
+    assert errors[0].startswith("colour: unknown key (expected one of: channels, daemon, defaults, intake, promotions,")
     assert errors[1].startswith("defaults.shares: unknown key (expected one of: buffer, max, price, share,")
     assert errors[2].startswith("channels.tb.nickname: unknown key (expected one of: ")
     assert errors[3] == ("channels.tb.price.markup: unknown key (expected one of: markup_fixed, markup_percent, "
