@@ -23,17 +23,19 @@ import schedule
 import structlog
 
 from channelsync.config.settings import Config
-from channelsync.daemon import handoff
+from channelsync.daemon import handoff, intake
 from channelsync.daemon.health import HealthServer
 from channelsync.daemon.lock import InstanceLock
 from channelsync.engine import catalog, outbox, pricing
 from channelsync.engine.channels import status_rows
 from channelsync.sdk.errors import ChannelError
-from channelsync.sdk.plugins import channel_types
+from channelsync.sdk.plugins import channel_types, intake_types
 from channelsync.store import Store, ts, utcnow
 from channelsync.sync import reconcile
+from channelsync.sync.doorbell import Doorbell
 from channelsync.sync.lane import Lane, open_lane
 from channelsync.sync.runner import ChannelRunner
+from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.daemon")
 
@@ -47,6 +49,7 @@ class Worker(threading.Thread):
         self.owner = owner  # not "daemon": threading.Thread has a daemon flag
         self.channel_name = name
         self.wake = threading.Event()
+        self.doorbell = Doorbell(lag=owner.config.channels[name].order_lag)  # platform messages ring it
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -65,6 +68,9 @@ class Worker(threading.Thread):
             runner.cycle(stopping)
             while not stopping():
                 jobs.run_pending()
+                if self.doorbell.due():  # a verified platform message: poll now, not at the next tick
+                    metrics.INTAKE_POLLS.labels(self.channel_name).inc()
+                    runner.cycle(stopping)
                 if stopping():
                     break
                 handoff.serve_pending(lane, stopping)
@@ -101,10 +107,18 @@ class Daemon:
         self.lock = InstanceLock(config.db_path)
         self.run_id = f"{os.getpid()}-{int(time.time())}"
         self.http_server = None
+        self.intake_server: intake.IntakeServer | None = None
         self.started = threading.Event()
 
     def wake_all(self) -> None:
         for worker in self.workers.values():
+            worker.wake.set()
+
+    def ring(self, channel: str, bells: list) -> None:
+        """A verified platform message for ``channel``: its worker polls as soon as it can."""
+        worker = self.workers.get(channel)
+        if worker is not None:
+            worker.doorbell.ring()
             worker.wake.set()
 
     def request_stop(self, *_: Any) -> None:
@@ -139,6 +153,7 @@ class Daemon:
         log.info("daemon_started", channels=sorted(self.workers), db=str(self.config.db_path))
         for worker in self.workers.values():
             worker.start()
+        self.intake_server = intake.start(self.config, intake_types(self.pm), self.ring)
         self.started.set()
         last_promo_check = utcnow()
         while not self.stop.is_set():
@@ -151,10 +166,15 @@ class Daemon:
             last_promo_check = now
             with store.write():
                 store.execute("UPDATE daemon SET heartbeat_at = ? WHERE id = 1", (ts(now),))
+            if self.intake_server is not None:
+                self.intake_server.intake.ledger.flush(store)
         for worker in self.workers.values():
             worker.join(timeout=60)
         if self.http_server is not None:
             self.http_server.stop()
+        if self.intake_server is not None:
+            self.intake_server.stop()
+            self.intake_server.intake.ledger.flush(store)
         with store.write():
             store.execute("UPDATE daemon SET pid = NULL WHERE id = 1")
         store.close()

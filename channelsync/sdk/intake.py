@@ -141,6 +141,7 @@ class Receiver:
 
     # --- listeners only --------------------------------------------------
     def listen(self, http: httpx.Client, deliver: Callable[[list[Bell]], None], stop: threading.Event) -> None:
-        """One connection's life: connect, read messages and ``deliver`` their doorbells until
-        the connection ends or ``stop`` is set. Raise or return to be reconnected (with back-off)."""
+        """One connection's life: connect, call ``deliver([])`` once connected (``status`` shows the
+        connection up), then ``deliver`` each message's doorbells until the connection ends or
+        ``stop`` is set. Raise or return to be reconnected (with back-off); never sleep to retry."""
         raise NotImplementedError

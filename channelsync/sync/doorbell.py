@@ -1,0 +1,54 @@
+"""A channel's doorbell: platform messages ask for a poll now; a burst asks once.
+
+The intake endpoint rings; the channel's worker asks ``due()`` on every turn of
+its loop and polls when it says so. Rings that arrive before the poll starts
+are answered by that one poll. A ring is due ``lag`` seconds after it came
+(the channel's ``order_lag``: its order search lags that much behind its
+messages), and polls answering rings are at least ``min_gap`` seconds apart,
+so a flood of valid messages cannot turn into a flood of platform calls.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+
+class Doorbell:
+    def __init__(self, lag: float = 0.0, min_gap: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.lag = lag
+        self.min_gap = min_gap
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._first: float | None = None  # when the oldest unanswered ring is due
+        self._last: float | None = None   # when the newest one is
+        self._polled_at = float("-inf")
+        self.rings = 0
+        self.polls = 0
+
+    def ring(self) -> None:
+        with self._lock:
+            due = self.clock() + self.lag
+            self._first = due if self._first is None else min(self._first, due)
+            self._last = due if self._last is None else max(self._last, due)
+            self.rings += 1
+
+    def due(self) -> bool:
+        """True when a poll should start now; that poll answers every ring due by now."""
+        with self._lock:
+            now = self.clock()
+            if self._first is None or self._first > now or now - self._polled_at < self.min_gap:
+                return False
+            self._polled_at = now
+            self.polls += 1
+            if self._last is not None and self._last > now:
+                self._first = self._last  # rings still in their lag: one more poll, when the last is due
+            else:
+                self._first = self._last = None
+            return True
+
+    @property
+    def pending(self) -> bool:
+        with self._lock:
+            return self._first is not None
