@@ -60,5 +60,7 @@ def channel_intake(check: Any, path: tuple, raw: Any, plugin: str | None, receiv
         # switched off: its settings need not be complete (and their secrets not set)
         return ChannelIntake(enabled=False, max_age=core.get("max_age"))
     settings = check.settings(path, own, schema, True)
+    for key, problem in receiver.check({k: v for k, v in settings.items() if v is not None}).items():
+        check.err(path + (key,), problem)
     return ChannelIntake(enabled=True, max_age=core.get("max_age"), settings=settings,
                          secret_keys=frozenset(k for k, s in schema.items() if s.secret))

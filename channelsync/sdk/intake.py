@@ -125,6 +125,12 @@ class Receiver:
         self.channel = channel
         self.settings = {key: spec.default for key, spec in self.settings_schema.items()} | dict(settings)
 
+    @classmethod
+    def check(cls, settings: Mapping[str, Any]) -> dict[str, str]:
+        """Problems with settings the schema cannot express (setting key -> what is expected);
+        ``check`` and the daemon's start report them with their key path."""
+        return {}
+
     def verify(self, request: IntakeRequest) -> Verified:
         """Check the signature/token; return the doorbells, or raise ``IntakeRejected``.
 
