@@ -20,6 +20,8 @@ error shapes for faults. The base owns what all platforms share:
     POST /_sim/orders                    {lines: [{sku_code, quantity}], pay?: true} -> 201 | 409
     POST /_sim/orders/<id>/<action>      action: pay | cancel | refund | ship | complete
     POST /_sim/faults                    {kind, count?, seconds?, status?}
+    POST /_sim/notify                    {url?, settings?, lose?, duplicate?, delay?, reorder?, ...}
+                                         buyer actions also send the platform's messages (notify.py)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any, Callable, Iterable
 
 import httpx
 
+from channelsync.sim import notify
 from channelsync.sim.types import Request, Response  # re-exported for plugins
 from channelsync.sim.wsgi import jsonable, request_from_environ, send_response
 
@@ -88,6 +91,8 @@ class Simulator:
 
     #: the channel plugin this simulator imitates
     plugin: str = ""
+    #: the platform's pushed messages (``channelsync.sim.notify.Messages``), if it sends any
+    messages: notify.Messages | None = None
 
     def __init__(self, *, rate_limit: float | None = None, burst: int = 5,
                  clock: Callable[[], datetime] | None = None) -> None:
@@ -102,6 +107,8 @@ class Simulator:
         self._bucket_at = time.monotonic()
         self._ids = itertools.count(self.first_id())
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.notifier: notify.Notifier | None = None
+        self.held: notify.Held | None = None  # messages a connected client takes (TMC)
 
     # --- what subclasses implement ----------------------------------------
     def handle(self, req: Request) -> Response:
@@ -123,6 +130,26 @@ class Simulator:
 
     def first_id(self) -> int:
         return 1000001
+
+    def notify_to(self, url: str | None = None, settings: dict | None = None, **faults: Any) -> notify.Notifier:
+        """Send the platform's message for each buyer action: to ``url``, or held for a client (TMC)."""
+        if self.messages is None:
+            raise ValueError(f"the {self.plugin or type(self).__name__} simulator sends no platform messages")
+        self.stop_notifying()
+        if self.messages.held and self.held is None:
+            self.held = notify.Held()
+        self.notifier = notify.Notifier(self, self.messages, settings or self.messages.settings(), url,
+                                        notify.Faults(**faults), self.held if self.messages.held else None)
+        return self.notifier
+
+    def stop_notifying(self) -> None:
+        if self.notifier is not None:
+            self.notifier.stop()
+            self.notifier = None
+
+    def _emit(self, event: str, order: SimOrder) -> None:
+        if self.notifier is not None:
+            self.notifier.emit(event, order)
 
     # --- state and buyer actions (Python API; the control API calls these) ---
     def now(self) -> datetime:
@@ -184,6 +211,8 @@ class Simulator:
                 except OutOfStock:
                     del self.orders[order.order_id]
                     raise
+            else:
+                self._emit("created", order)
             return order
 
     def pay(self, order_id: str) -> SimOrder:
@@ -199,6 +228,7 @@ class Simulator:
                 self.skus[line.external_id].quantity -= line.quantity
             order.status, order.paid = "paid", True
             order.modified_at = self.now()
+            self._emit("paid", order)
             return order
 
     def cancel(self, order_id: str) -> SimOrder:
@@ -209,6 +239,7 @@ class Simulator:
                 self._put_back(order)
                 order.status = "cancelled"
                 order.modified_at = self.now()
+                self._emit("cancelled", order)
             return order
 
     def refund(self, order_id: str) -> SimOrder:
@@ -220,6 +251,7 @@ class Simulator:
             if order.status in ("paid", "shipped", "completed"):
                 order.status = "refunded"
                 order.refunded_at = order.modified_at = self.now()
+                self._emit("refunded", order)
             return order
 
     def ship(self, order_id: str, carrier: str = "SIM", tracking_no: str = "0") -> SimOrder:
@@ -228,6 +260,7 @@ class Simulator:
             if order.status == "paid":
                 order.status, order.carrier, order.tracking_no = "shipped", carrier, tracking_no
                 order.modified_at = self.now()
+                self._emit("shipped", order)
             return order
 
     def complete(self, order_id: str) -> SimOrder:
@@ -236,6 +269,7 @@ class Simulator:
             if order.status == "shipped":
                 order.status = "completed"
                 order.modified_at = self.now()
+                self._emit("completed", order)
             return order
 
     def _put_back(self, order: SimOrder) -> None:
@@ -260,6 +294,8 @@ class Simulator:
         req = request_from_environ(environ)
         if req.path.startswith("/_sim/"):
             response = self._control(req)
+        elif self.messages is not None and self.messages.held and req.path.startswith(self.messages.held_path):
+            response = self.messages.serve(self, req)  # the platform's message server (TMC)
         else:
             response = self._fault_or_rate_limit(req) or self.handle(req)
         return send_response(response, start_response)
@@ -349,6 +385,9 @@ class Simulator:
                 except OutOfStock as exc:
                     return Response(409, {"error": "out_of_stock", "message": str(exc)})
                 return Response(200, jsonable(asdict(order)))
+            if parts == ["notify"] and req.method == "POST":
+                notifier = self.notify_to(body.pop("url", None), body.pop("settings", None), **body)
+                return Response(200, {"notifying": body, "held": notifier.held is not None})
             if parts == ["faults"] and req.method == "POST":
                 params = {k: v for k, v in body.items() if k not in ("kind", "count")}
                 self.inject(body["kind"], int(body.get("count", 1)), **params)
