@@ -52,7 +52,7 @@ class Messages:
     def build(self, sim: Any, event: str, order: Any, settings: dict[str, Any]) -> Outgoing | None:
         raise NotImplementedError
 
-    def forge(self, out: Outgoing) -> Outgoing:
+    def forge(self, out: Outgoing) -> Outgoing | None:
         """The same message with a wrong signature (default: the body changed after signing)."""
         return Outgoing(out.body + b" ", dict(out.headers), dict(out.query), out.message_id + "-forged")
 
@@ -138,6 +138,8 @@ class Notifier:
             if self.rnd.random() < f.bad_signature:
                 self.stats["forged"] += 1
                 out = self.messages.forge(out)
+                if out is None:  # the platform's channel cannot carry a forgery (TMC)
+                    return
             due = now
             if self.rnd.random() < f.delay:
                 self.stats["delayed"] += 1
