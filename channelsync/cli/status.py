@@ -16,7 +16,13 @@ def status(app: App) -> None:
     """Per channel: health, last poll and push, cursor, queue, parked failures."""
     from channelsync.engine.channels import status_rows
 
+    from channelsync.daemon.intake_ledger import intake_rows
+
     rows = status_rows(app.store, app.config)
+    seen = intake_rows(app.store)
+    for r in rows:
+        cfg = app.config.channels[r["channel"]]
+        r["intake"] = {"enabled": cfg.intake.enabled, **seen.get(r["channel"], {"accepted": 0, "rejected": {}})}
     daemon = app.store.one("SELECT pid, started_at, heartbeat_at FROM daemon WHERE id = 1")
     running = app.daemon_running()
     data = {"daemon": {"running": running, **(daemon or {})}, "channels": rows}
@@ -27,10 +33,18 @@ def status(app: App) -> None:
                      f"cursor {r['order_cursor'] or '-'}, queue {r['queue']['pending']} pending / "
                      f"{r['queue']['failed']} parked, {r['listings']} listings, {r['unmatched_listings']} unmatched"
                      + (f", token expires {r['token_expires_at']}" if r["token_expires_at"] else ""))
+        i = r["intake"]
+        human.append(f"    intake {'on' if i['enabled'] else 'off'}: last verified message "
+                     f"{i.get('last_verified_at') or 'never'}, {i['accepted']} accepted, rejected "
+                     + (", ".join(f"{n} {k}" for k, n in sorted(i["rejected"].items())) or "none")
+                     + ("" if i.get("connected") is None else f", {'connected' if i['connected'] else 'NOT connected'}"))
         if r["last_error"]:
             human.append(f"    last error: {r['last_error']}")
         for f in r["failures"]:
             human.append(f"    parked {f['kind']} {f['sku_code']} after {f['attempts']} tries: {f['last_error']}")
+    if "*" in seen:
+        data["intake_unknown_channel"] = seen["*"]["rejected"]
+        human.append(f"intake for no known channel: {sum(seen['*']['rejected'].values())} rejected")
     app.emit(data, "\n".join(human))
 
 
@@ -81,6 +95,12 @@ def check(app: App, offline: bool) -> None:
             finally:
                 lane.close()
     human = [f"config {config.path}: ok ({len(config.channels)} channels)"]
+    intake_on = [n for n, c in config.channels.items() if c.intake.enabled]
+    if intake_on:  # the loader checked each [channels.NAME.intake]; say where platforms must post
+        base = config.intake.public_url or f"http://{config.intake.host}:{config.intake.port}"
+        human += [f"intake on {config.intake.host}:{config.intake.port}"
+                  + ("" if config.intake.public_url else " (no public_url: platforms need the proxy's address)")]
+        human += [f"{n}: intake at {base}/intake/{n}" for n in intake_on]
     human += [f"{n}: credentials {r}" for n, r in results.items()]
     app.emit({"config": str(config.path), "channels": results}, "\n".join(human))
     if any(r != "ok" for r in results.values()):
