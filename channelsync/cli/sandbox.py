@@ -18,13 +18,17 @@ from channelsync.sdk.hookspecs import hookimpl
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--env", "print_env", is_flag=True,
               help="Print `export` lines for the sandbox secrets that config/channelsync.toml reads, and exit.")
+@click.option("--intake", "intake_url", default="http://127.0.0.1:9465", show_default=True, metavar="URL",
+              help="Send each platform's messages (webhooks, push) to URL/intake/<channel>; 'off' to send none.")
 @pass_app
-def sandbox_cmd(app: App, ports, host: str, print_env: bool) -> None:
-    """Serve every platform simulator on 127.0.0.1 until stopped (Ctrl-C)."""
+def sandbox_cmd(app: App, ports, host: str, print_env: bool, intake_url: str) -> None:
+    """Serve every platform simulator on 127.0.0.1 until stopped (Ctrl-C); buyer actions send the
+    platforms' messages to the intake of `channelsync run` (channel names as in config/channelsync.toml)."""
+    from channelsync.sdk.plugins import intake_types
     from channelsync.sim import sandbox
 
     if print_env:
-        for name, value in sandbox.secret_exports(app.types, host).items():
+        for name, value in sandbox.secret_exports(app.types, host, intake_types(app.pm)).items():
             click.echo(f"export {name}={shlex.quote(value)}")
         return
 
@@ -34,7 +38,9 @@ def sandbox_cmd(app: App, ports, host: str, print_env: bool) -> None:
         if plugin not in sandbox.BUILTIN or not port.isdigit():
             raise click.UsageError(f"--port {spec!r}: expected PLUGIN=PORT with PLUGIN one of {', '.join(sandbox.BUILTIN)}")
         chosen[plugin] = int(port)
-    running = sandbox.start(app.types, ports=chosen, host=host)
+    if intake_url != "off" and not intake_url.startswith(("http://", "https://")):
+        raise click.UsageError(f"--intake {intake_url!r}: expected an http:// URL or 'off'")
+    running = sandbox.start(app.types, ports=chosen, host=host, intake=None if intake_url == "off" else intake_url)
     if not running:
         raise click.ClickException("no platform simulators are installed")
     info = sandbox.describe(running)
