@@ -64,8 +64,11 @@ def sandbox_cmd(app: App, ports, host: str, print_env: bool, intake_url: str) ->
 @click.option("--burst", is_flag=True, help="11.11: scarce SKUs, five times the rate.")
 @click.option("--seed", type=int, help="Random seed, for a repeatable run.")
 @click.option("--fake", "use_fakes", is_flag=True, help="Fake channels instead of the platform simulators.")
+@click.option("--no-intake", "no_intake", is_flag=True,
+              help="Platforms send no messages: orders come by polling only (every second) — to compare.")
 @click.pass_context
-def demo_cmd(ctx: click.Context, duration: float, rate: float, burst: bool, seed: int | None, use_fakes: bool) -> None:
+def demo_cmd(ctx: click.Context, duration: float, rate: float, burst: bool, seed: int | None, use_fakes: bool,
+             no_intake: bool) -> None:
     """Seed a catalog, start the sandbox and the daemon, and let buyers order on every channel."""
     from channelsync.demo import Demo, Options
     from channelsync.telemetry import log
@@ -73,10 +76,16 @@ def demo_cmd(ctx: click.Context, duration: float, rate: float, burst: bool, seed
     app: App = ctx.obj
     log.configure("json", "warning")
     say = (lambda s: click.echo(s, err=True)) if app.json else click.echo
-    summary = Demo(Options(duration=duration, rate=rate, burst=burst, seed=seed, use_fakes=use_fakes), say).run()
+    summary = Demo(Options(duration=duration, rate=rate, burst=burst, seed=seed, use_fakes=use_fakes,
+                           intake=not no_intake), say).run()
     human = [f"consistency check: {'PASSED' if summary['consistent'] else 'FAILED'}",
              f"oversold units: {summary['oversold_units']}, duplicate orders: {summary['duplicate_orders']}, "
              f"settled in {summary['settled_in_seconds']} s"]
+    seen = summary["order_seen_seconds"]
+    if seen["orders"]:
+        human.append(f"orders reached channelsync p50 {seen['p50']} s, p99 {seen['p99']} s after the buyer "
+                     + ("(intake on: platform messages, poll every 30 s)" if summary["intake"] else
+                        "(intake off: polling every second)"))
     human += [f"  {n}: placed {c['orders_placed']}, ingested {c['orders_ingested']}, refused at zero "
               f"{c['refused_at_zero']}, cancelled {c['cancelled']}, shipped {c['shipped']}, "
               f"off target {c['quantities_off_target']}" for n, c in summary["channels"].items()]

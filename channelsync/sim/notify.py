@@ -56,8 +56,9 @@ class Messages:
         """The same message with a wrong signature (default: the body changed after signing)."""
         return Outgoing(out.body + b" ", dict(out.headers), dict(out.query), out.message_id + "-forged")
 
-    def settings(self) -> dict[str, Any]:
-        """The sandbox's intake settings for the channel side (public fixtures, not secrets)."""
+    def settings(self, base_url: str = "") -> dict[str, Any]:
+        """The sandbox's intake settings for the channel side (public fixtures, not secrets);
+        ``base_url``: where the simulator is served (a held queue is served there)."""
         return {}
 
 

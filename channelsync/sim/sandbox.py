@@ -83,13 +83,14 @@ def secret_exports(types: dict[str, type[Channel]], host: str = "127.0.0.1",
     out = {}
     for name in available(types):
         cls = types[name]
-        creds = cls.simulator().credentials(f"http://{host}:{DEFAULT_PORTS[name]}")
+        base_url = f"http://{host}:{DEFAULT_PORTS[name]}"
+        creds = cls.simulator().credentials(base_url)
         for key, spec in cls.settings_schema.items():
             if spec.secret and creds.get(key) is not None:
                 out[env_name(name, key)] = str(creds[key])
         messages = type(cls.simulator()).messages
         schema = getattr((receivers or {}).get(name), "settings_schema", {})
-        for key, value in (messages.settings() if messages is not None else {}).items():
+        for key, value in (messages.settings(base_url) if messages is not None else {}).items():
             # the intake's own secrets; the API's (Taobao's, JD's app secret) are exported above
             if key in schema and schema[key].secret and env_name(name, key) not in out:
                 out[env_name(name, f"intake_{key}")] = str(value)

@@ -31,6 +31,7 @@ def test_example_config_turns_intake_on_with_the_sandboxs_message_settings():
     assert cfg.intake.port == 9465 and sandbox.DEFAULT_INTAKE.endswith(":9465")
     for channel in cfg.channels.values():
         assert channel.intake.enabled and sandbox.EXAMPLE_CHANNELS[channel.plugin] == channel.name
-        sent_with = type(types[channel.plugin].simulator()).messages.settings()
+        sent_with = type(types[channel.plugin].simulator()).messages.settings(
+            f"http://127.0.0.1:{sandbox.DEFAULT_PORTS[channel.plugin]}")
         for key, value in sent_with.items():
             assert channel.intake.settings[key] == value, (channel.name, key)

@@ -11,7 +11,7 @@ PM = make_manager()
 
 
 def listener(tmp_path, sim, base_url, rings, **overrides):
-    settings = sim.messages.settings() | {"tmc_url": base_url, "poll_wait": 0.5} | overrides
+    settings = sim.messages.settings(base_url) | {"poll_wait": 0.5} | overrides
     cfg = ChannelConfig(name="tb", plugin="taobao", intake=ChannelIntake(True, None, settings))
     config = Config(path=None, db_path=tmp_path / "x.db", channels={"tb": cfg})
     receiver = intake_types(PM)["taobao"]("tb", settings)

@@ -36,9 +36,9 @@ def _run(tmp_path, poll_interval, faults, orders_per_channel=2):
                                for p, sim in sims.items()})
         channels = {}
         for p, sim in sims.items():
-            settings = sim.messages.settings()
-            if p == "taobao":
-                settings = settings | {"tmc_url": started[p].base_url, "poll_wait": 1.0}
+            settings = sim.messages.settings(started[p].base_url)
+            if sim.messages.held:
+                settings = settings | {"poll_wait": 1.0}
             channels[p] = replace(shop.config.channels[p], intake=ChannelIntake(enabled=True, settings=settings))
             for code in SKUS:
                 sim.seed(code, 0, 1990, title=code)

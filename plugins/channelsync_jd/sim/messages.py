@@ -13,7 +13,7 @@ _TOPICS = {"created": "jd_order_create", "paid": "jd_order_pay", "cancelled": "j
 
 
 class JdMessagesSent(Messages):
-    def settings(self):
+    def settings(self, base_url=""):
         from channelsync_jd.sim.gateway import APP_KEY, APP_SECRET
 
         return {"app_key": APP_KEY, "app_secret": APP_SECRET}

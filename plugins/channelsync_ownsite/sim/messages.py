@@ -15,7 +15,7 @@ _WOO_STATUS = {"new": "pending", "paid": "processing", "shipped": "completed", "
 
 
 class WooWebhookMessages(Messages):
-    def settings(self):
+    def settings(self, base_url=""):
         return {"secret": SANDBOX_WEBHOOK_SECRET}
 
     def build(self, sim, event, order, settings):

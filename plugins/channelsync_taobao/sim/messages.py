@@ -26,10 +26,10 @@ class TmcMessages(Messages):
     held = True
     held_path = "/tmc/"
 
-    def settings(self):
+    def settings(self, base_url=""):
         from channelsync_taobao.sim.gateway import APP_KEY, APP_SECRET
 
-        return {"app_key": APP_KEY, "app_secret": APP_SECRET, "group_name": "default"}
+        return {"app_key": APP_KEY, "app_secret": APP_SECRET, "group_name": "default", "tmc_url": base_url}
 
     def build(self, sim, event, order, settings):
         msg_id = uuid.uuid4().hex

@@ -20,7 +20,7 @@ class WechatPushMessages(Messages):
     def __init__(self, encrypted: bool = True) -> None:
         self.encrypted = encrypted
 
-    def settings(self):
+    def settings(self, base_url=""):
         from channelsync_wechat.sim.gateway import APPID
 
         base = {"token": SANDBOX_PUSH_TOKEN, "appid": APPID}
