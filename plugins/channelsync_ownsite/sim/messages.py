@@ -19,7 +19,8 @@ class WooWebhookMessages(Messages):
         return {"secret": SANDBOX_WEBHOOK_SECRET}
 
     def build(self, sim, event, order, settings):
-        created = event == "created" or (event == "paid" and order.created_at == order.modified_at)
+        # an order paid at checkout is announced once, as order.created; later changes as order.updated
+        created = event == "created" or (event == "paid" and (order.modified_at - order.created_at).total_seconds() < 1)
         topic = "order.created" if created else "order.updated"
         naive = lambda t: t.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")  # noqa: E731
         body = json.dumps({"id": int(order.order_id), "status": _WOO_STATUS.get(order.status, order.status),
