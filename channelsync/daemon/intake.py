@@ -45,6 +45,7 @@ from channelsync.store import utcnow
 log = structlog.get_logger("channelsync.daemon.intake")
 
 PREFIX = "/intake/"
+MAX_CONCURRENT = 32  # requests verified at once; more are answered 503 (the platforms retry)
 Ring = Callable[[str, list[Bell]], None]
 
 
@@ -143,13 +144,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         headers = {k.lower(): v for k, v in self.headers.items()}
-        reply = self.server.intake.handle(self.command, self.path, headers, self.rfile.read)
+        if not self.server.slots.acquire(blocking=False):  # a flood gets 503s, not a thread each
+            reply = Reply(503, b"busy\n")
+        else:
+            try:
+                reply = self.server.intake.handle(self.command, self.path, headers, self.rfile.read)
+            finally:
+                self.server.slots.release()
         if reply.status >= 400:
             self.close_connection = True  # an unread body must not be taken for the next request
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(reply.body)))
+            if self.close_connection:
+                self.send_header("Connection", "close")  # so the sender does not reuse it
             self.end_headers()
             self.wfile.write(reply.body)
         except OSError:  # the sender is gone (or timed out): nothing to tell it
@@ -168,6 +177,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], intake: Intake, read_timeout: float) -> None:
         self.intake = intake
         self.read_timeout = read_timeout
+        self.slots = threading.BoundedSemaphore(MAX_CONCURRENT)
         super().__init__(address, _Handler)
 
 

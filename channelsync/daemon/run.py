@@ -144,6 +144,8 @@ class Daemon:
         if install_signals:
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
+        # before anything else runs: a taken intake port stops the start with one clear message
+        self.intake_server = intake.start(self.config, intake_types(self.pm), self.ring)
         if self.serve_http and self.config.daemon.http_port:
             self.http_server = HealthServer(self.health, self.config.daemon.http_host,
                                             self.config.daemon.http_port).start()
@@ -153,7 +155,6 @@ class Daemon:
         log.info("daemon_started", channels=sorted(self.workers), db=str(self.config.db_path))
         for worker in self.workers.values():
             worker.start()
-        self.intake_server = intake.start(self.config, intake_types(self.pm), self.ring)
         self.started.set()
         last_promo_check = utcnow()
         while not self.stop.is_set():
