@@ -50,7 +50,9 @@ def run_point(rate_per_min: float, intake: bool, seconds: float) -> dict:
         fake = shop.platform("b")
         try:
             deadline = time.monotonic() + 120
-            while any(fake.stock(c) != 1000 for c in SKUS) and time.monotonic() < deadline:
+            while any(p.stock(c) != 1000 for p in (fake, sim) for c in SKUS):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the first sync did not finish in 120 s")
                 time.sleep(0.2)
             if intake:
                 sim.notify_to(daemon.intake_server.url("web"))
