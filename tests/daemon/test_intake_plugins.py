@@ -78,11 +78,16 @@ def test_a_valid_message_rings_its_channel_once(served, plugin):
 
 
 @pytest.mark.parametrize("plugin", WEBHOOKS)
-def test_a_badly_signed_message_is_refused(served, plugin):
+def test_a_badly_signed_message_is_refused_and_counted_in_metrics(served, plugin):
+    from channelsync.telemetry import metrics
+
+    counter = metrics.INTAKE_MESSAGES.labels(plugin, "signature")
+    before = counter._value.get()
     server, client, sims, rings = served
     response = send(client, plugin, sims[plugin].messages.forge(message(sims, plugin)))
     assert response.status_code == 401 and rings == []
     assert server.intake.ledger.totals[plugin] == {"signature": 1}
+    assert counter._value.get() == before + 1
 
 
 @pytest.mark.parametrize("plugin", WEBHOOKS)
