@@ -56,7 +56,6 @@ def run_point(rate_per_min: float, intake: bool, seconds: float) -> dict:
                 time.sleep(0.2)
             if intake:
                 sim.notify_to(daemon.intake_server.url("web"))
-            placed: list[tuple[str, float, int]] = []  # sku, when, the fake's stock to wait for
             expected = {c: 1000 for c in SKUS}
             interval, started, n = 60.0 / rate_per_min, time.monotonic(), 0
             latencies = []

@@ -16,7 +16,14 @@ import hmac
 import json
 
 from channelsync.sdk.channel import Setting
-from channelsync.sdk.intake import Bell, IntakeRejected, IntakeRequest, Receiver, Reply, Verified
+from channelsync.sdk.intake import (
+    Bell,
+    IntakeRejected,
+    IntakeRequest,
+    Receiver,
+    Reply,
+    Verified,
+)
 from channelsync_jd.signing import parse_timestamp, sign
 
 ORDER_TOPICS = ("jd_order_create", "jd_order_pay", "jd_order_cancel", "jd_order_ship", "jd_order_finish",

@@ -22,7 +22,13 @@ import re
 from datetime import datetime, timezone
 
 from channelsync.sdk.channel import Setting
-from channelsync.sdk.intake import Bell, IntakeRejected, IntakeRequest, Receiver, Verified
+from channelsync.sdk.intake import (
+    Bell,
+    IntakeRejected,
+    IntakeRequest,
+    Receiver,
+    Verified,
+)
 
 ORDER_TOPICS = ("order.created", "order.updated", "order.deleted", "order.restored")
 _PING = re.compile(rb"webhook_id=\d+\Z")

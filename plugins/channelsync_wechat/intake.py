@@ -32,7 +32,14 @@ from datetime import datetime, timezone
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from channelsync.sdk.channel import Setting
-from channelsync.sdk.intake import Bell, IntakeRejected, IntakeRequest, Receiver, Reply, Verified
+from channelsync.sdk.intake import (
+    Bell,
+    IntakeRejected,
+    IntakeRequest,
+    Receiver,
+    Reply,
+    Verified,
+)
 
 ORDER_EVENTS = ("channels_ec_order_new", "channels_ec_order_pay", "channels_ec_order_cancel",
                 "channels_ec_order_confirm", "channels_ec_order_settle", "channels_ec_aftersale_update")

@@ -5,8 +5,8 @@ import json
 
 from click.testing import CliRunner
 
-from channelsync.sdk.plugins import make_manager
 from channelsync.daemon.intake_ledger import IntakeLedger
+from channelsync.sdk.plugins import make_manager
 from channelsync.store import Store, utcnow
 
 CONFIG = """

@@ -8,6 +8,7 @@ from channelsync.config import ConfigError
 from channelsync.sdk.channel import Channel, Setting
 from channelsync.sdk.intake import Receiver
 
+
 class Shop(Channel):
     plugin = "shop"
 
