@@ -49,7 +49,8 @@ class Worker(threading.Thread):
         self.owner = owner  # not "daemon": threading.Thread has a daemon flag
         self.channel_name = name
         self.wake = threading.Event()
-        self.doorbell = Doorbell(lag=owner.config.channels[name].order_lag)  # platform messages ring it
+        # platform messages ring it; a second look 5 s later for platforms whose search trails them
+        self.doorbell = Doorbell(lag=owner.config.channels[name].order_lag, recheck=5.0)
         self.error: BaseException | None = None
 
     def run(self) -> None:

@@ -6,6 +6,12 @@ are answered by that one poll. A ring is due ``lag`` seconds after it came
 (the channel's ``order_lag``: its order search lags that much behind its
 messages), and polls answering rings are at least ``min_gap`` seconds apart,
 so a flood of valid messages cannot turn into a flood of platform calls.
+
+``recheck``: one more poll that many seconds after the rings were answered.
+Platforms index orders for search a little after they send the message (and
+an operator may leave ``order_lag`` at 0), so the first poll can come too
+early; the second look keeps such an order from waiting for the next
+scheduled poll. A ring during the wait makes it a normal ring again.
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ from typing import Callable
 
 
 class Doorbell:
-    def __init__(self, lag: float = 0.0, min_gap: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, lag: float = 0.0, min_gap: float = 1.0, recheck: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.lag = lag
         self.min_gap = min_gap
+        self.recheck = recheck
+        self._rechecking = False
         self.clock = clock
         self._lock = threading.Lock()
         self._first: float | None = None  # when the oldest unanswered ring is due
@@ -32,6 +41,7 @@ class Doorbell:
             due = self.clock() + self.lag
             self._first = due if self._first is None else min(self._first, due)
             self._last = due if self._last is None else max(self._last, due)
+            self._rechecking = False
             self.rings += 1
 
     def due(self) -> bool:
@@ -44,8 +54,12 @@ class Doorbell:
             self.polls += 1
             if self._last is not None and self._last > now:
                 self._first = self._last  # rings still in their lag: one more poll, when the last is due
+            elif self.recheck and not self._rechecking:
+                self._first = self._last = now + self.recheck  # the second look
+                self._rechecking = True
             else:
                 self._first = self._last = None
+                self._rechecking = False
             return True
 
     @property

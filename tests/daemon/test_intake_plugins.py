@@ -158,6 +158,19 @@ def test_a_ring_waits_for_the_channels_order_lag():
     assert bell.due() and not bell.pending
 
 
+def test_a_second_look_follows_the_answered_rings_once():
+    from channelsync.sync.doorbell import Doorbell
+
+    now = [0.0]
+    bell = Doorbell(min_gap=0.0, recheck=5.0, clock=lambda: now[0])
+    bell.ring()
+    assert bell.due() and bell.pending and not bell.due()
+    now[0] = 5.0
+    assert bell.due() and not bell.pending  # the second look, and no third
+    now[0] = 60.0
+    assert not bell.due() and bell.polls == 2
+
+
 # --- the platforms' own signing, computed here independently of the plugins ---------------
 
 def test_woocommerce_signature_is_base64_hmac_sha256_of_the_raw_body(served):
