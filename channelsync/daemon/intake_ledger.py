@@ -37,6 +37,7 @@ class IntakeLedger:
         self._connected: dict[str, bool] = {}
         self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()  # (channel, id) -> forget after (monotonic)
         self.totals: dict[str, dict[str, int]] = {}  # since start, for tests and the demo
+        self.links: dict[str, bool] = {}  # listener channel -> connected now (for /healthz)
 
     def is_replay(self, channel: str, message_id: str, now: float, keep_for: float) -> bool:
         """True if the id was seen within ``keep_for`` seconds; remembers it otherwise."""
@@ -72,7 +73,7 @@ class IntakeLedger:
 
     def connected(self, channel: str, up: bool) -> None:
         with self._lock:
-            self._connected[channel] = up
+            self._connected[channel] = self.links[channel] = up
         metrics.INTAKE_CONNECTED.labels(channel).set(1 if up else 0)
 
     def _total(self, channel: str, key: str, count: int) -> None:

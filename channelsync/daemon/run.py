@@ -200,7 +200,12 @@ class Daemon:
         finally:
             store.close()
         alive = {n: w.is_alive() for n, w in self.workers.items()}
+        links = self.intake_server.intake.ledger.links if self.intake_server is not None else {}
         ok = bool(alive) and all(alive.values()) and not self.stop.is_set()
         return {"status": "ok" if ok else "failing", "run_id": self.run_id,
                 "channels": {r["channel"]: {"health": r["health"], "worker_alive": alive.get(r["channel"], False),
-                                            "queue": r["queue"]} for r in rows}}
+                                            "queue": r["queue"],
+                                            # a lost intake link costs latency, not correctness: shown, not failing
+                                            "intake": {"enabled": self.config.channels[r["channel"]].intake.enabled,
+                                                       "connected": links.get(r["channel"])}}
+                             for r in rows}}

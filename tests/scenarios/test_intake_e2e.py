@@ -69,6 +69,7 @@ def _run(tmp_path, poll_interval, faults, orders_per_channel=2):
                     all(s.stock(c) == 50 - sold[c] for s in sims.values() for c in SKUS)
 
             wait_for(arrived, 90, "every order on every channel, and the stock everywhere")
+            daemon.health_seen = daemon.health()
             assert shop.store.scalar("SELECT COUNT(*) FROM (SELECT channel, external_id FROM orders "
                                      "GROUP BY 1, 2 HAVING COUNT(*) > 1)") == 0
             assert all(inventory.on_hand(shop.store, c) - inventory.reserved(shop.store, c) == 50 - sold[c]
@@ -91,6 +92,9 @@ def test_messages_carry_orders_across_channels_with_a_300s_poll(tmp_path):
     totals = daemon.intake_server.intake.ledger.totals
     assert all(totals.get(p, {}).get("accepted", 0) >= 2 for p in sims), totals
     assert not any(reason in by for by in totals.values() for reason in ("signature", "malformed", "size"))
+    intake = {name: ch["intake"] for name, ch in daemon.health_seen["channels"].items()}
+    assert intake["taobao"] == {"enabled": True, "connected": True}  # the TMC listener's link
+    assert intake["ownsite"] == {"enabled": True, "connected": None}  # webhooks: no link to keep
 
 
 @pytest.mark.slow
