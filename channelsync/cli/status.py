@@ -56,10 +56,12 @@ def channels(app: App) -> None:
 
     data = [{"name": c.name, "plugin": c.plugin, "enabled": c.enabled, "warehouses": list(c.warehouses),
              "share": str(c.rules.share), "buffer": c.rules.buffer, "max": c.rules.max,
-             "zero_below": c.rules.zero_below, "poll_interval": c.poll_interval, "settings": redacted(c)}
+             "zero_below": c.rules.zero_below, "poll_interval": c.poll_interval, "settings": redacted(c),
+             "intake": c.intake.enabled}
             for c in app.config.channels.values()]
     app.emit(data, "\n".join(f"{d['name']:<16} {d['plugin']:<10} {'on ' if d['enabled'] else 'off'} "
                              f"share {d['share']} buffer {d['buffer']} max {d['max']} zero_below {d['zero_below']}"
+                             f" intake {'on' if d['intake'] else 'off'}"
                              for d in data) or "no channels configured")
 
 

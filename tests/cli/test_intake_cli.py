@@ -85,3 +85,10 @@ def test_status_shows_intake_per_channel(tmp_path):
     web = next(c for c in data["channels"] if c["channel"] == "web")
     assert web["intake"]["enabled"] and web["intake"]["rejected"] == {"signature": 2}
     assert data["intake_unknown_channel"] == {"unknown_channel": 1}
+
+
+def test_channels_lists_intake_on_or_off(tmp_path):
+    out = run(tmp_path, "--json", "channels")
+    assert out.exit_code == 0, out.output
+    assert {c["name"]: c["intake"] for c in json.loads(out.output)} == {"web": True, "wx": False}
+    assert "hook-secret-value" not in out.output
