@@ -215,7 +215,7 @@ class IntakeServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         for t in self.listeners:
-            t.join(timeout=10)
+            t.join(timeout=2)  # a long poll in flight is not waited for: the thread is a daemon thread
 
     def _listen(self, channel: str, receiver: Receiver) -> None:
         """Keep the listener connected: reconnect after 1, 2, 4 … 60 s (jittered) while it fails."""

@@ -78,7 +78,7 @@ class Held:
 
     def __init__(self) -> None:
         self.cond = threading.Condition()
-        self.queue: deque[Outgoing] = deque()
+        self.queue: deque[Outgoing] = deque(maxlen=10_000)  # nobody connected for long: the oldest go
         self.unconfirmed: dict[str, Outgoing] = {}
 
     def put(self, out: Outgoing) -> None:
