@@ -27,11 +27,11 @@ class Doorbell:
         self.lag = lag
         self.min_gap = min_gap
         self.recheck = recheck
-        self._rechecking = False
         self.clock = clock
         self._lock = threading.Lock()
         self._first: float | None = None  # when the oldest unanswered ring is due
         self._last: float | None = None   # when the newest one is
+        self._recheck_at: float | None = None  # the second look, once the rings are answered
         self._polled_at = float("-inf")
         self.rings = 0
         self.polls = 0
@@ -41,28 +41,29 @@ class Doorbell:
             due = self.clock() + self.lag
             self._first = due if self._first is None else min(self._first, due)
             self._last = due if self._last is None else max(self._last, due)
-            self._rechecking = False
+            self._recheck_at = None  # answering this ring schedules the second look afresh
             self.rings += 1
 
     def due(self) -> bool:
         """True when a poll should start now; that poll answers every ring due by now."""
         with self._lock:
             now = self.clock()
-            if self._first is None or self._first > now or now - self._polled_at < self.min_gap:
+            rings_due = self._first is not None and self._first <= now
+            recheck_due = self._recheck_at is not None and self._recheck_at <= now
+            if not (rings_due or recheck_due) or now - self._polled_at < self.min_gap:
                 return False
             self._polled_at = now
             self.polls += 1
-            if self._last is not None and self._last > now:
+            if not rings_due:
+                self._recheck_at = None
+            elif self._last is not None and self._last > now:
                 self._first = self._last  # rings still in their lag: one more poll, when the last is due
-            elif self.recheck and not self._rechecking:
-                self._first = self._last = now + self.recheck  # the second look
-                self._rechecking = True
             else:
                 self._first = self._last = None
-                self._rechecking = False
+                self._recheck_at = now + self.recheck if self.recheck else None
             return True
 
     @property
     def pending(self) -> bool:
         with self._lock:
-            return self._first is not None
+            return self._first is not None or self._recheck_at is not None
