@@ -112,7 +112,7 @@ class Receiver:
     kind: ClassVar[Literal["webhook", "listener"]] = "webhook"
     #: the platform messages (topics / events) this receiver turns into doorbells
     topics: ClassVar[tuple[str, ...]] = ()
-    #: keys of ``[channels.NAME.intake]`` besides the core's (enabled, max_age, max_body)
+    #: keys of ``[channels.NAME.intake]`` besides the core's (``enabled``, ``max_age``)
     settings_schema: ClassVar[dict[str, Setting]] = {}
     #: the largest body the platform sends, with room; larger is refused unread (413)
     max_body: ClassVar[int] = 64 * 1024

@@ -1,8 +1,8 @@
 """WeChat Channels shop message push (消息推送): order and after-sale events to our URL.
 
 Configured on the shop's developer page: URL ``<public_url>/intake/<channel>``,
-Token, EncodingAESKey, message format JSON or XML, and the mode (明文 plain or
-安全 encrypted). What is checked, as WeChat documents it:
+Token, EncodingAESKey, message format JSON or XML (both are read, whichever
+comes), and the mode (明文 plain or 安全 encrypted). What is checked, as WeChat documents it:
 
 * plain mode: ``signature`` = SHA1 of the sorted concatenation of token,
   ``timestamp`` and ``nonce`` (query parameters);
@@ -87,7 +87,6 @@ class WechatPush(Receiver):
         "token": Setting(required=True, secret=True, help="the Token of the message push settings"),
         "encoding_aes_key": Setting(secret=True, help="EncodingAESKey (43 characters); set: encrypted mode only"),
         "appid": Setting(help="the shop's appid, checked inside encrypted messages"),
-        "data_type": Setting(default="json", choices=("json", "xml"), help="the message format chosen"),
     }
     max_body = 64 * 1024
     deadline = 5.0
