@@ -98,13 +98,14 @@ def check(app: App, offline: bool) -> None:
                 lane.close()
     human = [f"config {config.path}: ok ({len(config.channels)} channels)"]
     intake_on = [n for n, c in config.channels.items() if c.intake.enabled]
+    base = config.intake.public_url or f"http://{config.intake.host}:{config.intake.port}"
     if intake_on:  # the loader checked each [channels.NAME.intake]; say where platforms must post
-        base = config.intake.public_url or f"http://{config.intake.host}:{config.intake.port}"
         human += [f"intake on {config.intake.host}:{config.intake.port}"
                   + ("" if config.intake.public_url else " (no public_url: platforms need the proxy's address)")]
         human += [f"{n}: intake at {base}/intake/{n}" for n in intake_on]
     human += [f"{n}: credentials {r}" for n, r in results.items()]
-    app.emit({"config": str(config.path), "channels": results}, "\n".join(human))
+    app.emit({"config": str(config.path), "channels": results,
+              "intake": {n: f"{base}/intake/{n}" for n in intake_on}}, "\n".join(human))
     if any(r != "ok" for r in results.values()):
         raise SystemExit(1)
 

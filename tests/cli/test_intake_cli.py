@@ -60,6 +60,8 @@ def test_check_names_where_platforms_post_and_refuses_a_bad_receiver_setting(tmp
     ok = run(tmp_path, "check", "--offline")
     assert ok.exit_code == 0, ok.output
     assert "web: intake at https://shop.example.com/cs/intake/web" in ok.output
+    data = json.loads(run(tmp_path, "--json", "check", "--offline").output)
+    assert data["intake"] == {"web": "https://shop.example.com/cs/intake/web"}
     bad = run(tmp_path, "check", "--offline", enabled="true")
     assert bad.exit_code == 2
     assert "channels.wx.intake.encoding_aes_key: expected the 43-character EncodingAESKey" in bad.output
