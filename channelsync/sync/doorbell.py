@@ -52,11 +52,12 @@ class Doorbell:
             recheck_due = self._recheck_at is not None and self._recheck_at <= now
             if not (rings_due or recheck_due) or now - self._polled_at < self.min_gap:
                 return False
-            self._polled_at = now
             self.polls += 1
             if not rings_due:
-                self._recheck_at = None
-            elif self._last is not None and self._last > now:
+                self._recheck_at = None  # the second look does not hold back the next ring's poll
+                return True
+            self._polled_at = now
+            if self._last is not None and self._last > now:
                 self._first = self._last  # rings still in their lag: one more poll, when the last is due
             else:
                 self._first = self._last = None
