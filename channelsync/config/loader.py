@@ -42,9 +42,8 @@ class ConfigError(UserError):
         super().__init__("\n".join(self.errors))
 
 
-# A value rule: (kind, test, what was expected). Kinds: int (bool refused), number
-# (-> Decimal, so shares and percents never go through float math), seconds
-# (-> float), bool, str.
+# A value rule: (kind, test, what was expected). Kinds: int (bool refused), number (-> Decimal,
+# so shares and percents never go through float math), seconds (-> float), bool, str.
 _Rule = tuple[str, Callable[[Any], bool], str]
 _SHARE: _Rule = ("number", lambda d: 0 <= d <= 1, "a number between 0 and 1")
 _COUNT: _Rule = ("int", lambda n: n >= 0, "a non-negative integer")
@@ -68,11 +67,11 @@ DAEMON = {"http_host": _TEXT,
 CHANNEL = {"enabled": _BOOL, "poll_interval": _POSITIVE, "order_overlap": _NON_NEGATIVE,
            "order_lag": _NON_NEGATIVE, "initial_lookback": _NON_NEGATIVE, "reconcile_interval": _POSITIVE,
            "rate_per_second": _POSITIVE, "burst": ("int", lambda n: n >= 1, "an integer >= 1"),
-           "restock_on_return": _BOOL, "publish_new": _BOOL}
+           "restock_on_return": _BOOL, "publish_new": _BOOL, "display_name": _TEXT}
 CHANNEL_TABLES = ("plugin", "warehouses", "price", "settings", "overrides", "intake")
-OVERRIDE = STOCK_RULES | {"price": _FEN}
+OVERRIDE, LOW_STOCK = STOCK_RULES | {"price": _FEN}, {"reorder_point": _COUNT}
 PROMOTION_KEYS = ("name", "starts", "ends", "channels", "skus", "percent_off", "price")
-TOP_LEVEL = ("store", "daemon", "warehouses", "defaults", "channels", "promotions", "intake")
+TOP_LEVEL = ("store", "daemon", "warehouses", "defaults", "channels", "promotions", "low_stock", "intake")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
                dict: "a table", list: "an array"}
 
@@ -236,8 +235,9 @@ class _Checker:
         channels_raw = self.table(("channels",), data.get("channels", {}))
         channels = {name: self.channel(name, raw, warehouses, default_rules, default_price)
                     for name, raw in channels_raw.items()}
+        low = self.fields(("low_stock",), self.table(("low_stock",), data.get("low_stock", {}), LOW_STOCK), LOW_STOCK)
         return Config(path=path, db_path=db_path, daemon=DaemonConfig(**self.fields(("daemon",), daemon, DAEMON)),
-                      warehouses=warehouses, channels=channels,
+                      warehouses=warehouses, channels=channels, **low,
                       promotions=self.promotions(data.get("promotions", []), channels_raw))
 
     def warehouses(self, data: dict) -> dict[str, str]:

@@ -60,7 +60,7 @@ def test_check_names_where_platforms_post_and_refuses_a_bad_receiver_setting(tmp
     ok = run(tmp_path, "check", "--offline")
     assert ok.exit_code == 0, ok.output
     assert "web: intake at https://shop.example.com/cs/intake/web" in ok.output
-    data = json.loads(run(tmp_path, "--json", "check", "--offline").output)
+    data = json.loads(run(tmp_path, "--json", "check", "--offline").stdout)
     assert data["intake"] == {"web": "https://shop.example.com/cs/intake/web"}
     bad = run(tmp_path, "check", "--offline", enabled="true")
     assert bad.exit_code == 2
@@ -80,10 +80,13 @@ def test_status_shows_intake_per_channel(tmp_path):
     store.close()
     human = run(tmp_path, "status")
     assert human.exit_code == 0, human.output
-    assert "intake on: last verified message 20" in human.output
-    assert "1 accepted, rejected 2 signature" in human.output
-    assert "intake off: last verified message never, 0 accepted, rejected none" in human.output
-    data = json.loads(run(tmp_path, "--json", "status").output)
+    table = human.output.split("\nintake ", 1)[1].splitlines()  # the intake table, below the channels'
+    lines = {line.split()[0]: line.split() for line in table[2:] if line.strip()}
+    assert table[0].split() == ["messages", "last", "verified", "accepted", "rejected"]
+    assert lines["web"][1:2] == ["on"] and "ago" in lines["web"] and lines["web"][-3:] == ["1", "2", "signature"]
+    assert lines["wx"][1:] == ["off", "never", "0", "-"]
+    assert "intake for no known channel: 1 rejected" in human.output
+    data = json.loads(run(tmp_path, "--json", "status").stdout)
     web = next(c for c in data["channels"] if c["channel"] == "web")
     assert web["intake"]["enabled"] and web["intake"]["rejected"] == {"signature": 2}
     assert data["intake_unknown_channel"] == {"unknown_channel": 1}
@@ -92,5 +95,5 @@ def test_status_shows_intake_per_channel(tmp_path):
 def test_channels_lists_intake_on_or_off(tmp_path):
     out = run(tmp_path, "--json", "channels")
     assert out.exit_code == 0, out.output
-    assert {c["name"]: c["intake"] for c in json.loads(out.output)} == {"web": True, "wx": False}
+    assert {c["name"]: c["intake"] for c in json.loads(out.stdout)} == {"web": True, "wx": False}
     assert "hook-secret-value" not in out.output

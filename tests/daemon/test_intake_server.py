@@ -161,3 +161,18 @@ def test_a_burst_of_messages_to_the_daemon_is_a_handful_of_polls_not_one_each(tm
         daemon.request_stop()
         thread.join(timeout=60)
         shop.close()
+
+
+def test_a_config_reload_keeps_the_running_intake_and_says_it_waits_for_a_restart(tmp_path):
+    from channelsync.daemon.upkeep import merge
+
+    shop = Shop(tmp_path, {"a": {}})
+    try:
+        old = replace(shop.config, intake=IntakeConfig(port=9470))
+        new = replace(old, intake=IntakeConfig(port=9471),
+                      channels={"a": replace(old.channels["a"], intake=ChannelIntake(True), poll_interval=30.0)})
+        merged, waiting = merge(old, new)
+        assert merged.intake.port == 9470 and not merged.channels["a"].intake.enabled
+        assert "intake" in waiting and "channels.a.intake" in waiting
+    finally:
+        shop.close()
