@@ -224,3 +224,15 @@ def test_wechat_encrypted_mode_refuses_plain_messages_and_other_appids(served):
     msg_sig2 = hashlib.sha1("".join(sorted([token, ts, "n2", enc2])).encode()).hexdigest()
     ok = client.post("/intake/wechat", content=xml, params={"msg_signature": msg_sig2, "timestamp": ts, "nonce": "n2"})
     assert ok.status_code == 200 and rings[-1][1][0].order_id == "1"
+
+
+def test_wechat_xml_with_a_dtd_is_refused_before_any_entity_is_read(served):
+    server, client, sims, rings = served
+    settings = sims["wechat"].messages.settings()
+    ts = str(int(datetime.now(timezone.utc).timestamp()))
+    evil = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+            "<xml><Encrypt>&e;</Encrypt></xml>")
+    sig = hashlib.sha1("".join(sorted([settings["token"], ts, "n", "&e;"])).encode()).hexdigest()
+    answer = client.post("/intake/wechat", content=evil, params={"msg_signature": sig, "timestamp": ts, "nonce": "n"})
+    assert answer.status_code == 400 and rings == [] and "root:" not in answer.text
+    assert server.intake.ledger.totals["wechat"] == {"malformed": 1}
