@@ -40,6 +40,10 @@ from channelsync.sdk.errors import (
     UserError,
 )
 from channelsync.sdk.hookspecs import hookimpl
+# the intake endpoint's answer is ``channelsync.sdk.intake.Reply``; at the top it is ``IntakeReply``,
+# since ``Reply`` there is the page a channel's paginated method answers (``channelsync.sdk.paging``)
+from channelsync.sdk.intake import Bell, IntakeRejected, IntakeRequest, Receiver, Verified
+from channelsync.sdk.intake import Reply as IntakeReply
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
@@ -47,6 +51,7 @@ from channelsync.sdk.models import (
     OrderLine,
     OrderStatus,
     Page,
+    Parcel,
     PriceUpdate,
     StockUpdate,
     UpdateResult,
@@ -56,11 +61,12 @@ from channelsync.sdk.paging import At, Detail, Keyset, NewestFirst, NextToken, O
 
 __all__ = [
     "hookimpl", "Channel", "Capabilities", "Setting",
-    "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "PriceUpdate",
+    "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "Parcel", "PriceUpdate",
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
     "Reauthorize", "UnexpectedPayload",
     "Call", "run_calls", "grouped", "fen_to_yuan", "yuan_to_fen",
     "Paginator", "NextToken", "PageNumber", "Offset", "Keyset", "NewestFirst", "Phases", "At", "Reply", "Detail",
     "TokenAuth", "Credential",
+    "Receiver", "IntakeRequest", "Bell", "Verified", "IntakeReply", "IntakeRejected",
 ]

@@ -13,6 +13,8 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import structlog
 
+from channelsync.config.settings import ChannelConfig
+from channelsync.sdk.channel import Capabilities
 from channelsync.sdk.errors import NotFound, Rejected
 from channelsync.sdk.models import Page
 from channelsync.sdk.paging import At, Detail
@@ -121,6 +123,18 @@ def _child_pages(detail: Detail, call: Call, size: int) -> list:
         found.extend(reply.items)
         at = paginator.next(at, reply)
     return found
+
+
+def order_windows(capabilities: Capabilities, cfg: ChannelConfig) -> tuple[timedelta, timedelta]:
+    """The longest order window and the longest refund window for a channel: the
+    platform's limits, shortened (never lengthened) by the channel's config."""
+    longest = capabilities.max_order_window
+    if cfg.order_window:
+        longest = min(longest, timedelta(seconds=cfg.order_window))
+    refunds = capabilities.max_refund_window or longest
+    if cfg.refund_window:
+        refunds = min(refunds, timedelta(seconds=cfg.refund_window))
+    return longest, min(refunds, longest)
 
 
 def windows(since: datetime, until: datetime, longest: timedelta) -> Iterator[tuple[datetime, datetime]]:

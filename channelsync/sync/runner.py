@@ -54,12 +54,17 @@ class ChannelRunner:
         # the platform's declared indexing lag is a floor; the config can only add to it
         until = now - max(timedelta(seconds=cfg.order_lag), adapter.capabilities.order_lag)
         try:
-            for since, end in paging.windows(start, until, adapter.capabilities.max_order_window):
+            longest, refund_longest = paging.order_windows(adapter.capabilities, cfg)
+            for since, end in paging.windows(start, until, longest):
                 log.debug("poll_window", channel=lane.name, since=since.isoformat(), until=end.isoformat())
                 found = {}
                 stored = orders_modified(lane.store, lane.name)
-                for fetch in (adapter.fetch_orders, adapter.fetch_refunds):
-                    for order in lane.items(lambda tok, f=fetch: f(since, end, tok), stored,
+                # refunds in their own (possibly shorter) windows inside the order window, so
+                # a short after-sale limit never shortens the order window
+                reads = [(adapter.fetch_orders, since, end)] + [
+                    (adapter.fetch_refunds, s, e) for s, e in paging.windows(since, end, refund_longest)]
+                for fetch, s, e in reads:
+                    for order in lane.items(lambda tok, f=fetch, s=s, e=e: f(s, e, tok), stored,
                                             adapter.capabilities.order_page_size):
                         found[order.external_id] = order  # the later read of the same order wins
                 result = ingest(lane.store, lane.config, cfg, list(found.values()), cursor=end,

@@ -20,10 +20,10 @@ from channelsync import Capabilities, Channel, Setting
 from channelsync.sdk import Detail, NextToken, Phases, Reply, TokenAuth
 from channelsync.sdk.batch import Call, grouped, run_calls
 from channelsync.sdk.errors import Rejected
-from channelsync.sdk.models import Listing, ListingContent, Order, PriceUpdate, StockUpdate, UpdateResult
+from channelsync.sdk.models import Listing, ListingContent, Order, OrderLine, PriceUpdate, StockUpdate, UpdateResult
 from channelsync_wechat import api
 from channelsync_wechat.client import WechatClient
-from channelsync_wechat.translate import delivery_products, listings_of, order_of
+from channelsync_wechat.translate import aftersale_ids, delivery_products, listings_of, order_of
 
 #: product fields ``product/update`` is sent back with (read, title changed, written)
 UPDATE_FIELDS = ("out_product_id", "title", "sub_title", "head_imgs", "desc_info", "cats", "cats_v2", "attrs",
@@ -41,9 +41,8 @@ class WechatChannel(Channel):
         price_batch_size=20,  # one auditfree call per product in the batch, all its SKUs at once
         listing_page_size=api.PRODUCT_PAGE_MAX,  # product ids a page; each product is then read
         order_page_size=api.ORDER_PAGE_MAX,
-        # order/list/get takes 7 days, getaftersalelist only 24 hours: the core hands
-        # both methods the same window, so the shorter one is declared
-        max_order_window=api.AFTERSALE_WINDOW,
+        max_order_window=api.ORDER_WINDOW,  # order/list/get: 7 days
+        max_refund_window=api.AFTERSALE_WINDOW,  # getaftersalelist: 24 hours, cut inside the order window
         rate_per_second=5.0,  # WeChat publishes per-API minute and daily quotas, no per-second figure
         rate_burst=5,
         can_publish=False,  # a new product needs categories, images and qualifications the master lacks
@@ -134,14 +133,21 @@ class WechatChannel(Channel):
                      has_more=bool(answer.get("has_more")))
 
     def order(self, order_id: str) -> Order:
-        """One order's current state (order/get)."""
-        return order_of(self._order_json(order_id))
+        """One order's current state (order/get), with its after-sale orders read one call
+        each when it has any (the order lists their ids, not what they cover)."""
+        order = self._order_json(order_id)
+        cases = [dict(self.client.post(api.AFTERSALE_GET, {"after_sale_order_id": i})["after_sale_order"])
+                 for i in aftersale_ids(order)]
+        return order_of(order, cases)
+
+    def fetch_order(self, order_external_id: str) -> Order | None:
+        return self.order(order_external_id)
 
     def _order_json(self, order_id: str) -> dict[str, Any]:
         return dict(self.client.post(api.ORDER_GET, {"order_id": order_id})["order"])
 
     def refund_page(self, since: datetime, until: datetime, at) -> Reply:
-        """After-sales changed in the window (at most 24 hours: ``max_order_window``); each is
+        """After-sales changed in the window (at most 24 hours: ``max_refund_window``); each is
         read for its order id, and that order read once, as details."""
         start, end = _range(since, until, api.AFTERSALE_WINDOW).values()
         body: dict[str, Any] = {"begin_update_time": start, "end_update_time": end}
@@ -158,9 +164,22 @@ class WechatChannel(Channel):
         return Detail(order_id, lambda: self.order(order_id))
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
-        """One parcel with every line of the order; ``carrier`` is WeChat's delivery_id (the core
-        checked it against ``capabilities.carriers``)."""
-        products = delivery_products(self._order_json(order_external_id))
+        self.ship_parcel(order_external_id, carrier, tracking_no, None)
+
+    def ship_parcel(self, order_external_id: str, carrier: str, tracking_no: str,
+                    lines: Sequence[OrderLine] | None) -> None:
+        """One parcel: the given lines (units of each), or every line of the order;
+        ``carrier`` is WeChat's delivery_id (the core checked it against ``capabilities.carriers``)."""
+        order = self._order_json(order_external_id)
+        products = delivery_products(order)
+        if lines is not None:
+            ids = {p["sku_id"]: p["product_id"] for p in products}
+            missing = [ln.external_sku_id for ln in lines if ln.external_sku_id not in ids]
+            if missing:
+                raise Rejected(f"order {order_external_id} has no SKU {', '.join(map(str, missing))}",
+                               code="no-such-line")
+            products = [{"product_id": ids[ln.external_sku_id], "sku_id": ln.external_sku_id,
+                         "product_cnt": ln.quantity} for ln in lines]
         self.client.post(api.DELIVERY_SEND, {"order_id": str(order_external_id), "delivery_list": [{
             "delivery_id": carrier, "waybill_id": tracking_no.strip(),
             "deliver_type": api.DELIVER_BY_EXPRESS, "product_infos": products}]})
