@@ -41,6 +41,17 @@ from channelsync.sdk.errors import (
 )
 from channelsync.sdk.errortable import ErrorTable
 from channelsync.sdk.hookspecs import hookimpl
+
+# the intake endpoint's answer is ``channelsync.sdk.intake.Reply``; at the top it is ``IntakeReply``,
+# since ``Reply`` there is the page a channel's paginated method answers (``channelsync.sdk.paging``)
+from channelsync.sdk.intake import (
+    Bell,
+    IntakeRejected,
+    IntakeRequest,
+    Receiver,
+    Verified,
+)
+from channelsync.sdk.intake import Reply as IntakeReply
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
@@ -77,5 +88,6 @@ __all__ = [
     "Call", "run_calls", "grouped", "fen_to_yuan", "yuan_to_fen",
     "Paginator", "NextToken", "PageNumber", "Offset", "Keyset", "NewestFirst", "Phases", "At", "Reply", "Detail",
     "TokenAuth", "Credential",
+    "Receiver", "IntakeRequest", "Bell", "Verified", "IntakeReply", "IntakeRejected",
     "ErrorTable", "SignedRouter",
 ]

@@ -25,8 +25,10 @@ from channelsync.sim.simulator import Simulator
 
 #: the ports config/channelsync.toml points the built-in channels at; other instances get a free port
 DEFAULT_PORTS = {"taobao": 8101, "jd": 8102, "wechat": 8103, "ownsite": 8104, "pdd": 8105}
-#: the built-in platforms (the tests that run against each of them)
-BUILTIN = tuple(DEFAULT_PORTS)
+#: the channel names config/channelsync.toml gives each simulator (its intake path is /intake/<name>)
+EXAMPLE_CHANNELS = {"taobao": "tb-flagship", "jd": "jd-pop", "wechat": "wx-shop", "ownsite": "web", "pdd": "pdd-mall"}
+#: where the example config's intake listens: the sandbox sends its platform messages there
+DEFAULT_INTAKE = "http://127.0.0.1:9465"
 
 
 @dataclass(frozen=True)
@@ -90,10 +92,14 @@ def instances(types: dict[str, type[Channel]], wanted: list[Instance] | None = N
 
 
 def start(types: dict[str, type[Channel]], ports: dict[str, int] | None = None, host: str = "127.0.0.1",
-          plugins: list[str] | None = None, *, serve: list[Instance] | None = None,
+          plugins: list[str] | None = None, intake: str | None = None, *, serve: list[Instance] | None = None,
           **sim_options: Any) -> dict[str, Running]:
     """Serve each instance (``serve``, else one per plugin in ``plugins`` or every available one).
-    A port already taken is a ``UserError`` naming it; nothing stays running then."""
+    A port already taken is a ``UserError`` naming it; nothing stays running then.
+
+    ``intake``: the intake's base URL; buyer actions then send each platform's messages to
+    ``<intake>/intake/<channel>`` — the example config's name for a plugin's own instance,
+    the instance's name otherwise (TMC's are held for the daemon's listener)."""
     plan = serve if serve is not None else instances(
         types, [Instance(p, p) for p in plugins] if plugins is not None else None, ports)
     running: dict[str, Running] = {}
@@ -111,6 +117,9 @@ def start(types: dict[str, type[Channel]], ports: dict[str, int] | None = None, 
                                     f"sandbox?); choose one with --port {inst.name}=PORT or use --free-ports") from None
                 raise UserError(f"sandbox: {inst.name}: cannot listen on {host}:{inst.port}: {exc.strerror}") from None
             running[inst.name] = Running(inst.plugin, sim, server, inst.name)
+            if intake and sim.messages is not None:
+                channel = EXAMPLE_CHANNELS.get(inst.plugin, inst.name) if inst.name == inst.plugin else inst.name
+                sim.notify_to(None if sim.messages.held else f"{intake.rstrip('/')}/intake/{channel}")
     except BaseException:
         stop(running)
         raise
@@ -119,6 +128,7 @@ def start(types: dict[str, type[Channel]], ports: dict[str, int] | None = None, 
 
 def stop(running: dict[str, Running]) -> None:
     for r in running.values():
+        r.simulator.stop_notifying()
         r.server.stop()
 
 
@@ -171,16 +181,24 @@ def env_name(plugin: str, setting: str) -> str:
     return f"CHANNELSYNC_{plugin}_{setting}".upper().replace("-", "_")
 
 
-def secret_exports(types: dict[str, type[Channel]], host: str = "127.0.0.1") -> dict[str, str]:
+def secret_exports(types: dict[str, type[Channel]], host: str = "127.0.0.1",
+                   receivers: dict[str, type] | None = None) -> dict[str, str]:
     """Sandbox secrets as environment variables, for the example config (they are the
     simulators' public fixtures, not real credentials)."""
     out = {}
     for name in available(types):
         cls = types[name]
-        creds = cls.simulator().credentials(f"http://{host}:{DEFAULT_PORTS.get(name, 0)}")
+        base_url = f"http://{host}:{DEFAULT_PORTS.get(name, 0)}"
+        creds = cls.simulator().credentials(base_url)
         for key, spec in cls.settings_schema.items():
             if spec.secret and creds.get(key) is not None:
                 out[env_name(name, key)] = str(creds[key])
+        messages = type(cls.simulator()).messages
+        schema = getattr((receivers or {}).get(name), "settings_schema", {})
+        for key, value in (messages.settings(base_url) if messages is not None else {}).items():
+            # the intake's own secrets; the API's (Taobao's, JD's app secret) are exported above
+            if key in schema and schema[key].secret and env_name(name, key) not in out:
+                out[env_name(name, f"intake_{key}")] = str(value)
     return out
 
 

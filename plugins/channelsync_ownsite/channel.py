@@ -199,20 +199,24 @@ class OwnsiteChannel(Channel):
         reply = self.client.request("GET", "orders", params={
             "modified_after": after, "modified_before": before, "dates_are_gmt": True, "orderby": "modified",
             "order": "asc", "per_page": at.size, "page": at.page})
-        # an order listing refunds needs them read to say which lines: one call each, made by the core
-        items = [Detail(str(p["id"]), fetch=lambda p=p: self._order(p)) if p.get("refunds") else translate.order(p)
-                 for p in reply.body]
-        modified = [m for m in (translate.gmt(p.get("date_modified_gmt")) for p in reply.body) if m]
-        return Reply(items, total_pages=reply.total_pages, last_key=max(modified, default=None))
+        # an order that lists refunds needs one more call for them: a detail the core makes on its
+        # own (and skips when the order is stored with this modified time already)
+        found = [Detail(str(p["id"]), lambda p=p: self._order(p), modified_at=translate.gmt(p.get("date_modified_gmt")))
+                 if p.get("refunds") else translate.order(p) for p in reply.body]
+        last = max((translate.gmt(p.get("date_modified_gmt") or p.get("date_created_gmt")) for p in reply.body),
+                   default=None)
+        return Reply(found, total_pages=reply.total_pages, last_key=last)
 
     def _order(self, payload: dict[str, Any]) -> Order:
-        """An order with its refunds (``orders/{id}/refunds``): they say which lines and units."""
-        refunds = self.client.request("GET", f"orders/{payload['id']}/refunds", params={"per_page": 100}).body
-        return translate.order(payload, list(refunds or []))
+        """An order, with its refunds read (one call) when it lists any: they say which lines."""
+        refunds = None
+        if payload.get("refunds"):
+            reply = self.client.request("GET", f"orders/{payload['id']}/refunds", params={"per_page": 100})
+            refunds = reply.body
+        return translate.order(payload, refunds)
 
     def fetch_order(self, order_external_id: str) -> Order | None:
-        payload = self.client.request("GET", f"orders/{order_external_id}").body
-        return self._order(payload) if payload.get("refunds") else translate.order(payload)
+        return self._order(self.client.request("GET", f"orders/{order_external_id}").body)
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         """A customer note with carrier and tracking number, then status ``completed``."""

@@ -18,7 +18,15 @@ from channelsync import Capabilities, Channel, Setting
 from channelsync.sdk.auth import Credential, TokenAuth
 from channelsync.sdk.batch import grouped, run_calls
 from channelsync.sdk.errors import NotFound, Rejected
-from channelsync.sdk.models import Listing, ListingContent, Order, OrderLine, PriceUpdate, StockUpdate, UpdateResult
+from channelsync.sdk.models import (
+    Listing,
+    ListingContent,
+    Order,
+    OrderLine,
+    PriceUpdate,
+    StockUpdate,
+    UpdateResult,
+)
 from channelsync.sdk.money import fen_to_yuan
 from channelsync.sdk.paging import At, Detail, NewestFirst, PageNumber, Phases, Reply
 from channelsync_taobao import api

@@ -147,7 +147,7 @@ class WechatChannel(Channel):
         return dict(self.client.post(api.ORDER_GET, {"order_id": order_id})["order"])
 
     def refund_page(self, since: datetime, until: datetime, at) -> Reply:
-        """After-sales changed in the window (at most 24 hours: ``max_order_window``); each is
+        """After-sales changed in the window (at most 24 hours: ``max_refund_window``); each is
         read for its order id, and that order read once, as details."""
         start, end = _range(since, until, api.AFTERSALE_WINDOW).values()
         body: dict[str, Any] = {"begin_update_time": start, "end_update_time": end}
@@ -168,9 +168,10 @@ class WechatChannel(Channel):
 
     def ship_parcel(self, order_external_id: str, carrier: str, tracking_no: str,
                     lines: Sequence[OrderLine] | None) -> None:
-        """One parcel: the given lines (units of each), or every line of the order; ``carrier``
-        is WeChat's delivery_id (the core checked it against ``capabilities.carriers``)."""
-        products = delivery_products(self._order_json(order_external_id))
+        """One parcel: the given lines (units of each), or every line of the order;
+        ``carrier`` is WeChat's delivery_id (the core checked it against ``capabilities.carriers``)."""
+        order = self._order_json(order_external_id)
+        products = delivery_products(order)
         if lines is not None:
             ids = {p["sku_id"]: p["product_id"] for p in products}
             missing = [ln.external_sku_id for ln in lines if ln.external_sku_id not in ids]

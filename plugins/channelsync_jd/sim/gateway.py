@@ -25,6 +25,7 @@ from channelsync.sim.simulator import Request, Response
 from channelsync_jd import api
 from channelsync_jd import router as codes
 from channelsync_jd.router import JosRouter
+from channelsync_jd.sim.messages import JdMessagesSent
 from channelsync_jd.sim.orders import OrderApi
 from channelsync_jd.sim.wares import WareApi
 
@@ -48,6 +49,8 @@ class JdSimulator(WareApi, OrderApi, RouterGateway):
     ``max_skew``: seconds a request timestamp may be off the wall clock (None
     turns the check off, for tests that drive a far-off client clock).
     """
+
+    messages = JdMessagesSent()  # what the platform pushes (intake)
 
     plugin = "jd"
     protocol = JosRouter

@@ -26,6 +26,7 @@ from channelsync.sim.simulator import Response
 from channelsync_taobao import api
 from channelsync_taobao.router import TopRouter
 from channelsync_taobao.sim.items import ItemsApi
+from channelsync_taobao.sim.messages import TmcMessages
 from channelsync_taobao.sim.orders import OrdersApi
 
 APP_KEY = "sandbox-taobao-key"
@@ -45,6 +46,8 @@ class TaobaoSimulator(ItemsApi, OrdersApi, RouterGateway):
     and advises under 30 minutes, and by default this holds clients to the
     advice the adapter declares.
     """
+
+    messages = TmcMessages()  # what the platform pushes (intake)
 
     plugin = "taobao"
     protocol = TopRouter

@@ -17,7 +17,13 @@ from channelsync_taobao.sim import (
 )
 
 from channelsync.sdk.errors import NotFound, RateLimited, Rejected
-from channelsync.sdk.models import ListingContent, OrderLine, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.sdk.models import (
+    ListingContent,
+    OrderLine,
+    OrderStatus,
+    PriceUpdate,
+    StockUpdate,
+)
 from channelsync.testing.pytest_plugin import every_item
 
 
