@@ -159,7 +159,8 @@ WRITERS = {
     "products": "engine/catalog.py", "skus": "engine/catalog.py", "bundle_components": "engine/catalog.py",
     "warehouses": "engine/catalog.py", "stock": "engine/inventory.py", "stock_movements": "engine/inventory.py",
     "orders": "engine/orders.py", "order_lines": "engine/orders.py", "outbox": "engine/outbox.py",
-    "listings": "engine/listings.py", "unmatched_listings": "engine/listings.py", "channels": "engine/channels.py",
+    "listings": "engine/listings.py", "unmatched_listings": "engine/listings.py", "drift": "engine/listings.py",
+    "channels": "engine/channels.py",
     "credentials": "sync/credentials.py", "requests": "daemon/handoff.py", "daemon": "daemon/run.py",
 }
 

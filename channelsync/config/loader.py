@@ -67,7 +67,8 @@ DAEMON = {"http_host": _TEXT,
 CHANNEL = {"enabled": _BOOL, "poll_interval": _POSITIVE, "order_overlap": _NON_NEGATIVE,
            "order_lag": _NON_NEGATIVE, "initial_lookback": _NON_NEGATIVE, "reconcile_interval": _POSITIVE,
            "rate_per_second": _POSITIVE, "burst": ("int", lambda n: n >= 1, "an integer >= 1"),
-           "restock_on_return": _BOOL, "publish_new": _BOOL}
+           "restock_on_return": _BOOL, "publish_new": _BOOL, "drift_check_interval": _NON_NEGATIVE,
+           "drift_check_max": ("int", lambda n: n >= 1, "an integer >= 1")}
 CHANNEL_TABLES = ("plugin", "warehouses", "price", "settings", "overrides")
 OVERRIDE = STOCK_RULES | {"price": _FEN}
 PROMOTION_KEYS = ("name", "starts", "ends", "channels", "skus", "percent_off", "price")

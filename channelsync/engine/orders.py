@@ -42,6 +42,8 @@ FORWARD = {
 class IngestResult:
     changed: list[tuple[Order, str | None]] = field(default_factory=list)  # (order, previous status)
     skus: set[str] = field(default_factory=set)
+    #: (when, SKU, units) the platform took off by itself (negative: put back), in arrival order
+    taken: list[tuple[datetime, str, int]] = field(default_factory=list)
     unmatched_lines: int = 0
     pushes_queued: int = 0
 
@@ -51,16 +53,20 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
     """Apply ``orders`` and (if given) move the channel's cursor, in one transaction,
     then queue the stock pushes the changes call for.
 
-    ``absolute``: the channel only takes absolute quantities. A sale that landed just
-    before our last absolute set was erased by it, so its own orders cannot tell what
-    the platform shows now: the listing is marked unknown and the target is set again
-    right after this ingest, as the design asks for such platforms.
+    ``absolute``: the channel only takes absolute quantities and cannot be read (a
+    blind channel, see ``listings.Policy``). A sale that landed just before our last
+    absolute set was erased by it, so its own orders cannot tell what the platform
+    shows now: the listing is marked unknown and the target is set again right after
+    this ingest. Every other channel's ``expected`` follows the platform's arithmetic:
+    the ingest's sales and put-backs are applied in the platform's time order, each
+    floored at 0, whatever order the orders arrived in.
     """
     now = now or utcnow()
     result = IngestResult()
     with store.write():
         for order in orders:
-            _apply(store, cfg, order, now, result, absolute)
+            _apply(store, cfg, order, now, result)
+        _move_expected(store, cfg, result, absolute)
         if cursor is not None:
             channels.move_cursor(store, cfg.name, cursor)
         if result.skus:
@@ -68,8 +74,15 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
     return result
 
 
-def _apply(store: Store, cfg: ChannelConfig, order: Order, now: datetime, result: IngestResult,
-           absolute: bool = False) -> None:
+def _move_expected(store: Store, cfg: ChannelConfig, result: IngestResult, absolute: bool) -> None:
+    """Apply the platform's own takes and put-backs to ``expected`` in the platform's time
+    order (a stable sort: one order's sale stays before its put-back), each floored at 0
+    as the platform floors a decrement that raced a sale."""
+    for at, sku, units in sorted(result.taken, key=lambda t: t[0]):
+        listings.lower_expected(store, cfg.name, sku, units, absolute, at)
+
+
+def _apply(store: Store, cfg: ChannelConfig, order: Order, now: datetime, result: IngestResult) -> None:
     row = store.one("SELECT * FROM orders WHERE channel = ? AND external_id = ?", (cfg.name, order.external_id))
     before = S(row["status"]) if row else None
     if order.status not in FORWARD[before]:
@@ -88,8 +101,7 @@ def _apply(store: Store, cfg: ChannelConfig, order: Order, now: datetime, result
         # platform's sale may have been absorbed by a decrement it floored at 0, and
         # the put-back is then real; replaying makes that exact. If it never was, the
         # clamp below can only overstate expected, which under-shows, never oversells.
-        for line in lines:
-            listings.lower_expected(store, cfg.name, line["sku_code"], line["quantity"], absolute)
+        result.taken.extend((order.created_at, line["sku_code"], line["quantity"]) for line in lines)
         held = 1
 
     now_shipped = 1 if order.status in (S.SHIPPED, S.COMPLETED) or shipped or order.shipped else 0
@@ -97,7 +109,11 @@ def _apply(store: Store, cfg: ChannelConfig, order: Order, now: datetime, result
     for line in lines:
         sku, qty = line["sku_code"], line["quantity"]
         if now_held != held:  # the platform took these units off (or put them back) on its own
-            listings.lower_expected(store, cfg.name, sku, (now_held - held) * qty, absolute)
+            # a sale is dated by its creation (it was paid no earlier), a put-back by the
+            # latest change (it happened no later): a pending read is then only ever
+            # judged to show more than it does, which under-shows, never oversells
+            result.taken.append((order.created_at if now_held > held else order.modified_at, sku,
+                                 (now_held - held) * qty))
         if now_shipped and not shipped:
             inventory.consume(store, sku, qty, cfg.warehouses, "shipment", ref)
         if order.status == S.REFUNDED and now_shipped and cfg.restock_on_return:
@@ -161,7 +177,8 @@ def mark_shipped(store: Store, config: Config, cfg: ChannelConfig, order_row: di
         shipped = Order(order_row["external_id"], S.SHIPPED, datetime.fromisoformat(order_row["created_at"]),
                         now, [], platform_status=order_row["platform_status"])
         result = IngestResult()
-        _apply(store, cfg, shipped, now, result, absolute)
+        _apply(store, cfg, shipped, now, result)
+        _move_expected(store, cfg, result, absolute)
         if result.skus:
             result.pushes_queued = inventory.queue_stock(store, config, result.skus, now)
     return result

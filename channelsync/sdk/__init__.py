@@ -33,6 +33,7 @@ from channelsync.sdk.errors import (
     NotFound,
     RateLimited,
     Rejected,
+    StockConflict,
     Transient,
     UserError,
 )
@@ -55,5 +56,6 @@ __all__ = [
     "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "PriceUpdate",
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
+    "StockConflict",
     "Call", "run_calls", "fen_to_yuan", "yuan_to_fen",
 ]

@@ -18,3 +18,8 @@ PROPAGATION = Histogram(
 )
 API_CALLS = Counter("channelsync_api_calls", "HTTP requests sent to platforms", ["channel"], registry=REGISTRY)
 API_ERRORS = Counter("channelsync_api_errors", "Platform calls that failed, by HTTP status or 'transport'", ["channel", "status"], registry=REGISTRY)
+DRIFT = Counter("channelsync_drift", "Listings found showing another quantity than expected (and repaired)",
+                ["channel"], registry=REGISTRY)
+DRIFT_UNITS = Gauge("channelsync_drift_units",
+                    "The last drift found on a listing: units seen minus units expected", ["channel", "sku"],
+                    registry=REGISTRY)
