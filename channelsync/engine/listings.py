@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 from channelsync.config.settings import ChannelConfig, Config
 from channelsync.engine import inventory, pricing
@@ -160,14 +159,21 @@ def pending_reads(store: Store, channel: str) -> int:
 
 
 # --- reads of the platform's quantity ------------------------------------------
+_IN_FLIGHT = ("SELECT 1 FROM outbox o WHERE o.channel = ? AND o.sku_code = ? AND o.kind = 'stock' "
+              "AND o.inflight_key IS NOT NULL")
+
+
 def begin_read(store: Store, channel: str, sku_code: str, quantity: int, read_from: datetime,
                read_to: datetime) -> None:
     """The platform showed ``quantity`` during [read_from, read_to]: kept until the order
     poll covers ``read_to``. An unknown ``expected`` starts from the read itself."""
+    # a stock call in flight may or may not show in the read, and not yet in ``expected``:
+    # such a read cannot be judged, so it is not kept (the call settles first)
     store.execute(
         "UPDATE listings SET expected = COALESCE(expected, ?), read_qty = ?, read_expected = COALESCE(expected, ?), "
-        "read_from = ?, read_to = ?, seen_qty = ?, seen_at = ? WHERE channel = ? AND sku_code = ?",
-        (quantity, quantity, quantity, ts(read_from), ts(read_to), quantity, ts(read_to), channel, sku_code))
+        "read_from = ?, read_to = ?, seen_qty = ?, seen_at = ? WHERE channel = ? AND sku_code = ? AND NOT EXISTS "
+        f"({_IN_FLIGHT})", (quantity, quantity, quantity, ts(read_from), ts(read_to), quantity, ts(read_to), channel,
+                            sku_code, channel, sku_code))
 
 
 def read_missed(store: Store, channel: str, sku_code: str) -> None:
@@ -214,15 +220,17 @@ def settle_reads(store: Store, channel: str, covered: datetime | None, source: s
 def to_check(store: Store, channel: str, *, since: datetime | None, limit: int) -> list[dict]:
     """Listings worth reading now, most urgent first: those a read was asked for; with
     ``since``, those pushed or sold since then, then the longest unchecked."""
-    wanted = store.query("SELECT * FROM listings WHERE channel = ? AND check_wanted_at IS NOT NULL AND "
-                         "read_qty IS NULL ORDER BY check_wanted_at LIMIT ?", (channel, limit))
+    idle = ("NOT EXISTS (SELECT 1 FROM outbox o WHERE o.channel = l.channel AND o.sku_code = l.sku_code AND "
+            "o.kind = 'stock' AND o.inflight_key IS NOT NULL)")  # see begin_read
+    wanted = store.query(f"SELECT * FROM listings l WHERE channel = ? AND check_wanted_at IS NOT NULL AND "
+                         f"read_qty IS NULL AND {idle} ORDER BY check_wanted_at LIMIT ?", (channel, limit))
     if since is None or len(wanted) >= limit:
         return wanted
     s = ts(since)
     rest = store.query(
         "SELECT l.*, (l.pushed_at >= ? OR EXISTS (SELECT 1 FROM order_lines ol JOIN orders o ON o.id = ol.order_id "
         "WHERE o.channel = l.channel AND ol.sku_code = l.sku_code AND o.updated_at >= ?)) AS recent "
-        "FROM listings l WHERE l.channel = ? AND l.check_wanted_at IS NULL AND l.read_qty IS NULL "
+        f"FROM listings l WHERE l.channel = ? AND l.check_wanted_at IS NULL AND l.read_qty IS NULL AND {idle} "
         "ORDER BY recent DESC, COALESCE(l.checked_at, l.seen_at, '') LIMIT ?",
         (s, s, channel, limit - len(wanted)))
     return wanted + rest

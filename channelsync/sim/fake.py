@@ -100,8 +100,9 @@ class FakeChannel(Channel):
         self.capabilities = replace(self.capabilities, stock_mode=mode, idempotency_keys=keys,
                                     listing_page_size=int(self.settings.get("page_size", 25)))
 
-    def _enter(self) -> None:
-        """Every call: check the token, then play any injected fault."""
+    def _enter(self) -> dict | None:
+        """Every call: check the token, then play any injected fault (a ``lost_answer``
+        is returned for the call to raise after it applied)."""
         p = self.platform
         if self.settings.get("token") != p.token:
             raise Rejected("invalid token", code="invalid-token")
@@ -116,6 +117,7 @@ class FakeChannel(Channel):
                 raise Transient(f"fake {kind}", code=kind)
         if not p.tokens_valid:
             raise AuthExpired("token expired", code="expired")
+        return fault if fault and fault["kind"] == "lost_answer" else None
 
     def refresh_auth(self) -> None:
         self.platform.tokens_valid = True
@@ -134,7 +136,7 @@ class FakeChannel(Channel):
         p = self.platform
         replays = {u.key for u in updates if u.key in p.attempted}
         p.attempted.update(u.key for u in updates)
-        self._enter()
+        lost = self._enter()
         results = []
         with p.lock:
             for u in updates:
@@ -156,6 +158,8 @@ class FakeChannel(Channel):
                 if p.on_told is not None:
                     p.on_told(sku.sku_code, sku.quantity, u.key in replays)
                 results.append(UpdateResult(u.external_id))
+        if lost:
+            raise Transient("fake lost answer (the call applied)", code="lost_answer")
         return results
 
     def reads_stock(self) -> bool:  # type: ignore[override]  # a setting here, to test both ways

@@ -14,7 +14,7 @@ from typing import Callable
 
 import structlog
 
-from channelsync.engine import channels, listings, outbox
+from channelsync.engine import channels, outbox
 from channelsync.engine.orders import IngestResult, ingest
 from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
@@ -99,11 +99,11 @@ class ChannelRunner:
         return stats
 
     def check_stock(self, stats: CycleStats | None = None, force: bool = False) -> int:
-        """Read the listings the drift check wants read now. When a push waits for one of
-        those reads, poll again at once so it settles in this cycle, not the next."""
-        waiting = listings.waiting(self.lane.store, self.lane.name)
+        """Read the listings the drift check wants read now, then poll again at once so
+        the reads settle in this cycle (a push waiting for one goes out in it, drift is
+        repaired in it), not in the next."""
         read = self.drift.read(force=force)
-        if waiting and read:
+        if read:
             again = self.poll()
             if stats is not None:
                 stats.drift.extend(again.drift)
