@@ -324,7 +324,8 @@ def matched(store: Store, channel: str, external_id: str) -> None:
 # --- what a listing should say ------------------------------------------------
 def content(store: Store, config: Config, cfg: ChannelConfig, sku_code: str,
             listing: dict | None = None) -> ListingContent | None:
-    """The master data a listing push or a publish sends (None: no such SKU)."""
+    """The master data a listing push or a publish sends (None: no such SKU): the
+    product's title and description, the SKU's own title apart."""
     row = store.one(
         "SELECT s.code, s.product_code, s.title AS sku_title, s.attributes, s.status AS sku_status, "
         "p.title, p.description, p.status FROM skus s JOIN products p ON p.code = s.product_code WHERE s.code = ?",
@@ -334,10 +335,20 @@ def content(store: Store, config: Config, cfg: ChannelConfig, sku_code: str,
     on_shelf = _on_shelf(row["sku_status"], row["status"])
     decision = pricing.price_for(store, config, cfg, sku_code, utcnow())
     return ListingContent(
-        sku_code=sku_code, product_code=row["product_code"], title=row["sku_title"] or row["title"],
+        sku_code=sku_code, product_code=row["product_code"], title=row["title"], sku_title=row["sku_title"],
         description=row["description"], on_shelf=on_shelf, price=decision.price if decision else None,
         quantity=inventory.channel_target(store, cfg, sku_code), attributes=json.loads(row["attributes"]),
         external_id=listing["external_id"] if listing else None, item_id=listing["item_id"] if listing else None)
+
+
+def same_item(store: Store, channel: str, sku_code: str, item_id: str | None, product_code: str) -> list[str]:
+    """The other SKUs of ``product_code`` listed on the same platform item as ``sku_code``."""
+    if item_id is None:
+        return []
+    rows = store.query("SELECT l.sku_code FROM listings l JOIN skus s ON s.code = l.sku_code WHERE l.channel = ? "
+                       "AND l.item_id = ? AND l.sku_code != ? AND s.product_code = ?",
+                       (channel, item_id, sku_code, product_code))
+    return [r["sku_code"] for r in rows]
 
 
 def wanted_on_shelf(store: Store, sku_code: str) -> bool:

@@ -46,6 +46,10 @@ class Capabilities:
     implements it, is in ``channelsync.engine.listings``.
 
     ``stock_read_batch_size``: ids a ``read_stock`` call takes at most.
+
+    ``sku_titles``: each SKU listing has a title of its own, which ``update_listing``
+    sets from ``ListingContent.sku_title``. Without, content is item-level only and
+    the core sends one ``update_listing`` per item for a product change, not one per SKU.
     """
 
     stock_mode: Literal["increment", "absolute", "compare_and_set"] = "absolute"
@@ -61,6 +65,7 @@ class Capabilities:
     can_update_content: bool = True
     can_set_shelf: bool = True
     stock_read_batch_size: int = 20
+    sku_titles: bool = False
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ class FakeChannel(Channel):
     plugin = "fake"
     capabilities = Capabilities(stock_mode="increment", idempotency_keys=True, stock_batch_size=20,
                                 price_batch_size=20, listing_page_size=25, order_page_size=50,
-                                rate_per_second=1000.0, rate_burst=1000, can_publish=True)
+                                rate_per_second=1000.0, rate_burst=1000, can_publish=True, sku_titles=True)
     settings_schema = {
         "platform": Setting(str, required=True, help="name of the FakePlatform"),
         "token": Setting(str, secret=True, default="fake-token"),
@@ -195,7 +195,7 @@ class FakeChannel(Channel):
         self._enter()
         with self.platform.lock:
             sku = self._sku(content)
-            sku.title, sku.description = content.title, content.description
+            sku.title, sku.description = content.sku_title or content.title, content.description
 
     def set_shelf(self, content: ListingContent, on: bool) -> None:
         self._enter()
@@ -204,7 +204,8 @@ class FakeChannel(Channel):
 
     def publish(self, content: ListingContent) -> list[Listing]:
         self._enter()
-        sku = self.platform.seed(content.sku_code, content.quantity or 0, content.price or 0, title=content.title,
+        sku = self.platform.seed(content.sku_code, content.quantity or 0, content.price or 0,
+                                 title=content.sku_title or content.title,
                                  on_shelf=content.on_shelf)
         return [Listing(sku.external_id, sku.sku_code, sku.item_id, sku.quantity, sku.price, sku.on_shelf, sku.title)]
 

@@ -178,6 +178,10 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
             listings.price_pushed(store, lane.name, row["sku_code"], payload.price)
         elif kind == "shelf":
             listings.shelf_pushed(store, lane.name, row["sku_code"], payload.on_shelf)
+        elif kind == "listing" and not lane.adapter.capabilities.sku_titles:
+            # item-level content: this call told the whole item, so its other SKUs' rows are done
+            for code in listings.same_item(store, lane.name, row["sku_code"], payload.item_id, payload.product_code):
+                outbox.unqueue(store, lane.name, code, "listing")
         channels.pushed(store, lane.name, now)
         _finish(lane, kind, row, now)
         stats.ok += 1

@@ -175,10 +175,11 @@ class OwnsiteChannel(Channel):
         return [results[i] for i in range(len(updates))]
 
     def update_listing(self, content: ListingContent) -> None:
-        """Name and description live on the product (for a variation: its parent)."""
+        """Name and description live on the product (for a variation: its parent, named
+        after the master product; a simple product is one SKU, named after it)."""
         product = content.item_id or content.external_id
-        self.client.request("PUT", f"products/{product}", json={"name": content.title,
-                                                                "description": content.description})
+        name = (content.sku_title or content.title) if _is_simple(content.external_id, content.item_id) else content.title
+        self.client.request("PUT", f"products/{product}", json={"name": name, "description": content.description})
 
     def set_shelf(self, content: ListingContent, on: bool) -> None:
         """A simple product is published or drafted; a variation is enabled or disabled
@@ -196,7 +197,7 @@ class OwnsiteChannel(Channel):
     def publish(self, content: ListingContent) -> list[Listing]:
         """Create a simple product carrying the merchant SKU code."""
         body: dict[str, Any] = {
-            "name": content.title, "type": "simple", "sku": content.sku_code, "description": content.description,
+            "name": content.sku_title or content.title, "type": "simple", "sku": content.sku_code, "description": content.description,
             "status": api.ON_SHELF if content.on_shelf else api.OFF_SHELF_PRODUCT,
             "manage_stock": True, "stock_quantity": int(content.quantity or 0)}
         if content.price is not None:

@@ -358,16 +358,19 @@ def test_content_carries_the_master_data(store):
     sku(store, "A", title="Tea 250g", attributes={"size": "250g"}, on_hand=10)
     cfg = ChannelConfig(name="tb", plugin="fake")
     c = listings.content(store, config_with(cfg), cfg, "A")
-    assert (c.sku_code, c.product_code, c.title, c.description, c.on_shelf) == ("A", "P", "Tea 250g", "Fine tea", True)
+    # the item-level title is the product's; the SKU's own title travels apart
+    assert (c.sku_code, c.product_code, c.title, c.sku_title, c.description, c.on_shelf) == (
+        "A", "P", "Green tea", "Tea 250g", "Fine tea", True)
     assert c.attributes == {"size": "250g"}
     assert (c.price, c.quantity) == (1000, 10)
     assert (c.external_id, c.item_id) == (None, None)
 
 
-def test_content_title_falls_back_to_the_product_title(store):
+def test_content_title_is_the_products_even_without_a_sku_title(store):
     sku(store, "A", title="")
     cfg = ChannelConfig(name="tb", plugin="fake")
-    assert listings.content(store, config_with(cfg), cfg, "A").title == "Green tea"
+    c = listings.content(store, config_with(cfg), cfg, "A")
+    assert (c.title, c.sku_title) == ("Green tea", "")
 
 
 def test_content_price_and_quantity_follow_the_channel_rules(store):
