@@ -31,6 +31,10 @@ def status(app: App) -> None:
             human.append(f"    last error: {r['last_error']}")
         for f in r["failures"]:
             human.append(f"    parked {f['kind']} {f['sku_code']} after {f['attempts']} tries: {f['last_error']}")
+        if r["drift"]["count"]:
+            latest = "; ".join(f"{d['sku']} showed {d['seen']}, expected {d['expected']} ({d['found_at']})"
+                               for d in r["drift"]["latest"])
+            human.append(f"    drift found and repaired: {r['drift']['count']} (latest: {latest})")
     app.emit(data, "\n".join(human))
 
 
