@@ -14,7 +14,7 @@ from typing import Callable
 
 import structlog
 
-from channelsync.engine import channels, outbox
+from channelsync.engine import channels, listings, outbox
 from channelsync.engine.orders import IngestResult, ingest
 from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
@@ -93,6 +93,9 @@ class ChannelRunner:
     # --- pushes ----------------------------------------------------------
     def drain(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
         stats = push.drain(self.lane, stop)
+        if listings.waiting(self.lane.store, self.lane.name) and self.check_stock():
+            # a push waits for a read (it may have applied): read, settle, and send it now, not next cycle
+            stats.add(push.drain(self.lane, stop))
         metrics.QUEUE_DEPTH.labels(self.lane.name).set(outbox.depth(self.lane.store, self.lane.name)["pending"])
         if stats.retry and not stats.ok:
             self._health("degraded", "pushes are being retried")

@@ -234,7 +234,7 @@ def test_a_hand_edit_is_repaired_by_the_drift_check_without_resync(world, kind):
     assert metrics.DRIFT_UNITS.labels("x", SKU)._value.get() == 490
 
 
-@pytest.mark.parametrize("kind", ["fake-increment", "wechat"])
+@pytest.mark.parametrize("kind", ["fake-increment", "wechat", "ownsite", "jd"])
 def test_a_lowered_hand_edit_is_raised_again(world, kind):
     w = world(kind)
     w.x.set_stock_by_hand(SKU, 3)  # lowered by hand: later increments must not keep it lowered
@@ -242,3 +242,21 @@ def test_a_lowered_hand_edit_is_raised_again(world, kind):
     w.runner.check_stock(force=True)
     w.settle()
     assert w.x.stock(SKU) == 11
+
+
+@pytest.mark.parametrize("kind", ["wechat", "taobao", "fake-increment"])
+def test_an_order_placed_and_refunded_between_polls_while_pushed_to_zero(world, kind):
+    """From the issue: WeChat refused the subtract forever (10020219) once expected said 1
+    where 0 showed. A refused subtract is read and settled, then sent afresh."""
+    w = world(kind)
+    w.set_master(1)
+    w.settle()
+    assert w.x.stock(SKU) == 1
+    order = w.x.place_order([(SKU, 1)])  # the platform shows 0, unseen
+    w.set_master(0)                      # the push: -1 on a platform showing 0
+    w.runner.drain()
+    w.x.refund(order.order_id)           # put back before the next poll: it shows 1
+    w.settle()
+    assert w.target() == 0
+    assert w.x.stock(SKU) == 0
+    assert not w.shop.store.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'failed'"), "parked for good"
