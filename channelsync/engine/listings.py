@@ -190,18 +190,19 @@ class Drift:
 
 
 def settle_reads(store: Store, channel: str, covered: datetime | None, source: str = "check",
-                 now: datetime | None = None) -> tuple[list[str], list[Drift]]:
+                 now: datetime | None = None, limit: int = 500) -> tuple[list[str], list[Drift]]:
     """Settle the pending reads the order poll now covers (``read_to <= covered``).
 
     The read showed ``read_qty`` where, by every order it reflects, the platform should
     have shown ``read_expected``; any difference is drift, and ``expected`` moves by it
-    (changes after the read moved both sides alike). Returns the SKUs settled and the drift.
+    (changes after the read moved both sides alike). Settles at most ``limit`` reads
+    (call again until none is left); returns the SKUs settled and the drift.
     """
     if covered is None:
         return [], []
     now_s = ts(now or utcnow())
     rows = store.query("SELECT sku_code, read_qty, read_expected FROM listings WHERE channel = ? AND "
-                       "read_qty IS NOT NULL AND read_to <= ?", (channel, ts(covered)))
+                       "read_qty IS NOT NULL AND read_to <= ? LIMIT ?", (channel, ts(covered), limit))
     drift = []
     for r in rows:
         diff = r["read_qty"] - (r["read_expected"] if r["read_expected"] is not None else r["read_qty"])
