@@ -67,12 +67,12 @@ DAEMON = {"http_host": _TEXT,
 CHANNEL = {"enabled": _BOOL, "poll_interval": _POSITIVE, "order_overlap": _NON_NEGATIVE,
            "order_lag": _NON_NEGATIVE, "initial_lookback": _NON_NEGATIVE, "reconcile_interval": _POSITIVE,
            "rate_per_second": _POSITIVE, "burst": ("int", lambda n: n >= 1, "an integer >= 1"),
-           "restock_on_return": _BOOL, "publish_new": _BOOL, "drift_check_interval": _NON_NEGATIVE,
-           "drift_check_max": ("int", lambda n: n >= 1, "an integer >= 1")}
+           "restock_on_return": _BOOL, "publish_new": _BOOL, "display_name": _TEXT,
+           "drift_check_interval": _NON_NEGATIVE, "drift_check_max": ("int", lambda n: n >= 1, "an integer >= 1")}
 CHANNEL_TABLES = ("plugin", "warehouses", "price", "settings", "overrides")
-OVERRIDE = STOCK_RULES | {"price": _FEN}
+OVERRIDE, LOW_STOCK = STOCK_RULES | {"price": _FEN}, {"reorder_point": _COUNT}
 PROMOTION_KEYS = ("name", "starts", "ends", "channels", "skus", "percent_off", "price")
-TOP_LEVEL = ("store", "daemon", "warehouses", "defaults", "channels", "promotions")
+TOP_LEVEL = ("store", "daemon", "warehouses", "defaults", "channels", "promotions", "low_stock")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
                dict: "a table", list: "an array"}
 
@@ -236,8 +236,9 @@ class _Checker:
         channels_raw = self.table(("channels",), data.get("channels", {}))
         channels = {name: self.channel(name, raw, warehouses, default_rules, default_price)
                     for name, raw in channels_raw.items()}
+        low = self.fields(("low_stock",), self.table(("low_stock",), data.get("low_stock", {}), LOW_STOCK), LOW_STOCK)
         return Config(path=path, db_path=db_path, daemon=DaemonConfig(**self.fields(("daemon",), daemon, DAEMON)),
-                      warehouses=warehouses, channels=channels,
+                      warehouses=warehouses, channels=channels, **low,
                       promotions=self.promotions(data.get("promotions", []), channels_raw))
 
     def warehouses(self, data: dict) -> dict[str, str]:

@@ -8,7 +8,8 @@ CSV columns (header names; order free):
   product_code*, product_title, description, sku_code*, sku_title, barcode,
   price* (yuan, e.g. 129.90), cost (yuan), attributes (k=v;k=v), status
   (active|discontinued), bundle (components, e.g. "TEA-01*2+CUP-01*1"),
-  stock:<warehouse> (on-hand to set, one column per warehouse)
+  stock:<warehouse> (on-hand to set, one column per warehouse), reorder_point
+  (available units at or below which the SKU is low; empty: the config's default)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from typing import IO, Iterable
+from typing import IO, Callable, Iterable
 
 from channelsync.config.settings import Config
 from channelsync.engine import inventory, listings, outbox
@@ -26,7 +27,8 @@ from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
 from channelsync.store import Store, ts, utcnow
 
 REQUIRED = ("product_code", "sku_code", "price")
-KNOWN = REQUIRED + ("product_title", "description", "sku_title", "barcode", "cost", "attributes", "status", "bundle")
+KNOWN = REQUIRED + ("product_title", "description", "sku_title", "barcode", "cost", "attributes", "status", "bundle",
+                    "reorder_point")
 STATUSES = ("active", "discontinued")
 
 
@@ -72,7 +74,7 @@ def sync_warehouses(store: Store, config: Config) -> None:
 
 
 def import_csv(store: Store, config: Config, stream: IO[str], source: str = "<csv>",
-               publish_channels: Iterable[str] = ()) -> ImportReport:
+               publish_channels: Iterable[str] = (), progress: Callable[[int], None] = lambda n: None) -> ImportReport:
     """Import a catalog CSV, all or nothing: every problem is reported with its row and
     column before anything is written; a clean file is written in one transaction that
     also queues the pushes it causes (and publishing on ``publish_channels``)."""
@@ -88,6 +90,7 @@ def import_csv(store: Store, config: Config, stream: IO[str], source: str = "<cs
                   for code in dict.fromkeys(r["product_code"] for r in rows)}
         for r in rows:
             _write_row(store, r, now, report, before[r["product_code"]])
+            progress(1)  # writing is most of the time of a large import
         _queue_product_content(store, rows, before, report)
         for r in rows:  # bundles after every SKU exists
             if r["bundle"] is not None:
@@ -179,6 +182,11 @@ def _parse(store: Store, config: Config, stream: IO[str]) -> tuple[list[dict], l
                     bad("bundle", f"{part.strip()!r} is not CODE*QTY")
                 else:
                     row["bundle"].append((comp.strip(), int(qty)))
+        if "reorder_point" in header:  # absent column: leave each SKU's point as it is
+            point = r.get("reorder_point", "")
+            if point and not point.isdigit():
+                bad("reorder_point", f"{point!r} is not a whole number of units >= 0")
+            row["reorder_point"] = int(point) if point.isdigit() else None
         for col, wh in stock_cols.items():
             value = r.get(col, "")
             if value == "":
@@ -216,6 +224,8 @@ def _write_row(store: Store, r: dict, now: str, report: ImportReport, product: d
         "updated_at = excluded.updated_at",
         (r["sku_code"], r["product_code"], r["sku_title"], r["barcode"], json.dumps(r["attributes"], sort_keys=True),
          r["base_price"], r["cost"], r["status"], now))
+    if "reorder_point" in r:
+        store.execute("UPDATE skus SET reorder_point = ? WHERE code = ?", (r["reorder_point"], r["sku_code"]))
     if old is None:
         report.skus_new += 1
     else:
@@ -243,7 +253,7 @@ def export_csv(store: Store, config: Config) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["product_code", "product_title", "description", "sku_code", "sku_title", "barcode", "price",
-                     "cost", "attributes", "status", "bundle"] + [f"stock:{w}" for w in whs])
+                     "cost", "attributes", "status", "bundle", "reorder_point"] + [f"stock:{w}" for w in whs])
     for s in store.query("SELECT s.*, p.title AS product_title, p.description FROM skus s "
                          "JOIN products p ON p.code = s.product_code ORDER BY s.product_code, s.code"):
         parts = inventory.components(store, s["code"])
@@ -251,7 +261,8 @@ def export_csv(store: Store, config: Config) -> str:
         stock = ["" if parts else inventory.on_hand(store, s["code"], (w,)) for w in whs]
         writer.writerow([s["product_code"], s["product_title"], s["description"], s["code"], s["title"],
                          s["barcode"] or "", fen_to_yuan(s["base_price"]), fen_to_yuan(s["cost"]), attrs, s["status"],
-                         "+".join(f"{c}*{q}" for c, q in parts)] + stock)
+                         "+".join(f"{c}*{q}" for c, q in parts), s["reorder_point"] if s["reorder_point"] is not None
+                         else ""] + stock)
     return out.getvalue()
 
 

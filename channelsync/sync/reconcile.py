@@ -4,7 +4,9 @@ Pages through the channel's listings with bounded memory (one page in hand,
 one transaction per page); links listings to master SKUs by merchant code,
 reports the ones it cannot link (never guesses), repairs drift, and queues
 publishing where the channel allows it. With ``dry_run`` each page's
-transaction is rolled back, so the report is exact and nothing changes.
+transaction is rolled back, so the report is exact and nothing changes; the
+report lists each change (SKU, field, from, to), up to ``change_limit``.
+An interrupted run resumes at the page where it stopped (``resume.py``).
 
 Orders are polled before the read and again after it: a quantity read is kept as
 a pending read until the poll covers it, so a sale the order poll had not seen
@@ -21,9 +23,11 @@ from typing import Callable, Iterable
 import structlog
 
 from channelsync.engine import channels, inventory, listings, outbox, pricing
+from channelsync.sdk.errors import ChannelError
 from channelsync.sdk.models import Listing
+from channelsync.sdk.money import fen_to_yuan
 from channelsync.store import utcnow
-from channelsync.sync import paging
+from channelsync.sync import paging, resume
 from channelsync.sync.lane import Lane
 from channelsync.sync.runner import ChannelRunner
 
@@ -50,46 +54,56 @@ class ResyncReport:
     pending: int = 0
     queued: dict[str, int] = field(default_factory=lambda: {"stock": 0, "price": 0, "shelf": 0, "publish": 0})
     drift_examples: list[dict] = field(default_factory=list)
+    #: each change the run made (or, dry, would make): sku, field, from, to; capped at ``change_limit``
+    changes: list[dict] = field(default_factory=list)
+    changes_total: int = 0
+    change_limit: int | None = 20
+    resumed: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def change(self, sku: str, what: str, before, after) -> None:
+        log.debug("resync_change", channel=self.channel, sku=sku, field=what, before=before, after=after,
+                  dry_run=self.dry_run)
+        self.changes_total += 1
+        if self.change_limit is None or len(self.changes) < self.change_limit:
+            self.changes.append({"sku": sku, "channel": self.channel, "field": what, "from": before, "to": after})
+
 
 def resync(lane: Lane, what: Iterable[str] = WHAT, skus: Iterable[str] | None = None,
-           dry_run: bool = False, progress: Callable[[int], None] = lambda n: None) -> ResyncReport:
+           dry_run: bool = False, progress: Callable[[int], None] = lambda n: None,
+           change_limit: int | None = 20) -> ResyncReport:
     what = set(what)
     only = set(skus) if skus else None
-    report = ResyncReport(lane.name, dry_run)
-    store = lane.store
+    store, sig = lane.store, resume.signature(what, only)
+    token, started, report, seen_codes = (None, utcnow(), None, set()) if dry_run else \
+        resume.take(lane, sig, ResyncReport)
+    report = report or ResyncReport(lane.name, dry_run)
+    report.change_limit = change_limit
+    report.resumed = token is not None
+    if report.seen:
+        progress(report.seen)  # the pages read before the interruption
     if not dry_run:
         ChannelRunner(lane).poll()  # orders first: what they explain is not drift
         with store.write():
-            report.revived = outbox.revive_failed(store, lane.name)
-    seen_codes: set[str] = set()
-    started = [utcnow()]
-
-    def fetch(tok):
-        started[0] = utcnow()
-        return lane.call(lambda: lane.adapter.list_listings(tok))
-
-    for page in paging.pages(fetch):
-        try:
-            with store.write():
-                for listing in page.items:
-                    _one(lane, listing, what, only, report, seen_codes, started[0], dry_run)
-                if dry_run:
-                    raise _Rollback
-        except _Rollback:
-            pass
-        report.seen += len(page.items)
-        progress(len(page.items))
+            report.revived += outbox.revive_failed(store, lane.name)
+    try:
+        _pages(lane, token, what, only, report, seen_codes, progress, started, sig)
+    except ChannelError as exc:
+        if token is None or exc.retryable:
+            raise  # the cursor stays: the next run resumes here
+        log.warning("resync_cursor_refused", channel=lane.name, error=str(exc), note="starting over at page 1")
+        resume.clear(lane)
+        return resync(lane, what, skus, dry_run, progress, change_limit)
     _not_listed(lane, only, what, report, seen_codes, dry_run)
     if not dry_run:
         _settle(lane, report)
         with store.write():
             channels.resynced(store, lane.name, utcnow())
+            channels.save_resync_cursor(store, lane.name, None)  # done: the next run starts at page 1
         lane.on_queued()
-    log.info("resync_finished", **{k: v for k, v in report.as_dict().items() if k != "drift_examples"})
+    log.info("resync_finished", **{k: v for k, v in report.as_dict().items() if k not in ("drift_examples", "changes")})
     return report
 
 
@@ -105,8 +119,31 @@ def _settle(lane: Lane, report: ResyncReport) -> None:
     report.pending = listings.pending_reads(lane.store, lane.name)
 
 
+def _pages(lane: Lane, token: str | None, what: set[str], only: set[str] | None, report: ResyncReport,
+           seen_codes: set[str], progress: Callable[[int], None], started, sig: dict) -> None:
+    store = lane.store
+    read_from = [utcnow()]
+
+    def fetch(tok):
+        read_from[0] = utcnow()  # the page's quantities were read after this
+        return lane.call(lambda: lane.adapter.list_listings(tok))
+
+    for page in paging.pages(fetch, start=token):
+        try:
+            with store.write():
+                for listing in page.items:
+                    _one(lane, listing, what, only, report, seen_codes, read_from[0])
+                report.seen += len(page.items)
+                if report.dry_run:
+                    raise _Rollback
+                resume.save(lane, page.next_token, started, sig, report)
+        except _Rollback:
+            pass
+        progress(len(page.items))
+
+
 def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
-         report: ResyncReport, seen_codes: set[str], read_from=None, dry_run: bool = False) -> None:
+         report: ResyncReport, seen_codes: set[str], read_from=None) -> None:
     store, name = lane.store, lane.name
     code = listing.sku_code
     known = bool(code) and store.scalar("SELECT 1 FROM skus WHERE code = ?", (code,)) is not None
@@ -124,24 +161,30 @@ def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
     seen = listings.record_seen(store, name, code, listing, reset_expected="stock" in what, read_from=read_from)
     if seen.new_link:
         report.new_links += 1
-    elif seen.drift is not None:
+    elif seen.drift is not None:  # as read; a real run counts drift once the poll covers the read (_settle)
         report.drift += 1
         if len(report.drift_examples) < 20:
             report.drift_examples.append({"sku": code, "expected": seen.drift[0], "seen": seen.drift[1]})
-    if "stock" in what and dry_run and seen.drift is not None:
+    if "stock" in what and report.dry_run and seen.drift is not None:
         # what settling the read would queue, if no order explains the difference
         report.queued["stock"] += int(inventory.channel_target(store, lane.cfg, code) != listing.quantity)
     elif "stock" in what:
         report.queued["stock"] += inventory.queue_stock(store, lane.config, [code])
+    if "stock" in what:
+        target = inventory.channel_target(store, lane.cfg, code)
+        if listing.quantity is not None and target != listing.quantity:
+            report.change(code, "stock", listing.quantity, target)
     if "price" in what and listing.price is not None:
         decision = pricing.price_for(store, lane.config, lane.cfg, code, utcnow())
         if decision is not None and decision.price != listing.price:
             outbox.queue(store, name, code, "price")
             report.queued["price"] += 1
+            report.change(code, "price", fen_to_yuan(listing.price), fen_to_yuan(decision.price))
     if "listing" in what and lane.adapter.capabilities.can_set_shelf:
         if listings.wanted_on_shelf(store, code) != listing.on_shelf:
             outbox.queue(store, name, code, "shelf")
             report.queued["shelf"] += 1
+            report.change(code, "shelf", _shelf(listing.on_shelf), _shelf(not listing.on_shelf))
 
 
 def _not_listed(lane: Lane, only: set[str] | None, what: set[str], report: ResyncReport,
@@ -158,3 +201,9 @@ def _not_listed(lane: Lane, only: set[str] | None, what: set[str], report: Resyn
                 outbox.queue(store, lane.name, code, "publish")
     if publish:
         report.queued["publish"] = len(missing)
+        for code in missing:
+            report.change(code, "listing", None, "publish")
+
+
+def _shelf(on: bool) -> str:
+    return "on shelf" if on else "off shelf"

@@ -179,4 +179,4 @@ def test_status_counts_drift_with_sku_seen_and_expected(env):
     assert drift["b"]["count"] == 0 and drift["a"]["count"] == 1
     assert {k: drift["a"]["latest"][0][k] for k in ("sku", "seen", "expected")} == {
         "sku": "TEA-01", "seen": 500, "expected": 12}
-    assert "drift found and repaired: 1 (latest: TEA-01 showed 500, expected 12" in run("status").output
+    assert "a: drift found and repaired: 1 (latest: TEA-01 showed 500, expected 12 (" in run("status").output

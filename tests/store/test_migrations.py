@@ -12,7 +12,7 @@ from channelsync.store.migrations import migrations
 
 TABLES = {"products", "skus", "bundle_components", "warehouses", "stock", "stock_movements", "channels",
           "listings", "unmatched_listings", "orders", "order_lines", "outbox", "requests", "daemon",
-          "credentials"}
+          "credentials", "low_stock"}
 NOW = "2026-06-01T00:00:00.000000+00:00"
 
 
@@ -22,14 +22,17 @@ def applied(db: sqlite_utils.Database) -> list[str]:
 
 def test_a_new_database_gets_the_whole_schema(store):
     assert TABLES <= set(store.db.table_names())
-    assert applied(store.db) == ["m001_initial", "m002_credentials", "m130_stock_reads"]
+    assert applied(store.db) == ["m001_initial", "m002_credentials", "m130_stock_reads", "m170_low_stock",
+            "m171_resync_cursor"]
     assert migrations.pending(store.db) == []
 
 
 def test_migrations_record_themselves_in_their_table(store):
     rows = store.query("SELECT migration_set, name, applied_at FROM _sqlite_migrations ORDER BY id")
     assert [(r["migration_set"], r["name"]) for r in rows] == [
-        ("channelsync", "m001_initial"), ("channelsync", "m002_credentials"), ("channelsync", "m130_stock_reads")]
+        ("channelsync", "m001_initial"), ("channelsync", "m002_credentials"), ("channelsync", "m130_stock_reads"),
+        ("channelsync", "m170_low_stock"),
+        ("channelsync", "m171_resync_cursor")]
     assert all(r["applied_at"] for r in rows)
 
 
@@ -41,9 +44,10 @@ def test_reopening_applies_nothing_again_and_keeps_the_data(tmp_path):
     second = Store(path)
     third = Store(path)  # a second connection opening while the first is open
     try:
-        assert second.scalar("SELECT COUNT(*) FROM _sqlite_migrations") == 3
+        assert second.scalar("SELECT COUNT(*) FROM _sqlite_migrations") == 5
         assert second.scalar("SELECT name FROM warehouses") == "Main"
-        assert applied(third.db) == ["m001_initial", "m002_credentials", "m130_stock_reads"]
+        assert applied(third.db) == ["m001_initial", "m002_credentials", "m130_stock_reads", "m170_low_stock",
+            "m171_resync_cursor"]
     finally:
         second.close()
         third.close()
@@ -61,7 +65,8 @@ def test_an_old_database_is_brought_up_to_date(tmp_path):
     store = Store(path)
     try:
         assert "credentials" in store.db.table_names()
-        assert applied(store.db) == ["m001_initial", "m002_credentials", "m130_stock_reads"]
+        assert applied(store.db) == ["m001_initial", "m002_credentials", "m130_stock_reads", "m170_low_stock",
+            "m171_resync_cursor"]
         assert store.scalar("SELECT name FROM warehouses") == "Main"
     finally:
         store.close()
