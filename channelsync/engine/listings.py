@@ -60,7 +60,7 @@ class Policy:
     reads: bool
 
     @classmethod
-    def of(cls, caps: Capabilities, reads: bool) -> "Policy":
+    def of(cls, caps: Capabilities, reads: bool) -> Policy:
         return cls(caps.stock_mode, caps.idempotency_keys and caps.stock_mode == "increment", reads)
 
     @property

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from channelsync_taobao import api as taobao_api
 
 from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.testing.harness import Shop
-from channelsync_taobao import api as taobao_api
 
 HEAD = "product_code,product_title,description,sku_code,sku_title,price,status,stock:main\n"
 ROWS = ("P,Green tea,Fine tea,T-S,Tea 100g,10.00,active,5\n"

@@ -260,3 +260,51 @@ def test_an_order_placed_and_refunded_between_polls_while_pushed_to_zero(world, 
     assert w.target() == 0
     assert w.x.stock(SKU) == 0
     assert not w.shop.store.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'failed'"), "parked for good"
+
+
+@pytest.mark.parametrize("kind", ["jd", "fake-increment"])
+def test_the_running_daemon_repairs_a_hand_edit_by_itself(tmp_path, kind):
+    """The daemon, not a test driving cycles: a seller-centre edit is found by the drift
+    check and repaired within its interval, with the periodic resync far away."""
+    import threading
+    from dataclasses import replace
+
+    from channelsync.config.settings import DaemonConfig
+    from channelsync.daemon import Daemon
+    from channelsync.sim.server import serve
+    from channelsync.testing import wait_for
+
+    common = {"poll_interval": 0.2, "drift_check_interval": 0.5, "reconcile_interval": 3600.0,
+              "order_overlap": 10.0, "rate_per_second": 200.0, "burst": 50}
+    if kind in FAKES:
+        server_cm, opts = None, {**FAKES[kind], **common}
+        sim = None
+    else:
+        sim = channel_types(make_manager())[kind].simulator()
+        server_cm = serve(sim)
+    try:
+        if server_cm is not None:
+            server = server_cm.__enter__()
+            opts = {"plugin": kind, "settings": sim.credentials(server.base_url), **common}
+        shop = Shop(tmp_path, {"x": opts})
+        platform = sim or shop.platform("x")
+        platform.seed(SKU, 0, 1000)
+        shop.import_csv("product_code,sku_code,price,stock:main\nP,X,10.00,10\n")
+        daemon = Daemon(replace(shop.config, daemon=DaemonConfig(http_port=0)), shop.pm, tick=0.1)
+        thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
+        thread.start()
+        try:
+            wait_for(lambda: platform.stock(SKU) == 10, 30, "the first sync")
+            resyncs = shop.store.scalar("SELECT last_resync_at FROM channels WHERE name = 'x'")
+            platform.set_stock_by_hand(SKU, 500)
+            wait_for(lambda: platform.stock(SKU) == 10, 30, "the hand edit repaired")
+            assert shop.store.scalar("SELECT last_resync_at FROM channels WHERE name = 'x'") == resyncs, \
+                "repaired by a resync, not by the drift check"
+            assert listings.drift_summary(shop.store, "x")["latest"][0]["seen"] == 500
+        finally:
+            daemon.request_stop()
+            thread.join(timeout=60)
+            shop.close()
+    finally:
+        if server_cm is not None:
+            server_cm.__exit__(None, None, None)
