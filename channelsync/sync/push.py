@@ -199,6 +199,8 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
             lane.budget.pause(delay)
         if not error.maybe_applied:  # certainly not applied: the next try computes afresh
             outbox.clear_in_flight(store, row)
+        if kind == "stock":
+            stockpush.retrying(lane, row, error, now)
         # a fresh token deserves one immediate try; a refresh that keeps failing backs off
         # like any other error instead of spinning through drain()
         immediate = isinstance(error, AuthExpired) and row["attempts"] == 0

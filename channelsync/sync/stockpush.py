@@ -111,3 +111,11 @@ def refused(lane: Lane, row: dict, error: ChannelError, now: datetime) -> bool:
     listings.want_check(lane.store, lane.name, row["sku_code"], hold=True, at=now)
     outbox.retry_later(lane.store, row, 0.0, str(error), now)
     return True
+
+
+def retrying(lane: Lane, row: dict, error: ChannelError, now: datetime) -> None:
+    """A retryable failure that certainly did not apply, seen twice in a row (WeChat's
+    "stock not enough to subtract" is one): ``expected`` may be what is wrong, so the
+    next drift check reads the listing (without holding the push)."""
+    if not error.maybe_applied and row["attempts"] >= 1 and lane.policy.reads:
+        listings.want_check(lane.store, lane.name, row["sku_code"], hold=False, at=now)

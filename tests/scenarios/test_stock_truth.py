@@ -308,3 +308,18 @@ def test_the_running_daemon_repairs_a_hand_edit_by_itself(tmp_path, kind):
     finally:
         if server_cm is not None:
             server_cm.__exit__(None, None, None)
+
+
+def test_a_subtract_refused_again_and_again_has_the_listing_read(world):
+    """WeChat answers 10020219 (not enough to subtract) as retryable: nothing applied. A
+    back-office edit down makes every fresh delta fail the same way; from the second
+    refusal the listing is read, without waiting for the periodic check."""
+    w = world("wechat", drift_check_interval=3600.0)
+    w.runner.cycle()  # the first periodic check of the run is spent
+    w.x.set_stock_by_hand(SKU, 2)  # lowered in the back office (10 -> 2)
+    w.set_master(1)                # -9 on a platform showing 2
+    for _ in range(4):
+        w.backoffs_elapse()
+        w.runner.cycle()
+    assert w.x.stock(SKU) == 1
+    assert listings.drift_summary(w.shop.store, "x")["latest"][0]["seen"] == 2
