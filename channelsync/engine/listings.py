@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from channelsync.config.settings import ChannelConfig, Config
 from channelsync.engine import inventory, pricing
@@ -89,6 +89,10 @@ def absolute_value(target: int, expected: int | None, current: int | None) -> in
 
 
 # --- the channel's own orders ------------------------------------------------
+#: how far a platform's order times may be from our read times (whole seconds, clock skew)
+CLOCK_MARGIN = timedelta(seconds=2)
+
+
 def lower_expected(store: Store, channel: str, sku_code: str, units: int, blind: bool = False,
                    at: datetime | None = None) -> None:
     """The platform took ``units`` off by itself (a sale; negative: it put them back) at ``at``.
@@ -103,12 +107,15 @@ def lower_expected(store: Store, channel: str, sku_code: str, units: int, blind:
     if blind:
         store.execute("UPDATE listings SET expected = NULL WHERE channel = ? AND sku_code = ?", (channel, sku_code))
         return
-    when = ts(at or utcnow())
+    at = at or utcnow()
+    # platforms keep whole seconds and their clocks are not ours: a sale this close to the
+    # read counts as shown by it, a put-back as not (both err towards showing less)
+    sold, put_back = ts(at - CLOCK_MARGIN), ts(at + CLOCK_MARGIN)
     store.execute(
         "UPDATE listings SET expected = MAX(0, expected - ?), read_expected = CASE WHEN read_qty IS NOT NULL AND "
         "((? > 0 AND ? <= read_to) OR (? < 0 AND ? <= read_from)) THEN MAX(0, read_expected - ?) "
         "ELSE read_expected END WHERE channel = ? AND sku_code = ? AND expected IS NOT NULL",
-        (units, units, when, units, when, units, channel, sku_code))
+        (units, units, sold, units, put_back, units, channel, sku_code))
 
 
 # --- pushes ------------------------------------------------------------------
