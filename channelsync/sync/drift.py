@@ -91,7 +91,9 @@ def settle(lane: Lane, source: str = "check") -> tuple[list[listings.Drift], int
             break
     for d in drift:
         metrics.DRIFT.labels(lane.name).inc()
-        metrics.DRIFT_UNITS.labels(lane.name, d.sku_code).set(d.seen - (d.expected or 0))
+        metrics.DRIFT_LAST.labels(lane.name, d.sku_code, "seen").set(d.seen)
+        if d.expected is not None:
+            metrics.DRIFT_LAST.labels(lane.name, d.sku_code, "expected").set(d.expected)
         log.warning("drift_found", channel=lane.name, sku=d.sku_code, seen=d.seen, expected=d.expected, source=source)
     if queued:
         lane.on_queued()  # a bundle or another channel may follow the repaired listing

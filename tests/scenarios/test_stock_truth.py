@@ -231,7 +231,8 @@ def test_a_hand_edit_is_repaired_by_the_drift_check_without_resync(world, kind):
     assert found["count"] == 1 and (found["latest"][0]["sku"], found["latest"][0]["seen"],
                                     found["latest"][0]["expected"]) == (SKU, 500, 10)
     assert metrics.DRIFT.labels("x")._value.get() == before + 1
-    assert metrics.DRIFT_UNITS.labels("x", SKU)._value.get() == 490
+    assert metrics.DRIFT_LAST.labels("x", SKU, "seen")._value.get() == 500
+    assert metrics.DRIFT_LAST.labels("x", SKU, "expected")._value.get() == 10
 
 
 @pytest.mark.parametrize("kind", ["fake-increment", "wechat", "ownsite", "jd"])
