@@ -38,6 +38,7 @@ from channelsync.sdk.errors import (
     UserError,
 )
 from channelsync.sdk.hookspecs import hookimpl
+from channelsync.sdk.intake import Bell, IntakeRejected, IntakeRequest, Receiver, Reply, Verified
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
@@ -59,4 +60,5 @@ __all__ = [
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
     "StockConflict",
     "Call", "run_calls", "fen_to_yuan", "yuan_to_fen",
+    "Receiver", "IntakeRequest", "Bell", "Verified", "Reply", "IntakeRejected",
 ]
