@@ -154,6 +154,12 @@ def held(listing: dict) -> bool:
     return listing.get("check_wanted_at") is not None and bool(listing.get("check_holds"))
 
 
+def wanted(store: Store, channel: str) -> int:
+    """Listings of the channel a read was asked for and not taken yet (held or not)."""
+    return store.scalar("SELECT COUNT(*) FROM listings WHERE channel = ? AND check_wanted_at IS NOT NULL AND "
+                        "read_qty IS NULL", (channel,))
+
+
 def waiting(store: Store, channel: str) -> int:
     """Listings of the channel whose stock pushes wait for a read not taken yet."""
     return store.scalar("SELECT COUNT(*) FROM listings WHERE channel = ? AND check_wanted_at IS NOT NULL AND "

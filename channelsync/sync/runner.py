@@ -99,8 +99,9 @@ class ChannelRunner:
     # --- pushes ----------------------------------------------------------
     def drain(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
         stats = push.drain(self.lane, stop)
-        if listings.waiting(self.lane.store, self.lane.name) and self.check_stock():
-            # a push waits for a read (it may have applied): read, settle, and send it now, not next cycle
+        if listings.wanted(self.lane.store, self.lane.name) and self.check_stock():
+            # a push waits for a read (it may have applied), or an absolute set wants checking:
+            # read, settle, and send what that calls for now, not a poll interval later
             stats.add(push.drain(self.lane, stop))
         depth = outbox.depth(self.lane.store, self.lane.name)
         metrics.QUEUE_DEPTH.labels(self.lane.name).set(depth["pending"])

@@ -266,7 +266,7 @@ def test_an_order_placed_and_refunded_between_polls_while_pushed_to_zero(world, 
 @pytest.mark.parametrize("kind", ["jd", "fake-increment"])
 def test_the_running_daemon_repairs_a_hand_edit_by_itself(tmp_path, kind):
     """The daemon, not a test driving cycles: a seller-centre edit is found by the drift
-    check and repaired within its interval, with the periodic resync far away."""
+    check and repaired within its interval, with the periodic resync and poll far away."""
     import threading
     from dataclasses import replace
 
@@ -275,7 +275,8 @@ def test_the_running_daemon_repairs_a_hand_edit_by_itself(tmp_path, kind):
     from channelsync.sim.server import serve
     from channelsync.testing import wait_for
 
-    common = {"poll_interval": 0.2, "drift_check_interval": 0.5, "reconcile_interval": 3600.0,
+    # polls minutes apart (as with intake on): the check runs on its own interval
+    common = {"poll_interval": 300.0, "drift_check_interval": 0.5, "reconcile_interval": 3600.0,
               "order_overlap": 10.0, "rate_per_second": 200.0, "burst": 50}
     if kind in FAKES:
         server_cm, opts = None, {**FAKES[kind], **common}
