@@ -14,6 +14,7 @@ OAUTH_REFRESH_PATH = "/oauth2/refresh_token"
 SKU_SEARCH = "jingdong.sku.read.searchSkuList"
 STOCK_UPDATE = "jingdong.stock.write.updateSkuStock"
 STOCK_UPDATE_OLD = "jingdong.stock.updateSkuStock"  # older SDKs; the simulator answers both
+STOCK_READ = "jingdong.stock.read.findSkuStock"  # params (skuId) and answer (stockNum) unconfirmed
 PRICE_UPDATE = "jingdong.price.write.updateSkuJdPrice"  # unconfirmed
 WARE_UP_OR_DOWN = "jingdong.ware.write.upOrDown"  # unconfirmed
 WARE_TITLE_UPDATE = "jingdong.ware.write.updateWareTitle"  # unconfirmed

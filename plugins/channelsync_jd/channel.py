@@ -16,7 +16,7 @@ import httpx
 from channelsync import Capabilities, Channel, Setting
 from channelsync.sdk.auth import Credential, TokenAuth
 from channelsync.sdk.batch import grouped, run_calls
-from channelsync.sdk.errors import Rejected
+from channelsync.sdk.errors import NotFound, Rejected
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
@@ -77,6 +77,7 @@ class JdChannel(Channel):
         can_set_shelf=True,  # per ware: every SKU of the ware goes on or off together
         carriers=DEFAULT_CARRIERS,
         timezone=BEIJING,
+        stock_read_batch_size=1,  # findSkuStock: one SKU a call
     )
     listing_pages = order_pages = PageNumber()
     refund_pages = Phases(("applications", "services"), PageNumber())  # both lists page at 50
@@ -122,6 +123,17 @@ class JdChannel(Channel):
         store = {"storeId": _id(self.settings["store_id"])} if self.settings["store_id"] else {}
         return run_calls(updates, grouped(updates, _sku, lambda one: self.client.execute(api.STOCK_UPDATE, {
             "skuId": _id(one[0].external_id), "stockNum": max(0, one[0].quantity), **store})))
+
+    def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
+        """``findSkuStock``, one SKU a call; a SKU JD does not know is left out."""
+        shown: dict[str, int] = {}
+        for external_id in external_ids:
+            try:
+                root = self.client.execute(api.STOCK_READ, {"skuId": _id(external_id)})
+            except NotFound:
+                continue
+            shown[external_id] = int(root["stockNum"])
+        return shown
 
     def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
         return run_calls(updates, grouped(updates, _sku, lambda one: self.client.execute(api.PRICE_UPDATE, {

@@ -5,13 +5,13 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
+from channelsync_ownsite.channel import OwnsiteChannel
+from channelsync_ownsite.signing import signature
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import OrderStatus, PriceUpdate, StockUpdate
 from channelsync.sdk.paging import At, decode, encode
 from channelsync.testing.pytest_plugin import resolved, sent_request
-from channelsync_ownsite.channel import OwnsiteChannel
-from channelsync_ownsite.signing import signature
 
 SHOP = "https://shop.example.com"
 API = f"{SHOP}/wp-json/wc/v3"
