@@ -53,6 +53,7 @@ class TaobaoChannel(Channel):
         can_update_content=True,  # title (and description when the master has one)
         can_set_shelf=True,  # per item: every SKU of the item goes on or off together
         timezone=BEIJING,
+        stock_read_batch_size=api.ITEMS_PER_LIST_CALL,  # one items.seller.list.get
     )
     # on sale, then in the warehouse; trades newest-modified first, so each next page is
     # bounded by the oldest time seen (an order modified meanwhile cannot push one out unseen)
@@ -106,18 +107,11 @@ class TaobaoChannel(Channel):
 
     # --- stock and prices --------------------------------------------------------
     def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
-        """Quantities now, through items.seller.list.get (20 items a call)."""
+        """Quantities now: one items.seller.list.get (``stock_read_batch_size`` ids: at most 20 items)."""
         wanted = set(external_ids)
         items = list(dict.fromkeys(str(i or e) for e, i in zip(external_ids, item_ids)))
-        shown: dict[str, int] = {}
-        for start in range(0, len(items), api.ITEMS_PER_LIST_CALL):
-            detail = self.client.execute(api.ITEMS_LIST, {
-                "num_iids": ",".join(items[start:start + api.ITEMS_PER_LIST_CALL]), "fields": api.ITEM_DETAIL_FIELDS})
-            rows = ((detail.get("items") or {}).get("item")) or []
-            for ls in payload(lambda: [ls for item in rows for ls in listings_of(item)]):
-                if ls.external_id in wanted and ls.quantity is not None:
-                    shown[ls.external_id] = ls.quantity
-        return shown
+        return {ls.external_id: ls.quantity for ls in self._items(items)
+                if ls.external_id in wanted and ls.quantity is not None}
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         """Increments (``type=2``), one call per item; a refused item is re-sent SKU by SKU."""
