@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 from channelsync.config.settings import (ChannelConfig, Config, DaemonConfig, PriceRules, Promotion, SkuOverride,
                                          StockRules)
+from channelsync.config import runtime
 from channelsync.sdk.channel import Channel, Setting
 from channelsync.sdk.errors import UserError
 from channelsync.telemetry.log import REDACTED
@@ -63,7 +64,7 @@ DAEMON = {"http_host": _TEXT,
           "http_port": ("int", lambda n: 0 <= n <= 65535, "a port between 0 and 65535 (0 disables)"),
           "log_format": ("str", lambda s: s in ("auto", "json", "console"), "one of: auto, console, json"),
           "log_level": ("str", lambda s: s in ("debug", "info", "warning", "error", "critical"),
-                        "one of: critical, debug, error, info, warning")}
+                        "one of: critical, debug, error, info, warning")} | runtime.DAEMON_RULES
 CHANNEL = {"enabled": _BOOL, "poll_interval": _POSITIVE, "order_overlap": _NON_NEGATIVE,
            "order_lag": _NON_NEGATIVE, "initial_lookback": _NON_NEGATIVE, "reconcile_interval": _POSITIVE,
            "rate_per_second": _POSITIVE, "burst": ("int", lambda n: n >= 1, "an integer >= 1"),
@@ -219,7 +220,7 @@ class _Checker:
     # --- sections --------------------------------------------------------------
     def config(self, data: dict, path: Path | None) -> Config:
         data = self.table((), data, TOP_LEVEL)
-        store = self.table(("store",), data.get("store", {}), ("path",))
+        store = self.table(("store",), data.get("store", {}), ("path",) + runtime.KEYS)
         db_path = self.file("channelsync.db")
         if "path" in store and self.value(("store", "path"), store["path"], _TEXT) is not None:
             db_path = self.file(store["path"])
@@ -236,7 +237,7 @@ class _Checker:
         channels = {name: self.channel(name, raw, warehouses, default_rules, default_price)
                     for name, raw in channels_raw.items()}
         return Config(path=path, db_path=db_path, daemon=DaemonConfig(**self.fields(("daemon",), daemon, DAEMON)),
-                      warehouses=warehouses, channels=channels,
+                      warehouses=warehouses, channels=channels, store=runtime.settings(self, store),
                       promotions=self.promotions(data.get("promotions", []), channels_raw))
 
     def warehouses(self, data: dict) -> dict[str, str]:
