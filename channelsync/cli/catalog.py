@@ -17,16 +17,32 @@ def catalog_group() -> None:
 
 
 @catalog_group.command("import")
-@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("csv_file", type=click.File("rb"))
 @pass_app
 def catalog_import(app: App, csv_file) -> None:
-    """Import CSV_FILE (all-or-nothing; problems name row and column)."""
-    report = catalog.import_csv(app.store, app.config, csv_file, source=csv_file.name,
-                                publish_channels=list(app.config.channels))
-    data = {k: v for k, v in vars(report).items() if k != "changed_skus"}
-    app.emit(data, f"imported {report.skus_new} new and {report.skus_changed} changed SKUs "
-                   f"({report.products} new products), {report.stock_set} stock levels set, "
-                   f"{report.pushes_queued} pushes queued")
+    """Import CSV_FILE (all-or-nothing; problems name row and column).
+
+    UTF-8, GB18030/GBK or UTF-16 (Excel "Unicode text"); comma, tab or semicolon separated."""
+    from channelsync.cli.progress import file_progress
+    from channelsync.engine.csvfile import CsvFile
+
+    source = csv_file.name if isinstance(csv_file.name, str) else "<stdin>"
+    csvf = CsvFile(csv_file, source, size=_size(csv_file))
+    with file_progress(csvf, enabled=not app.json) as progress:
+        report = catalog.import_csv(app.store, app.config, csvf, source=source,
+                                    publish_channels=list(app.config.channels), progress=progress)
+    app.emit(vars(report), f"imported {report.skus_new} new and {report.skus_changed} changed SKUs "
+                           f"({report.products} new products) from {report.rows} rows ({report.encoding}), "
+                           f"{report.stock_set} stock levels set, {report.pushes_queued} pushes queued")
+
+
+def _size(stream) -> int | None:
+    import os
+
+    try:
+        return os.fstat(stream.fileno()).st_size or None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 @catalog_group.command("export")

@@ -16,27 +16,29 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
-from typing import IO, Iterable
+from dataclasses import dataclass
+from typing import IO, Callable, Iterable
 
 from channelsync.config.settings import Config
-from channelsync.engine import inventory, listings, outbox
+from channelsync.engine import catalog_rows, inventory, listings, outbox
+from channelsync.engine.csvfile import CsvFile
 from channelsync.sdk.errors import UserError
-from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
+from channelsync.sdk.money import fen_to_yuan
 from channelsync.store import Store, ts, utcnow
 
-REQUIRED = ("product_code", "sku_code", "price")
-KNOWN = REQUIRED + ("product_title", "description", "sku_title", "barcode", "cost", "attributes", "status", "bundle")
-STATUSES = ("active", "discontinued")
+BATCH = 2000  # rows staged, written or queued per statement batch: memory stays flat for any file size
+SHOWN = 50     # problems shown (all are counted)
 
 
 class CatalogImportError(UserError):
     """A CSV import refused; ``problems`` are "row N, column X: ..." lines."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(self, source: str, problems: list[str], total: int | None = None) -> None:
         self.problems = problems
-        shown = problems[:50] + ([f"... and {len(problems) - 50} more"] if len(problems) > 50 else [])
-        super().__init__(f"{source}: {len(problems)} problem(s), nothing was imported:\n  " + "\n  ".join(shown))
+        self.source = source
+        total = len(problems) if total is None else total
+        shown = problems[:SHOWN] + ([f"... and {total - SHOWN} more"] if total > SHOWN else [])
+        super().__init__(f"{source}: {total} problem(s), nothing was imported:\n  " + "\n  ".join(shown))
 
 
 @dataclass
@@ -46,7 +48,8 @@ class ImportReport:
     skus_changed: int = 0
     stock_set: int = 0
     pushes_queued: int = 0
-    changed_skus: set[str] = field(default_factory=set)
+    rows: int = 0
+    encoding: str = ""
 
 
 def sync_warehouses(store: Store, config: Config) -> None:
@@ -57,114 +60,138 @@ def sync_warehouses(store: Store, config: Config) -> None:
                           "SET name = excluded.name", (code, name))
 
 
-def import_csv(store: Store, config: Config, stream: IO[str], source: str = "<csv>",
-               publish_channels: Iterable[str] = ()) -> ImportReport:
+def import_csv(store: Store, config: Config, stream: IO[str] | IO[bytes] | CsvFile, source: str = "<csv>",
+               publish_channels: Iterable[str] = (), progress: Callable[[CsvFile], None] | None = None
+               ) -> ImportReport:
     """Import a catalog CSV, all or nothing: every problem is reported with its row and
     column before anything is written; a clean file is written in one transaction that
-    also queues the pushes it causes (and publishing on ``publish_channels``)."""
-    rows, problems = _parse(store, config, stream)
-    if problems:
-        raise CatalogImportError(source, problems)
-    report = ImportReport()
-    now = ts(utcnow())
-    with store.write():
-        for r in rows:
-            _write_row(store, r, now, report)
-        for r in rows:  # bundles after every SKU exists
-            if r["bundle"] is not None:
-                store.execute("DELETE FROM bundle_components WHERE bundle_code = ?", (r["sku_code"],))
-                for comp, qty in r["bundle"]:
-                    store.execute("INSERT INTO bundle_components (bundle_code, component_code, qty) VALUES (?,?,?)",
-                                  (r["sku_code"], comp, qty))
-        report.pushes_queued = inventory.queue_stock(store, config, report.changed_skus)
-        publishing = [c for c in publish_channels if c in config.channels and config.channels[c].publish_new]
-        for r in rows:
-            for ch in publishing:
-                if r["status"] == "active" and not store.scalar(
-                        "SELECT 1 FROM listings WHERE channel = ? AND sku_code = ?", (ch, r["sku_code"])):
-                    outbox.queue(store, ch, r["sku_code"], "publish")
-                    report.pushes_queued += 1
+    also queues the pushes it causes (and publishing on ``publish_channels``).
+
+    Rows are staged in temporary tables, never held in memory, so the size of the file
+    does not matter; ``progress`` is called every few thousand rows."""
+    csvf = stream if isinstance(stream, CsvFile) else CsvFile(stream, source)
+    report = ImportReport(encoding=csvf.describe())
+    _staging(store, create=True)
+    try:
+        problems, total = _stage(store, config, csvf, progress, report)
+        if not total:
+            with store.write():
+                problems, total = _check_graph(store)
+                if not total:
+                    _write_all(store, config, report, list(publish_channels))
+        if total:
+            raise CatalogImportError(csvf.source, problems, total)
+    finally:
+        _staging(store, create=False)
     return report
 
 
-def _parse(store: Store, config: Config, stream: IO[str]) -> tuple[list[dict], list[str]]:
-    reader = csv.DictReader(stream)
-    header = reader.fieldnames or []
-    problems = [f"header: missing column {c!r}" for c in REQUIRED if c not in header]
-    stock_cols = {}
-    for col in header:
-        if col.startswith("stock:"):
-            wh = col.split(":", 1)[1]
-            if wh not in config.warehouses:
-                problems.append(f"header: column {col!r} names unknown warehouse {wh!r} "
-                                f"(known: {', '.join(sorted(config.warehouses))})")
-            stock_cols[col] = wh
-        elif col not in KNOWN:
-            problems.append(f"header: unknown column {col!r}")
-    if problems:
-        return [], problems
-    rows, seen = [], {}
-    for n, raw in enumerate(reader, start=2):  # row 1 is the header
-        def bad(col: str, msg: str) -> None:
-            problems.append(f"row {n}, column {col}: {msg}")
-        if None in raw:
-            bad("(extra)", f"{len(raw[None])} more field(s) than the header has")
-        r = {k: (v or "").strip() for k, v in raw.items() if k is not None}
-        for col in ("product_code", "sku_code"):
-            if not r.get(col):
-                bad(col, "is empty")
-        code = r.get("sku_code", "")
-        if code in seen:
-            bad("sku_code", f"{code!r} already appears on row {seen[code]}")
-        seen[code] = n
-        row = {"sku_code": code, "product_code": r.get("product_code", ""),
-               "product_title": r.get("product_title") or r.get("product_code", ""),
-               "description": r.get("description", ""), "sku_title": r.get("sku_title", ""),
-               "barcode": r.get("barcode") or None, "status": r.get("status") or "active", "stock": {},
-               "bundle": None, "attributes": {}}
-        for col, key in (("price", "base_price"), ("cost", "cost")):
-            try:
-                row[key] = yuan_to_fen(r[col]) if r.get(col) else None
-            except ValueError as exc:
-                bad(col, str(exc))
-        if not r.get("price"):
-            bad("price", "is empty (expected yuan like 129.90)")
-        if row["status"] not in STATUSES:
-            bad("status", f"{row['status']!r} is not one of {', '.join(STATUSES)}")
-        if r.get("attributes"):
-            for part in r["attributes"].split(";"):
-                key, eq, value = part.partition("=")
-                if not eq or not key.strip():
-                    bad("attributes", f"{part!r} is not key=value")
-                else:
-                    row["attributes"][key.strip()] = value.strip()
-        if r.get("bundle"):
-            row["bundle"] = []
-            for part in r["bundle"].split("+"):
-                comp, _, qty = part.strip().partition("*")
-                if not qty.strip().isdigit() or int(qty) < 1 or not comp.strip():
-                    bad("bundle", f"{part.strip()!r} is not CODE*QTY")
-                else:
-                    row["bundle"].append((comp.strip(), int(qty)))
-        for col, wh in stock_cols.items():
-            value = r.get(col, "")
-            if value == "":
-                continue
-            if not value.lstrip("-").isdigit() or int(value) < 0:
-                bad(col, f"{value!r} is not a whole number of units >= 0")
-            elif row["bundle"]:
-                bad(col, "a bundle has no stock of its own (its components do)")
-            else:
-                row["stock"][wh] = int(value)
-        rows.append(row)
-    codes = set(seen)
-    for row, n in ((r, seen[r["sku_code"]]) for r in rows):
-        for comp, _ in row["bundle"] or ():
-            if comp == row["sku_code"]:
-                problems.append(f"row {n}, column bundle: a bundle cannot contain itself")
-            elif comp not in codes and not store.scalar("SELECT 1 FROM skus WHERE code = ?", (comp,)):
-                problems.append(f"row {n}, column bundle: unknown component SKU {comp!r}")
-    return rows, problems
+def _staging(store: Store, create: bool) -> None:
+    """The temporary tables an import stages its rows in (this connection only; never in the database file)."""
+    for table, columns in (("import_rows", "n INTEGER NOT NULL, sku_code TEXT PRIMARY KEY, data TEXT NOT NULL"),
+                           ("import_edges", "bundle TEXT NOT NULL, component TEXT NOT NULL, qty INTEGER, n INTEGER"),
+                           ("import_changed", "sku_code TEXT PRIMARY KEY")):
+        store.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        if create:
+            store.execute(f"CREATE TEMP TABLE {table} ({columns})")
+
+
+def _stage(store: Store, config: Config, csvf: CsvFile, progress, report: ImportReport) -> tuple[list[str], int]:
+    problems: list[str] = []
+    total = 0
+
+    def add(found: list[str]) -> None:
+        nonlocal total
+        total += len(found)
+        problems.extend(found[:max(0, SHOWN * 2 - len(problems))])
+
+    header = catalog_rows.Header(csvf.columns, config)
+    add(csvf.duplicates() + header.problems)
+    if total:
+        return problems, total
+    pending = 0
+    store.execute("BEGIN")
+    try:
+        for n, fields in csvf.rows():
+            row, found = catalog_rows.parse_row(n, fields, header)
+            add(found)
+            report.rows += 1
+            if not store.execute("INSERT INTO temp.import_rows (n, sku_code, data) VALUES (?, ?, ?) "
+                                 "ON CONFLICT (sku_code) DO NOTHING",
+                                 (n, row["sku_code"], json.dumps(row, ensure_ascii=False))).rowcount:
+                first = store.scalar("SELECT n FROM temp.import_rows WHERE sku_code = ?", (row["sku_code"],))
+                add([f"row {n}, column sku_code: {row['sku_code']!r} already appears on row {first}"])
+            for comp, qty in row["bundle"] or ():
+                store.execute("INSERT INTO temp.import_edges (bundle, component, qty, n) VALUES (?,?,?,?)",
+                              (row["sku_code"], comp, qty, n))
+            pending += 1
+            if pending >= BATCH:
+                store.execute("COMMIT")
+                store.execute("BEGIN")
+                pending = 0
+                if progress is not None:
+                    progress(csvf)
+    finally:
+        store.execute("COMMIT")
+    if progress is not None:
+        progress(csvf)
+    return problems, total
+
+
+def _check_graph(store: Store) -> tuple[list[str], int]:
+    """Bundle components that exist, and no cycle in the bundle graph the import would
+    leave (the file's bundles replacing the database's): run inside the write."""
+    problems = [f"row {r['n']}, column bundle: unknown component SKU {r['component']!r}" for r in store.query(
+        "SELECT e.n, e.component FROM temp.import_edges e WHERE e.component NOT IN (SELECT sku_code FROM "
+        "temp.import_rows) AND e.component NOT IN (SELECT code FROM skus) ORDER BY e.n LIMIT ?", (SHOWN,))]
+    edges: dict[str, list[str]] = {}
+    for bundle, comp in store.execute(
+            "SELECT bundle_code, component_code FROM bundle_components WHERE bundle_code NOT IN "
+            "(SELECT bundle FROM temp.import_edges) UNION ALL SELECT bundle, component FROM temp.import_edges"):
+        edges.setdefault(bundle, []).append(comp)
+    for cycle in catalog_rows.find_cycles(edges):
+        rows = {r["sku_code"]: r["n"] for r in store.query(
+            f"SELECT sku_code, n FROM temp.import_rows WHERE sku_code IN ({','.join('?' * len(cycle))})", cycle)}
+        where = next((f"row {rows[c]}" for c in cycle if c in rows and c in edges), "the database")
+        problems.append(f"{where}, column bundle: bundle cycle {' -> '.join(cycle)} (a bundle cannot contain "
+                        "itself, directly or through another bundle)")
+    return problems, len(problems)
+
+
+def _write_all(store: Store, config: Config, report: ImportReport, publish_channels: list[str]) -> None:
+    now = ts(utcnow())
+    for batch in _batches(store, "SELECT n, data FROM temp.import_rows WHERE n > ? ORDER BY n LIMIT ?"):
+        for r in batch:
+            _write_row(store, json.loads(r["data"]), now, report)
+    bundles = [r["bundle"] for r in store.query("SELECT DISTINCT bundle FROM temp.import_edges")]
+    for code in bundles:  # bundles after every SKU exists
+        store.execute("DELETE FROM bundle_components WHERE bundle_code = ?", (code,))
+        store.execute("INSERT INTO bundle_components (bundle_code, component_code, qty) SELECT bundle, component, "
+                      "qty FROM temp.import_edges WHERE bundle = ?", (code,))
+    changed = [r[0] for r in store.execute("SELECT sku_code FROM temp.import_changed")]
+    for i in range(0, len(changed), 500):  # 500 at a time: SQLite's variable limit, and bounded sets
+        report.pushes_queued += inventory.queue_stock(store, config, changed[i:i + 500])
+    publishing = [c for c in publish_channels if c in config.channels and config.channels[c].publish_new]
+    if publishing:
+        for batch in _batches(store, "SELECT n, sku_code FROM temp.import_rows WHERE n > ? AND "
+                                     "json_extract(data, '$.status') = 'active' ORDER BY n LIMIT ?"):
+            for r in batch:
+                for ch in publishing:
+                    if not store.scalar("SELECT 1 FROM listings WHERE channel = ? AND sku_code = ?",
+                                        (ch, r["sku_code"])):
+                        outbox.queue(store, ch, r["sku_code"], "publish")
+                        report.pushes_queued += 1
+
+
+def _batches(store: Store, sql: str) -> Iterable[list[dict]]:
+    """Pages of ``sql`` (which takes the last ``n`` seen and a limit), so no page holds the whole file."""
+    last = 0
+    while True:
+        rows = store.query(sql, (last, BATCH))
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]["n"]
 
 
 def _write_row(store: Store, r: dict, now: str, report: ImportReport) -> None:
@@ -197,12 +224,13 @@ def _write_row(store: Store, r: dict, now: str, report: ImportReport) -> None:
                     outbox.queue(store, ch["channel"], r["sku_code"], kind)
                     report.pushes_queued += 1
         report.skus_changed += changed
-    if old is None or old["status"] != r["status"]:
-        report.changed_skus.add(r["sku_code"])  # discontinued: targets drop to 0
+    changed = old is None or old["status"] != r["status"]  # discontinued: targets drop to 0
     for wh, qty in r["stock"].items():
         if inventory.set_on_hand(store, r["sku_code"], wh, qty, reason="import", actor="catalog import"):
             report.stock_set += 1
-            report.changed_skus.add(r["sku_code"])
+            changed = True
+    if changed:
+        store.execute("INSERT INTO temp.import_changed (sku_code) VALUES (?) ON CONFLICT DO NOTHING", (r["sku_code"],))
 
 
 def export_csv(store: Store, config: Config) -> str:

@@ -1,0 +1,152 @@
+"""Reading a CSV file as merchants have it, one row at a time.
+
+Encodings: UTF-8 with or without a BOM, GB18030 (a superset of GBK and GB2312,
+what Chinese Excel and most 进销存 tools write) and UTF-16 with a BOM (Excel's
+"Unicode text"). Delimiters: comma, tab or semicolon, chosen from the header.
+Header names are matched case- and space-insensitively ("SKU Code" is
+``sku_code``); a name that appears twice is refused, not silently overwritten.
+Every problem is a ``CsvError`` naming the file and, where there is one, the row.
+
+Rows stream: nothing holds the whole file, so a million-row file reads in
+bounded memory; ``position``/``size`` feed a progress bar.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from typing import IO, Iterator
+
+from channelsync.sdk.errors import UserError
+
+ENCODINGS = ("utf-8", "gb18030", "utf-16")  # in the order they are tried (UTF-16 only with its BOM)
+DELIMITERS = (",", "\t", ";")
+_SAMPLE = 256 * 1024
+_NAMES = {",": "comma", "\t": "tab", ";": "semicolon"}
+MAX_LINE = 1024 * 1024  # a header line longer than this is no header
+
+
+class CsvError(UserError):
+    """The file cannot be read as CSV; the message says where and why."""
+
+
+def normalize(name: str) -> str:
+    """A header name as matched: "  SKU Code " -> "sku_code"; "Stock: WH-SH" -> "stock:WH-SH"."""
+    name = name.replace("\ufeff", "").strip()
+    head, colon, tail = name.partition(":")
+    head = re.sub(r"[\s\-]+", "_", head.strip()).lower()
+    return f"{head}:{tail.strip()}" if colon else head
+
+
+class _Counting(io.RawIOBase):
+    """Counts the bytes read, for the progress bar."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw, self.count = raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[:len(data)] = data
+        self.count += len(data)
+        return len(data)
+
+
+class CsvFile:
+    """One CSV file: ``encoding``, ``delimiter``, ``columns`` (normalized names), then ``rows()``."""
+
+    def __init__(self, stream: IO[bytes] | IO[str], source: str, size: int | None = None) -> None:
+        self.source = source
+        self.size = size
+        if isinstance(stream, io.TextIOBase):  # already decoded (tests, the demo): no detection
+            self._bytes = None
+            self.encoding = "text"
+            text = stream
+        else:
+            self._bytes = _Counting(stream)
+            buffered = io.BufferedReader(self._bytes, buffer_size=_SAMPLE)
+            self.encoding = self._detect(buffered.peek(_SAMPLE)[:_SAMPLE])
+            text = io.TextIOWrapper(buffered, encoding=self.encoding, errors="strict", newline="")
+        self._text = text
+        first = self._read_line()
+        if not first.strip():
+            self._empty(first)
+        self.delimiter = max(DELIMITERS, key=lambda d: (len(next(csv.reader([first], delimiter=d))), -DELIMITERS.index(d)))
+        self.raw_header = next(csv.reader([first], delimiter=self.delimiter))
+        self.columns = [normalize(h) for h in self.raw_header]
+        self.record = 1
+
+    # --- detection ---------------------------------------------------------------------
+    def _detect(self, sample: bytes) -> str:
+        if sample.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        if not sample:
+            self._empty("")
+        if b"\x00" in sample:
+            what = ("UTF-16 without a byte-order mark" if sample.count(b"\x00") * 3 > len(sample)
+                    else "a binary file, not CSV")
+            raise CsvError(f"{self.source}: cannot read: this looks like {what} (tried {', '.join(ENCODINGS)}); "
+                           "save it as CSV in UTF-8")
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                codecs.getincrementaldecoder(encoding)().decode(sample, final=len(sample) < _SAMPLE)
+                return encoding
+            except UnicodeDecodeError:
+                continue
+        raise CsvError(f"{self.source}: cannot read: not text in any encoding tried ({', '.join(ENCODINGS)}); "
+                       "save it as CSV in UTF-8")
+
+    def _empty(self, first: str) -> None:
+        raise CsvError(f"{self.source}: the file is empty{'' if not first else ' (the first line is blank)'}: "
+                       "expected a header row such as product_code,sku_code,price")
+
+    def _read_line(self) -> str:
+        try:
+            # the header is one physical line: a quoted newline in a header name is not supported
+            return self._text.readline(MAX_LINE)
+        except UnicodeDecodeError as exc:
+            self._undecodable(exc, 1)
+
+    def _undecodable(self, exc: UnicodeDecodeError, row: int):
+        raise CsvError(f"{self.source}: row {row}: bytes that are not {self.encoding} ({exc.reason}): the file "
+                       f"mixes encodings (tried {', '.join(ENCODINGS)}); save it as CSV in UTF-8") from None
+
+    # --- what callers use ----------------------------------------------------------------
+    def describe(self) -> str:
+        return f"{self.encoding}, {_NAMES[self.delimiter]}-separated"
+
+    def duplicates(self) -> list[str]:
+        """"header: column 'price' appears twice (columns 3 and 7)" for each repeated name."""
+        where: dict[str, list[int]] = {}
+        for i, name in enumerate(self.columns, start=1):
+            where.setdefault(name, []).append(i)
+        return [f"header: column {name!r} appears {len(cols)} times (columns {', '.join(map(str, cols))}): "
+                "which one is meant?" for name, cols in where.items() if len(cols) > 1 and name]
+
+    @property
+    def position(self) -> int:
+        """Bytes read so far (0 for a text stream)."""
+        return self._bytes.count if self._bytes is not None else 0
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(record number, fields); the header is record 1, blank lines are skipped."""
+        reader = csv.reader(self._text, delimiter=self.delimiter)
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:
+                self._undecodable(exc, self.record + 1)
+            except csv.Error as exc:
+                raise CsvError(f"{self.source}: row {self.record + 1}: not valid CSV ({exc})") from None
+            self.record += 1
+            if not fields or fields == [""]:
+                continue
+            yield self.record, fields
