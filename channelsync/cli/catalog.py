@@ -50,7 +50,7 @@ def _size(stream) -> int | None:
 @pass_app
 def catalog_export(app: App, output) -> None:
     """Write the catalog as CSV (the same columns import reads)."""
-    output.write(catalog.export_csv(app.store, app.config))
+    output.write(catalog.export_csv(app.reader, app.config))
 
 
 @click.group("stock")
@@ -100,7 +100,7 @@ def stock_adjust(app: App, sku: str, delta: int, warehouse: str | None, reason: 
 @pass_app
 def stock_show(app: App, sku: str) -> None:
     """On-hand, reserved, and what each channel should show."""
-    r = catalog.stock_report(app.store, app.config, sku)
+    r = catalog.stock_report(app.reader, app.config, sku)
     lines = [f"{sku}" + (" (bundle: " + " + ".join(f"{b['component']}*{b['qty']}" for b in r["bundle"]) + ")"
                          if r["bundle"] else "")]
     lines += [f"  on hand  {wh:<12} {qty}" for wh, qty in r["on_hand"].items()]
@@ -122,7 +122,7 @@ def orders_group() -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 @pass_app
 def orders_list(app: App, channel: str | None, status: str | None, limit: int) -> None:
-    rows = app.store.query(
+    rows = app.reader.query(
         "SELECT id, channel, external_id, status, total, modified_at, unmatched_lines FROM orders "
         "WHERE (? IS NULL OR channel = ?) AND (? IS NULL OR status = ?) ORDER BY modified_at DESC LIMIT ?",
         (channel, channel, status, status, limit))
@@ -137,8 +137,8 @@ def orders_list(app: App, channel: str | None, status: str | None, limit: int) -
 @pass_app
 def orders_show(app: App, order: str) -> None:
     """ORDER: internal id, CHANNEL:EXTERNAL_ID, or an external id."""
-    row = find_order(app.store, order)
-    lines = app.store.query("SELECT line_no, sku_code, external_sku_id, quantity, price FROM order_lines "
+    row = find_order(app.reader, order)
+    lines = app.reader.query("SELECT line_no, sku_code, external_sku_id, quantity, price FROM order_lines "
                             "WHERE order_id = ? ORDER BY line_no", (row["id"],))
     data = {**row, "lines": lines}
     human = [f"order {row['channel']}:{row['external_id']} (#{row['id']}) {row['status']} "

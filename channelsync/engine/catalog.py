@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import IO, Callable, Iterable
 
 from channelsync.config.settings import Config
-from channelsync.engine import catalog_rows, inventory, listings, outbox
+from channelsync.engine import bounds, catalog_rows, inventory, listings, outbox
 from channelsync.engine.csvfile import CsvFile
 from channelsync.sdk.errors import UserError
 from channelsync.sdk.money import fen_to_yuan
@@ -266,16 +266,24 @@ def change_stock(store: Store, config: Config, code: str, warehouse: str, *, set
     """``stock set`` / ``stock adjust``: one ledger row and the pushes it causes, in one transaction."""
     if warehouse not in config.warehouses:
         raise UserError(f"unknown warehouse {warehouse!r} (configured: {', '.join(sorted(config.warehouses))})")
+    try:  # the documented bounds (engine/bounds.py), before anything is opened for writing
+        if set_to is not None:
+            bounds.units(set_to, what="QUANTITY")
+        if delta is not None:
+            bounds.units(delta, signed=True, what="DELTA")
+    except ValueError as exc:
+        raise UserError(f"stock {'set' if set_to is not None else 'adjust'} {code}: {exc}") from None
     with store.write():
         require_sku(store, code, stockable=True)
         before = inventory.on_hand(store, code, (warehouse,))
         if set_to is not None:
-            if set_to < 0:
-                raise UserError(f"stock cannot be set below 0 (got {set_to})")
             inventory.set_on_hand(store, code, warehouse, set_to, reason=reason, actor=actor)
         elif delta:
             if before + delta < 0:
                 raise UserError(f"{code} in {warehouse}: on-hand {before} {delta:+d} would go below 0")
+            if before + delta > bounds.MAX_UNITS:
+                raise UserError(f"{code} in {warehouse}: on-hand {before} {delta:+d} would exceed "
+                                f"{bounds.MAX_UNITS:,} units")
             inventory.move(store, code, warehouse, delta, reason, actor=actor)
         queued = inventory.queue_stock(store, config, [code])
         after = inventory.on_hand(store, code, (warehouse,))

@@ -62,10 +62,10 @@ class ChannelRunner:
                                 absolute=lane.absolute)
                 self._after_ingest(result, stats)
                 stats.orders_seen += len(found)
-            self._health("ok", None, poll_ok=True)
+            self._poll_health(None)
         except ChannelError as exc:
             stats.error = str(exc)
-            self._health("failing", f"order poll: {exc}")
+            self._poll_health(f"order poll: {exc}")
             log.warning("poll_failed", channel=lane.name, error=str(exc))
         stats.poll_ms = int((time.monotonic() - started) * 1000)
         return stats
@@ -87,8 +87,13 @@ class ChannelRunner:
     def drain(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
         stats = push.drain(self.lane, stop)
         metrics.QUEUE_DEPTH.labels(self.lane.name).set(outbox.depth(self.lane.store, self.lane.name)["pending"])
-        if stats.retry and not stats.ok:
-            self._health("degraded", "pushes are being retried")
+        if stats.retry:
+            with self.lane.store.write():
+                channels.record_push(self.lane.store, self.lane.name, "degraded",
+                                     f"{stats.retry} push(es) being retried")
+        elif stats.ok or stats.parked:
+            with self.lane.store.write():
+                channels.record_push(self.lane.store, self.lane.name, "ok", None)
         return stats
 
     def cycle(self, stop: Callable[[], bool] = lambda: False) -> CycleStats:
@@ -109,11 +114,10 @@ class ChannelRunner:
         lane.hooks.cycle_finished(channel=lane.name, stats=line)
         return stats
 
-    def _health(self, health: str, error: str | None, poll_ok: bool = False) -> None:
+    def _poll_health(self, error: str | None) -> None:
         lane = self.lane
         with lane.store.write():
-            channels.record_health(lane.store, lane.name, health, error, utcnow(), poll_ok=poll_ok,
-                                   token_expires_at=lane.adapter.token_expires_at())
+            channels.record_poll(lane.store, lane.name, error, utcnow(), token_expires_at=lane.adapter.token_expires_at())
 
     def close(self) -> None:
         self.lane.close()

@@ -134,10 +134,11 @@ def test_resync_status_orders_and_ship_without_daemon(env):
     assert "shipped" in run("ship", f"a:{order.order_id}", "--carrier", "SF", "--tracking", "SF123").output
     assert fake.FakePlatform.named("a").orders[order.order_id].tracking_no == "SF123"
     run("ship", f"a:{order.order_id}", "--carrier", "SF", "--tracking", "SF123", expect=2)  # not paid any more
-    status = run("--json", "status").stdout
+    status = run("--json", "status", expect=4).stdout  # 4: needs attention, no daemon is running
     assert "fake-token-value-1234" not in status
     data = json.loads(status)
     assert {c["channel"] for c in data["channels"]} == {"a", "b"}
+    assert data["attention"] == ["the daemon is not running"]
 
 
 def test_channels_and_plugins_hide_secrets(env):
