@@ -152,7 +152,10 @@ def _check_graph(store: Store) -> tuple[list[str], int]:
     for cycle in catalog_rows.find_cycles(edges):
         rows = {r["sku_code"]: r["n"] for r in store.query(
             f"SELECT sku_code, n FROM temp.import_rows WHERE sku_code IN ({','.join('?' * len(cycle))})", cycle)}
-        where = next((f"row {rows[c]}" for c in cycle if c in rows and c in edges), "the database")
+        start = next((i for i, c in enumerate(cycle[:-1]) if c in rows), None)
+        if start is not None:  # spelled from the file's own row, where the operator fixes it
+            cycle = cycle[start:-1] + cycle[:start] + [cycle[start]]
+        where = f"row {rows[cycle[0]]}" if start is not None else "the database"
         problems.append(f"{where}, column bundle: bundle cycle {' -> '.join(cycle)} (a bundle cannot contain "
                         "itself, directly or through another bundle)")
     return problems, len(problems)

@@ -25,7 +25,6 @@ ENCODINGS = ("utf-8", "gb18030", "utf-16")  # in the order they are tried (UTF-1
 DELIMITERS = (",", "\t", ";")
 _SAMPLE = 256 * 1024
 _NAMES = {",": "comma", "\t": "tab", ";": "semicolon"}
-MAX_LINE = 1024 * 1024  # a header line longer than this is no header
 
 
 class CsvError(UserError):
@@ -62,16 +61,19 @@ class CsvFile:
     def __init__(self, stream: IO[bytes] | IO[str], source: str, size: int | None = None) -> None:
         self.source = source
         self.size = size
+        self.line = 0  # physical lines read, for a decoding error's place
         if isinstance(stream, io.TextIOBase):  # already decoded (tests, the demo): no detection
             self._bytes = None
             self.encoding = "text"
-            text = stream
+            self._lines = iter(stream)
         else:
             self._bytes = _Counting(stream)
             buffered = io.BufferedReader(self._bytes, buffer_size=_SAMPLE)
             self.encoding = self._detect(buffered.peek(_SAMPLE)[:_SAMPLE])
-            text = io.TextIOWrapper(buffered, encoding=self.encoding, errors="strict", newline="")
-        self._text = text
+            if self.encoding == "utf-16":  # no byte-wise line split: decoded as a stream
+                self._lines = io.TextIOWrapper(buffered, encoding="utf-16", errors="strict", newline="")
+            else:
+                self._lines = self._decoded(buffered)
         first = self._read_line()
         if not first.strip():
             self._empty(first)
@@ -106,16 +108,28 @@ class CsvFile:
         raise CsvError(f"{self.source}: the file is empty{'' if not first else ' (the first line is blank)'}: "
                        "expected a header row such as product_code,sku_code,price")
 
+    def _decoded(self, buffered: io.BufferedReader) -> Iterator[str]:
+        """Line by line, so a decoding error names its exact line."""
+        for raw in iter(buffered.readline, b""):
+            try:
+                yield raw.decode(self.encoding)
+            except UnicodeDecodeError as exc:
+                self._undecodable(exc, self.line + 1)
+            self.line += 1
+
     def _read_line(self) -> str:
+        # the header is one physical line: a quoted newline in a header name is not supported
         try:
-            # the header is one physical line: a quoted newline in a header name is not supported
-            return self._text.readline(MAX_LINE)
+            first = next(self._lines, "")
         except UnicodeDecodeError as exc:
             self._undecodable(exc, 1)
+        return first.lstrip("\ufeff") if self.encoding != "text" else first
 
-    def _undecodable(self, exc: UnicodeDecodeError, row: int):
-        raise CsvError(f"{self.source}: row {row}: bytes that are not {self.encoding} ({exc.reason}): the file "
-                       f"mixes encodings (tried {', '.join(ENCODINGS)}); save it as CSV in UTF-8") from None
+    def _undecodable(self, exc: UnicodeDecodeError, line: int):
+        where = f"line {line}" if self.encoding != "utf-16" else f"after line {self.line}"
+        raise CsvError(f"{self.source}: {where}: bytes that are not {self.encoding.removesuffix('-sig')} "
+                       f"({exc.reason}): the file mixes encodings (tried {', '.join(ENCODINGS)}); "
+                       "save it as CSV in UTF-8") from None
 
     # --- what callers use ----------------------------------------------------------------
     def describe(self) -> str:
@@ -126,8 +140,8 @@ class CsvFile:
         where: dict[str, list[int]] = {}
         for i, name in enumerate(self.columns, start=1):
             where.setdefault(name, []).append(i)
-        return [f"header: column {name!r} appears {len(cols)} times (columns {', '.join(map(str, cols))}): "
-                "which one is meant?" for name, cols in where.items() if len(cols) > 1 and name]
+        return [f"header: column {name!r} appears {len(cols)} times (columns {', '.join(map(str, cols[:-1]))} "
+                f"and {cols[-1]}): which one is meant?" for name, cols in where.items() if len(cols) > 1 and name]
 
     @property
     def position(self) -> int:
@@ -136,16 +150,17 @@ class CsvFile:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(record number, fields); the header is record 1, blank lines are skipped."""
-        reader = csv.reader(self._text, delimiter=self.delimiter)
+        reader = csv.reader(self._lines, delimiter=self.delimiter, strict=True)  # an unclosed quote is an error
         while True:
             try:
                 fields = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError as exc:
-                self._undecodable(exc, self.record + 1)
+            except UnicodeDecodeError as exc:  # from the UTF-16 stream
+                self._undecodable(exc, self.line)
             except csv.Error as exc:
-                raise CsvError(f"{self.source}: row {self.record + 1}: not valid CSV ({exc})") from None
+                hint = "; is a quote (\") left open?" if "end of data" in str(exc) or "expected after" in str(exc) else ""
+                raise CsvError(f"{self.source}: row {self.record + 1}: not valid CSV ({exc}{hint})") from None
             self.record += 1
             if not fields or fields == [""]:
                 continue
