@@ -52,7 +52,11 @@ def create_private(path: Path) -> None:
     """Create ``path`` (and its directory) if missing, readable by its owner only; tighten an
     existing database's files that an older release left world-readable."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE))
+    if not path.exists():
+        # only a new file is opened here: closing any descriptor of a file drops every POSIX lock
+        # this process holds on it, so touching an open database would undo SQLite's locks
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE))
     for candidate in [path] + [Path(str(path) + s) for s in SIDE_FILES]:
         with contextlib.suppress(OSError):  # not ours, or gone: nothing to tighten
             st = candidate.stat()
