@@ -171,9 +171,14 @@ def _write_all(store: Store, config: Config, report: ImportReport, publish_chann
         store.execute("DELETE FROM bundle_components WHERE bundle_code = ?", (code,))
         store.execute("INSERT INTO bundle_components (bundle_code, component_code, qty) SELECT bundle, component, "
                       "qty FROM temp.import_edges WHERE bundle = ?", (code,))
-    changed = [r[0] for r in store.execute("SELECT sku_code FROM temp.import_changed")]
-    for i in range(0, len(changed), 500):  # 500 at a time: SQLite's variable limit, and bounded sets
-        report.pushes_queued += inventory.queue_stock(store, config, changed[i:i + 500])
+    last = 0
+    while True:  # 500 at a time: SQLite's variable limit, and sets that stay small
+        page = store.execute("SELECT rowid, sku_code FROM temp.import_changed WHERE rowid > ? ORDER BY rowid "
+                             "LIMIT 500", (last,)).fetchall()
+        if not page:
+            break
+        last = page[-1][0]
+        report.pushes_queued += inventory.queue_stock(store, config, [r[1] for r in page])
     publishing = [c for c in publish_channels if c in config.channels and config.channels[c].publish_new]
     if publishing:
         for batch in _batches(store, "SELECT n, sku_code FROM temp.import_rows WHERE n > ? AND "

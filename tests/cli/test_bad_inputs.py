@@ -358,3 +358,42 @@ def test_an_unexpected_error_is_one_line_and_a_log_pointer(shop, monkeypatch):
     log_file = tmp / "logs" / "cli-errors.log"
     assert str(log_file) in lines[0] and "Traceback" not in result.output
     assert "Traceback" in log_file.read_text() and oct(log_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_check_warns_about_what_is_valid_but_almost_certainly_a_mistake(shop):
+    tmp, run = shop
+    (tmp / "channelsync.toml").write_text(CONFIG.replace("http_port = 0", 'http_port = 9999\nhttp_host = "0.0.0.0"')
+                                          + '[channels.a.overrides."TEA-O1"]\nbuffer = 2\n'
+                                          + '[channels.a.overrides."TEA-01"]\nbuffer = 1\n')
+    result = run("check", "--offline")
+    assert result.exit_code == 0, result.output
+    assert 'warning: daemon.http_host: "0.0.0.0" serves /healthz and /metrics on every network interface' \
+        in result.output
+    assert "channels.a.overrides.\"TEA-O1\": no SKU 'TEA-O1' in the catalog" in result.output
+    assert "TEA-01\": no SKU" not in result.output
+    doc = json.loads(run("--json", "check", "--offline").stdout)
+    assert len(doc["warnings"]) == 2
+
+
+def test_the_progress_bar_shows_on_a_terminal_only(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    from channelsync.cli.progress import file_progress
+    from channelsync.engine.csvfile import CsvFile
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    data = (HEADER + "\n" + "".join(f"P,S{i},1.00,1\n" for i in range(5000))).encode()
+    for tty, expect_bar in ((Tty(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", tty)
+        csvf = CsvFile(io.BytesIO(data), "big.csv", size=len(data))
+        with file_progress(csvf) as progress:
+            assert (progress is not None) == expect_bar
+            for _ in csvf.rows():
+                pass
+            if progress:
+                progress(csvf)
+        assert ("reading big.csv (row 5,001)" in tty.getvalue()) == expect_bar
