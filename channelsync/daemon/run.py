@@ -138,6 +138,8 @@ class Daemon:
         try:
             return self._run(install_signals, until)
         finally:
+            if self.http_server is not None and not self.http_server.thread.is_alive():
+                self.http_server.httpd.server_close()  # bound but never served: start-up failed
             self.lock.release()
 
     def open_store(self) -> Store:
