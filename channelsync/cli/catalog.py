@@ -28,7 +28,7 @@ def catalog_import(app: App, csv_file) -> None:
 
     source = csv_file.name if isinstance(csv_file.name, str) else "<stdin>"
     csvf = CsvFile(csv_file, source, size=_size(csv_file))
-    with file_progress(csvf, enabled=not app.json) as progress:
+    with file_progress(source, enabled=not app.json) as progress:
         report = catalog.import_csv(app.store, app.config, csvf, source=source,
                                     publish_channels=list(app.config.channels), progress=progress)
     app.emit(vars(report), f"imported {report.skus_new} new and {report.skus_changed} changed SKUs "

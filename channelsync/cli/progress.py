@@ -1,4 +1,4 @@
-"""A progress bar for long file work, on a terminal only (never in pipes, logs or --json)."""
+"""Progress bars for long file work, on a terminal only (never in pipes, logs or --json)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,32 @@ from typing import Callable, Iterator
 
 import click
 
-from channelsync.engine.csvfile import CsvFile
-
 
 @contextlib.contextmanager
-def file_progress(csvf: CsvFile, enabled: bool = True) -> Iterator[Callable[[CsvFile], None] | None]:
-    """Yields the callback ``import_csv`` calls every few thousand rows, or None off a terminal."""
-    if not enabled or not sys.stderr.isatty() or not csvf.size:
+def file_progress(source: str, enabled: bool = True) -> Iterator[Callable[[str, int, int | None], None] | None]:
+    """Yields the ``progress(stage, done, total)`` callback ``import_csv`` calls, or None off a
+    terminal. One bar per stage: "reading" counts bytes, "writing" counts rows."""
+    if not enabled or not sys.stderr.isatty():
         yield None
         return
-    with click.progressbar(length=csvf.size, label=f"reading {csvf.source}", file=sys.stderr,
-                           show_eta=True, show_percent=True) as bar:
-        done = 0
+    bars: dict[str, tuple] = {}
 
-        def advance(f: CsvFile) -> None:
-            nonlocal done
-            bar.label = f"reading {f.source} (row {f.record:,})"
-            bar.update(max(0, f.position - done))
-            done = max(done, f.position)
+    def advance(stage: str, done: int, total: int | None) -> None:
+        if stage not in bars:
+            for other, (bar, _) in list(bars.items()):
+                bar.render_finish()
+                del bars[other]
+            unit = "" if stage == "writing" else " (bytes)"
+            bar = click.progressbar(length=total or None, label=f"{stage} {source}{unit}", file=sys.stderr,
+                                    show_eta=bool(total), show_pos=stage == "writing")
+            bar.__enter__()
+            bars[stage] = (bar, 0)
+        bar, before = bars[stage]
+        bar.update(max(0, done - before))
+        bars[stage] = (bar, max(before, done))
 
+    try:
         yield advance
-
+    finally:
+        for bar, _ in bars.values():
+            bar.__exit__(None, None, None)

@@ -28,6 +28,7 @@ from channelsync.store import Store, ts, utcnow
 
 BATCH = 2000  # rows staged, written or queued per statement batch: memory stays flat for any file size
 SHOWN = 50     # problems shown (all are counted)
+Progress = Callable[[str, int, "int | None"], None]
 
 
 class CatalogImportError(UserError):
@@ -61,14 +62,15 @@ def sync_warehouses(store: Store, config: Config) -> None:
 
 
 def import_csv(store: Store, config: Config, stream: IO[str] | IO[bytes] | CsvFile, source: str = "<csv>",
-               publish_channels: Iterable[str] = (), progress: Callable[[CsvFile], None] | None = None
+               publish_channels: Iterable[str] = (), progress: Progress | None = None
                ) -> ImportReport:
     """Import a catalog CSV, all or nothing: every problem is reported with its row and
     column before anything is written; a clean file is written in one transaction that
     also queues the pushes it causes (and publishing on ``publish_channels``).
 
     Rows are staged in temporary tables, never held in memory, so the size of the file
-    does not matter; ``progress`` is called every few thousand rows."""
+    does not matter; ``progress(stage, done, total)`` is called every few thousand rows:
+    ("reading", bytes read, file size or None), then ("writing", rows written, rows)."""
     csvf = stream if isinstance(stream, CsvFile) else CsvFile(stream, source)
     report = ImportReport(encoding=csvf.describe())
     _staging(store, create=True)
@@ -78,7 +80,7 @@ def import_csv(store: Store, config: Config, stream: IO[str] | IO[bytes] | CsvFi
             with store.write():
                 problems, total = _check_graph(store)
                 if not total:
-                    _write_all(store, config, report, list(publish_channels))
+                    _write_all(store, config, report, list(publish_channels), progress)
         if total:
             raise CatalogImportError(csvf.source, problems, total)
     finally:
@@ -130,11 +132,11 @@ def _stage(store: Store, config: Config, csvf: CsvFile, progress, report: Import
                 store.execute("BEGIN")
                 pending = 0
                 if progress is not None:
-                    progress(csvf)
+                    progress("reading", csvf.position, csvf.size)
     finally:
         store.execute("COMMIT")
     if progress is not None:
-        progress(csvf)
+        progress("reading", csvf.position, csvf.size)
     return problems, total
 
 
@@ -161,11 +163,16 @@ def _check_graph(store: Store) -> tuple[list[str], int]:
     return problems, len(problems)
 
 
-def _write_all(store: Store, config: Config, report: ImportReport, publish_channels: list[str]) -> None:
+def _write_all(store: Store, config: Config, report: ImportReport, publish_channels: list[str],
+               progress: Progress | None) -> None:
     now = ts(utcnow())
+    written = 0
     for batch in _batches(store, "SELECT n, data FROM temp.import_rows WHERE n > ? ORDER BY n LIMIT ?"):
         for r in batch:
             _write_row(store, json.loads(r["data"]), now, report)
+        written += len(batch)
+        if progress is not None:
+            progress("writing", written, report.rows)
     bundles = [r["bundle"] for r in store.query("SELECT DISTINCT bundle FROM temp.import_edges")]
     for code in bundles:  # bundles after every SKU exists
         store.execute("DELETE FROM bundle_components WHERE bundle_code = ?", (code,))

@@ -375,25 +375,31 @@ def test_check_warns_about_what_is_valid_but_almost_certainly_a_mistake(shop):
     assert len(doc["warnings"]) == 2
 
 
-def test_the_progress_bar_shows_on_a_terminal_only(tmp_path, monkeypatch):
+def test_the_progress_bars_show_on_a_terminal_only(shop, monkeypatch):
     import io
     import sys
 
     from channelsync.cli.progress import file_progress
+    from channelsync.engine import catalog
     from channelsync.engine.csvfile import CsvFile
+    from channelsync.store import Store
+
+    tmp, run = shop
 
     class Tty(io.StringIO):
         def isatty(self):
             return True
 
-    data = (HEADER + "\n" + "".join(f"P,S{i},1.00,1\n" for i in range(5000))).encode()
-    for tty, expect_bar in ((Tty(), True), (io.StringIO(), False)):
+    config = __import__("channelsync.config", fromlist=["load"]).load(tmp / "channelsync.toml", {"fake": fake.FakeChannel})
+    for n, (tty, expect_bar) in enumerate(((Tty(), True), (io.StringIO(), False))):
+        data = (HEADER + "\n" + "".join(f"P,S{n}-{i},1.00,1\n" for i in range(5000))).encode()
         monkeypatch.setattr(sys, "stderr", tty)
-        csvf = CsvFile(io.BytesIO(data), "big.csv", size=len(data))
-        with file_progress(csvf) as progress:
+        store = Store(tmp / "cs.db")
+        with file_progress("big.csv") as progress:
             assert (progress is not None) == expect_bar
-            for _ in csvf.rows():
-                pass
-            if progress:
-                progress(csvf)
-        assert ("reading big.csv (row 5,001)" in tty.getvalue()) == expect_bar
+            catalog.import_csv(store, config, CsvFile(io.BytesIO(data), "big.csv", size=len(data)),
+                               progress=progress)
+        store.close()
+        shown = tty.getvalue()
+        assert ("reading big.csv (bytes)" in shown and "writing big.csv" in shown and "5000/5000" in shown) \
+            == expect_bar, shown[-500:]
