@@ -119,7 +119,7 @@ def orders_group() -> None:
 @orders_group.command("list")
 @click.option("--channel")
 @click.option("--status", type=click.Choice(["new", "paid", "shipped", "completed", "cancelled", "refunded"]))
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
 @pass_app
 def orders_list(app: App, channel: str | None, status: str | None, limit: int) -> None:
     rows = app.reader.query(

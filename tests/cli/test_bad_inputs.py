@@ -165,6 +165,7 @@ CASES = [
     Case("orders-show-unknown", ["orders", "show", "a:NOPE"], 2, ["NOPE"]),
     Case("orders-list-bad-status", ["orders", "list", "--status", "lost"], 2, ["--status", "'lost'"]),
     Case("orders-list-bad-limit", ["orders", "list", "--limit", "many"], 2, ["--limit", "'many'"]),
+    Case("orders-list-negative-limit", ["orders", "list", "--limit", "-1"], 2, ["--limit", "-1", "1<=x<=100000"]),
     Case("ship-unknown-order", ["ship", "a:NOPE", "--carrier", "SF", "--tracking", "X1"], 2, ["NOPE"]),
     Case("resync-unknown-channel", ["resync", "--channel", "nope"], 2, ["unknown channel 'nope'"]),
     Case("status-unknown-channel", ["status", "--channel", "nope"], 2, ["unknown channel 'nope'"]),
