@@ -34,7 +34,7 @@ def problems_of(exc: BaseException) -> list[dict]:
     for text in items:
         text = log.redact_text(str(text))
         where, sep, message = text.partition(": ")
-        if not sep or " " in where.strip() and not where.startswith(("row ", "header")):
+        if not sep or " " in where.strip() and not where.startswith(("row ", "line ", "after line ", "header")):
             where, message = None, text  # no location before the message
         out.append({"file": source, "location": where, "message": message} if source
                    else {"location": where, "message": message})

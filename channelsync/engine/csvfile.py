@@ -28,7 +28,13 @@ _NAMES = {",": "comma", "\t": "tab", ";": "semicolon"}
 
 
 class CsvError(UserError):
-    """The file cannot be read as CSV; the message says where and why."""
+    """The file cannot be read as CSV: ``source`` (the file), ``where`` (a line or row, or
+    None for the whole file) and why."""
+
+    def __init__(self, source: str, where: str | None, message: str) -> None:
+        self.source = source
+        self.problems = [f"{where}: {message}" if where else message]
+        super().__init__(f"{source}: {where + ': ' if where else ''}{message}")
 
 
 def normalize(name: str) -> str:
@@ -93,7 +99,7 @@ class CsvFile:
         if b"\x00" in sample:
             what = ("UTF-16 without a byte-order mark" if sample.count(b"\x00") * 3 > len(sample)
                     else "a binary file, not CSV")
-            raise CsvError(f"{self.source}: cannot read: this looks like {what} (tried {', '.join(ENCODINGS)}); "
+            raise CsvError(self.source, None, f"cannot read: this looks like {what} (tried {', '.join(ENCODINGS)}); "
                            "save it as CSV in UTF-8")
         for encoding in ("utf-8", "gb18030"):
             try:
@@ -101,11 +107,11 @@ class CsvFile:
                 return encoding
             except UnicodeDecodeError:
                 continue
-        raise CsvError(f"{self.source}: cannot read: not text in any encoding tried ({', '.join(ENCODINGS)}); "
+        raise CsvError(self.source, None, f"cannot read: not text in any encoding tried ({', '.join(ENCODINGS)}); "
                        "save it as CSV in UTF-8")
 
     def _empty(self, first: str) -> None:
-        raise CsvError(f"{self.source}: the file is empty{'' if not first else ' (the first line is blank)'}: "
+        raise CsvError(self.source, None, f"the file is empty{'' if not first else ' (the first line is blank)'}: "
                        "expected a header row such as product_code,sku_code,price")
 
     def _decoded(self, buffered: io.BufferedReader) -> Iterator[str]:
@@ -127,7 +133,7 @@ class CsvFile:
 
     def _undecodable(self, exc: UnicodeDecodeError, line: int):
         where = f"line {line}" if self.encoding != "utf-16" else f"after line {self.line}"
-        raise CsvError(f"{self.source}: {where}: bytes that are not {self.encoding.removesuffix('-sig')} "
+        raise CsvError(self.source, where, f"bytes that are not {self.encoding.removesuffix('-sig')} "
                        f"({exc.reason}): the file mixes encodings (tried {', '.join(ENCODINGS)}); "
                        "save it as CSV in UTF-8") from None
 
@@ -160,7 +166,7 @@ class CsvFile:
                 self._undecodable(exc, self.line)
             except csv.Error as exc:
                 hint = "; is a quote (\") left open?" if "end of data" in str(exc) or "expected after" in str(exc) else ""
-                raise CsvError(f"{self.source}: row {self.record + 1}: not valid CSV ({exc}{hint})") from None
+                raise CsvError(self.source, f"row {self.record + 1}", f"not valid CSV ({exc}{hint})") from None
             self.record += 1
             if not fields or fields == [""]:
                 continue

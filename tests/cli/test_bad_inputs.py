@@ -299,6 +299,16 @@ def test_a_json_csv_problem_names_file_row_and_column(shop):
     assert all(p["file"].endswith("in.csv") for p in doc["problems"])
 
 
+def test_a_json_decoding_problem_names_file_and_line(shop):
+    tmp, run = shop
+    (tmp / "in.csv").write_bytes(mixed_encoding())
+    doc = json.loads(run("--json", "catalog", "import", str(tmp / "in.csv")).stdout)
+    assert doc["problems"][0]["location"] == "line 20002" and doc["problems"][0]["file"].endswith("in.csv")
+    (tmp / "in.csv").write_bytes(b"")
+    doc = json.loads(run("--json", "catalog", "import", str(tmp / "in.csv")).stdout)
+    assert doc["problems"][0]["location"] is None and doc["problems"][0]["message"].startswith("the file is empty")
+
+
 def test_a_json_config_problem_names_the_key_path(shop):
     tmp, run = shop
     (tmp / "channelsync.toml").write_text(CONFIG.replace("http_port = 0", "http_port = 70000"))
