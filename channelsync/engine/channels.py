@@ -12,6 +12,7 @@ from typing import Any
 from channelsync.config.settings import Config
 from channelsync.engine import outbox
 from channelsync.store import Store, parse_ts, ts
+from channelsync.telemetry.log import redact_text
 
 
 def register(store: Store, name: str, plugin: str) -> None:
@@ -28,6 +29,11 @@ def cursor(store: Store, name: str) -> datetime | None:
 def move_cursor(store: Store, name: str, to: datetime) -> None:
     """Orders up to ``to`` are in: called inside the transaction that wrote them."""
     store.execute("UPDATE channels SET order_cursor = ? WHERE name = ?", (ts(to), name))
+
+
+def _clean(error: str | None) -> str | None:
+    """An error as status and /healthz may show it: a platform or library may echo a token."""
+    return None if error is None else redact_text(error)
 
 
 _RANK = {"unknown": 0, "ok": 0, "degraded": 1, "failing": 2}
@@ -57,19 +63,20 @@ def record_poll(store: Store, name: str, error: str | None, at: datetime, *,
     store.execute(
         "UPDATE channels SET poll_health = ?, poll_error = ?, last_poll_at = ?, "
         "last_poll_ok_at = CASE WHEN ? THEN ? ELSE last_poll_ok_at END, token_expires_at = ? WHERE name = ?",
-        ("ok" if error is None else "failing", error, ts(at), error is None, ts(at), ts(token_expires_at), name))
+        ("ok" if error is None else "failing", _clean(error), ts(at), error is None, ts(at), ts(token_expires_at),
+         name))
     _combine(store, name)
 
 
 def record_push(store: Store, name: str, health: str, error: str | None) -> None:
     """A push round's outcome ("ok" or "degraded" while pushes are retried); never touches poll health."""
-    store.execute("UPDATE channels SET push_health = ?, push_error = ? WHERE name = ?", (health, error, name))
+    store.execute("UPDATE channels SET push_health = ?, push_error = ? WHERE name = ?", (health, _clean(error), name))
     _combine(store, name)
 
 
 def record_worker(store: Store, name: str, error: str | None) -> None:
     """The daemon's worker for the channel crashed (``error``) or runs again (None)."""
-    store.execute("UPDATE channels SET worker_error = ? WHERE name = ?", (error, name))
+    store.execute("UPDATE channels SET worker_error = ? WHERE name = ?", (_clean(error), name))
     _combine(store, name)
 
 

@@ -77,6 +77,18 @@ def test_a_good_push_round_does_not_hide_a_failing_poll(tmp_path):
     shop.close()
 
 
+def test_an_error_echoing_a_secret_is_stored_redacted(tmp_path):
+    from channelsync.telemetry import log
+
+    shop = Shop(tmp_path, {"a": {}})
+    log.register_secrets(["tok-PLANTED-abcdef"])
+    with shop.store.write():
+        channels.record_worker(shop.store, "a", "worker crashed (HTTPError: GET /x?access_token=tok-PLANTED-abcdef)")
+    r = channels.status_rows(shop.store, shop.config)[0]
+    assert "tok-PLANTED" not in str(r) and "access_token=***" in r["worker_error"]
+    shop.close()
+
+
 # --- a running daemon ---------------------------------------------------------------------------
 
 def free_port() -> int:
