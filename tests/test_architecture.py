@@ -160,7 +160,8 @@ WRITERS = {
     "warehouses": "engine/catalog.py", "stock": "engine/inventory.py", "stock_movements": "engine/inventory.py",
     "orders": "engine/orders.py", "order_lines": "engine/orders.py", "outbox": "engine/outbox.py",
     "listings": "engine/listings.py", "unmatched_listings": "engine/listings.py", "channels": "engine/channels.py",
-    "credentials": "sync/credentials.py", "store_keys": "sync/credentials.py", "requests": "daemon/handoff.py", "daemon": "daemon/run.py",
+    "credentials": "sync/credentials.py", "store_keys": "sync/credentials.py", "requests": "daemon/handoff.py",
+    "daemon": "daemon/run.py", "low_stock": "engine/lowstock.py",
 }
 
 

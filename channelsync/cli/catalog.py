@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
+from channelsync.cli import progress, table
 from channelsync.cli.app import App, pass_app
 from channelsync.engine import catalog
 from channelsync.engine.orders import find_order
@@ -23,14 +26,13 @@ def catalog_import(app: App, csv_file) -> None:
     """Import CSV_FILE (all-or-nothing; problems name row and column).
 
     UTF-8, GB18030/GBK or UTF-16 (Excel "Unicode text"); comma, tab or semicolon separated."""
-    from channelsync.cli.progress import file_progress
     from channelsync.engine.csvfile import CsvFile
 
     source = csv_file.name if isinstance(csv_file.name, str) else "<stdin>"
     csvf = CsvFile(csv_file, source, size=_size(csv_file))
-    with file_progress(source, enabled=not app.json) as progress:
+    with progress.file_progress(source, enabled=not app.json) as on_progress:
         report = catalog.import_csv(app.store, app.config, csvf, source=source,
-                                    publish_channels=list(app.config.channels), progress=progress)
+                                    publish_channels=list(app.config.channels), progress=on_progress)
     app.emit(vars(report), f"imported {report.skus_new} new and {report.skus_changed} changed SKUs "
                            f"({report.products} new products) from {report.rows} rows ({report.encoding}), "
                            f"{report.stock_set} stock levels set, {report.pushes_queued} pushes queued")
@@ -111,6 +113,23 @@ def stock_show(app: App, sku: str) -> None:
     app.emit(r, "\n".join(lines))
 
 
+@stock_group.command("low")
+@click.option("--all", "show_all", is_flag=True, help="Every SKU with a reorder point, not only the low ones.")
+@pass_app
+def stock_low(app: App, show_all: bool) -> None:
+    """SKUs whose available units (all warehouses, less reserved) are at or below their reorder point."""
+    from channelsync.engine import lowstock
+
+    rows = lowstock.levels(app.store, app.config, only_low=not show_all)
+    colour = not app.json and sys.stdout.isatty()
+    human = table.render(["SKU", "title", "on hand", "reserved", "available", "reorder point", ""],
+                         [[r["sku"], r["title"], r["on_hand"], r["reserved"], r["available"], r["reorder_point"],
+                           table.paint("LOW", colour) if r["low"] else ""] for r in rows], right=(2, 3, 4, 5),
+                         empty="(no SKU is at or below its reorder point)" if not show_all else
+                         "(no SKU has a reorder point: set the catalog's reorder_point column or [low_stock])")
+    app.emit(rows, human)
+
+
 @click.group("orders")
 def orders_group() -> None:
     """Ingested orders."""
@@ -126,9 +145,10 @@ def orders_list(app: App, channel: str | None, status: str | None, limit: int) -
         "SELECT id, channel, external_id, status, total, modified_at, unmatched_lines FROM orders "
         "WHERE (? IS NULL OR channel = ?) AND (? IS NULL OR status = ?) ORDER BY modified_at DESC LIMIT ?",
         (channel, channel, status, status, limit))
-    human = "\n".join(f"{r['id']:>6}  {r['channel']:<14} {r['external_id']:<22} {r['status']:<10} "
-                      f"{fen_to_yuan(r['total']):>10}  {r['modified_at']}" + ("  UNMATCHED LINES" if r["unmatched_lines"] else "")
-                      for r in rows) or "no orders"
+    human = table.render(["id", "channel", "order", "status", "total", "modified", "note"],
+                         [[r["id"], r["channel"], r["external_id"], r["status"], fen_to_yuan(r["total"]),
+                           table.age(r["modified_at"]), "UNMATCHED LINES" if r["unmatched_lines"] else ""]
+                          for r in rows], right=(0, 4), empty="no orders")
     app.emit(rows, human)
 
 

@@ -1,12 +1,25 @@
-"""Progress bars for long file work, on a terminal only (never in pipes, logs or --json)."""
+"""Progress bars for commands that can take more than a moment: drawn on stderr only when it
+is a terminal, with log lines held back while a bar is on screen (then written after it)."""
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import click
+
+from channelsync.telemetry import log
+
+
+@contextlib.contextmanager
+def bar(label: str, length: int, show_pos: bool = True) -> Iterator[click.progressbar]:
+    """A click progress bar on stderr; the bar clamps when ``length`` was an underestimate."""
+    # no terminal, no bar drawn: log lines then go out as they come, not at the end
+    holding = log.held() if sys.stderr.isatty() else contextlib.nullcontext()
+    with holding, click.progressbar(length=max(1, length), label=label, file=sys.stderr,
+                                       show_pos=show_pos) as b:
+        yield b
 
 
 @contextlib.contextmanager
@@ -20,20 +33,21 @@ def file_progress(source: str, enabled: bool = True) -> Iterator[Callable[[str, 
 
     def advance(stage: str, done: int, total: int | None) -> None:
         if stage not in bars:
-            for other, (bar, _) in list(bars.items()):
-                bar.render_finish()
+            for other, (b, _) in list(bars.items()):
+                b.render_finish()
                 del bars[other]
             unit = "" if stage == "writing" else " (bytes)"
-            bar = click.progressbar(length=total or None, label=f"{stage} {source}{unit}", file=sys.stderr,
-                                    show_eta=bool(total), show_pos=stage == "writing")
-            bar.__enter__()
-            bars[stage] = (bar, 0)
-        bar, before = bars[stage]
-        bar.update(max(0, done - before))
-        bars[stage] = (bar, max(before, done))
+            b = click.progressbar(length=total or None, label=f"{stage} {source}{unit}", file=sys.stderr,
+                                  show_eta=bool(total), show_pos=stage == "writing")
+            b.__enter__()
+            bars[stage] = (b, 0)
+        b, before = bars[stage]
+        b.update(max(0, done - before))
+        bars[stage] = (b, max(before, done))
 
-    try:
-        yield advance
-    finally:
-        for bar, _ in bars.values():
-            bar.__exit__(None, None, None)
+    with log.held():
+        try:
+            yield advance
+        finally:
+            for b, _ in bars.values():
+                b.__exit__(None, None, None)

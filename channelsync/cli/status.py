@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
+from channelsync.cli import progress, table
 from channelsync.cli.app import EXIT_ATTENTION, App, pass_app
 from channelsync.sdk.errors import ChannelError
 from channelsync.sdk.hookspecs import hookimpl
@@ -11,44 +14,84 @@ from channelsync.sync import paging, retry
 
 
 @click.command("status")
-@click.option("--channel", "only", multiple=True, help="Only this channel (repeatable).")
+@click.option("--channel", "only", multiple=True, help="Details of this channel (repeatable).")
 @pass_app
 def status(app: App, only: tuple[str, ...]) -> None:
-    """Per channel: health (poll and push), last poll and push, cursor, queue, parked failures.
+    """Per channel: health, last poll and push, queue, parked failures; low stock; --channel for details.
 
-    Exits 4 when something needs attention: the daemon is not running, or a channel shown
-    is failing, degraded or has parked pushes."""
+    Read-only. Exits 4 when something needs attention: the daemon is not running, or a
+    channel shown is failing, degraded (pushes retried or parked) or its worker crashed."""
+    from channelsync.engine import lowstock
     from channelsync.engine.channels import status_rows
 
-    wanted = set(app.channel_names(only)) if only else None
-    rows = [r for r in status_rows(app.reader, app.config) if wanted is None or r["channel"] in wanted]
+    names = app.channel_names(only) if only else None
+    rows = [r for r in status_rows(app.reader, app.config) if names is None or r["channel"] in names]
     daemon = app.reader.one("SELECT pid, started_at, heartbeat_at FROM daemon WHERE id = 1")
     running = app.daemon_running()
+    low = lowstock.levels(app.reader, app.config, only_low=True)
     attention = ([] if running else ["the daemon is not running"]) + [
         f"{r['channel']}: {r['health']}" + (f" ({r['last_error']})" if r["last_error"] else "")
         for r in rows if r["enabled"] and r["health"] not in ("ok", "unknown")]
-    data = {"daemon": {"running": running, **(daemon or {})}, "channels": rows, "attention": attention}
-    human = [f"daemon: {'running (pid ' + str(daemon['pid']) + ')' if running and daemon else 'not running'}"]
-    for r in rows:
-        human.append(f"{r['channel']} [{r['plugin']}] {r['health']}{'' if r['enabled'] else ' (disabled)'}: "
-                     f"last poll {r['last_poll_ok_at'] or 'never'}, last push {r['last_push_at'] or 'never'}, "
-                     f"cursor {r['order_cursor'] or '-'}, queue {r['queue']['pending']} pending / "
-                     f"{r['queue']['failed']} parked, {r['listings']} listings, {r['unmatched_listings']} unmatched"
-                     + (f", token expires {r['token_expires_at']}" if r["token_expires_at"] else ""))
-        human.append(f"    poll {r['poll']['health']}" + (f" ({r['poll']['error']})" if r["poll"]["error"] else "")
-                     + f"; push {r['push']['health']}" + (f" ({r['push']['error']})" if r["push"]["error"] else "")
-                     + f"; parked {r['push']['parked']}")
-        if r["worker_error"]:
-            human.append(f"    worker: {r['worker_error']}")
-        elif r["last_error"]:
-            human.append(f"    last error: {r['last_error']}")
-        for f in r["failures"]:
-            human.append(f"    parked {f['kind']} {f['sku_code']} after {f['attempts']} tries: {f['last_error']}")
-    if attention:
-        human.append("needs attention: " + "; ".join(attention))
-    app.emit(data, "\n".join(human))
+    data = {"daemon": {"running": running, **(daemon or {})}, "channels": rows,
+            "low_stock": [{k: r[k] for k in ("sku", "available", "reorder_point")} for r in low],
+            "attention": attention}
+    app.emit(data, status_text(app, rows, daemon if running else None, low, details=bool(only))
+             + ("\nneeds attention: " + "; ".join(attention) if attention else ""))
     if attention:
         raise SystemExit(EXIT_ATTENTION)
+
+
+def _expiry(stamp: str | None, colour: bool) -> str:
+    """"in 20 h"; an expired token stands out: "EXPIRED 3 h ago"."""
+    if not stamp:
+        return "-"
+    shown = table.age(stamp)
+    return shown if shown.startswith("in ") else f"{table.paint('EXPIRED', colour)} {shown}"
+
+
+def status_text(app: App, rows: list[dict], daemon: dict | None, low: list[dict], details: bool) -> str:
+    """The status table; one column per fact so new facts (poll/push health, ...) fit as columns."""
+    from channelsync.engine.channels import resync_cursor
+
+    colour = sys.stdout.isatty()
+    out = [f"daemon: running (pid {daemon['pid']}, started {table.age(daemon['started_at'])}, "
+           f"heartbeat {table.age(daemon['heartbeat_at'])})" if daemon else "daemon: not running"]
+    body = []
+    for r in rows:
+        cfg = app.config.channels[r["channel"]]
+        health = r["health"] if r["enabled"] else "disabled"
+        shown = f"{cfg.display_name} ({r['channel']})" if cfg.display_name else r["channel"]  # --channel takes the key
+        body.append([shown, r["plugin"], table.paint(health, colour),
+                     table.age(r["last_poll_ok_at"]), table.age(r["last_push_at"]), r["queue"]["pending"],
+                     r["queue"]["failed"], r["listings"], r["unmatched_listings"],
+                     _expiry(r["token_expires_at"], colour)])
+    out.append(table.render(["channel", "plugin", "health", "last poll ok", "last push", "queued", "parked",
+                             "listings", "unmatched", "token expires"], body, right=(5, 6, 7, 8),
+                            empty="(no channels configured)"))
+    for r in rows:
+        # poll and push apart (issue 11); a plain line until the table gives them columns
+        out.append(f"{r['channel']}: poll {r['poll']['health']}, push {r['push']['health']}, "
+                   f"parked {r['push']['parked']}" + (f"; worker: {r['worker_error']}" if r["worker_error"] else ""))
+        if r["last_error"]:
+            out.append(f"{r['channel']}: last error: {r['last_error'] if details else r['last_error'][:100]}")
+        if details:
+            out.append(f"{r['channel']}: order cursor {r['order_cursor'] or '-'} ({table.age(r['order_cursor'])})")
+            stopped = resync_cursor(app.reader, r["channel"])
+            if stopped:
+                out.append(f"{r['channel']}: resync interrupted after {stopped['report']['seen']} listings "
+                           f"(started {table.age(stopped['started_at'])}); the next resync goes on from there")
+            if r["failures"]:
+                out.append(table.render(["parked", "SKU", "tries", "since", "error"],
+                                        [[f["kind"], f["sku_code"], f["attempts"], table.age(f["updated_at"]),
+                                          f["last_error"]] for f in r["failures"]], right=(2,)))
+        elif r["queue"]["failed"]:
+            out.append(f"{r['channel']}: {r['queue']['failed']} parked push(es): see `status --channel "
+                       f"{r['channel']}`; `resync` retries them")
+    if low:
+        shown = ", ".join(f"{x['sku']} ({x['available']} <= {x['reorder_point']})" for x in low[:8])
+        out.append(f"{table.paint('LOW', colour)} stock: {len(low)} SKU(s) at or below their reorder point: {shown}"
+                   + (" ..." if len(low) > 8 else "") + "; see `stock low`")
+    return "\n".join(out)
 
 
 @click.command("channels")
@@ -61,9 +104,12 @@ def channels(app: App) -> None:
              "share": str(c.rules.share), "buffer": c.rules.buffer, "max": c.rules.max,
              "zero_below": c.rules.zero_below, "poll_interval": c.poll_interval, "settings": redacted(c)}
             for c in app.config.channels.values()]
-    app.emit(data, "\n".join(f"{d['name']:<16} {d['plugin']:<10} {'on ' if d['enabled'] else 'off'} "
-                             f"share {d['share']} buffer {d['buffer']} max {d['max']} zero_below {d['zero_below']}"
-                             for d in data) or "no channels configured")
+    app.emit(data, table.render(
+        ["channel", "name", "plugin", "enabled", "warehouses", "share", "buffer", "max", "zero below", "poll every"],
+        [[d["name"], app.config.channels[d["name"]].display_name or "", d["plugin"], "yes" if d["enabled"] else "no",
+          ", ".join(d["warehouses"]) or "all", d["share"], d["buffer"], "none" if d["max"] is None else d["max"],
+          d["zero_below"], f"{d['poll_interval']:g} s"] for d in data], right=(5, 6, 7, 8, 9),
+        empty="no channels configured"))
 
 
 @click.command("plugins")
@@ -75,8 +121,8 @@ def plugins(app: App) -> None:
     rows = plugin_list(app.pm)
     types = {name: f"{cls.__module__}.{cls.__qualname__}" for name, cls in app.types.items()}
     app.emit({"plugins": rows, "channel_types": types},
-             "\n".join([f"{r['name']:<12} {r['module']:<28} hooks: {', '.join(r['hooks'])}" for r in rows]
-                       + [f"channel type {n} -> {c}" for n, c in sorted(types.items())]))
+             table.render(["plugin", "module", "hooks"], [[r["name"], r["module"], ", ".join(r["hooks"])] for r in rows])
+             + "\n\n" + table.render(["channel type", "class"], sorted(types.items())))
 
 
 @click.command("check")
@@ -98,8 +144,9 @@ def check(app: App, offline: bool) -> None:
     except StoreError as exc:
         raise StoreError(f"store.path: {exc}") from None
     results = {}
-    if not offline:
-        for name in app.channel_names(()):
+    names = [] if offline else app.channel_names(())
+    with progress.bar("checking credentials", len(names)) as bar:
+        for name in names:
             lane = app.lane(name)
             try:
                 retry.call(lambda: next(paging.pages(lane.adapter.list_listings)), attempts=2,
@@ -109,6 +156,7 @@ def check(app: App, offline: bool) -> None:
                 results[name] = f"failed: {exc}"
             finally:
                 lane.close()
+                bar.update(1)
     human = [f"config {config.path}: ok ({len(config.channels)} channels), database {config.db_path}"]
     human += [f"warning: {w}" for w in warnings]
     human += [f"{n}: credentials {r}" for n, r in results.items()]

@@ -68,11 +68,11 @@ DAEMON = {"http_host": _TEXT,
 CHANNEL = {"enabled": _BOOL, "poll_interval": _POSITIVE, "order_overlap": _NON_NEGATIVE,
            "order_lag": _NON_NEGATIVE, "initial_lookback": _NON_NEGATIVE, "reconcile_interval": _POSITIVE,
            "rate_per_second": _POSITIVE, "burst": ("int", lambda n: n >= 1, "an integer >= 1"),
-           "restock_on_return": _BOOL, "publish_new": _BOOL}
+           "restock_on_return": _BOOL, "publish_new": _BOOL, "display_name": _TEXT}
 CHANNEL_TABLES = ("plugin", "warehouses", "price", "settings", "overrides")
-OVERRIDE = STOCK_RULES | {"price": _FEN}
+OVERRIDE, LOW_STOCK = STOCK_RULES | {"price": _FEN}, {"reorder_point": _COUNT}
 PROMOTION_KEYS = ("name", "starts", "ends", "channels", "skus", "percent_off", "price")
-TOP_LEVEL = ("store", "daemon", "warehouses", "defaults", "channels", "promotions")
+TOP_LEVEL = ("store", "daemon", "warehouses", "defaults", "channels", "promotions", "low_stock")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
                dict: "a table", list: "an array"}
 
@@ -220,10 +220,7 @@ class _Checker:
     # --- sections --------------------------------------------------------------
     def config(self, data: dict, path: Path | None) -> Config:
         data = self.table((), data, TOP_LEVEL)
-        store = self.table(("store",), data.get("store", {}), ("path",) + runtime.KEYS)
-        db_path = self.file("channelsync.db")
-        if "path" in store and self.value(("store", "path"), store["path"], _TEXT) is not None:
-            db_path = self.file(store["path"])
+        db_path, store = runtime.store(self, data.get("store", {}))
         daemon = self.table(("daemon",), data.get("daemon", {}), DAEMON)
         if isinstance(daemon.get("log_level"), str):
             daemon = daemon | {"log_level": daemon["log_level"].lower()}  # "INFO" is what people type
@@ -236,8 +233,9 @@ class _Checker:
         channels_raw = self.table(("channels",), data.get("channels", {}))
         channels = {name: self.channel(name, raw, warehouses, default_rules, default_price)
                     for name, raw in channels_raw.items()}
+        low = self.fields(("low_stock",), self.table(("low_stock",), data.get("low_stock", {}), LOW_STOCK), LOW_STOCK)
         return Config(path=path, db_path=db_path, daemon=DaemonConfig(**self.fields(("daemon",), daemon, DAEMON)),
-                      warehouses=warehouses, channels=channels, store=runtime.settings(self, store),
+                      warehouses=warehouses, channels=channels, store=store, **low,
                       promotions=self.promotions(data.get("promotions", []), channels_raw))
 
     def warehouses(self, data: dict) -> dict[str, str]:

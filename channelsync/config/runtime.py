@@ -8,6 +8,7 @@ is the loader's ``_Checker`` (its ``fields``, ``secret`` and ``err``).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Callable
 
 from channelsync.config.settings import Config, StoreSettings
@@ -22,11 +23,17 @@ DAEMON_RULES = {
 KEYS = ("key",) + tuple(RULES)
 KEY_MIN = 32  # characters of key material: `head -c 32 /dev/urandom | base64`
 _KEY = Setting(str, secret=True)
+_TEXT = ("str", lambda s: s != "", "a non-empty string")
 _EVERYWHERE = ("0.0.0.0", "::", "[::]", "*")
 
 
-def settings(checker: Any, store: dict) -> StoreSettings:
-    return StoreSettings(**checker.fields(("store",), store, RULES), key=_key(checker, store))
+def store(checker: Any, raw: Any) -> tuple[Path, StoreSettings]:
+    """The ``[store]`` table: the database's path (relative to the config file) and its settings."""
+    table = checker.table(("store",), raw, ("path",) + KEYS)
+    db_path = checker.file("channelsync.db")
+    if "path" in table and checker.value(("store", "path"), table["path"], _TEXT) is not None:
+        db_path = checker.file(table["path"])
+    return db_path, StoreSettings(**checker.fields(("store",), table, RULES), key=_key(checker, table))
 
 
 def _key(checker: Any, store: dict) -> bytes | None:

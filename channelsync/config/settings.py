@@ -62,6 +62,7 @@ class ChannelConfig:
     name: str
     plugin: str
     enabled: bool = True
+    display_name: str | None = None   # how reports and status name it (e.g. "天猫旗舰店"); default: name
     poll_interval: float = 30.0       # seconds between order polls
     order_overlap: float = 300.0      # seconds re-read before the cursor
     order_lag: float = 0.0            # seconds before now the window ends
@@ -107,3 +108,5 @@ class Config:
     channels: dict[str, ChannelConfig] = field(default_factory=dict)
     promotions: tuple[Promotion, ...] = ()
     store: StoreSettings = StoreSettings()
+    #: stock at or below this is low (补货提醒) for SKUs without their own reorder point; None: off
+    reorder_point: int | None = None

@@ -6,6 +6,7 @@
 * CLI changes are picked up within a second (workers look at the outbox
   every ``tick`` seconds);
 * SIGTERM/SIGINT: workers finish the batch in hand, commit, and the process exits 0;
+* SIGHUP: the config file is re-read, validated, and its rules applied (``upkeep.py``);
 * a second daemon on the same database refuses to start.
 """
 
@@ -23,8 +24,8 @@ import schedule
 import structlog
 
 from channelsync.config.settings import Config
-from channelsync.daemon import handoff
 from channelsync.config import runtime
+from channelsync.daemon import handoff, upkeep
 from channelsync.daemon.health import HealthServer, health_document
 from channelsync.daemon.lock import InstanceLock
 from channelsync.daemon.supervisor import describe, supervise
@@ -87,6 +88,8 @@ class Worker(threading.Thread):
                 log.info("worker_recovered", channel=self.channel_name)
                 self.error = None
             while not stopping():
+                if lane.config is not self.owner.config:  # reloaded on SIGHUP: take the new rules
+                    lane.config, lane.cfg = self.owner.config, self.owner.config.channels[self.channel_name]
                 jobs.run_pending()
                 if stopping():
                     break
@@ -109,23 +112,28 @@ class Worker(threading.Thread):
 class Daemon:
     def __init__(self, config: Config, pm: pluggy.PluginManager, *, tick: float = 0.5,
                  transports: dict[str, httpx.BaseTransport] | None = None,
-                 serve_http: bool = True) -> None:
+                 serve_http: bool = True, low_stock_every: float = 5.0) -> None:
         self.config = config
         self.pm = pm
         self.types = channel_types(pm)
         self.tick = tick
         self.transports = transports or {}
         self.serve_http = serve_http
+        self.low_stock_every = low_stock_every  # seconds between looks for SKUs that went low
         self.stop = threading.Event()
         self.workers: dict[str, Worker] = {}
         self.lock = InstanceLock(config.db_path)
         self.run_id = f"{os.getpid()}-{int(time.time())}"
         self.http_server = None
         self.started = threading.Event()
+        self.reload = threading.Event()  # set by SIGHUP; the main loop reloads (not in the handler)
 
     def wake_all(self) -> None:
         for worker in self.workers.values():
             worker.wake.set()
+
+    def request_reload(self, *_: Any) -> None:
+        self.reload.set()
 
     def request_stop(self, *_: Any) -> None:
         log.info("daemon_stopping")
@@ -161,6 +169,8 @@ class Daemon:
         if install_signals:
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
+            if hasattr(signal, "SIGHUP"):  # not on Windows
+                signal.signal(signal.SIGHUP, self.request_reload)
         if self.http_server is not None:
             self.http_server.start()
         for name, cfg in self.config.channels.items():
@@ -170,12 +180,19 @@ class Daemon:
         for worker in self.workers.values():
             worker.start()
         self.started.set()
-        last_promo_check = utcnow()
+        last_promo_check = last_low_check = utcnow()
+        upkeep.announce_low_stock(self, store)
         while not self.stop.is_set():
             self.stop.wait(1.0)
             if until is not None and until():
                 self.request_stop()
+            if self.reload.is_set():
+                self.reload.clear()
+                upkeep.reload_config(self, store)
             now = utcnow()
+            if (now - last_low_check).total_seconds() >= self.low_stock_every:
+                upkeep.announce_low_stock(self, store)
+                last_low_check = now
             if pricing.promotion_boundaries(self.config.promotions, last_promo_check, now):
                 self._queue_all_prices(store)
             last_promo_check = now

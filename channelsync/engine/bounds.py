@@ -49,11 +49,12 @@ def units(text: str | int, *, signed: bool = False, what: str = "stock") -> int:
             raise ValueError(f"{text!r} is too large: {what} is at most {MAX_UNITS:,}")
         value = int(text)
     low = -MAX_UNITS if signed else 0
+    shown = repr(text.strip()) if isinstance(text, str) else str(value)  # as the operator wrote it
     if value < low:
-        raise ValueError(f"{value} is below {low}: {what} cannot be negative" if not signed
-                         else f"{value} is too small: {what} is at least {low:,}")
+        raise ValueError(f"{shown} is below {low}: {what} cannot be negative" if not signed
+                         else f"{shown} is too small: {what} is at least {low:,}")
     if value > MAX_UNITS:
-        raise ValueError(f"{value} is too large: {what} is at most {MAX_UNITS:,}")
+        raise ValueError(f"{shown} is too large: {what} is at most {MAX_UNITS:,}")
     return value
 
 

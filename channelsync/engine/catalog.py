@@ -8,7 +8,8 @@ CSV columns (header names; order free):
   product_code*, product_title, description, sku_code*, sku_title, barcode,
   price* (yuan, e.g. 129.90), cost (yuan), attributes (k=v;k=v), status
   (active|discontinued), bundle (components, e.g. "TEA-01*2+CUP-01*1"),
-  stock:<warehouse> (on-hand to set, one column per warehouse)
+  stock:<warehouse> (on-hand to set, one column per warehouse), reorder_point
+  (available units at or below which the SKU is low; empty: the config's default)
 """
 
 from __future__ import annotations
@@ -225,6 +226,8 @@ def _write_row(store: Store, r: dict, now: str, report: ImportReport) -> None:
         "updated_at = excluded.updated_at",
         (r["sku_code"], r["product_code"], r["sku_title"], r["barcode"], json.dumps(r["attributes"], sort_keys=True),
          r["base_price"], r["cost"], r["status"], now))
+    if "reorder_point" in r:
+        store.execute("UPDATE skus SET reorder_point = ? WHERE code = ?", (r["reorder_point"], r["sku_code"]))
     if old is None:
         report.skus_new += 1
     else:
@@ -254,7 +257,7 @@ def export_csv(store: Store, config: Config) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["product_code", "product_title", "description", "sku_code", "sku_title", "barcode", "price",
-                     "cost", "attributes", "status", "bundle"] + [f"stock:{w}" for w in whs])
+                     "cost", "attributes", "status", "bundle", "reorder_point"] + [f"stock:{w}" for w in whs])
     for s in store.query("SELECT s.*, p.title AS product_title, p.description FROM skus s "
                          "JOIN products p ON p.code = s.product_code ORDER BY s.product_code, s.code"):
         parts = inventory.components(store, s["code"])
@@ -262,7 +265,8 @@ def export_csv(store: Store, config: Config) -> str:
         stock = ["" if parts else inventory.on_hand(store, s["code"], (w,)) for w in whs]
         writer.writerow([s["product_code"], s["product_title"], s["description"], s["code"], s["title"],
                          s["barcode"] or "", fen_to_yuan(s["base_price"]), fen_to_yuan(s["cost"]), attrs, s["status"],
-                         "+".join(f"{c}*{q}" for c, q in parts)] + stock)
+                         "+".join(f"{c}*{q}" for c, q in parts), s["reorder_point"] if s["reorder_point"] is not None
+                         else ""] + stock)
     return out.getvalue()
 
 

@@ -13,7 +13,8 @@ from channelsync.config.settings import Config
 from channelsync.engine import bounds
 
 REQUIRED = ("product_code", "sku_code", "price")
-KNOWN = REQUIRED + ("product_title", "description", "sku_title", "barcode", "cost", "attributes", "status", "bundle")
+KNOWN = REQUIRED + ("product_title", "description", "sku_title", "barcode", "cost", "attributes", "status", "bundle",
+                    "reorder_point")
 STATUSES = ("active", "discontinued")
 
 
@@ -86,6 +87,13 @@ def parse_row(n: int, fields: list[str], header: Header) -> tuple[dict, list[str
             row["attributes"][key.strip()] = value.strip()
     if r.get("bundle"):
         row["bundle"] = _bundle(r["bundle"], row["sku_code"], bad)
+    if "reorder_point" in header.index:  # absent column: leave each SKU's point as it is
+        row["reorder_point"] = None
+        if r["reorder_point"]:
+            try:
+                row["reorder_point"] = bounds.units(r["reorder_point"], what="a reorder point")
+            except ValueError as exc:
+                bad("reorder_point", str(exc))
     for i, wh in header.stock.items():
         value = fields[i].strip() if i < len(fields) else ""
         if value == "":

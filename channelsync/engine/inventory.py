@@ -17,10 +17,14 @@ import math
 from datetime import datetime
 from typing import Iterable
 
+import structlog
+
 from channelsync.config.settings import ChannelConfig, Config, StockRules
 from channelsync.engine import outbox
 from channelsync.sdk.errors import UserError
 from channelsync.store import Store, ts, utcnow
+
+log = structlog.get_logger("channelsync.engine.inventory")
 
 
 def rules_for(cfg: ChannelConfig, sku_code: str) -> StockRules:
@@ -138,6 +142,8 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
         if row["expected"] is None or wanted != row["expected"]:
             outbox.queue(store, row["channel"], row["sku_code"], "stock", now)
             queued += 1
+            log.debug("stock_push_queued", channel=row["channel"], sku=row["sku_code"], target=wanted,
+                      expected=row["expected"])
         else:
             outbox.unqueue(store, row["channel"], row["sku_code"], "stock")
     return queued

@@ -128,3 +128,26 @@ def m110_store_keys(db: sqlite_utils.Database) -> None:
         ALTER TABLE channels ADD COLUMN worker_error TEXT;
         """
     )
+
+
+@migrations()
+def m170_low_stock(db: sqlite_utils.Database) -> None:
+    # reorder_point: at or below this many available units a SKU is low (补货提醒); NULL: the
+    # config's default. low_stock: the SKUs announced low, so each crossing is announced once.
+    db.executescript(
+        """
+        ALTER TABLE skus ADD COLUMN reorder_point INTEGER CHECK (reorder_point >= 0);
+        CREATE TABLE low_stock (
+            sku_code TEXT PRIMARY KEY, available INTEGER NOT NULL, reorder_point INTEGER NOT NULL,
+            since TEXT NOT NULL);
+        -- the sales report reads orders by the day they were created
+        CREATE INDEX orders_created ON orders(created_at);
+        """
+    )
+
+
+@migrations()
+def m171_resync_cursor(db: sqlite_utils.Database) -> None:
+    # where an interrupted resync stopped (JSON: next page token, start time, arguments, counts so far),
+    # saved with each page's changes, so the next resync resumes there instead of at page 1
+    db.executescript("ALTER TABLE channels ADD COLUMN resync_cursor TEXT;")

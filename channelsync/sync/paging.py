@@ -13,9 +13,10 @@ T = TypeVar("T")
 MAX_PAGES = 100_000
 
 
-def pages(fetch: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
-    """Follow ``next_token`` until None; a token seen twice is a platform loop, not more data."""
-    token: str | None = None
+def pages(fetch: Callable[[str | None], Page[T]], start: str | None = None) -> Iterator[Page[T]]:
+    """Follow ``next_token`` (from ``start``, to resume) until None; a token seen twice is a
+    platform loop, not more data."""
+    token: str | None = start
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
         page = fetch(token)

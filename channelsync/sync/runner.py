@@ -54,6 +54,7 @@ class ChannelRunner:
         until = now - timedelta(seconds=cfg.order_lag)
         try:
             for since, end in paging.windows(start, until, adapter.capabilities.max_order_window):
+                log.debug("poll_window", channel=lane.name, since=since.isoformat(), until=end.isoformat())
                 found = {}
                 for fetch in (adapter.fetch_orders, adapter.fetch_refunds):
                     for order in paging.items(lambda tok, f=fetch: lane.call(lambda: f(since, end, tok))):
@@ -86,14 +87,17 @@ class ChannelRunner:
     # --- pushes ----------------------------------------------------------
     def drain(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
         stats = push.drain(self.lane, stop)
-        metrics.QUEUE_DEPTH.labels(self.lane.name).set(outbox.depth(self.lane.store, self.lane.name)["pending"])
-        if stats.retry:
+        depth = outbox.depth(self.lane.store, self.lane.name)
+        metrics.QUEUE_DEPTH.labels(self.lane.name).set(depth["pending"])
+        metrics.PARKED.labels(self.lane.name).set(depth["failed"])
+        if stats.retry or stats.ok or stats.parked:  # a round that tried something: its outcome
             with self.lane.store.write():
-                channels.record_push(self.lane.store, self.lane.name, "degraded",
-                                     f"{stats.retry} push(es) being retried")
-        elif stats.ok or stats.parked:
-            with self.lane.store.write():
-                channels.record_push(self.lane.store, self.lane.name, "ok", None)
+                if stats.retry:
+                    channels.record_push(self.lane.store, self.lane.name, "degraded",
+                                         f"{stats.retry} push(es) being retried")
+                else:
+                    channels.record_push(self.lane.store, self.lane.name, "ok", None)
+            self._health_metric()
         return stats
 
     def cycle(self, stop: Callable[[], bool] = lambda: False) -> CycleStats:
@@ -110,14 +114,27 @@ class ChannelRunner:
                 "poll_ms": stats.poll_ms, "push_ms": stats.push_ms}
         if stats.error:
             line["error"] = stats.error
-        log.info("channel_cycle", channel=lane.name, **line)
+        busy = stats.error or stats.orders_changed or stats.pushes_queued or stats.pushes.ok or stats.pushes.retry \
+            or stats.pushes.parked or stats.unmatched_lines
+        # an idle cycle is not news: every 30 s per channel it would bury the lines that are
+        (log.info if busy else log.debug)("channel_cycle", channel=lane.name, **line)
         lane.hooks.cycle_finished(channel=lane.name, stats=line)
         return stats
 
     def _poll_health(self, error: str | None) -> None:
-        lane = self.lane
+        lane, now, expires = self.lane, utcnow(), self.lane.adapter.token_expires_at()
         with lane.store.write():
-            channels.record_poll(lane.store, lane.name, error, utcnow(), token_expires_at=lane.adapter.token_expires_at())
+            channels.record_poll(lane.store, lane.name, error, now, token_expires_at=expires)
+        self._health_metric()
+        if error is None:
+            metrics.LAST_POLL_OK.labels(lane.name).set(now.timestamp())
+        if expires is not None:
+            metrics.TOKEN_EXPIRY.labels(lane.name).set(expires.timestamp())
+
+    def _health_metric(self) -> None:
+        """The channel's combined health (poll, pushes, worker) as the metric shows it."""
+        health = self.lane.store.scalar("SELECT health FROM channels WHERE name = ?", (self.lane.name,))
+        metrics.channel_health(self.lane.name, health or "unknown")
 
     def close(self) -> None:
         self.lane.close()

@@ -89,7 +89,8 @@ def test_health_and_metrics_answer(running):
 
 def test_one_canonical_line_per_cycle(running):
     shop, daemon, _, logs = running
-    wait_for(lambda: sum(1 for e in logs if e["event"] == "channel_cycle") >= 4, what="cycles")
+    shop.platform("a").place_order([("A", 1)])  # idle cycles log at debug: give one something to say
+    wait_for(lambda: any(e["event"] == "channel_cycle" for e in logs), what="a busy cycle")
     line = next(e for e in logs if e["event"] == "channel_cycle")
     for key in ("channel", "orders_seen", "pushes_ok", "queue_depth", "poll_ms", "push_ms"):
         assert key in line
