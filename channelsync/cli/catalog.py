@@ -120,7 +120,7 @@ def stock_low(app: App, show_all: bool) -> None:
     """SKUs whose available units (all warehouses, less reserved) are at or below their reorder point."""
     from channelsync.engine import lowstock
 
-    rows = lowstock.levels(app.store, app.config, only_low=not show_all)
+    rows = lowstock.levels(app.reader, app.config, only_low=not show_all)
     colour = not app.json and sys.stdout.isatty()
     human = table.render(["SKU", "title", "on hand", "reserved", "available", "reorder point", ""],
                          [[r["sku"], r["title"], r["on_hand"], r["reserved"], r["available"], r["reorder_point"],
