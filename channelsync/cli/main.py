@@ -15,8 +15,8 @@ from channelsync.cli.app import EXIT_OK, App
 
 #: the built-in command modules, registered as default plugins
 COMMAND_PLUGINS = ("channelsync.cli.catalog", "channelsync.cli.sync", "channelsync.cli.status",
-                   "channelsync.cli.sandbox", "channelsync.cli.report", "channelsync.cli.prices",
-                   "channelsync.cli.listings")
+                   "channelsync.cli.returns", "channelsync.cli.sandbox", "channelsync.cli.report",
+                   "channelsync.cli.prices", "channelsync.cli.listings")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

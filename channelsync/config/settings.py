@@ -70,11 +70,13 @@ class ChannelConfig:
     reconcile_interval: float = 900.0 # seconds between resyncs by the daemon
     rate_per_second: float | None = None  # overrides the plugin's capability
     burst: int | None = None
-    warehouses: tuple[str, ...] = ()  # empty: every warehouse
+    warehouses: tuple[str, ...] = ()  # sells from these, in priority order (reserve, ship); empty: all
     rules: StockRules = StockRules()
     price: PriceRules = PriceRules()
     overrides: dict[str, SkuOverride] = field(default_factory=dict)
-    restock_on_return: bool = False
+    restock_on_refund: bool = False   # refunded units reported coming back go on hand at once
+    order_window: float | None = None  # seconds; shortens the plugin's longest order window
+    refund_window: float | None = None # seconds; shortens the longest refund (after-sale) window
     publish_new: bool = False
     settings: dict[str, Any] = field(default_factory=dict)  # plugin settings, secrets resolved
     secret_keys: frozenset[str] = frozenset()                # never print these settings

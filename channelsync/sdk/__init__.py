@@ -44,6 +44,7 @@ from channelsync.sdk.models import (
     OrderLine,
     OrderStatus,
     Page,
+    Parcel,
     PriceUpdate,
     StockUpdate,
     UpdateResult,
@@ -52,7 +53,7 @@ from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
 
 __all__ = [
     "hookimpl", "Channel", "Capabilities", "Setting",
-    "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "PriceUpdate",
+    "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "Parcel", "PriceUpdate",
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
     "Call", "run_calls", "fen_to_yuan", "yuan_to_fen",

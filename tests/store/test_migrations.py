@@ -13,8 +13,9 @@ from channelsync.store.migrations import migrations
 TABLES = {"products", "skus", "bundle_components", "warehouses", "stock", "stock_movements", "channels",
           "listings", "unmatched_listings", "orders", "order_lines", "outbox", "requests", "daemon",
           "credentials", "store_keys", "low_stock"}
-ALL = [m.name for m in migrations._migrations]  # every registered migration, in order
 NOW = "2026-06-01T00:00:00.000000+00:00"
+#: every migration, in order (other issues add theirs; the tests below need not name them)
+ALL = [m.name for m in migrations._migrations]
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:
@@ -108,9 +109,13 @@ def test_the_ledger_is_append_only(store):
      "VALUES ('c', 'S', 'stock', 'done', 'now', 'now', 'now')"),
     "INSERT INTO requests (kind, status, created_at, updated_at) VALUES ('resync', 'lost', 'now', 'now')",
     "INSERT INTO daemon (id) VALUES (2)",
+    "INSERT INTO after_sales (order_id, line_no, at, kind, quantity, source) VALUES (1, 1, 'now', 'lost', 1, 'x')",
+    "INSERT INTO shipments (order_id, source, at) VALUES (1, 'pigeon', 'now')",
 ])
 def test_check_constraints_reject_bad_values(store, sql):
     seed(store)
+    store.execute("INSERT INTO orders (channel, external_id, status, created_at, modified_at, first_seen_at, "
+                  "updated_at) VALUES ('c', 'O1', 'paid', ?, ?, ?, ?)", (NOW,) * 4)
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         store.execute(sql)
 
@@ -140,3 +145,47 @@ def test_uniqueness(store, sql):
                   "VALUES ('c', 'S', 'stock', 'now', 'now', 'now')")
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
         store.execute(sql)
+
+
+# --- m160: after-sales and reservations by warehouse -------------------------------------------
+
+def test_an_open_order_from_before_warehouses_keeps_its_reservation_everywhere(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    migrations.apply(db, stop_before="m160_after_sales")
+    db.executescript(f"""
+        INSERT INTO warehouses VALUES ('main', 'Main');
+        INSERT INTO products (code, title, updated_at) VALUES ('P', 'P', '{NOW}');
+        INSERT INTO skus (code, product_code, base_price, updated_at) VALUES ('A', 'P', 1, '{NOW}'),
+            ('B', 'P', 1, '{NOW}'), ('AB', 'P', 1, '{NOW}');
+        INSERT INTO bundle_components VALUES ('AB', 'A', 1), ('AB', 'B', 2);
+        INSERT INTO stock_movements (at, sku_code, warehouse, delta, reason) VALUES ('{NOW}', 'A', 'main', 9, 'import');
+        INSERT INTO orders (id, channel, external_id, status, created_at, modified_at, first_seen_at, updated_at,
+                            held, shipped) VALUES
+            (1, 'tb', 'O1', 'paid', '{NOW}', '{NOW}', '{NOW}', '{NOW}', 1, 0),
+            (2, 'tb', 'O2', 'shipped', '{NOW}', '{NOW}', '{NOW}', '{NOW}', 1, 1),
+            (3, 'tb', 'O3', 'cancelled', '{NOW}', '{NOW}', '{NOW}', '{NOW}', 0, 0);
+        INSERT INTO order_lines (order_id, line_no, sku_code, quantity, reserved) VALUES
+            (1, 1, 'A', 2, 1), (1, 2, 'AB', 3, 1), (2, 1, 'A', 4, 0), (3, 1, 'A', 5, 0);
+    """)
+    db.conn.commit()
+    db.close()
+    store = Store(path)
+    try:
+        rows = store.query("SELECT order_id, line_no, sku_code, warehouse, quantity FROM reservations "
+                           "ORDER BY order_id, line_no, sku_code")
+        assert [tuple(r.values()) for r in rows] == [(1, 1, "A", None, 2), (1, 2, "A", None, 3),
+                                                     (1, 2, "B", None, 6)]
+        lines = store.query("SELECT order_id, held, released, shipped FROM order_lines ORDER BY order_id")
+        assert [tuple(r.values()) for r in lines] == [(1, 2, 0, 0), (1, 3, 0, 0), (2, 4, 0, 4), (3, 0, 5, 0)]
+        assert "reserved" not in {c.name for c in store.db["order_lines"].columns}
+        # the rebuilt ledger keeps its rows, its guards and now takes 'damaged'
+        assert store.scalar("SELECT SUM(delta) FROM stock_movements") == 9
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            store.execute("DELETE FROM stock_movements")
+        store.execute("INSERT INTO stock_movements (at, sku_code, warehouse, delta, reason) "
+                      "VALUES (?, 'A', 'main', -1, 'damaged')", (NOW,))
+        assert {r["name"] for r in store.query("SELECT name FROM sqlite_master WHERE tbl_name = 'stock_movements'")} \
+            >= {"stock_movements", "stock_movements_sku", "stock_movements_no_update", "stock_movements_no_delete"}
+    finally:
+        store.close()

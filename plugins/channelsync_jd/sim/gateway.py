@@ -153,7 +153,8 @@ class JdSimulator(WareApi, OrderApi, Simulator):
                 api.STOCK_UPDATE_OLD: self.update_stock, api.PRICE_UPDATE: self.update_price,
                 api.WARE_UP_OR_DOWN: self.up_or_down, api.WARE_TITLE_UPDATE: self.update_title,
                 api.ORDER_SEARCH: self.search_orders, api.ORDER_GET: self.get_order,
-                api.ORDER_SHIPMENT: self.shipment, api.REFUND_QUERY: self.query_refunds}
+                api.ORDER_SHIPMENT: self.shipment, api.REFUND_QUERY: self.query_refunds,
+                api.ASC_QUERY: self.query_services}
 
     # --- envelopes ---------------------------------------------------------------
     @staticmethod

@@ -133,9 +133,10 @@ class OwnsiteSimulator(CatalogRoutes, OrderRoutes, Simulator):
                 self.paid_at.setdefault(order_id, order.modified_at)
             return order
 
-    def ship(self, order_id: str, carrier: str = "SIM", tracking_no: str = "0") -> SimOrder:
+    def ship(self, order_id: str, carrier: str = "SIM", tracking_no: str = "0",
+             lines: dict[str, int] | None = None) -> SimOrder:
         with self.lock:
-            order = super().ship(order_id, carrier, tracking_no)
+            order = super().ship(order_id, carrier, tracking_no, lines)
             if order.status == "shipped":
                 self.completed_at.setdefault(order_id, order.modified_at)
             return order

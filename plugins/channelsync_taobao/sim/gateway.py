@@ -88,7 +88,6 @@ class TaobaoSimulator(ItemsApi, OrdersApi, Simulator):
         self.max_order_window = max_order_window
         self.sessions: set[str] = {SESSION}
         self.refresh_tokens: set[str] = {REFRESH_TOKEN}
-        self.consigned: dict[str, datetime] = {}
 
     def first_id(self) -> int:
         return 520_000_000_001  # num_iid, sku_id and tid are longs
@@ -106,13 +105,6 @@ class TaobaoSimulator(ItemsApi, OrdersApi, Simulator):
     def expire_tokens(self) -> None:
         with self.lock:
             self.sessions.clear()
-
-    def ship(self, order_id: str, carrier: str = "SIM", tracking_no: str = "0"):
-        order = super().ship(order_id, carrier, tracking_no)
-        with self.lock:
-            if order.carrier is not None:
-                self.consigned.setdefault(order_id, order.modified_at)
-        return order
 
     # --- the gateway ------------------------------------------------------------
     def handlers(self) -> dict[str, Callable[[dict[str, str]], Response]]:

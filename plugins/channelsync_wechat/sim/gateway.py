@@ -94,8 +94,6 @@ class WechatSimulator(ProductsApi, OrdersApi, Simulator):
         self.stable: str | None = None  # the token the normal stable_token call hands out
         self.forced: dict[date, int] = {}  # forced refreshes per Beijing day
         self.stock_updated: dict[str, datetime] = {}  # sku_id -> last stock/update
-        self.delivered_at: dict[str, datetime] = {}
-        self.aftersales: dict[str, str] = {}  # after_sale_order_id -> order_id
 
     def first_id(self) -> int:
         return 10_000_000_000_001  # product, SKU and order ids are long numbers sent as strings
