@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from channelsync.config import intake
 from channelsync.config.plugin_settings import PluginSettings, show as _show
 from channelsync.config.settings import (ChannelConfig, Config, DaemonConfig, PriceRules, Promotion, SkuOverride,
                                          StockRules)
@@ -42,9 +43,8 @@ class ConfigError(UserError):
         super().__init__("\n".join(self.errors))
 
 
-# A value rule: (kind, test, what was expected). Kinds: int (bool refused), number
-# (-> Decimal, so shares and percents never go through float math), seconds
-# (-> float), bool, str.
+# A value rule: (kind, test, what was expected). Kinds: int (bool refused), number (-> Decimal,
+# so shares and percents never go through float math), seconds (-> float), bool, str.
 _Rule = tuple[str, Callable[[Any], bool], str]
 _SHARE: _Rule = ("number", lambda d: 0 <= d <= 1, "a number between 0 and 1")
 _COUNT: _Rule = ("int", lambda n: n >= 0, "a non-negative integer")
@@ -72,10 +72,10 @@ CHANNEL = {"enabled": _BOOL, "poll_interval": _POSITIVE, "order_overlap": _NON_N
            "order_window": _POSITIVE, "refund_window": _POSITIVE}
 #: old names still read, with the name that replaced them
 RENAMED = {"restock_on_return": "restock_on_refund"}
-CHANNEL_TABLES = ("plugin", "warehouses", "price", "settings", "overrides")
+CHANNEL_TABLES = ("plugin", "warehouses", "price", "settings", "overrides", "intake")
 OVERRIDE, LOW_STOCK = STOCK_RULES | {"price": _FEN}, {"reorder_point": _COUNT}
 PROMOTION_KEYS = ("name", "starts", "ends", "channels", "skus", "percent_off", "price")
-TOP_LEVEL = ("store", "daemon", "warehouses", "defaults", "channels", "promotions", "low_stock")
+TOP_LEVEL = ("store", "daemon", "warehouses", "defaults", "channels", "promotions", "low_stock", "intake")
 
 def default_path(environ: Mapping[str, str] = os.environ) -> Path:
     """``CHANNELSYNC_CONFIG`` if set, else ``config/channelsync.toml``."""
@@ -83,7 +83,7 @@ def default_path(environ: Mapping[str, str] = os.environ) -> Path:
 
 
 def load(path: Path | str | None, channel_types: Mapping[str, type[Channel]],
-         environ: Mapping[str, str] = os.environ) -> Config:
+         environ: Mapping[str, str] = os.environ, intake_types: Mapping[str, type] | None = None) -> Config:
     """Read and validate the config file; ``path=None`` means ``default_path(environ)``."""
     path = Path(path) if path is not None else default_path(environ)
     try:
@@ -95,11 +95,11 @@ def load(path: Path | str | None, channel_types: Mapping[str, type[Channel]],
         raise ConfigError([f"{path}: not a UTF-8 text file (expected a TOML config file)"], path) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read config file: {exc.strerror or exc}"], path) from None
-    return loads(text, channel_types, environ, base_dir=path.absolute().parent, path=path)
+    return loads(text, channel_types, environ, base_dir=path.absolute().parent, path=path, intake_types=intake_types)
 
 
 def loads(text: str, channel_types: Mapping[str, type[Channel]], environ: Mapping[str, str] = os.environ,
-          base_dir: Path | None = None, path: Path | str | None = None) -> Config:
+          base_dir: Path | None = None, path: Path | str | None = None, intake_types: Mapping | None = None) -> Config:
     """Validate config text; relative paths resolve against ``base_dir`` (default: the cwd)."""
     path = Path(path) if path is not None else None
     try:
@@ -108,7 +108,7 @@ def loads(text: str, channel_types: Mapping[str, type[Channel]], environ: Mappin
         # tomllib's message carries "(at line L, column C)"
         raise ConfigError([f"{path or '<config>'}: TOML syntax error: {exc}"], path) from None
     checker = _Checker(channel_types, environ, Path(base_dir) if base_dir is not None else Path.cwd())
-    config = checker.config(data, path)
+    config = intake.attach(checker, checker.config(data, path), data, intake_types or {})
     if checker.errors:
         raise ConfigError(checker.errors, path)
     return config

@@ -25,18 +25,20 @@ import structlog
 
 from channelsync.config.settings import Config
 from channelsync.config import runtime
-from channelsync.daemon import handoff, upkeep
+from channelsync.daemon import handoff, intake, upkeep
 from channelsync.daemon.health import HealthServer, health_document
 from channelsync.daemon.lock import InstanceLock
 from channelsync.daemon.supervisor import describe, supervise
 from channelsync.engine import catalog, channels, outbox, pricing
 from channelsync.engine.channels import status_rows
 from channelsync.sdk.errors import ChannelError
-from channelsync.sdk.plugins import channel_types
+from channelsync.sdk.plugins import channel_types, intake_types
 from channelsync.store import Store, ts, utcnow
 from channelsync.sync import reconcile
+from channelsync.sync.doorbell import Doorbell
 from channelsync.sync.lane import Lane, open_lane
 from channelsync.sync.runner import ChannelRunner
+from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.daemon")
 
@@ -50,6 +52,8 @@ class Worker(threading.Thread):
         self.owner = owner  # not "daemon": threading.Thread has a daemon flag
         self.channel_name = name
         self.wake = threading.Event()
+        # platform messages ring it; a second look 5 s later for platforms whose search trails them
+        self.doorbell = Doorbell(lag=owner.config.channels[name].order_lag, recheck=5.0)
         self.error: BaseException | None = None  # the last crash, until a run gets through a cycle again
         self.crashes = 0
 
@@ -91,6 +95,9 @@ class Worker(threading.Thread):
                 if lane.config is not self.owner.config:  # reloaded on SIGHUP: take the new rules
                     lane.config, lane.cfg = self.owner.config, self.owner.config.channels[self.channel_name]
                 jobs.run_pending()
+                if self.doorbell.due():  # a verified platform message: poll now, not at the next tick
+                    metrics.INTAKE_POLLS.labels(self.channel_name).inc()
+                    runner.cycle(stopping)
                 if stopping():
                     break
                 handoff.serve_pending(lane, stopping)
@@ -125,11 +132,19 @@ class Daemon:
         self.lock = InstanceLock(config.db_path)
         self.run_id = f"{os.getpid()}-{int(time.time())}"
         self.http_server = None
+        self.intake_server: intake.IntakeServer | None = None
         self.started = threading.Event()
         self.reload = threading.Event()  # set by SIGHUP; the main loop reloads (not in the handler)
 
     def wake_all(self) -> None:
         for worker in self.workers.values():
+            worker.wake.set()
+
+    def ring(self, channel: str, bells: list) -> None:
+        """A verified platform message for ``channel``: its worker polls as soon as it can."""
+        worker = self.workers.get(channel)
+        if worker is not None:
+            worker.doorbell.ring()
             worker.wake.set()
 
     def request_reload(self, *_: Any) -> None:
@@ -171,6 +186,8 @@ class Daemon:
             signal.signal(signal.SIGINT, self.request_stop)
             if hasattr(signal, "SIGHUP"):  # not on Windows
                 signal.signal(signal.SIGHUP, self.request_reload)
+        # before anything else runs: a taken intake port stops the start with one clear message
+        self.intake_server = intake.start(self.config, intake_types(self.pm), self.ring)
         if self.http_server is not None:
             self.http_server.start()
         for name, cfg in self.config.channels.items():
@@ -198,10 +215,15 @@ class Daemon:
             last_promo_check = now
             with store.write():
                 store.execute("UPDATE daemon SET heartbeat_at = ? WHERE id = 1", (ts(now),))
+            if self.intake_server is not None:
+                self.intake_server.intake.ledger.flush(store)
         for worker in self.workers.values():
             worker.join(timeout=60)
         if self.http_server is not None:
             self.http_server.stop()
+        if self.intake_server is not None:
+            self.intake_server.stop()
+            self.intake_server.intake.ledger.flush(store)
         with store.write():
             store.execute("UPDATE daemon SET pid = NULL WHERE id = 1")
         store.close()
@@ -225,5 +247,10 @@ class Daemon:
         finally:
             store.close()
         alive = {n: w.is_alive() for n, w in self.workers.items()}
-        return health_document(rows, alive, policy=self.config.daemon.unhealthy_when,
-                               stopping=self.stop.is_set(), run_id=self.run_id)
+        links = self.intake_server.intake.ledger.links if self.intake_server is not None else {}
+        doc = health_document(rows, alive, policy=self.config.daemon.unhealthy_when,
+                              stopping=self.stop.is_set(), run_id=self.run_id)
+        for name, shown in doc["channels"].items():
+            # a lost intake link costs latency, not correctness: shown, not failing
+            shown["intake"] = {"enabled": self.config.channels[name].intake.enabled, "connected": links.get(name)}
+        return doc

@@ -37,6 +37,7 @@ from channelsync.sdk.errors import (
     UserError,
 )
 from channelsync.sdk.hookspecs import hookimpl
+from channelsync.sdk.intake import Bell, IntakeRejected, IntakeRequest, Receiver, Reply, Verified
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
@@ -57,4 +58,5 @@ __all__ = [
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
     "Call", "run_calls", "fen_to_yuan", "yuan_to_fen",
+    "Receiver", "IntakeRequest", "Bell", "Verified", "Reply", "IntakeRejected",
 ]

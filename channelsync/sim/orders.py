@@ -106,6 +106,8 @@ class BuyerOrders:
                 except OutOfStock:
                     del self.orders[order.order_id]
                     raise
+            else:
+                self._emit("created", order)  # the platform's message, when it sends them (notify.py)
             return order
 
     def pay(self, order_id: str) -> SimOrder:
@@ -121,6 +123,7 @@ class BuyerOrders:
                 self.skus[line.external_id].quantity -= line.quantity
             order.status, order.paid = "paid", True
             order.modified_at = self.now()
+            self._emit("paid", order)
             return order
 
     def cancel(self, order_id: str) -> SimOrder:
@@ -134,6 +137,7 @@ class BuyerOrders:
                             self._refund(order, line, line.quantity - line.refunded)
                 order.status = "cancelled"
                 order.modified_at = self.now()
+                self._emit("cancelled", order)
             return order
 
     def refund(self, order_id: str) -> SimOrder:
@@ -147,6 +151,7 @@ class BuyerOrders:
                         self._refund(order, line, line.quantity - line.refunded)
                 order.status = "refunded"
                 order.refunded_at = order.modified_at = self.now()
+                self._emit("refunded", order)
             return order
 
     def refund_line(self, order_id: str, ref: str, quantity: int) -> SimOrder:
@@ -161,6 +166,7 @@ class BuyerOrders:
                                  f"{line.refunded} of {line.quantity} refunded)")
             self._refund(order, line, quantity)
             self._settle(order)
+            self._emit("refunded", order)
             return order
 
     def return_line(self, order_id: str, ref: str, quantity: int, *, exchange: bool = False) -> SimOrder:
@@ -178,6 +184,7 @@ class BuyerOrders:
             order.aftersales.append(SimAfterSale(self.new_id(), order_id, line.external_id, quantity,
                                                  "exchange" if exchange else "return", self.now(), True))
             self._settle(order)
+            self._emit("refunded", order)
             return order
 
     def ship(self, order_id: str, carrier: str = "SIM", tracking_no: str = "0",
@@ -200,6 +207,7 @@ class BuyerOrders:
             if not any(line.open for line in order.lines):
                 order.status = "shipped"
             order.modified_at = self.now()
+            self._emit("shipped", order)
             return order
 
     def complete(self, order_id: str) -> SimOrder:
@@ -208,6 +216,7 @@ class BuyerOrders:
             if order.status == "shipped":
                 order.status = "completed"
                 order.modified_at = self.now()
+                self._emit("completed", order)
             return order
 
     def _refund(self, order: SimOrder, line: SimLine, quantity: int) -> None:

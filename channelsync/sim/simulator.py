@@ -26,6 +26,8 @@ error shapes for faults. The base owns what all platforms share:
     POST /_sim/orders/<id>/refund_line   {sku, quantity}: money back for units of one line
     POST /_sim/orders/<id>/return_line   {sku, quantity, exchange?}: an after-sale return
     POST /_sim/faults                    {kind, count?, seconds?, status?}
+    POST /_sim/notify                    {url?, settings?, lose?, duplicate?, delay?, reorder?, ...}
+                                         buyer actions also send the platform's messages (notify.py)
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any, Callable
 
 import httpx
 
+from channelsync.sim import notify
 from channelsync.sim.orders import (  # noqa: F401 - the order shapes, re-exported for plugins
     BuyerOrders,
     OutOfStock,
@@ -71,6 +74,8 @@ class Simulator(BuyerOrders):
 
     #: the channel plugin this simulator imitates
     plugin: str = ""
+    #: the platform's pushed messages (``channelsync.sim.notify.Messages``), if it sends any
+    messages: notify.Messages | None = None
 
     def __init__(self, *, rate_limit: float | None = None, burst: int = 5,
                  clock: Callable[[], datetime] | None = None) -> None:
@@ -85,6 +90,8 @@ class Simulator(BuyerOrders):
         self._bucket_at = time.monotonic()
         self._ids = itertools.count(self.first_id())
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.notifier: notify.Notifier | None = None
+        self.held: notify.Held | None = None  # messages a connected client takes (TMC)
 
     # --- what subclasses implement ----------------------------------------
     def handle(self, req: Request) -> Response:
@@ -106,6 +113,26 @@ class Simulator(BuyerOrders):
 
     def first_id(self) -> int:
         return 1000001
+
+    def notify_to(self, url: str | None = None, settings: dict | None = None, **faults: Any) -> notify.Notifier:
+        """Send the platform's message for each buyer action: to ``url``, or held for a client (TMC)."""
+        if self.messages is None:
+            raise ValueError(f"the {self.plugin or type(self).__name__} simulator sends no platform messages")
+        self.stop_notifying()
+        if self.messages.held and self.held is None:
+            self.held = notify.Held()
+        self.notifier = notify.Notifier(self, self.messages, settings or self.messages.settings(), url,
+                                        notify.Faults(**faults), self.held if self.messages.held else None)
+        return self.notifier
+
+    def stop_notifying(self) -> None:
+        if self.notifier is not None:
+            self.notifier.stop()
+            self.notifier = None
+
+    def _emit(self, event: str, order: SimOrder) -> None:
+        if self.notifier is not None:
+            self.notifier.emit(event, order)
 
     # --- state and buyer actions (Python API; the control API calls these) ---
     def now(self) -> datetime:
@@ -165,6 +192,8 @@ class Simulator(BuyerOrders):
         req = request_from_environ(environ)
         if req.path.startswith("/_sim/"):
             response = self._control(req)
+        elif self.messages is not None and self.messages.held and req.path.startswith(self.messages.held_path):
+            response = self.messages.serve(self, req)  # the platform's message server (TMC)
         else:
             response = self._fault_or_rate_limit(req) or self.handle(req)
         return send_response(response, start_response)
@@ -259,6 +288,9 @@ class Simulator(BuyerOrders):
                 except OutOfStock as exc:
                     return Response(409, {"error": "out_of_stock", "message": str(exc)})
                 return Response(200, jsonable(asdict(order)))
+            if parts == ["notify"] and req.method == "POST":
+                notifier = self.notify_to(body.pop("url", None), body.pop("settings", None), **body)
+                return Response(200, {"notifying": body, "held": notifier.held is not None})
             if parts == ["faults"] and req.method == "POST":
                 params = {k: v for k, v in body.items() if k not in ("kind", "count")}
                 self.inject(body["kind"], int(body.get("count", 1)), **params)

@@ -164,6 +164,21 @@ def m110_store_keys(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m150_intake(db: sqlite_utils.Database) -> None:
+    # Per channel: what its platform messages did, for `status` (the daemon keeps the
+    # counts in memory and adds them here every few seconds). ``rejected`` is a JSON
+    # object, reason -> count; ``channel`` '*' holds messages for no known channel.
+    db.executescript(
+        """
+        CREATE TABLE intake (
+            channel TEXT PRIMARY KEY, accepted INTEGER NOT NULL DEFAULT 0, rejected TEXT NOT NULL DEFAULT '{}',
+            last_verified_at TEXT, last_rejected_at TEXT, last_rejection TEXT, connected INTEGER,
+            updated_at TEXT NOT NULL);
+        """
+    )
+
+
+@migrations()
 def m160_after_sales(db: sqlite_utils.Database) -> None:
     # Line-level order state. Each order line counts its own units: ``held`` (taken off the
     # platform's number: expected was lowered by them), ``released`` (put back before

@@ -169,7 +169,7 @@ plugin = "taobaoo"
             ["enabled", "poll_interval", "order_overlap", "order_lag", "initial_lookback", "reconcile_interval",
              "rate_per_second", "burst", "restock_on_refund", "publish_new", "display_name", "order_window",
              "refund_window", "share", "buffer", "max",
-             "zero_below", "plugin", "warehouses", "price", "settings", "overrides"])) + ")",
+             "zero_below", "plugin", "warehouses", "price", "settings", "overrides", "intake"])) + ")",
         'channels.tb.share: expected a number between 0 and 1, got "abc"',
         'channels.jd.plugin: unknown plugin "taobaoo" (expected one of: bare, shop)',
     ]
@@ -227,7 +227,8 @@ shares = 1
     text = text.replace('plugin = "shop"', 'plugin = "shop"\nnickname = "tb"')
     errors = problems(text)
     assert len(errors) == 6
-    assert errors[0].startswith("colour: unknown key (expected one of: channels, daemon, defaults, low_stock, promotions,")
+    assert errors[0].startswith("colour: unknown key (expected one of: channels, daemon, defaults, intake, low_stock, "
+                                "promotions,")
     assert errors[1].startswith("defaults.shares: unknown key (expected one of: buffer, max, price, share,")
     assert errors[2].startswith("channels.tb.nickname: unknown key (expected one of: ")
     assert errors[3] == ("channels.tb.price.markup: unknown key (expected one of: markup_fixed, markup_percent, "

@@ -12,7 +12,7 @@ from channelsync.store.migrations import migrations
 
 TABLES = {"products", "skus", "bundle_components", "warehouses", "stock", "stock_movements", "channels",
           "listings", "unmatched_listings", "orders", "order_lines", "outbox", "requests", "daemon",
-          "credentials", "store_keys", "low_stock"}
+          "credentials", "store_keys", "low_stock", "intake"}
 NOW = "2026-06-01T00:00:00.000000+00:00"
 #: every migration, in order (other issues add theirs; the tests below need not name them)
 ALL = [m.name for m in migrations._migrations]
@@ -25,6 +25,7 @@ def applied(db: sqlite_utils.Database) -> list[str]:
 def test_a_new_database_gets_the_whole_schema(store):
     assert TABLES <= set(store.db.table_names())
     assert applied(store.db) == ALL and ALL[:2] == ["m001_initial", "m002_credentials"]
+    assert {"m150_intake", "m170_low_stock", "m171_resync_cursor"} <= set(ALL)
     assert migrations.pending(store.db) == []
 
 

@@ -27,6 +27,7 @@ from channelsync_jd import errors as codes
 from channelsync_jd.signing import parse_timestamp, sign
 from channelsync_jd.sim.orders import OrderApi
 from channelsync_jd.sim.wares import WareApi
+from channelsync_jd.sim.messages import JdMessagesSent
 
 APP_KEY = "sandbox-jd-key"
 APP_SECRET = "sandbox-jd-secret"
@@ -65,6 +66,8 @@ class JdSimulator(WareApi, OrderApi, Simulator):
     ``max_skew``: seconds a request timestamp may be off the wall clock (None
     turns the check off, for tests that drive a far-off client clock).
     """
+
+    messages = JdMessagesSent()  # what the platform pushes (intake)
 
     plugin = "jd"
 

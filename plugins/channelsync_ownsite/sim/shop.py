@@ -37,6 +37,7 @@ from channelsync_ownsite.signing import METHODS, OAUTH_PARAMS, SKEW_SECONDS, par
 from channelsync_ownsite.sim.catalog import CatalogRoutes
 from channelsync_ownsite.sim.orders import OrderRoutes
 from channelsync_ownsite.sim.wire import WooError, error
+from channelsync_ownsite.sim.messages import WooWebhookMessages
 
 SANDBOX_KEY = "ck_sandbox_ownsite"
 SANDBOX_SECRET = "cs_sandbox_ownsite"
@@ -73,6 +74,8 @@ PERMISSION = {
 
 class OwnsiteSimulator(CatalogRoutes, OrderRoutes, Simulator):
     """WooCommerce REST v3 under ``/wp-json/wc/v3/``; control API under ``/_sim/``."""
+
+    messages = WooWebhookMessages()  # what the platform pushes (intake)
 
     plugin = "ownsite"
 

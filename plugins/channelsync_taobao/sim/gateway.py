@@ -29,6 +29,7 @@ from channelsync_taobao import api
 from channelsync_taobao.signing import parse_time, sign
 from channelsync_taobao.sim.items import ItemsApi
 from channelsync_taobao.sim.orders import OrdersApi
+from channelsync_taobao.sim.messages import TmcMessages
 
 APP_KEY = "sandbox-taobao-key"
 APP_SECRET = "sandbox-taobao-secret"
@@ -78,6 +79,8 @@ class TaobaoSimulator(ItemsApi, OrdersApi, Simulator):
     and advises under 30 minutes, and by default this holds clients to the
     advice the adapter declares.
     """
+
+    messages = TmcMessages()  # what the platform pushes (intake)
 
     plugin = "taobao"
 

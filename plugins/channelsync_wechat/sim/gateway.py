@@ -35,6 +35,7 @@ from channelsync.sim.simulator import Request, Response, Simulator
 from channelsync_wechat import api
 from channelsync_wechat.sim.orders import OrdersApi
 from channelsync_wechat.sim.products import ProductsApi
+from channelsync_wechat.sim.messages import WechatPushMessages
 
 APPID = "sandbox-wechat-appid"
 SECRET = "sandbox-wechat-secret"
@@ -82,6 +83,8 @@ class WechatSimulator(ProductsApi, OrdersApi, Simulator):
     so it is off unless given. ``forced_refresh_per_day``: forced token
     refreshes allowed per Beijing day.
     """
+
+    messages = WechatPushMessages()  # what the platform pushes (intake)
 
     plugin = "wechat"
 
