@@ -34,9 +34,11 @@ def catalog_import(app: App, csv_file) -> None:
     with progress.file_progress(source, enabled=not app.json) as on_progress:
         report = catalog.import_csv(app.store, app.config, csvf, source=source,
                                     publish_channels=list(app.config.channels), progress=on_progress)
-    app.emit(vars(report), f"imported {report.skus_new} new and {report.skus_changed} changed SKUs "
-                           f"({report.products} new products) from {report.rows} rows ({report.encoding}), "
-                           f"{report.stock_set} stock levels set, {report.pushes_queued} pushes queued")
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(report.queued.items()))
+    app.emit({**vars(report), "pushes_queued": report.pushes_queued},
+             f"imported {report.skus_new} new and {report.skus_changed} changed SKUs ({report.products} new "
+             f"products) from {report.rows} rows ({report.encoding}), {report.stock_set} stock levels set, "
+             f"{report.pushes_queued} pushes queued" + (f" ({kinds})" if kinds else ""))
 
 
 def _size(stream) -> int | None:

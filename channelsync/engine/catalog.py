@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Callable, Iterable
 
 from channelsync.config.settings import Config
@@ -49,9 +49,23 @@ class ImportReport:
     skus_new: int = 0
     skus_changed: int = 0
     stock_set: int = 0
-    pushes_queued: int = 0
     rows: int = 0
     encoding: str = ""
+    #: pushes queued, by kind (stock, price, shelf, listing, publish)
+    queued: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pushes_queued(self) -> int:
+        """Every push the import queued, of every kind."""
+        return sum(self.queued.values())
+
+    def queue(self, store: Store, channel: str, sku_code: str, kind: str) -> None:
+        """Queue one push and count it once, however many rows ask for it (counted in a
+        temporary table of the import, not in memory)."""
+        outbox.queue(store, channel, sku_code, kind)
+        if store.execute("INSERT INTO temp.import_queued (channel, sku_code, kind) VALUES (?, ?, ?) "
+                         "ON CONFLICT DO NOTHING", (channel, sku_code, kind)).rowcount:
+            self.queued[kind] = self.queued.get(kind, 0) + 1
 
 
 def sync_warehouses(store: Store, config: Config) -> None:
@@ -93,7 +107,9 @@ def _staging(store: Store, create: bool) -> None:
     """The temporary tables an import stages its rows in (this connection only; never in the database file)."""
     for table, columns in (("import_rows", "n INTEGER NOT NULL, sku_code TEXT PRIMARY KEY, data TEXT NOT NULL"),
                            ("import_edges", "bundle TEXT NOT NULL, component TEXT NOT NULL, qty INTEGER, n INTEGER"),
-                           ("import_changed", "sku_code TEXT PRIMARY KEY")):
+                           ("import_changed", "sku_code TEXT PRIMARY KEY"),
+                           ("import_queued", "channel TEXT, sku_code TEXT, kind TEXT, PRIMARY KEY (channel, sku_code, kind)"),
+                           ("import_products", "code TEXT PRIMARY KEY, title TEXT, description TEXT")):
         store.execute(f"DROP TABLE IF EXISTS temp.{table}")
         if create:
             store.execute(f"CREATE TEMP TABLE {table} ({columns})")
@@ -168,12 +184,20 @@ def _write_all(store: Store, config: Config, report: ImportReport, publish_chann
                progress: Progress | None) -> None:
     now = ts(utcnow())
     written = 0
+    # the products as they were before this file: a later row of the same product must still
+    # see the change, so rows compare with these, not with what an earlier row wrote
+    store.execute("INSERT INTO temp.import_products (code, title, description) SELECT code, title, description "
+                  "FROM products WHERE code IN (SELECT DISTINCT json_extract(data, '$.product_code') "
+                  "FROM temp.import_rows)")
     for batch in _batches(store, "SELECT n, data FROM temp.import_rows WHERE n > ? ORDER BY n LIMIT ?"):
         for r in batch:
-            _write_row(store, json.loads(r["data"]), now, report)
+            row = json.loads(r["data"])
+            _write_row(store, row, now, report, store.one("SELECT * FROM temp.import_products WHERE code = ?",
+                                                          (row["product_code"],)))
         written += len(batch)
         if progress is not None:
             progress("writing", written, report.rows)
+    _queue_product_content(store, report)
     bundles = [r["bundle"] for r in store.query("SELECT DISTINCT bundle FROM temp.import_edges")]
     for code in bundles:  # bundles after every SKU exists
         store.execute("DELETE FROM bundle_components WHERE bundle_code = ?", (code,))
@@ -186,7 +210,9 @@ def _write_all(store: Store, config: Config, report: ImportReport, publish_chann
         if not page:
             break
         last = page[-1][0]
-        report.pushes_queued += inventory.queue_stock(store, config, [r[1] for r in page])
+        stock = inventory.queue_stock(store, config, [r[1] for r in page])
+        if stock:
+            report.queued["stock"] = report.queued.get("stock", 0) + stock
     publishing = [c for c in publish_channels if c in config.channels and config.channels[c].publish_new]
     if publishing:
         for batch in _batches(store, "SELECT n, sku_code FROM temp.import_rows WHERE n > ? AND "
@@ -195,8 +221,17 @@ def _write_all(store: Store, config: Config, report: ImportReport, publish_chann
                 for ch in publishing:
                     if not store.scalar("SELECT 1 FROM listings WHERE channel = ? AND sku_code = ?",
                                         (ch, r["sku_code"])):
-                        outbox.queue(store, ch, r["sku_code"], "publish")
-                        report.pushes_queued += 1
+                        report.queue(store, ch, r["sku_code"], "publish")
+
+
+def _queue_product_content(store: Store, report: ImportReport) -> None:
+    """A product's title or description changed: every listing of every SKU of that
+    product is told (the SKUs this file names and those it does not)."""
+    for code, in store.execute("SELECT b.code FROM temp.import_products b JOIN products p ON p.code = b.code "
+                               "WHERE b.title IS NOT p.title OR b.description IS NOT p.description").fetchall():
+        for ls in store.query("SELECT l.channel, l.sku_code FROM listings l JOIN skus s ON s.code = l.sku_code "
+                              "WHERE s.product_code = ? ORDER BY l.channel, l.sku_code", (code,)):
+            report.queue(store, ls["channel"], ls["sku_code"], "listing")
 
 
 def _batches(store: Store, sql: str) -> Iterable[list[dict]]:
@@ -210,13 +245,13 @@ def _batches(store: Store, sql: str) -> Iterable[list[dict]]:
         last = rows[-1]["n"]
 
 
-def _write_row(store: Store, r: dict, now: str, report: ImportReport) -> None:
-    product = store.one("SELECT * FROM products WHERE code = ?", (r["product_code"],))
+def _write_row(store: Store, r: dict, now: str, report: ImportReport, product: dict | None) -> None:
+    new_product = store.scalar("SELECT 1 FROM products WHERE code = ?", (r["product_code"],)) is None
     store.execute(
         "INSERT INTO products (code, title, description, status, updated_at) VALUES (?,?,?,'active',?) "
         "ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description, "
         "updated_at = excluded.updated_at", (r["product_code"], r["product_title"], r["description"], now))
-    report.products += product is None
+    report.products += new_product
     old = store.one("SELECT * FROM skus WHERE code = ?", (r["sku_code"],))
     store.execute(
         "INSERT INTO skus (code, product_code, title, barcode, attributes, base_price, cost, status, updated_at) "
@@ -232,15 +267,14 @@ def _write_row(store: Store, r: dict, now: str, report: ImportReport) -> None:
         report.skus_new += 1
     else:
         changed = False
-        content_changed = (old["title"] != r["sku_title"] or (product is not None and (
-            product["title"] != r["product_title"] or product["description"] != r["description"])))
+        content_changed = old["title"] != r["sku_title"] or old["product_code"] != r["product_code"] or (
+            product is not None and (product["title"], product["description"]) != (r["product_title"], r["description"]))
         for kind, differs in (("price", old["base_price"] != r["base_price"] or old["cost"] != r["cost"]),
                               ("shelf", old["status"] != r["status"]), ("listing", content_changed)):
             if differs:
                 changed = True
                 for ch in store.query("SELECT channel FROM listings WHERE sku_code = ?", (r["sku_code"],)):
-                    outbox.queue(store, ch["channel"], r["sku_code"], kind)
-                    report.pushes_queued += 1
+                    report.queue(store, ch["channel"], r["sku_code"], kind)
         report.skus_changed += changed
     changed = old is None or old["status"] != r["status"]  # discontinued: targets drop to 0
     for wh, qty in r["stock"].items():
