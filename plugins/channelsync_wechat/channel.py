@@ -3,9 +3,10 @@
 Stock goes out as increments (``stock/update`` with ``diff_type`` 1 add / 2
 subtract, one SKU a call), never as "set", so a push cannot erase a sale the
 core has not ingested yet. WeChat takes no idempotency key: a call that timed
-out may have applied; the core re-sends it and reconciliation repairs the rare
-double. List calls return ids only: every product, order and after-sale is a
-``Detail`` the core reads with its own call, under the budget, retried alone.
+out may have applied, so the core reads the quantities (``read_stock``) and
+settles them against the orders before it sends anything again. List calls
+return ids only: every product, order and after-sale is a ``Detail`` the core
+reads with its own call, under the budget, retried alone.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import httpx
 from channelsync import Capabilities, Channel, Setting
 from channelsync.sdk import Detail, NextToken, Phases, Reply, TokenAuth
 from channelsync.sdk.batch import Call, grouped, run_calls
-from channelsync.sdk.errors import Rejected
+from channelsync.sdk.errors import NotFound, Rejected
 from channelsync.sdk.models import Listing, ListingContent, Order, OrderLine, PriceUpdate, StockUpdate, UpdateResult
 from channelsync_wechat import api
 from channelsync_wechat.client import WechatClient
@@ -85,6 +86,19 @@ class WechatChannel(Channel):
         return listings_of(self.client.post(api.PRODUCT_GET, {"product_id": product_id, "data_type": 1})["product"])
 
     # --- stock and prices -------------------------------------------------------------
+    def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
+        """Quantities now: one product/get per product; a product gone is left out."""
+        wanted = set(external_ids)
+        shown: dict[str, int] = {}
+        for product_id in dict.fromkeys(str(i) for i in item_ids if i):
+            try:
+                listings = self.product_listings(product_id)
+            except NotFound:
+                continue
+            shown.update({ls.external_id: ls.quantity for ls in listings
+                          if ls.external_id in wanted and ls.quantity is not None})
+        return shown
+
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         """``delta`` as an increment: diff_type 1 adds, 2 subtracts; nothing to send for 0."""
         return run_calls(updates, [Call([u], (lambda u=u: self.client.post(api.STOCK_UPDATE, {
