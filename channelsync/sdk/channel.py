@@ -48,6 +48,10 @@ class Capabilities:
     condition; raise ``StockConflict`` when the platform shows another value), or
     "absolute". How the core uses each mode, and ``read_stock`` where the adapter
     implements it, is in ``channelsync.engine.listings``.
+    ``stock_read_batch_size``: ids a ``read_stock`` call takes at most.
+    ``sku_titles``: each SKU listing has a title of its own, which ``update_listing``
+    sets from ``ListingContent.sku_title``. Without, content is item-level only and
+    the core sends one ``update_listing`` per item for a product change, not one per SKU.
     ``idempotency_keys``: the platform takes ``StockUpdate.key`` and applies a key once.
     ``stock_batch_size`` / ``price_batch_size``: updates per ``set_stock`` / ``set_prices``.
     ``listing_page_size`` / ``order_page_size``: ``At.size`` the kit asks the paginators for.
@@ -64,10 +68,6 @@ class Capabilities:
     platform's; when given, ``ship`` refuses a code not among its keys or values, listing them.
     ``timezone``: the zone the platform's naive times are in (``Channel.platform_time`` and
     ``Channel.local_time`` use it).
-    ``stock_read_batch_size``: ids a ``read_stock`` call takes at most.
-    ``sku_titles``: each SKU listing has a title of its own, which ``update_listing``
-    sets from ``ListingContent.sku_title``. Without, content is item-level only and
-    the core sends one ``update_listing`` per item for a product change, not one per SKU.
     """
 
     stock_mode: Literal["increment", "absolute", "compare_and_set"] = "absolute"
@@ -88,12 +88,12 @@ class Capabilities:
     can_publish: bool = False
     can_update_content: bool = True
     can_set_shelf: bool = True
+    stock_read_batch_size: int = 20
+    sku_titles: bool = False
     listing_prices: bool = True
     order_lag: timedelta = timedelta(0)
     carriers: Mapping[str, str] = field(default_factory=dict)
     timezone: tzinfo = timezone.utc
-    stock_read_batch_size: int = 20
-    sku_titles: bool = False
 
     def carrier(self, code: str) -> str | None:
         """The platform's code for carrier ``code`` (any case), None when the platform lacks it."""

@@ -203,9 +203,9 @@ class OwnsiteChannel(Channel):
             "modified_after": after, "modified_before": before, "dates_are_gmt": True, "orderby": "modified",
             "order": "asc", "per_page": at.size, "page": at.page})
         # an order that lists refunds needs one more call for them: a detail the core makes on its
-        # own (and skips when the order is stored with this modified time already)
-        found = [Detail(str(p["id"]), lambda p=p: self._order(p), modified_at=translate.gmt(p.get("date_modified_gmt")))
-                 if p.get("refunds") else translate.order(p) for p in reply.body]
+        # own. Never skipped as unchanged: a refund need not move the order's modified time.
+        found = [Detail(str(p["id"]), lambda p=p: self._order(p)) if p.get("refunds") else translate.order(p)
+                 for p in reply.body]
         last = max((translate.gmt(p.get("date_modified_gmt") or p.get("date_created_gmt")) for p in reply.body),
                    default=None)
         return Reply(found, total_pages=reply.total_pages, last_key=last)

@@ -92,12 +92,11 @@ class WechatChannel(Channel):
         shown: dict[str, int] = {}
         for product_id in dict.fromkeys(str(i) for i in item_ids if i):
             try:
-                product = self.client.post(api.PRODUCT_GET, {"product_id": product_id, "data_type": 1})
+                listings = self.product_listings(product_id)
             except NotFound:
                 continue
-            for ls in listings_of(product["product"]):
-                if ls.external_id in wanted and ls.quantity is not None:
-                    shown[ls.external_id] = ls.quantity
+            shown.update({ls.external_id: ls.quantity for ls in listings
+                          if ls.external_id in wanted and ls.quantity is not None})
         return shown
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:

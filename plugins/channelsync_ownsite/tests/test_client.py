@@ -5,18 +5,17 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from channelsync_ownsite.channel import OwnsiteChannel
-from channelsync_ownsite.signing import signature
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import OrderStatus, PriceUpdate, StockUpdate
 from channelsync.sdk.paging import At, decode, encode
 from channelsync.testing.pytest_plugin import resolved, sent_request
+from channelsync_ownsite.channel import OwnsiteChannel
+from channelsync_ownsite.signing import signature
 
 SHOP = "https://shop.example.com"
 API = f"{SHOP}/wp-json/wc/v3"
-SETTINGS = {"base_url": SHOP, "consumer_key": "ck_live", "consumer_secret": "cs_very-secret",
-            "guard_unseen_sales": False}
+SETTINGS = {"base_url": SHOP, "consumer_key": "ck_live", "consumer_secret": "cs_very-secret"}
 #: the kit's token for page 3 of the product list
 PAGE_3 = encode(At(size=100, page=3), OwnsiteChannel.listing_pages, 100)
 
