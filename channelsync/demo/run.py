@@ -26,7 +26,7 @@ from channelsync.sim import fake, sandbox
 from channelsync.sim.simulator import OutOfStock, Simulator
 from channelsync.store import Store, parse_ts
 
-CHANNEL_NAMES = {"taobao": "tb-flagship", "jd": "jd-pop", "wechat": "wx-shop", "ownsite": "web"}
+CHANNEL_NAMES = {"taobao": "tb-flagship", "jd": "jd-pop", "wechat": "wx-shop", "ownsite": "web", "pdd": "pdd-mall"}
 WAREHOUSES = {"WH-SH": "Shanghai", "WH-GZ": "Guangzhou"}
 # a paid order closed before shipment is "cancelled" on some platforms, "refunded" on others (Taobao)
 _CLOSED = {"cancelled": "closed", "refunded": "closed"}
@@ -110,7 +110,8 @@ class Demo:
     # --- set-up ------------------------------------------------------------
     def setup(self) -> None:
         csv_text, self.scarce = catalog_csv(self.o.burst)
-        plugins = [] if self.o.use_fakes else sandbox.available(self.types)
+        # the built-in platforms only: the sandbox also serves any other installed simulator (the fake)
+        plugins = [] if self.o.use_fakes else [p for p in sandbox.available(self.types) if p in CHANNEL_NAMES]
         cfgs = {}
         if plugins:
             self.running = sandbox.start(self.types, ports={p: 0 for p in plugins}, plugins=plugins)

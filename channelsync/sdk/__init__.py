@@ -40,10 +40,18 @@ from channelsync.sdk.errors import (
     UnexpectedPayload,
     UserError,
 )
+from channelsync.sdk.errortable import ErrorTable
 from channelsync.sdk.hookspecs import hookimpl
+
 # the intake endpoint's answer is ``channelsync.sdk.intake.Reply``; at the top it is ``IntakeReply``,
 # since ``Reply`` there is the page a channel's paginated method answers (``channelsync.sdk.paging``)
-from channelsync.sdk.intake import Bell, IntakeRejected, IntakeRequest, Receiver, Verified
+from channelsync.sdk.intake import (
+    Bell,
+    IntakeRejected,
+    IntakeRequest,
+    Receiver,
+    Verified,
+)
 from channelsync.sdk.intake import Reply as IntakeReply
 from channelsync.sdk.models import (
     Listing,
@@ -58,7 +66,19 @@ from channelsync.sdk.models import (
     UpdateResult,
 )
 from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
-from channelsync.sdk.paging import At, Detail, Keyset, NewestFirst, NextToken, Offset, PageNumber, Paginator, Phases, Reply
+from channelsync.sdk.paging import (
+    At,
+    Detail,
+    Keyset,
+    NewestFirst,
+    NextToken,
+    Offset,
+    PageNumber,
+    Paginator,
+    Phases,
+    Reply,
+)
+from channelsync.sdk.router import SignedRouter
 
 __all__ = [
     "hookimpl", "Channel", "Capabilities", "Setting",
@@ -70,4 +90,5 @@ __all__ = [
     "Paginator", "NextToken", "PageNumber", "Offset", "Keyset", "NewestFirst", "Phases", "At", "Reply", "Detail",
     "TokenAuth", "Credential",
     "Receiver", "IntakeRequest", "Bell", "Verified", "IntakeReply", "IntakeRejected",
+    "ErrorTable", "SignedRouter",
 ]

@@ -52,6 +52,14 @@ class Credential:
     refresh_token: str | None = None
     refresh_expires_at: datetime | None = None
 
+    @classmethod
+    def lasting(cls, token: object, expires_in: object = None, refresh_token: object = None, *,
+                now: datetime | None = None) -> Credential:
+        """A credential from a platform's answer: ``expires_in`` seconds (None or "": unknown) from ``now``."""
+        start = now or datetime.now(timezone.utc)
+        expires_at = start + timedelta(seconds=float(str(expires_in))) if expires_in not in (None, "") else None
+        return cls(str(token), expires_at, str(refresh_token) if refresh_token else None)
+
 
 #: the ``settings`` keys a persisted credential is stored under (``TokenAuth(keys=...)`` renames them)
 KEYS = {"token": "access_token", "expires_at": "token_expires_at", "refresh_token": "refresh_token",
@@ -134,8 +142,14 @@ class TokenAuth:
     def _renew(self) -> Credential:
         if self._refresh is not None and self.refresh_token:
             credential = self._by_refresh(self.refresh_token)
+        elif self._issue is None:  # a platform token only a person can renew (no refresh token configured)
+            self._dead = Reauthorize(
+                f"channel {self.channel.name}: the platform refused its {self.keys['token']} and no refresh token "
+                f"is configured. To fix: {self.reauthorize}, put the new {self.keys['token']} in "
+                f"channels.{self.channel.name}.settings.{self.keys['token']} and restart channelsync",
+                code="no-refresh-token")
+            raise self._dead
         else:
-            assert self._issue is not None, "no refresh token and no issue() call"
             credential = self._issue(False)
             if self._refused is not None and credential.token == self._refused:
                 credential = self._issue(True)  # the platform handed back the very token it refused

@@ -76,6 +76,8 @@ class Capabilities:
     price_batch_size: int = 1
     listing_page_size: int = 50
     order_page_size: int = 100
+    #: the refund list's page size where it differs from the order list's (None: the same)
+    refund_page_size: int | None = None
     max_order_window: timedelta = timedelta(days=1)
     #: the longest window ``fetch_refunds`` accepts (None: the order window); the core
     #: cuts each order window into refund windows, so a short after-sale window (WeChat:
@@ -224,7 +226,8 @@ class Channel:
         Platforms whose order status already shows refunds declare no ``refund_pages``."""
         if self.refund_pages is None:
             return Page([], None)
-        return self._paged(self.refund_pages, self.capabilities.order_page_size, page_token,
+        size = self.capabilities.refund_page_size or self.capabilities.order_page_size
+        return self._paged(self.refund_pages, size, page_token,
                            lambda at: self.refund_page(since, until, at))
 
     def _paged(self, paginator: Paginator | None, size: int, page_token: str | None,

@@ -24,9 +24,9 @@ from channelsync.sim.server import SimServer
 from channelsync.sim.simulator import Simulator
 
 #: the ports config/channelsync.toml points the built-in channels at; other instances get a free port
-DEFAULT_PORTS = {"taobao": 8101, "jd": 8102, "wechat": 8103, "ownsite": 8104}
+DEFAULT_PORTS = {"taobao": 8101, "jd": 8102, "wechat": 8103, "ownsite": 8104, "pdd": 8105}
 #: the channel names config/channelsync.toml gives each simulator (its intake path is /intake/<name>)
-EXAMPLE_CHANNELS = {"taobao": "tb-flagship", "jd": "jd-pop", "wechat": "wx-shop", "ownsite": "web"}
+EXAMPLE_CHANNELS = {"taobao": "tb-flagship", "jd": "jd-pop", "wechat": "wx-shop", "ownsite": "web", "pdd": "pdd-mall"}
 #: where the example config's intake listens: the sandbox sends its platform messages there
 DEFAULT_INTAKE = "http://127.0.0.1:9465"
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 import time
 
-
 #: a refused rate is cut to this share: half, with a tenth of margin, so a limit at exactly half
 #: the declared rate (a common case) is not met again at once by timing jitter
 CUT = 0.45

@@ -32,7 +32,7 @@ import httpx
 import pytest
 
 from channelsync.sdk.channel import Channel
-from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Reauthorize, Rejected, Transient
 from channelsync.sdk.models import ListingContent, Order, OrderStatus, PriceUpdate, StockUpdate
 from channelsync.sim.server import serve
 from channelsync.sim.simulator import OutOfStock, Simulator
@@ -376,7 +376,7 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
             check(secret_keys, "a platform channel declares at least one secret setting (Setting(secret=True))")
             bad = {**env.adapter.settings, **{k: "wrong-secret" for k in secret_keys}}
             adapter = channel_cls("bad", bad, env.adapter.http)
-            with pytest.raises((Rejected, AuthExpired)) as info:
+            with pytest.raises((Rejected, AuthExpired, Reauthorize)) as info:
                 adapter.refresh_auth()
                 adapter.list_listings(None)
             check(info.value.code, f"wrong credentials: the platform's error code is kept, got {info.value!r}")

@@ -7,11 +7,8 @@ same constants, so it follows).
 
 from __future__ import annotations
 
-#: the gateway path under ``base_url``
-ROUTER_PATH = "/routerjson"
 #: the OAuth refresh path under ``oauth_url``
 OAUTH_REFRESH_PATH = "/oauth2/refresh_token"
-API_VERSION = "2.0"
 
 # --- method names --------------------------------------------------------
 SKU_SEARCH = "jingdong.sku.read.searchSkuList"
@@ -64,10 +61,6 @@ ORDER_FIELDS = ("orderId,orderState,orderStartTime,modified,orderTotalPrice,orde
 #: fields asked of sku.read.searchSkuList
 SKU_FIELDS = "skuId,wareId,outerId,jdPrice,stockNum,status,skuName,wareTitle,modified"
 
-
-def response_key(method: str) -> str:
-    """The success root: ``jingdong.pop.order.search`` -> ``jingdong_pop_order_search_responce`` (sic)."""
-    return method.replace(".", "_") + "_responce"
 
 # --- after-sales services (asc.query.list; the answer's names are unconfirmed) ---------
 ASC_RESULT = "pageResult"  # the page: {"data": [...], "totalCount": N}

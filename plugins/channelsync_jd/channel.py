@@ -1,4 +1,4 @@
-"""The JD (JOS) adapter: one page, one update, one window a call.
+"""The JD (JOS) adapter: declarations and translation on the plugin kit.
 
 JD takes absolute stock only, one SKU a call, so the core pushes right after
 ingesting this channel's orders and the rate budget (2 calls/s by default)
@@ -9,28 +9,35 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, Mapping, Sequence
 
 import httpx
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.sdk.errors import NotFound, Rejected, Transient
+from channelsync.sdk.auth import Credential, TokenAuth
+from channelsync.sdk.batch import grouped, run_calls
+from channelsync.sdk.errors import NotFound, Rejected
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
     Order,
     OrderLine,
     OrderStatus,
-    Page,
     Parcel,
     PriceUpdate,
     StockUpdate,
     UpdateResult,
 )
 from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
+from channelsync.sdk.paging import At, Detail, PageNumber, Phases, Reply
 from channelsync_jd import api
-from channelsync_jd.client import JdClient
-from channelsync_jd.signing import format_plain, parse_timestamp
+from channelsync_jd.router import (
+    BEIJING,
+    JosRouter,
+    format_plain,
+    message,
+    parse_timestamp,
+)
 
 #: JD order state -> core state. LOCKED (a buyer's cancel or refund request
 #: under review) and PAUSE (the seller or JD paused fulfilment) both happen
@@ -44,8 +51,6 @@ STATUSES = {
     api.FINISHED_L: OrderStatus.COMPLETED,
     api.TRADE_CANCELED: OrderStatus.CANCELLED,
 }
-
-T = TypeVar("T")
 
 #: carrier name -> JD ``logiCoprId``. EXAMPLES, to verify against the carrier
 #: list in the seller's JD console; override with the ``carriers`` setting.
@@ -63,14 +68,21 @@ class JdChannel(Channel):
         price_batch_size=1,  # one SKU a call
         listing_page_size=api.SKU_PAGE_SIZE,
         order_page_size=api.ORDER_PAGE_SIZE,
+        refund_page_size=api.REFUND_PAGE_SIZE,
         max_order_window=timedelta(days=1),  # JD allows a month; short windows keep pages few
         rate_per_second=2.0,  # 1-2 QPS is what small JOS apps get; operators may raise it
         rate_burst=2,
         can_publish=False,  # new wares need JD category attributes the master does not hold
         can_update_content=True,  # title only
         can_set_shelf=True,  # per ware: every SKU of the ware goes on or off together
+        carriers=DEFAULT_CARRIERS,
+        timezone=BEIJING,
         stock_read_batch_size=1,  # findSkuStock: one SKU a call
     )
+    listing_pages = order_pages = PageNumber()
+    refund_pages = Phases(("applications", "services"), PageNumber())  # both lists page at 50
+    simulator_class = "channelsync_jd.sim:JdSimulator"
+
     settings_schema = {
         "base_url": Setting(str, default="https://api.jd.com", help="JOS gateway root (POST {base_url}/routerjson)"),
         "app_key": Setting(str, required=True, help="JOS console > application > App Key"),
@@ -91,36 +103,26 @@ class JdChannel(Channel):
 
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         super().__init__(name, settings, http)
-        self.client = JdClient(self.call, app_key=str(self.setting("app_key") or ""),
-                               app_secret=str(self.setting("app_secret") or ""),
-                               access_token=str(self.setting("access_token") or ""),
-                               param_json_in=self.setting("param_json_in"))
-        self._refresh_token = self.setting("refresh_token")
-        self._expires_at: datetime | None = None
+        self.client = JosRouter(self.call, app_key=str(self.settings["app_key"] or ""),
+                                secret=str(self.settings["app_secret"] or ""), token=lambda: self.auth.token(),
+                                param_json_in=self.settings["param_json_in"])
+        if self.settings["carriers"] is not DEFAULT_CARRIERS:  # the operator's verified carrier ids
+            self.capabilities = replace(self.capabilities, carriers={
+                str(k).upper(): str(v) for k, v in dict(self.settings["carriers"]).items()})
+        self.auth = TokenAuth(self, refresh=self._refresh,
+                              reauthorize="authorise the app again in the JOS console (OAuth)")
 
-    def setting(self, key: str) -> Any:
-        """A setting, or its schema default when the config left it out."""
-        if self.settings.get(key) is not None:
-            return self.settings[key]
-        return self.settings_schema[key].default
-
-    # --- listings ------------------------------------------------------------
-    def list_listings(self, page_token: str | None) -> Page[Listing]:
-        page_no = int(page_token or 1)
-        root = self.client.execute(api.SKU_SEARCH, {
-            "skuStatuValue": [api.SKU_LISTED, api.SKU_DELISTED], "pageNo": page_no,
-            "page_size": api.SKU_PAGE_SIZE, "field": api.SKU_FIELDS})
-        page = root.get("page") or {}
-        rows = page.get("data") or []
-        total = int(page.get("totalItem") or 0)
-        more = bool(rows) and page_no * api.SKU_PAGE_SIZE < total
-        return Page(translate(_listing, rows), str(page_no + 1) if more else None)
+    # --- listings and updates ------------------------------------------------
+    def listing_page(self, at: At) -> Reply[Listing]:
+        page = self.client.execute(api.SKU_SEARCH, {
+            "skuStatuValue": [api.SKU_LISTED, api.SKU_DELISTED], "pageNo": at.page,
+            "page_size": at.size, "field": api.SKU_FIELDS}).get("page") or {}
+        return Reply([_listing(row) for row in page.get("data") or []], total=int(page.get("totalItem") or 0))
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
-        store_id = self.setting("store_id")
-        return [self._one(u.external_id, api.STOCK_UPDATE, {
-            "skuId": _id(u.external_id), "stockNum": max(0, u.quantity),
-            **({"storeId": _id(store_id)} if store_id else {})}) for u in updates]
+        store = {"storeId": _id(self.settings["store_id"])} if self.settings["store_id"] else {}
+        return run_calls(updates, grouped(updates, _sku, lambda one: self.client.execute(api.STOCK_UPDATE, {
+            "skuId": _id(one[0].external_id), "stockNum": max(0, one[0].quantity), **store})))
 
     def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
         """``findSkuStock``, one SKU a call; a SKU JD does not know is left out."""
@@ -130,20 +132,12 @@ class JdChannel(Channel):
                 root = self.client.execute(api.STOCK_READ, {"skuId": _id(external_id)})
             except NotFound:
                 continue
-            shown[external_id] = translate(lambda r: int(r["stockNum"]), [root])[0]
+            shown[external_id] = int(root["stockNum"])
         return shown
 
     def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
-        return [self._one(u.external_id, api.PRICE_UPDATE, {"skuId": _id(u.external_id),
-                                                              "jdPrice": fen_to_yuan(u.price)}) for u in updates]
-
-    def _one(self, external_id: str, method: str, params: dict[str, Any]) -> UpdateResult:
-        # Permanent failures belong to this update; transient ones fail the call so the core retries it.
-        try:
-            self.client.execute(method, params)
-        except (NotFound, Rejected) as error:
-            return UpdateResult(external_id, error)
-        return UpdateResult(external_id)
+        return run_calls(updates, grouped(updates, _sku, lambda one: self.client.execute(api.PRICE_UPDATE, {
+            "skuId": _id(one[0].external_id), "jdPrice": fen_to_yuan(one[0].price)})))
 
     def update_listing(self, content: ListingContent) -> None:
         self.client.execute(api.WARE_TITLE_UPDATE, {"wareId": _ware(content), "title": content.title})
@@ -153,82 +147,67 @@ class JdChannel(Channel):
                                                   "op": api.WARE_UP if on else api.WARE_DOWN})
 
     # --- orders ----------------------------------------------------------------
-    def fetch_orders(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
-        page_no = int(page_token or 1)
+    def order_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
         # JD times have whole seconds and the window is inclusive: truncating both
         # ends re-reads at most a second, which the core's upsert absorbs.
-        root = self.client.execute(api.ORDER_SEARCH, {
+        result = self.client.execute(api.ORDER_SEARCH, {
             "start_date": format_plain(since), "end_date": format_plain(until),
             "order_state": ",".join(api.ORDER_STATES), "optional_fields": api.ORDER_FIELDS,
-            "page": str(page_no), "page_size": str(api.ORDER_PAGE_SIZE),
-            "dateType": str(self.setting("order_date_type"))})
-        result = root.get("searchorderinfo_result") or {}
-        infos = result.get("orderInfoList") or []
-        more = bool(infos) and page_no * api.ORDER_PAGE_SIZE < int(result.get("orderTotal") or 0)
-        return Page(translate(_order, infos), str(page_no + 1) if more else None)
+            "page": str(at.page), "page_size": str(at.size),
+            "dateType": str(self.settings["order_date_type"])}).get("searchorderinfo_result") or {}
+        return Reply([_order(info) for info in result.get("orderInfoList") or []],
+                     total=int(result.get("orderTotal") or 0))
 
-    def fetch_refunds(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
+    def refund_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
         """Orders whose after-sales moved in the window, each read again with its lines' counts.
 
-        Two lists, one after the other: refund applications (approved in the window; they
-        name no lines) then after-sales services (``asc.query.list``: one per SKU, with the
-        units and what the buyer expects). Page token: ``N`` or ``asc:N``.
+        Two lists, one after the other (``Phases``): refund applications approved in the
+        window (they name no lines), then after-sales services (``asc.query.list``: one per
+        SKU, with the units and what the buyer expects). Each order is a detail the core reads.
         """
-        if page_token and page_token.startswith("asc:"):
-            return self._services_page(since, until, int(page_token[4:]))
-        page_no = int(page_token or 1)
-        root = self.client.execute(api.REFUND_QUERY, {
+        if at.phase == "services":
+            page = _services_result(self.client.execute(api.ASC_QUERY, {
+                "updateTimeBegin": format_plain(since), "updateTimeEnd": format_plain(until),
+                "pageNumber": at.page, "pageSize": at.size}))
+            rows = page.get("data") or []
+            return Reply([Detail(oid, fetch=lambda oid=oid: self._with_after_sales(oid))
+                          for oid in dict.fromkeys(str(row["orderId"]) for row in rows)],
+                         total=int(page.get("totalCount") or 0), count=len(rows))
+        result = self.client.execute(api.REFUND_QUERY, {
             "applyTimeStart": format_plain(since), "applyTimeEnd": format_plain(until),
-            "pageIndex": page_no, "pageSize": api.REFUND_PAGE_SIZE})
-        result = root.get("queryResult") or {}
+            "pageIndex": at.page, "pageSize": at.size}).get("queryResult") or {}
         rows = result.get("result") or []
         refunded: dict[str, datetime] = {}
-        approved = [row for row in rows if str(row.get("status")) in api.REFUND_APPROVED]
-        for order_id, when in translate(lambda row: (str(row["orderId"]), parse_timestamp(
-                row.get("checkTime") or row.get("applyTime") or format_plain(until))), approved):
-            refunded[order_id] = max(when, refunded.get(order_id, when))  # several applications: the latest
-        orders = [self._with_after_sales(order_id, when) for order_id, when in refunded.items()]
-        more = bool(rows) and page_no * api.REFUND_PAGE_SIZE < int(result.get("totalCount") or 0)
-        return Page(orders, str(page_no + 1) if more else "asc:1")
-
-    def _services_page(self, since: datetime, until: datetime, page_no: int) -> Page[Order]:
-        root = self.client.execute(api.ASC_QUERY, {
-            "updateTimeBegin": format_plain(since), "updateTimeEnd": format_plain(until),
-            "pageNumber": page_no, "pageSize": api.ASC_PAGE_SIZE})
-        page = _services_result(root)
-        rows = page.get("data") or []
-        ids = translate(lambda row: str(row["orderId"]), rows)
-        orders = [self._with_after_sales(order_id) for order_id in dict.fromkeys(ids)]
-        more = bool(rows) and page_no * api.ASC_PAGE_SIZE < int(page.get("totalCount") or 0)
-        return Page(orders, f"asc:{page_no + 1}" if more else None)
+        for row in rows:
+            if str(row.get("status")) in api.REFUND_APPROVED:
+                when = parse_timestamp(row.get("checkTime") or row.get("applyTime") or format_plain(until))
+                order_id = str(row["orderId"])
+                refunded[order_id] = max(when, refunded.get(order_id, when))  # several applications: the latest
+        return Reply([Detail(order_id, fetch=lambda o=order_id, w=when: self._with_after_sales(o, w))
+                      for order_id, when in refunded.items()], total=int(result.get("totalCount") or 0),
+                     count=len(rows))
 
     def _detail(self, order_id: str) -> Order:
         detail = self.client.execute(api.ORDER_GET, {"order_id": order_id, "optional_fields": api.ORDER_FIELDS})
-        [order] = translate(_order, [(detail.get("orderDetailInfo") or {}).get("orderInfo") or {}])
-        return order
+        return _order(detail["orderDetailInfo"]["orderInfo"])
 
     def fetch_order(self, order_external_id: str) -> Order | None:
         return self._detail(order_external_id)
 
     def _with_after_sales(self, order_id: str, refunded_at: datetime | None = None) -> Order:
         """The order with each line's units refunded and coming back, from its after-sales
-        services. A refund application with no service names no lines: the whole order's
-        money went back (before shipment JD cancels it; after, the buyer keeps the goods)."""
+        services (one call: JD opens a service per SKU, so an order has fewer than a page).
+        A refund application with no service names no lines: the whole order's money went
+        back (before shipment JD cancels it; after, the buyer keeps the goods)."""
         order = self._detail(order_id)
+        rows = _services_result(self.client.execute(api.ASC_QUERY, {
+            "orderId": order_id, "pageNumber": 1, "pageSize": api.ASC_PAGE_SIZE})).get("data") or []
         counts: dict[str, list[int]] = {}
-        page_no, more = 1, True
-        while more:
-            page = _services_result(self.client.execute(api.ASC_QUERY, {
-                "orderId": order_id, "pageNumber": page_no, "pageSize": api.ASC_PAGE_SIZE}))
-            rows = page.get("data") or []
-            for sku, n, expect, status in translate(_service, rows):
-                if status not in api.ASC_DONE:
-                    continue
+        for sku, n, expect, status in map(_service, rows):
+            if status in api.ASC_DONE:
                 c = counts.setdefault(sku, [0, 0])
                 c[0] += n if expect in (api.ASC_RETURN, api.ASC_REFUND_ONLY) else 0
                 c[1] += n if expect in (api.ASC_RETURN, api.ASC_EXCHANGE) else 0
-            more = bool(rows) and page_no * api.ASC_PAGE_SIZE < int(page.get("totalCount") or 0)
-            page_no += 1
         if not counts and refunded_at is None:
             return order
         lines = [replace(ln, refunded=min(ln.quantity, counts.get(ln.external_sku_id or "", [0, 0])[0]),
@@ -242,50 +221,31 @@ class JdChannel(Channel):
                        modified_at=max(order.modified_at, refunded_at or order.modified_at))
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
-        self.client.execute(api.ORDER_SHIPMENT, {"orderId": order_external_id,
-                                                 "logiCoprId": self.carrier_id(carrier), "logiNo": tracking_no})
-
-    def carrier_id(self, carrier: str) -> str:
-        """JD's numeric ``logiCoprId`` for a carrier name (or a number given as is)."""
-        if carrier.strip().isdigit():
-            return carrier.strip()
-        table = {str(k).upper(): str(v) for k, v in (self.setting("carriers") or {}).items()}
-        if carrier.strip().upper() not in table:
-            raise Rejected(f"no JD logiCoprId for carrier {carrier!r}; add it to the channel's carriers setting",
-                           code="unknown-carrier")
-        return table[carrier.strip().upper()]
+        """``carrier`` is JD's ``logiCoprId``: the core maps the operator's name through ``carriers``."""
+        self.client.execute(api.ORDER_SHIPMENT, {"orderId": order_external_id, "logiCoprId": carrier,
+                                                 "logiNo": tracking_no})
 
     # --- auth --------------------------------------------------------------------
-    def refresh_auth(self) -> None:
-        """Renew the access token with the seller's refresh token (JD OAuth 2).
-
-        Without a ``refresh_token`` setting there is nothing to renew with: a
-        person must authorise the app again and update ``access_token``.
-        """
-        if not self._refresh_token:
-            raise Rejected("access_token refused and no refresh_token configured: re-authorise the app",
-                           code="no-refresh-token")
-        grant = self.client.refresh(str(self.setting("oauth_url")), str(self._refresh_token))
-        self._refresh_token = grant.refresh_token or self._refresh_token
-        self._expires_at = grant.expires_at
-        self.save_credentials({"access_token": grant.access_token, "refresh_token": str(self._refresh_token)})
-
-    def token_expires_at(self) -> datetime | None:
-        return self._expires_at
-
-    @classmethod
-    def simulator(cls, **options: Any):
-        from channelsync_jd.sim import JdSimulator
-
-        return JdSimulator(**options)
+    def _refresh(self, refresh_token: str) -> Credential:
+        """Trade the seller's refresh token for a new access token (JD OAuth 2)."""
+        response = self.call("GET", str(self.settings["oauth_url"]).rstrip("/") + api.OAUTH_REFRESH_PATH, params={
+            "app_key": self.client.app_key, "app_secret": str(self.settings["app_secret"] or ""),
+            "grant_type": "refresh_token", "refresh_token": refresh_token})
+        body = self.json(response)
+        if isinstance(body, dict) and isinstance(body.get("error_response"), dict):  # e.g. the call limit
+            raise JosRouter.error_of(body["error_response"])
+        code = str(body.get("code", "0")) if isinstance(body, dict) else "?"
+        if response.status_code >= 400 or code != "0" or not body.get("access_token"):
+            # A refused refresh needs a person to authorise the app again: permanent.
+            raise Rejected(f"token refresh refused: {message(body) if isinstance(body, dict) else ''}",
+                           code=code if code != "0" else str(response.status_code))
+        return Credential.lasting(body["access_token"], body.get("expires_in"),
+                                  body.get("refresh_token") or refresh_token)
 
 
-def translate(parse: Callable[[dict[str, Any]], T], rows: Sequence[Any]) -> list[T]:
-    """Parse JD rows; a row missing what JD always sends is a garbled answer, like a malformed body."""
-    try:
-        return [parse(row) for row in rows]
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise Transient(f"unexpected JD payload: {type(exc).__name__}: {exc}", code="payload") from exc
+
+def _sku(update: StockUpdate | PriceUpdate) -> str:
+    return update.external_id  # one SKU a call
 
 
 def _id(value: Any) -> Any:

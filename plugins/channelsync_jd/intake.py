@@ -6,7 +6,7 @@ README, "Intake"): JD POSTs a JSON object per message with ``app_key``,
 ``timestamp`` (Beijing time, ``yyyy-MM-dd HH:mm:ss``), ``content`` (a JSON
 string naming ``orderId``) and ``sign``: the JOS signature, MD5 of the app
 secret + every other field sorted as ``k1v1k2v2`` + the secret, upper-case
-hex (``channelsync_jd.signing``, the same as API calls). Answer: HTTP 200 with
+hex (``channelsync.sdk.router.sign``, the same as API calls). Answer: HTTP 200 with
 ``{"code": 0}``; anything else is redelivered, so ``msg_id`` is the replay key.
 """
 
@@ -24,7 +24,8 @@ from channelsync.sdk.intake import (
     Reply,
     Verified,
 )
-from channelsync_jd.signing import parse_timestamp, sign
+from channelsync.sdk.router import sign
+from channelsync_jd.router import parse_timestamp
 
 ORDER_TOPICS = ("jd_order_create", "jd_order_pay", "jd_order_cancel", "jd_order_ship", "jd_order_finish",
                 "jd_refund_create", "jd_refund_finish")

@@ -8,12 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-#: the router path under ``base_url`` (gateway ``https://eco.taobao.com/router/rest``)
-ROUTER_PATH = "/router/rest"
 DEFAULT_BASE_URL = "https://eco.taobao.com"
-API_VERSION = "2.0"
-FORMAT = "json"
-SIGN_METHODS = ("md5", "hmac", "hmac-sha256")
 
 # --- method names --------------------------------------------------------
 ITEMS_ONSALE = "taobao.items.onsale.get"
@@ -70,8 +65,3 @@ NO_REFUND = "NO_REFUND"
 WAIT_SELLER_CONFIRM_GOODS = "WAIT_SELLER_CONFIRM_GOODS"
 WAIT_BUYER_RETURN_GOODS = "WAIT_BUYER_RETURN_GOODS"
 
-
-def response_key(method: str) -> str:
-    """``taobao.items.onsale.get`` -> ``items_onsale_get_response`` (the success root)."""
-    name = method[len("taobao."):] if method.startswith("taobao.") else method
-    return name.replace(".", "_") + "_response"

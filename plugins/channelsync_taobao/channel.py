@@ -1,4 +1,4 @@
-"""The Taobao (TOP) adapter: one page, one batch, one window a call.
+"""The Taobao (TOP) adapter: declarations and translation on the plugin kit.
 
 Taobao takes stock increments (``skus.quantity.update`` with ``type=2``), up
 to 20 SKUs of one item a call, so a push never erases a sale the core has not
@@ -9,32 +9,30 @@ the orders before it sends anything again.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import httpx
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.sdk.batch import Call, run_calls
+from channelsync.sdk.auth import Credential, TokenAuth
+from channelsync.sdk.batch import grouped, run_calls
 from channelsync.sdk.errors import NotFound, Rejected
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
     Order,
     OrderLine,
-    Page,
     PriceUpdate,
     StockUpdate,
     UpdateResult,
 )
 from channelsync.sdk.money import fen_to_yuan
+from channelsync.sdk.paging import At, Detail, NewestFirst, PageNumber, Phases, Reply
 from channelsync_taobao import api
-from channelsync_taobao.client import TopClient
-from channelsync_taobao.signing import format_time
-from channelsync_taobao.translate import listings_of, order_of, payload, refund_ids
-
-LISTING_PAGE = 100  # items a listing page; their details take 5 items.seller.list.get calls
+from channelsync_taobao.router import BEIJING, TopRouter, format_time, parse_time
+from channelsync_taobao.translate import listings_of, order_of, refund_ids
 
 
 class TaobaoChannel(Channel):
@@ -45,8 +43,8 @@ class TaobaoChannel(Channel):
         stock_mode="increment",  # skus.quantity.update type=2 keeps the platform's own sales
         idempotency_keys=False,  # taobao.* takes none (tmall.item.quantity.update would: not implemented)
         stock_batch_size=api.SKUS_PER_QUANTITY_CALL,  # one call per item in the batch, 20 SKUs at most
-        price_batch_size=20,  # one call per SKU, one item read per item in the batch
-        listing_page_size=LISTING_PAGE,
+        price_batch_size=20,  # one item read per item in the batch, then one call per SKU
+        listing_page_size=100,  # items a page; their details take 5 items.seller.list.get calls
         order_page_size=api.TRADE_PAGE_MAX,
         max_order_window=api.ORDER_WINDOW,  # TOP advises under 30 minutes (it allows a day)
         rate_per_second=5.0,  # TOP publishes daily quotas, not a per-second figure
@@ -54,7 +52,15 @@ class TaobaoChannel(Channel):
         can_publish=False,  # taobao.item.add needs category properties the master does not hold
         can_update_content=True,  # title (and description when the master has one)
         can_set_shelf=True,  # per item: every SKU of the item goes on or off together
+        timezone=BEIJING,
+        stock_read_batch_size=api.ITEMS_PER_LIST_CALL,  # one items.seller.list.get
     )
+    # on sale, then in the warehouse; trades newest-modified first, so each next page is
+    # bounded by the oldest time seen (an order modified meanwhile cannot push one out unseen)
+    listing_pages = Phases((api.ONSALE, api.INSTOCK), PageNumber())
+    order_pages = NewestFirst(lambda order: order.modified_at)
+    refund_pages = PageNumber()
+    simulator_class = "channelsync_taobao.sim:TaobaoSimulator"
     settings_schema = {
         "base_url": Setting(str, default=api.DEFAULT_BASE_URL,
                             help="TOP gateway root (POST {base_url}/router/rest); gw.api.taobao.com also works"),
@@ -64,188 +70,131 @@ class TaobaoChannel(Channel):
                            help="the seller's authorisation of the app (SessionKey / access_token)"),
         "refresh_token": Setting(str, secret=True, default=None,
                                  help="service-market apps only: renews an expired session"),
-        "sign_method": Setting(str, default="md5", choices=api.SIGN_METHODS, help="how requests are signed"),
+        "sign_method": Setting(str, default="md5", choices=TopRouter.sign_methods, help="how requests are signed"),
         "timestamp_format": Setting(str, default="datetime", choices=("datetime", "millis"),
                                     help="'yyyy-MM-dd HH:mm:ss' GMT+8, or epoch milliseconds"),
         "partner_id": Setting(str, default=None, help="optional partner_id system parameter"),
         "confirm_with_fullinfo": Setting(bool, default=False,
                                          help="read every listed order again with trade.fullinfo.get "
-                                              "(list APIs lag at 11.11 peaks; costs a call per order)"),
+                                              "(list APIs lag at 11.11 peaks; costs a call per changed order)"),
     }
 
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         super().__init__(name, settings, http)
-        self.client = TopClient(self.call, app_key=str(self.settings.get("app_key") or ""),
-                                app_secret=str(self.settings.get("app_secret") or ""),
-                                session=str(self.settings.get("session") or ""),
-                                sign_method=self.settings.get("sign_method") or "md5",
-                                timestamp_format=self.settings.get("timestamp_format") or "datetime",
-                                partner_id=self.settings.get("partner_id"))
-        self._refresh_token = self.settings.get("refresh_token")
-        self._expires_at: datetime | None = None
+        self.client = TopRouter(self.call, app_key=str(self.settings["app_key"] or ""),
+                                secret=str(self.settings["app_secret"] or ""), token=lambda: self.auth.token(),
+                                sign_method=self.settings["sign_method"] or "md5",
+                                timestamp_format=self.settings["timestamp_format"])
+        if self.settings["partner_id"]:  # an optional system parameter, signed like the rest
+            self.client.fixed = {**TopRouter.fixed, "partner_id": str(self.settings["partner_id"])}
+        self.auth = TokenAuth(self, refresh=self._refresh, keys={"token": "session"},
+                              reauthorize="authorise the app again in the Taobao seller centre")
 
     # --- listings ------------------------------------------------------------
-    def list_listings(self, page_token: str | None) -> Page[Listing]:
-        """Items on sale, then items in the warehouse, ``LISTING_PAGE`` items a page.
+    def listing_page(self, at: At) -> Reply[Listing]:
+        """Item ids from the on-sale (or warehouse) list; their SKUs from items.seller.list.get, 20 a call."""
+        method = api.ITEMS_ONSALE if at.phase == api.ONSALE else api.ITEMS_INVENTORY
+        root = self.client.execute(method, {"fields": api.ITEM_PAGE_FIELDS, "page_no": at.page,
+                                            "page_size": at.size})
+        ids = [str(row["num_iid"]) for row in _rows(root, "items", "item")]
+        step = api.ITEMS_PER_LIST_CALL
+        return Reply([Detail(",".join(ids[n:n + step]), fetch=lambda chunk=ids[n:n + step]: self._items(chunk))
+                      for n in range(0, len(ids), step)], total=int(root.get("total_results") or 0), count=len(ids))
 
-        Page tokens: ``onsale:N`` / ``instock:N``. The page lists carry no SKUs,
-        so the page's items are read again with items.seller.list.get (20 a call).
-        """
-        phase, page_no = (page_token or f"{api.ONSALE}:1").split(":")
-        method = api.ITEMS_ONSALE if phase == api.ONSALE else api.ITEMS_INVENTORY
-        root = self.client.execute(method, {"fields": api.ITEM_PAGE_FIELDS, "page_no": int(page_no),
-                                            "page_size": LISTING_PAGE})
-        rows = ((root.get("items") or {}).get("item")) or []
-        total = int(root.get("total_results") or 0)
-        listings: list[Listing] = []
-        ids = payload(lambda: [str(row["num_iid"]) for row in rows])
-        for start in range(0, len(ids), api.ITEMS_PER_LIST_CALL):
-            detail = self.client.execute(api.ITEMS_LIST, {
-                "num_iids": ",".join(ids[start:start + api.ITEMS_PER_LIST_CALL]), "fields": api.ITEM_DETAIL_FIELDS})
-            items = ((detail.get("items") or {}).get("item")) or []
-            listings.extend(payload(lambda: [ls for item in items for ls in listings_of(item)]))
-        if rows and int(page_no) * LISTING_PAGE < total:
-            return Page(listings, f"{phase}:{int(page_no) + 1}")
-        return Page(listings, f"{api.INSTOCK}:1" if phase == api.ONSALE else None)
+    def _items(self, ids: list[str]) -> list[Listing]:
+        root = self.client.execute(api.ITEMS_LIST, {"num_iids": ",".join(ids), "fields": api.ITEM_DETAIL_FIELDS})
+        return [listing for item in _rows(root, "items", "item") for listing in listings_of(item)]
 
     # --- stock and prices --------------------------------------------------------
     def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
-        """Quantities now, through items.seller.list.get (20 items a call)."""
+        """Quantities now: one items.seller.list.get (``stock_read_batch_size`` ids: at most 20 items)."""
         wanted = set(external_ids)
         items = list(dict.fromkeys(str(i or e) for e, i in zip(external_ids, item_ids)))
-        shown: dict[str, int] = {}
-        for start in range(0, len(items), api.ITEMS_PER_LIST_CALL):
-            detail = self.client.execute(api.ITEMS_LIST, {
-                "num_iids": ",".join(items[start:start + api.ITEMS_PER_LIST_CALL]), "fields": api.ITEM_DETAIL_FIELDS})
-            rows = ((detail.get("items") or {}).get("item")) or []
-            for ls in payload(lambda: [ls for item in rows for ls in listings_of(item)]):
-                if ls.external_id in wanted and ls.quantity is not None:
-                    shown[ls.external_id] = ls.quantity
-        return shown
+        return {ls.external_id: ls.quantity for ls in self._items(items)
+                if ls.external_id in wanted and ls.quantity is not None}
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
-        """Increments (``type=2``), one call per item; Taobao floors a decrease at 0.
+        """Increments (``type=2``), one call per item; a refused item is re-sent SKU by SKU."""
+        return run_calls(updates, grouped(updates, _item_of, self._increment))
 
-        A refused multi-SKU call is sent again SKU by SKU, so one stale SKU
-        does not take its siblings down with it.
-        """
-        calls: list[Call] = []
-        for item_id, group in _by_item(updates).items():
-            changed = [u for u in group if u.delta != 0]
-            calls.extend(Call([u], None) for u in group if u.delta == 0)  # nothing to tell Taobao
-            if changed:
-                calls.append(Call(changed, self._increment(item_id, changed),
-                                  [self._increment(item_id, [u]) for u in changed] if len(changed) > 1 else []))
-        return run_calls(updates, calls)
-
-    def _increment(self, item_id: str, updates: list[StockUpdate]) -> Callable[[], Any]:
-        if all(u.external_id == item_id for u in updates):  # an item without SKUs
-            params = {"num_iid": item_id, "quantity": sum(u.delta for u in updates), "type": 2}
-            return lambda: self.client.execute(api.ITEM_QUANTITY, params)
-        params = {"num_iid": item_id, "type": 2,
-                  "skuid_quantities": ";".join(f"{u.external_id}:{u.delta}" for u in updates)}
-        return lambda: self.client.execute(api.SKUS_QUANTITY, params)
+    def _increment(self, updates: list[StockUpdate]) -> None:
+        changed = [u for u in updates if u.delta != 0]
+        if not changed:
+            return  # nothing to tell Taobao
+        item_id = _item_of(changed[0])
+        if all(u.external_id == item_id for u in changed):  # an item without SKUs
+            self.client.execute(api.ITEM_QUANTITY, {"num_iid": item_id, "type": 2,
+                                                    "quantity": sum(u.delta for u in changed)})
+        else:
+            self.client.execute(api.SKUS_QUANTITY, {"num_iid": item_id, "type": 2, "skuid_quantities": ";".join(
+                f"{u.external_id}:{u.delta}" for u in changed)})
 
     def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
         """``item.sku.price.update`` names a SKU by its properties: each item is read once."""
-        skus_of: dict[str, dict[str, dict]] = {}
+        return run_calls(updates, grouped(updates, _item_of, self._prices))
 
-        def properties(item_id: str, sku_id: str) -> str | None:
-            if item_id not in skus_of:
-                root = self.client.execute(api.ITEM_GET, {"num_iid": item_id, "fields": api.ITEM_DETAIL_FIELDS})
-                skus_of[item_id] = payload(lambda: {str(s["sku_id"]): s for s in
-                                                    ((root.get("item") or {}).get("skus") or {}).get("sku") or []})
-            sku = skus_of[item_id].get(sku_id)
-            return None if sku is None else str(sku.get("properties") or "")
-
-        def price(u: PriceUpdate) -> Callable[[], Any]:
-            def send() -> None:
-                item_id = str(u.item_id or u.external_id)
-                if u.external_id == item_id:  # an item without SKUs: the item's own price
-                    self.client.execute(api.ITEM_UPDATE, {"num_iid": item_id, "price": fen_to_yuan(u.price)})
-                    return
-                props = properties(item_id, u.external_id)
-                if props is None:
-                    raise NotFound(f"SKU {u.external_id} is not on item {item_id}", code="isv.sku-not-exist")
-                self.client.execute(api.SKU_PRICE, {"num_iid": item_id, "properties": props,
-                                                    "price": fen_to_yuan(u.price)})
-            return send
-
-        return run_calls(updates, [Call([u], price(u)) for u in updates])
+    def _prices(self, updates: list[PriceUpdate]) -> None:
+        item_id = _item_of(updates[0])
+        if all(u.external_id == item_id for u in updates):  # an item without SKUs: the item's own price
+            self.client.execute(api.ITEM_UPDATE, {"num_iid": item_id, "price": fen_to_yuan(updates[-1].price)})
+            return
+        root = self.client.execute(api.ITEM_GET, {"num_iid": item_id, "fields": api.ITEM_DETAIL_FIELDS})
+        skus = {str(s["sku_id"]): s for s in _rows(root.get("item") or {}, "skus", "sku")}
+        for u in updates:
+            if u.external_id not in skus:
+                raise NotFound(f"SKU {u.external_id} is not on item {item_id}", code="isv.sku-not-exist")
+            self.client.execute(api.SKU_PRICE, {"num_iid": item_id, "properties": skus[u.external_id]["properties"],
+                                                "price": fen_to_yuan(u.price)})
 
     # --- listing content and shelf ---------------------------------------------------
     def update_listing(self, content: ListingContent) -> None:
-        params = {"num_iid": _item(content), "title": content.title}
-        if content.description:
-            params["desc"] = content.description
-        self.client.execute(api.ITEM_UPDATE, params)
+        self.client.execute(api.ITEM_UPDATE, {"num_iid": _num_iid(content), "title": content.title,
+                                              "desc": content.description or None})
 
     def set_shelf(self, content: ListingContent, on: bool) -> None:
-        item_id = _item(content)
+        item_id = _num_iid(content)
         if not on:
             self.client.execute(api.ITEM_DELISTING, {"num_iid": item_id})
             return
         # update.listing requires ``num``; send the item's own count so listing changes no stock
         item = self.client.execute(api.ITEM_GET, {"num_iid": item_id, "fields": "num_iid,num"})
-        num = payload(lambda: int((item.get("item") or {})["num"]))
-        self.client.execute(api.ITEM_LISTING, {"num_iid": item_id, "num": num})
+        self.client.execute(api.ITEM_LISTING, {"num_iid": item_id, "num": int(item["item"]["num"])})
 
     # --- orders ------------------------------------------------------------------------
-    def fetch_orders(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
-        """Trades modified in the window, paged from the last page backwards.
-
-        TOP lists newest-modified first: an order modified while we page leaves
-        the window and shifts the rest forwards, so reading forwards could skip
-        one. The first call learns ``total_results``; when there is more than
-        one page it reads the last page next and walks back to page 1.
-        """
-        params = {"fields": api.TRADE_FIELDS, "start_modified": format_time(since),
-                  "end_modified": format_time(until), "page_size": api.TRADE_PAGE_MAX, "use_has_next": False}
-        if page_token is None:
-            root = self.client.execute(api.TRADES_INCREMENT, {**params, "page_no": 1})
-            pages = -(-int(root.get("total_results") or 0) // api.TRADE_PAGE_MAX)
-            if pages > 1:
-                return Page([], f"back:{pages}")
-            return Page(self._orders(root), None)
-        page_no = int(page_token.split(":")[1])
-        root = self.client.execute(api.TRADES_INCREMENT, {**params, "page_no": page_no})
-        return Page(self._orders(root), f"back:{page_no - 1}" if page_no > 1 else None)
-
-    def _orders(self, root: dict[str, Any]) -> list[Order]:
-        trades = ((root.get("trades") or {}).get("trade")) or []
-        if self.settings.get("confirm_with_fullinfo"):
-            return [self.order(str(t.get("tid"))) for t in trades]
-        return [self._translate(t) for t in trades]
+    def order_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
+        trades = _rows(self.client.execute(api.TRADES_INCREMENT, {
+            "fields": api.TRADE_FIELDS, "start_modified": format_time(since),
+            "end_modified": format_time(at.key or until),  # NewestFirst: the oldest time seen so far
+            "page_no": at.page, "page_size": at.size, "use_has_next": True}), "trades", "trade")
+        oldest = min((parse_time(t.get("modified") or t["created"]) for t in trades), default=None)
+        full = self.settings["confirm_with_fullinfo"]
+        # a trade with refunds needs their details (units, goods back): read by the core, one trade each
+        return Reply([Detail(str(t["tid"]), fetch=lambda t=t: self.order(str(t["tid"])) if full else self._translate(t),
+                             modified_at=parse_time(t["modified"]) if t.get("modified") else None)
+                      if full or refund_ids(t) else order_of(t) for t in trades], last_key=oldest)
 
     def order(self, tid: str) -> Order:
         """One trade's current state from trade.fullinfo.get (authoritative when lists lag)."""
         root = self.client.execute(api.TRADE_FULLINFO, {"tid": tid, "fields": api.TRADE_FIELDS})
-        return self._translate(payload(lambda: root["trade"]))
+        return self._translate(root["trade"])
 
     def fetch_order(self, order_external_id: str) -> Order | None:
         return self.order(order_external_id)
 
     def _translate(self, trade: dict[str, Any]) -> Order:
-        """A trade with the details of its sub-orders' refunds: how many units, goods back or not.
-        A refund only some trades have, read one call each (never guessed: a whole
-        sub-order counted refunded would put units on sale that are still sold)."""
-        refunds = {}
-        for refund_id in payload(lambda: refund_ids(trade)):
-            root = self.client.execute(api.REFUND_GET, {"refund_id": refund_id, "fields": api.REFUND_DETAIL_FIELDS})
-            refunds[refund_id] = payload(lambda: dict(root["refund"]))
-        return payload(lambda: order_of(trade, refunds))
+        """A trade with the details of its sub-orders' refunds: how many units, goods back or not
+        (never guessed: a whole sub-order counted refunded would put units on sale that are still sold)."""
+        return order_of(trade, {rid: dict(self.client.execute(api.REFUND_GET, {
+            "refund_id": rid, "fields": api.REFUND_DETAIL_FIELDS})["refund"]) for rid in refund_ids(trade)})
 
-    def fetch_refunds(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
-        """Trades with a refund that succeeded in the window, read with trade.fullinfo.get."""
-        page_no = int(page_token or 1)
+    def refund_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
+        """Trades with a refund that succeeded in the window, each read with trade.fullinfo.get."""
         root = self.client.execute(api.REFUNDS_RECEIVE, {
             "fields": api.REFUND_FIELDS, "status": api.REFUND_SUCCESS, "start_modified": format_time(since),
-            "end_modified": format_time(until), "page_no": page_no, "page_size": api.REFUND_PAGE_MAX,
-            "use_has_next": True})
-        refunds = ((root.get("refunds") or {}).get("refund")) or []
-        tids = payload(lambda: list(dict.fromkeys(str(r["tid"]) for r in refunds)))
-        orders = [self.order(tid) for tid in tids]
-        return Page(orders, str(page_no + 1) if refunds and root.get("has_next") else None)
+            "end_modified": format_time(until), "page_no": at.page, "page_size": at.size, "use_has_next": True})
+        refunds = _rows(root, "refunds", "refund")
+        return Reply([Detail(str(r["tid"]), fetch=lambda tid=str(r["tid"]): self.order(tid)) for r in refunds],
+                     has_more=bool(root.get("has_next")), count=len(refunds))
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         self.ship_parcel(order_external_id, carrier, tracking_no, None)
@@ -263,7 +212,7 @@ class TaobaoChannel(Channel):
 
     def _sub_orders(self, tid: str, lines: Sequence[OrderLine]) -> list[str]:
         root = self.client.execute(api.TRADE_FULLINFO, {"tid": tid, "fields": api.TRADE_FIELDS})
-        subs = payload(lambda: ((root["trade"].get("orders") or {}).get("order")) or [])
+        subs = _rows(root["trade"], "orders", "order")
         oids = []
         for line in lines:
             sub = next((s for s in subs if line.external_sku_id in (str(s.get("sku_id")), str(s.get("num_iid")))
@@ -275,44 +224,27 @@ class TaobaoChannel(Channel):
         return oids
 
     # --- auth ---------------------------------------------------------------------------
-    def refresh_auth(self) -> None:
-        """Renew the session with ``refresh_token`` (service-market apps only).
-
-        Apps a seller builds for their own shop get fixed-length sessions TOP
-        cannot renew: then a person must authorise the app again and update
-        the ``session`` setting, and this says so.
-        """
-        if not self._refresh_token:
-            raise Rejected("Taobao refused the session (code 27) and no refresh_token is configured: "
-                           "authorise the app again and update the channel's session setting",
-                           code="invalid-sessionkey")
-        grant = self.client.refresh(str(self._refresh_token))
-        self._refresh_token = grant.refresh_token or self._refresh_token
-        self._expires_at = grant.expires_at
-        # TOP retires a refresh token on use: keep the new pair across restarts
-        self.save_credentials({"session": grant.session, "refresh_token": str(self._refresh_token)})
-
-    def token_expires_at(self) -> datetime | None:
-        return self._expires_at
-
-    @classmethod
-    def simulator(cls, **options: Any):
-        from channelsync_taobao.sim import TaobaoSimulator
-
-        return TaobaoSimulator(**options)
+    def _refresh(self, refresh_token: str) -> Credential:
+        """Trade the refresh token for a new session (service-market apps; TOP retires the old one)."""
+        root = self.client.execute(api.TOKEN_REFRESH, {"refresh_token": refresh_token}, with_token=False)
+        token = root["token_result"]  # a JSON *string*
+        token = json.loads(token) if isinstance(token, str) else token
+        return Credential.lasting(token["access_token"], token.get("expires_in"),
+                                  token.get("refresh_token") or refresh_token)
 
 
-def _by_item(updates: Sequence[Any]) -> dict[str, list[Any]]:
-    groups: dict[str, list[Any]] = defaultdict(list)
-    for u in updates:
-        groups[str(u.item_id or u.external_id)].append(u)
-    return groups
+
+def _rows(root: dict[str, Any], outer: str, inner: str) -> list[dict[str, Any]]:
+    """TOP wraps lists in a singular key: ``{"items": {"item": [...]}}``."""
+    return list((root.get(outer) or {}).get(inner) or [])
 
 
-def _item(content: ListingContent) -> str:
+def _item_of(update: StockUpdate | PriceUpdate) -> str:
+    return str(update.item_id or update.external_id)
+
+
+def _num_iid(content: ListingContent) -> str:
     if not content.item_id:
         raise Rejected(f"{content.sku_code}: no Taobao num_iid known for this listing (resync first)",
                        code="no-num-iid")
     return str(content.item_id)
-
-

@@ -26,7 +26,8 @@ import httpx
 
 from channelsync.sdk.channel import Setting
 from channelsync.sdk.intake import Bell, Receiver
-from channelsync_taobao.signing import parse_time, sign
+from channelsync.sdk.router import sign
+from channelsync_taobao.router import parse_time
 
 TRADE_TOPICS = ("taobao_trade_TradeCreate", "taobao_trade_TradeBuyerPay", "taobao_trade_TradeClose",
                 "taobao_trade_TradeSellerShip", "taobao_trade_TradeSuccess", "taobao_refund_RefundCreated",

@@ -1,16 +1,17 @@
-"""TOP payloads -> channelsync models (items to listings, trades to orders)."""
+"""TOP payloads -> channelsync models (items to listings, trades to orders).
+
+A payload missing what TOP always sends raises KeyError/ValueError here; the core
+turns that into one clear "unexpected payload" error (``UnexpectedPayload``).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import Any
 
-from channelsync.sdk.errors import Transient
 from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus, Parcel
 from channelsync.sdk.money import yuan_to_fen
 from channelsync_taobao import api
-from channelsync_taobao.signing import parse_time
-
-T = TypeVar("T")
+from channelsync_taobao.router import parse_time
 
 #: TOP trade status -> core state (docs/order-statuses.md). TRADE_CLOSED closes a
 #: paid trade: REFUNDED when goods had left, else CANCELLED (a cancel after payment is
@@ -29,14 +30,6 @@ STATUSES = {
 }
 #: sub-order statuses that mean its goods left the warehouse
 SUB_SHIPPED = {api.WAIT_BUYER_CONFIRM_GOODS, "TRADE_BUYER_SIGNED", api.TRADE_FINISHED}
-
-
-def payload(parse: Callable[[], T]) -> T:
-    """Run a parse; a payload missing what TOP always sends is garbled, like a malformed body."""
-    try:
-        return parse()
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
-        raise Transient(f"unexpected Taobao payload: {type(exc).__name__}: {exc}", code="payload") from exc
 
 
 def fen(value: Any) -> int | None:

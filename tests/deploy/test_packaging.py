@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILTIN = ("taobao", "jd", "wechat", "ownsite")
+BUILTIN = ("taobao", "jd", "wechat", "ownsite", "pdd")
 
 
 @pytest.mark.slow

@@ -26,7 +26,8 @@ SKUS = [f"IN-{i:02d}" for i in range(4)]
 
 def _run(tmp_path, poll_interval, faults, orders_per_channel=2):
     types = channel_types(make_manager())
-    sims = {p: types[p].simulator() for p in tuple(sandbox.DEFAULT_PORTS)}
+    # the platforms whose simulators send messages (Pinduoduo's message service is not built yet)
+    sims = {p: sim for p in tuple(sandbox.DEFAULT_PORTS) for sim in [types[p].simulator()] if sim.messages}
     servers = {p: serve(sim) for p, sim in sims.items()}
     started = {p: s.__enter__() for p, s in servers.items()}
     try:

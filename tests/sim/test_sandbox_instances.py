@@ -52,7 +52,7 @@ def types():
 
 def test_every_installed_channel_type_with_a_simulator_is_served_and_no_other(types):
     names = sandbox.available(types)
-    assert names[:4] == ["taobao", "jd", "wechat", "ownsite"] and "echo" in names and "nosim" not in names
+    assert names[:5] == ["taobao", "jd", "wechat", "ownsite", "pdd"] and "echo" in names and "nosim" not in names
 
 
 def test_two_shops_of_one_platform_free_ports_and_rate_limits(types):

@@ -4,6 +4,12 @@
 methods, ``orders`` the order, shipment and refund methods.
 """
 
-from channelsync_jd.sim.gateway import ACCESS_TOKEN, APP_KEY, APP_SECRET, REFRESH_TOKEN, JdSimulator
+from channelsync_jd.sim.gateway import (
+    ACCESS_TOKEN,
+    APP_KEY,
+    APP_SECRET,
+    REFRESH_TOKEN,
+    JdSimulator,
+)
 
 __all__ = ["JdSimulator", "APP_KEY", "APP_SECRET", "ACCESS_TOKEN", "REFRESH_TOKEN"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 
+from channelsync.sdk.router import sign
 from channelsync.sim.notify import Messages, Outgoing
-from channelsync_jd.signing import format_plain, sign
+from channelsync_jd.router import format_plain
 
 _TOPICS = {"created": "jd_order_create", "paid": "jd_order_pay", "cancelled": "jd_order_cancel",
            "refunded": "jd_refund_finish", "shipped": "jd_order_ship", "completed": "jd_order_finish"}

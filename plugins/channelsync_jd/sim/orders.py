@@ -14,8 +14,8 @@ from typing import Any
 from channelsync.sdk.money import fen_to_yuan
 from channelsync.sim.simulator import Response, SimOrder
 from channelsync_jd import api
-from channelsync_jd import errors as codes
-from channelsync_jd.signing import format_plain, parse_timestamp
+from channelsync_jd import router as codes
+from channelsync_jd.router import format_plain, parse_timestamp
 
 #: simulator order state -> JD orderState; unpaid orders are not shown (the
 #: POP order APIs list orders from payment on). A refund before shipment

@@ -12,8 +12,8 @@ from typing import Any
 from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
 from channelsync.sim.simulator import Response, SimSku
 from channelsync_jd import api
-from channelsync_jd import errors as codes
-from channelsync_jd.signing import format_plain
+from channelsync_jd import router as codes
+from channelsync_jd.router import format_plain
 
 
 class WareApi:

@@ -5,12 +5,13 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from channelsync_jd.channel import JdChannel
+from channelsync_jd.router import format_timestamp, parse_timestamp
+from channelsync_jd.sim import ACCESS_TOKEN, APP_KEY, APP_SECRET, JdSimulator
 
 from channelsync.sdk.errors import AuthExpired, Rejected
+from channelsync.sdk.router import sign
 from channelsync.testing.conformance import connect
-from channelsync_jd.channel import JdChannel
-from channelsync_jd.signing import format_timestamp, parse_timestamp, sign
-from channelsync_jd.sim import ACCESS_TOKEN, APP_KEY, APP_SECRET, JdSimulator
 
 # platforms.md, "JD — JOS router API", worked example (official)
 VECTOR = {

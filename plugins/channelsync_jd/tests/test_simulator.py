@@ -3,14 +3,16 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from channelsync_jd import api
+from channelsync_jd.channel import JdChannel
+from channelsync_jd.router import format_plain
+from channelsync_jd.sim import ACCESS_TOKEN, JdSimulator
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected
 from channelsync.sdk.models import OrderStatus
+from channelsync.sdk.paging import At, decode
 from channelsync.testing.conformance import connect
-from channelsync_jd import api
-from channelsync_jd.channel import JdChannel
-from channelsync_jd.signing import format_plain
-from channelsync_jd.sim import ACCESS_TOKEN, JdSimulator
+from channelsync.testing.pytest_plugin import every_item
 
 
 @pytest.fixture
@@ -137,17 +139,17 @@ def test_unpaid_orders_are_not_listed(env):
 def test_shipping_an_order_twice_is_refused(env):
     env.sim.seed("SHIP", 5, 100)
     order = env.sim.place_order([("SHIP", 1)])
-    env.adapter.ship(order.order_id, "SF", "SF1")
+    env.adapter.ship(order.order_id, env.caps.carrier("SF"), "SF1")
     assert env.sim.orders[order.order_id].carrier == "467"
     with pytest.raises(Rejected) as info:
-        env.adapter.ship(order.order_id, "SF", "SF2")
+        env.adapter.ship(order.order_id, env.caps.carrier("SF"), "SF2")
     assert info.value.code == "ORDER_STATE_ERROR"
     assert env.sim.orders[order.order_id].tracking_no == "SF1"
 
 
 def test_shipping_an_unknown_order_is_not_found(env):
     with pytest.raises(NotFound):
-        env.adapter.ship("424242", "SF", "SF1")
+        env.adapter.ship("424242", env.caps.carrier("SF"), "SF1")
 
 
 def test_refund_after_shipment_comes_from_the_refund_list(env):
@@ -159,7 +161,9 @@ def test_refund_after_shipment_comes_from_the_refund_list(env):
     window = (now - timedelta(hours=1), now + timedelta(minutes=1))
     [listed] = [o for o in env.adapter.fetch_orders(*window, None).items if o.external_id == order.order_id]
     assert listed.status == OrderStatus.SHIPPED  # JD keeps the order's state; the refund is after-sales
-    [refunded] = env.adapter.fetch_refunds(*window, None).items
+    # the refund application and the after-sales service both name it: the core keeps the later read
+    read = every_item(lambda token: env.adapter.fetch_refunds(*window, token))
+    [refunded] = {o.external_id: o for o in read}.values()
     assert refunded.external_id == order.order_id and refunded.status == OrderStatus.REFUNDED
     assert [(ln.sku_code, ln.quantity) for ln in refunded.lines] == [("RET", 2)]
     assert env.sim.stock("RET") == 3  # returned after shipment: not back on sale by itself
@@ -172,9 +176,11 @@ def test_refunds_page_at_50(env):
     now = env.sim.now()
     first = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), None)
     second = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), first.next_token)
-    assert (len(first.items), first.next_token, len(second.items), second.next_token) == (50, "2", 2, "asc:1")
-    services = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), "asc:1")
-    assert (len(services.items), services.next_token) == (50, "asc:2")  # 52 services, one per refunded line
+    assert (len(first.items), len(second.items)) == (50, 2)
+    assert [call for call in env.sim.calls if "refundapply" in call] == [api.REFUND_QUERY] * 2
+    services = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), second.next_token)
+    assert len(services.items) == 50 and services.next_token  # 52 services, one per refunded line: 2 pages
+    assert decode(services.next_token, JdChannel.refund_pages, 50) == At(size=50, page=2, phase="services")
 
 
 # --- wares: shelf and title act on every SKU of the ware -------------------------------------
@@ -208,7 +214,7 @@ def test_rate_limit_answers_jd_code_2():
 def test_refresh_issues_a_new_token_and_the_expired_one_stays_dead(env):
     env.sim.expire_tokens()
     env.adapter.refresh_auth()
-    assert env.adapter.client.access_token != ACCESS_TOKEN
+    assert env.adapter.auth.token() != ACCESS_TOKEN
     env.adapter.list_listings(None)
     assert env.adapter.token_expires_at() > datetime.now(timezone.utc)
     with connect(JdChannel, "wsgi", env.sim) as stale:

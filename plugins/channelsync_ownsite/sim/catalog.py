@@ -17,7 +17,14 @@ from channelsync.sim.simulator import Request, Response, SimSku
 from channelsync_ownsite import api
 from channelsync_ownsite.errors import INVALID_SKU, PRODUCT_INVALID_ID, TOO_LARGE, VARIATION_INVALID_ID
 from channelsync_ownsite.sim.wire import (
-    WooError, choice_param, date_param, gmt_text, invalid_param, local_text, paged, seconds,
+    WooError,
+    choice_param,
+    date_param,
+    gmt_text,
+    invalid_param,
+    local_text,
+    paged,
+    seconds,
 )
 
 PRODUCT_STATUSES = ("draft", "pending", "private", "publish")

@@ -11,7 +11,14 @@ from channelsync.sim.simulator import OutOfStock, Request, Response, SimOrder, S
 from channelsync_ownsite import api
 from channelsync_ownsite.errors import ORDER_INVALID_ID
 from channelsync_ownsite.sim.wire import (
-    WooError, choice_param, date_param, gmt_text, invalid_param, local_text, paged, seconds,
+    WooError,
+    choice_param,
+    date_param,
+    gmt_text,
+    invalid_param,
+    local_text,
+    paged,
+    seconds,
 )
 
 #: base simulator state -> WooCommerce status. WooCommerce has one fulfilment

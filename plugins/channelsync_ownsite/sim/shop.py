@@ -32,12 +32,19 @@ from typing import Any, Callable
 
 from channelsync.sim.simulator import OutOfStock, Request, Response, SimOrder, SimSku, Simulator
 from channelsync_ownsite import api
-from channelsync_ownsite.errors import AUTH_ERROR, CANNOT_VIEW, MISSING_OAUTH, MSG_BAD_TIMESTAMP, MSG_USED_NONCE, NO_ROUTE
+from channelsync_ownsite.errors import (
+    AUTH_ERROR,
+    CANNOT_VIEW,
+    MISSING_OAUTH,
+    MSG_BAD_TIMESTAMP,
+    MSG_USED_NONCE,
+    NO_ROUTE,
+)
 from channelsync_ownsite.signing import METHODS, OAUTH_PARAMS, SKEW_SECONDS, parse_basic, signature
 from channelsync_ownsite.sim.catalog import CatalogRoutes
+from channelsync_ownsite.sim.messages import WooWebhookMessages
 from channelsync_ownsite.sim.orders import OrderRoutes
 from channelsync_ownsite.sim.wire import WooError, error
-from channelsync_ownsite.sim.messages import WooWebhookMessages
 
 SANDBOX_KEY = "ck_sandbox_ownsite"
 SANDBOX_SECRET = "cs_sandbox_ownsite"

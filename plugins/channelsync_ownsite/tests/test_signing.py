@@ -10,11 +10,11 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-
-from channelsync.sdk.errors import AuthExpired, Rejected
 from channelsync_ownsite.channel import OwnsiteChannel
 from channelsync_ownsite.signing import base_string, basic_header, oauth_params, parse_basic, pct, signature
 from channelsync_ownsite.sim import SANDBOX_KEY, SANDBOX_SECRET, OwnsiteSimulator
+
+from channelsync.sdk.errors import AuthExpired, Rejected
 
 URL = "http://shop.example.com/wp-json/wc/v3/products"
 PARAMS = {"per_page": "100", "page": "1", "modified_after": "2024-05-01T08:00:00",

@@ -4,12 +4,12 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from channelsync_ownsite.channel import OwnsiteChannel
+from channelsync_ownsite.sim import SANDBOX_KEY, SANDBOX_SECRET, OwnsiteSimulator
 
 from channelsync.sdk.errors import NotFound, Rejected
 from channelsync.sdk.models import ListingContent, OrderStatus, StockUpdate
 from channelsync.testing.pytest_plugin import every_item
-from channelsync_ownsite.channel import OwnsiteChannel
-from channelsync_ownsite.sim import SANDBOX_KEY, SANDBOX_SECRET, OwnsiteSimulator
 
 SHOP = "https://sim.invalid"  # https: Basic auth, so raw calls below need no signature
 API = f"{SHOP}/wp-json/wc/v3"

@@ -4,6 +4,12 @@
 methods, ``orders`` the trade, shipment and refund methods.
 """
 
-from channelsync_taobao.sim.gateway import APP_KEY, APP_SECRET, REFRESH_TOKEN, SESSION, TaobaoSimulator
+from channelsync_taobao.sim.gateway import (
+    APP_KEY,
+    APP_SECRET,
+    REFRESH_TOKEN,
+    SESSION,
+    TaobaoSimulator,
+)
 
 __all__ = ["TaobaoSimulator", "APP_KEY", "APP_SECRET", "SESSION", "REFRESH_TOKEN"]

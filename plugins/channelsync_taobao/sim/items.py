@@ -13,7 +13,7 @@ from typing import Any, Callable
 from channelsync.sdk.money import fen_to_yuan
 from channelsync.sim.simulator import Response, SimSku
 from channelsync_taobao import api
-from channelsync_taobao.signing import format_time
+from channelsync_taobao.router import format_time
 
 COLOUR_PROPERTY = 1627207  # TOP's colour property id; value ids are made up per position
 FIRST_VALUE_ID = 28320

@@ -13,9 +13,10 @@ import json
 import time
 import uuid
 
+from channelsync.sdk.router import sign
 from channelsync.sim.notify import Messages, Outgoing
 from channelsync.sim.types import Response
-from channelsync_taobao.signing import format_time, sign
+from channelsync_taobao.router import format_time
 
 _TOPICS = {"created": "taobao_trade_TradeCreate", "paid": "taobao_trade_TradeBuyerPay",
            "cancelled": "taobao_trade_TradeClose", "refunded": "taobao_refund_RefundSuccess",

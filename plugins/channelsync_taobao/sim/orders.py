@@ -21,7 +21,7 @@ from typing import Any, Callable
 from channelsync.sdk.money import fen_to_yuan
 from channelsync.sim.simulator import Response, SimAfterSale, SimLine, SimOrder
 from channelsync_taobao import api
-from channelsync_taobao.signing import format_time, parse_time
+from channelsync_taobao.router import format_time, parse_time
 
 #: TOP's company codes the simulator knows (a real shop has the full list)
 CARRIERS = {"SF", "ZTO", "YTO", "STO", "YUNDA", "EMS", "POST", "POSTB", "JD", "DBKD", "BESTQJT", "HTKY", "JTSD"}

@@ -5,14 +5,28 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-
-from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
-from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
-from channelsync.testing.pytest_plugin import sent_request
 from channelsync_taobao import api
 from channelsync_taobao.channel import TaobaoChannel
-from channelsync_taobao.errors import classify
-from channelsync_taobao.signing import BEIJING, parse_time, sign
+from channelsync_taobao.router import BEIJING, ERRORS, parse_time
+
+from channelsync.sdk.errors import (
+    AuthExpired,
+    NotFound,
+    RateLimited,
+    Reauthorize,
+    Rejected,
+    Transient,
+)
+from channelsync.sdk.models import (
+    ListingContent,
+    OrderStatus,
+    Page,
+    PriceUpdate,
+    StockUpdate,
+)
+from channelsync.sdk.paging import At, decode
+from channelsync.sdk.router import sign
+from channelsync.testing.pytest_plugin import every_item, sent_request
 
 GATEWAY = "https://eco.taobao.com"
 ROUTER = f"{GATEWAY}/router/rest"
@@ -93,22 +107,25 @@ def test_listing_page_reads_item_details_and_converts_yuan(mock, adapter):
             {"num_iid": 12, "title": "Mug", "approve_status": "onsale", "outer_id": "MUG", "num": 4,
              "price": "0.10"}]}}}})
     page = adapter.list_listings(None)
-    assert [(x.external_id, x.item_id, x.sku_code, x.quantity, x.price, x.on_shelf, x.title) for x in page.items] == [
+    assert [d.key for d in page.items] == ["11,12"] and len(route.calls) == 1  # the detail call is the core's
+    listings = list(every_item(lambda token: Page(page.items)))
+    assert [(x.external_id, x.item_id, x.sku_code, x.quantity, x.price, x.on_shelf, x.title) for x in listings] == [
         ("101", "11", "A-1", 5, 1290, True, "T恤"), ("102", "11", None, 2, 1300, True, "T恤"),
         ("12", "12", "MUG", 4, 10, True, "Mug")]
-    assert page.next_token == "onsale:2"
+    assert decode(page.next_token, TaobaoChannel.listing_pages, 100) == At(size=100, page=2, phase="onsale")
     assert sent(route, -1)[1]["num_iids"] == "11,12"
     assert int(sent(route, 0)[1]["page_size"]) == adapter.capabilities.listing_page_size
 
 
 def test_after_the_last_onsale_page_come_the_warehouse_items(mock, adapter):
-    by_method(mock, {api.ITEMS_INVENTORY: {"items_inventory_get_response": {"items": {"item": [{"num_iid": 9}]},
+    by_method(mock, {api.ITEMS_ONSALE: {"items_onsale_get_response": {"items": {"item": []}, "total_results": 0}},
+                     api.ITEMS_INVENTORY: {"items_inventory_get_response": {"items": {"item": [{"num_iid": 9}]},
                                                                             "total_results": 1}},
                      api.ITEMS_LIST: {"items_seller_list_get_response": {"items": {"item": [
                          {"num_iid": 9, "approve_status": "instock", "skus": {"sku": [
                              {"sku_id": 91, "outer_id": "OFF", "quantity": 0, "price": "1.00"}]}}]}}}})
-    page = adapter.list_listings("instock:1")
-    assert [(x.sku_code, x.on_shelf) for x in page.items] == [("OFF", False)] and page.next_token is None
+    listings = list(every_item(adapter.list_listings))
+    assert [(x.sku_code, x.on_shelf) for x in listings] == [("OFF", False)]
 
 
 def test_stock_increments_group_skus_by_item(mock, adapter):
@@ -163,20 +180,24 @@ def test_trades_are_parsed_with_statuses_lines_and_money(mock, adapter):
     assert orders["2"].lines[0].sku_code == "MUG" and orders["2"].shipped is True and first.shipped is False
 
 
-def test_order_pages_are_read_from_the_last_backwards(mock, adapter):
-    empty = {"trades_sold_increment_get_response": {"trades": {"trade": []}, "total_results": 250}}
-    route = by_method(mock, {api.TRADES_INCREMENT: empty})
+def test_order_pages_are_bounded_by_the_oldest_time_seen(mock, adapter):
+    """TOP lists newest first: each next page ends at the oldest modified time read so far."""
+    def trade(tid, modified):
+        return {"tid": tid, "status": "WAIT_SELLER_SEND_GOODS", "created": modified, "modified": modified}
+
+    full = [trade(n, f"2024-11-11 00:{29 - n // 10:02d}:00") for n in range(100)]
+    rest = [trade(100, "2024-11-11 00:20:00"), trade(101, "2024-11-11 00:10:00")]
+    route = by_method(mock, {api.TRADES_INCREMENT: [
+        {"trades_sold_increment_get_response": {"trades": {"trade": full}, "has_next": True}},
+        {"trades_sold_increment_get_response": {"trades": {"trade": rest}, "has_next": False}}]})
     since = datetime(2024, 11, 10, 16, 0, tzinfo=timezone.utc)
-    tokens, token = [], None
-    for _ in range(4):
-        page = adapter.fetch_orders(since, since + timedelta(minutes=30), token)
-        tokens.append(page.next_token)
-        token = page.next_token
-    assert tokens == ["back:3", "back:2", "back:1", None]
-    assert [sent(route, n)[1]["page_no"] for n in range(4)] == ["1", "3", "2", "1"]
+    orders = list(every_item(lambda token: adapter.fetch_orders(since, since + timedelta(minutes=30), token)))
+    assert {o.external_id for o in orders} == {str(n) for n in range(102)}
+    assert [(sent(route, n)[1]["end_modified"], sent(route, n)[1]["page_no"]) for n in range(2)] == [
+        ("2024-11-11 00:30:00", "1"), ("2024-11-11 00:20:00", "1")]
     system, business = sent(route, 0)
-    assert (business["start_modified"], business["end_modified"], business["page_size"]) == (
-        "2024-11-11 00:00:00", "2024-11-11 00:30:00", "100")
+    assert (business["start_modified"], business["page_size"], business["use_has_next"]) == (
+        "2024-11-11 00:00:00", "100", "true")
 
 
 def test_confirm_with_fullinfo_reads_each_listed_trade_again(mock, make):
@@ -188,7 +209,7 @@ def test_confirm_with_fullinfo_reads_each_listed_trade_again(mock, make):
                                                                       "total_results": 1}},
         api.TRADE_FULLINFO: {"trade_fullinfo_get_response": {"trade": final}}})
     now = datetime.now(timezone.utc)
-    [order] = adapter.fetch_orders(now - timedelta(minutes=5), now, None).items
+    [order] = every_item(lambda token: adapter.fetch_orders(now - timedelta(minutes=5), now, token))
     assert order.status == OrderStatus.CANCELLED and sent(route, 1)[1]["tid"] == "5"
 
 
@@ -201,10 +222,10 @@ def test_refunds_are_read_again_with_fullinfo(mock, adapter):
             "tid": 42, "status": "TRADE_CLOSED", "created": "2024-11-11 00:00:01", "pay_time": "2024-11-11 00:00:02",
             "orders": {"order": [{"sku_id": 1, "outer_sku_id": "A", "num": 1}]}}}}})
     now = datetime.now(timezone.utc)
-    page = adapter.fetch_refunds(now - timedelta(minutes=30), now, None)
+    orders = list(every_item(lambda token: adapter.fetch_refunds(now - timedelta(minutes=30), now, token)))
     # closed after payment with nothing consigned: a cancel, whatever TOP calls it
-    assert [(o.external_id, o.status) for o in page.items] == [("42", OrderStatus.CANCELLED)]
-    assert page.next_token is None and len(route.calls) == 2  # one fullinfo per trade
+    assert [(o.external_id, o.status) for o in orders] == [("42", OrderStatus.CANCELLED)]
+    assert len(route.calls) == 2  # one list call and one fullinfo: the trade's two refunds read it once
 
 
 def test_ship_sends_tracking_number_and_carrier(mock, adapter):
@@ -282,13 +303,13 @@ def test_refusals_are_rejected_with_code_and_message(mock, adapter, body, code):
 
 
 def test_every_code_in_the_issue_maps_as_specified():
-    assert classify("7", None) is RateLimited
-    assert classify("27", "invalid-sessionkey") is AuthExpired
-    assert classify("15", "isv.item-not-exist:invalid-numIid-or-iid") is NotFound
-    assert classify("15", "isv.invalid-parameter") is Rejected
-    assert classify("10", None) is Transient and classify("15", "isp.remote-service-timeout") is Transient
-    assert classify("25", None) is Rejected and classify("29", None) is Rejected
-    assert classify("99999", None) is Rejected  # unknown: permanent, with TOP's code kept
+    assert ERRORS.classify("7") is RateLimited
+    assert ERRORS.classify("27", "invalid-sessionkey") is AuthExpired
+    assert ERRORS.classify("15", "isv.item-not-exist:invalid-numIid-or-iid") is NotFound
+    assert ERRORS.classify("15", "isv.invalid-parameter") is Rejected
+    assert ERRORS.classify("10") is Transient and ERRORS.classify("15", "isp.remote-service-timeout") is Transient
+    assert ERRORS.classify("25") is Rejected and ERRORS.classify("29") is Rejected
+    assert ERRORS.classify("99999") is Rejected  # unknown: permanent, with TOP's code kept
 
 
 @pytest.mark.parametrize("response,error_type", [
@@ -332,7 +353,7 @@ def test_a_refused_multi_sku_call_is_retried_sku_by_sku(mock, adapter):
 
 
 def test_refresh_auth_without_a_refresh_token_says_what_to_do(adapter):
-    with pytest.raises(Rejected) as info:
+    with pytest.raises(Reauthorize) as info:
         adapter.refresh_auth()
     assert "session" in info.value.message and info.value.code
 
@@ -348,4 +369,4 @@ def test_refresh_auth_takes_the_new_session_and_refresh_token(mock, make):
     assert business == {"refresh_token": "r-1"} and "session" not in system
     assert timedelta(minutes=59) < adapter.token_expires_at() - datetime.now(timezone.utc) <= timedelta(hours=1)
     adapter.set_shelf(ListingContent("A", "P", "t", "", False, item_id="7"), False)
-    assert sent(route, 1)[0]["session"] == "session-2" and adapter._refresh_token == "r-2"
+    assert sent(route, 1)[0]["session"] == "session-2" and adapter.auth.refresh_token == "r-2"

@@ -8,12 +8,20 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-
-from channelsync.sdk.errors import AuthExpired, Rejected
 from channelsync_taobao import api
 from channelsync_taobao.channel import TaobaoChannel
-from channelsync_taobao.signing import BEIJING, format_millis, format_time, parse_time, sign, signing_string
+from channelsync_taobao.router import (
+    BEIJING,
+    TopRouter,
+    format_millis,
+    format_time,
+    parse_time,
+)
 from channelsync_taobao.sim import APP_KEY, APP_SECRET, SESSION, TaobaoSimulator
+
+from channelsync.sdk.errors import AuthExpired, Rejected
+from channelsync.sdk.router import SIGN_METHODS, sign, signing_string
+from channelsync.testing.pytest_plugin import every_item
 
 # platforms.md, "Signing", worked example (official)
 EXAMPLE = {"app_key": "12345678", "fields": "num_iid,title,nick,price,num", "format": "json",
@@ -76,7 +84,7 @@ def call(sim, params, secret=APP_SECRET, sign_method="md5", sign_value=None):
     business = {"fields": "num_iid", "page_no": "1", "page_size": "10"}
     system["sign"] = sign_value or sign({**system, **business}, secret, sign_method)
     with httpx.Client(transport=httpx.WSGITransport(app=sim), base_url="http://sim.invalid") as client:
-        response = client.post(api.ROUTER_PATH, params=system, content=urlencode(business),
+        response = client.post(TopRouter.path, params=system, content=urlencode(business),
                                headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"})
     assert response.status_code == 200  # TOP reports errors with HTTP 200
     return response.json()
@@ -86,7 +94,7 @@ def error_code(body):
     return body["error_response"]["code"]
 
 
-@pytest.mark.parametrize("method", api.SIGN_METHODS)
+@pytest.mark.parametrize("method", SIGN_METHODS)
 def test_simulator_accepts_each_sign_method(sim, method):
     body = call(sim, {}, sign_method=method)
     assert body["items_onsale_get_response"]["total_results"] == 0
@@ -130,12 +138,12 @@ def test_simulator_enforces_ten_minutes_of_skew(sim, offset, code):
     assert "items_onsale_get_response" in call(sim, {"timestamp": format_time(near.astimezone(BEIJING))})
 
 
-@pytest.mark.parametrize("sign_method", api.SIGN_METHODS)
+@pytest.mark.parametrize("sign_method", SIGN_METHODS)
 def test_channel_signs_with_the_configured_method(sim, sign_method, connect_simulator):
     sim.seed("SIG-1", 3, 990)
     _, adapter = connect_simulator(TaobaoChannel, sim, settings={"sign_method": sign_method,
                                                                  "timestamp_format": "millis"})
-    assert [ls.sku_code for ls in adapter.list_listings(None).items] == ["SIG-1"]
+    assert [ls.sku_code for ls in every_item(adapter.list_listings)] == ["SIG-1"]
 
 
 def test_channel_with_a_wrong_secret_gets_rejected_without_leaking_it(sim, connect_simulator):
@@ -155,5 +163,5 @@ def test_expired_session_is_auth_expired_until_refreshed(sim, connect_simulator)
             adapter.list_listings(None)
         assert info.value.code == "invalid-sessionkey"
     adapter.refresh_auth()
-    assert adapter.client.session != SESSION and adapter.list_listings(None).items
+    assert adapter.auth.token() != SESSION and adapter.list_listings(None).items
     assert adapter.token_expires_at() is not None and adapter.token_expires_at() > datetime.now(timezone.utc)

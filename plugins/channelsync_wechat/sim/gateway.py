@@ -33,9 +33,9 @@ from typing import Any, Callable
 
 from channelsync.sim.simulator import Request, Response, Simulator
 from channelsync_wechat import api
+from channelsync_wechat.sim.messages import WechatPushMessages
 from channelsync_wechat.sim.orders import OrdersApi
 from channelsync_wechat.sim.products import ProductsApi
-from channelsync_wechat.sim.messages import WechatPushMessages
 
 APPID = "sandbox-wechat-appid"
 SECRET = "sandbox-wechat-secret"

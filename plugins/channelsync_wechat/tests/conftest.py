@@ -2,7 +2,6 @@
 
 import httpx
 import pytest
-
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.sim import WechatSimulator
 

@@ -4,15 +4,15 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-
-from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
-from channelsync.sdk.models import OrderStatus, PriceUpdate, StockUpdate
-from channelsync.sdk import Detail, Reply
-from channelsync.sdk.paging import decode, encode
-from channelsync.testing.pytest_plugin import resolved, sent_request
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.errors import ERRORS, error_for
+
+from channelsync.sdk import Detail, Reply
+from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.models import OrderStatus, PriceUpdate, StockUpdate
+from channelsync.sdk.paging import decode, encode
+from channelsync.testing.pytest_plugin import resolved, sent_request
 
 GATEWAY = api.DEFAULT_BASE_URL
 SETTINGS = {"appid": "wx-app", "secret": "s3cret-value"}

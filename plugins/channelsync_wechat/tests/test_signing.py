@@ -12,12 +12,12 @@ from datetime import timedelta
 import httpx
 import pytest
 import respx
-
-from channelsync.sdk.errors import AuthExpired, RateLimited, Rejected
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.client import WechatClient
 from channelsync_wechat.sim import APPID, SECRET
+
+from channelsync.sdk.errors import AuthExpired, RateLimited, Rejected
 
 
 def token_call(http, **body):

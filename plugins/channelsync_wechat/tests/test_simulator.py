@@ -5,14 +5,14 @@ SKU update frequency, delivery, refunds through after-sales, shelf and title."""
 from datetime import timedelta
 
 import pytest
-
-from channelsync.sdk.errors import NotFound, RateLimited, Rejected, Transient
-from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
-from channelsync.testing.pytest_plugin import every_item, every_page, resolved
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.client import WechatClient
 from channelsync_wechat.sim import APPID, SECRET
+
+from channelsync.sdk.errors import NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.testing.pytest_plugin import every_item, every_page, resolved
 
 
 @pytest.fixture
