@@ -20,6 +20,7 @@ token it used and issues a new one, as TOP does.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -98,7 +99,8 @@ class TaobaoSimulator(ItemsApi, OrdersApi, Simulator):
                 "refresh_token": REFRESH_TOKEN}
 
     def rate_limited_response(self, req: Request) -> Response:
-        return top_error(7, "accesscontrol.limited-by-app-access-count", "This ban will last for 1 more seconds")
+        seconds = max(1, math.ceil(self.ban_seconds))
+        return top_error(7, "accesscontrol.limited-by-app-access-count", f"This ban will last for {seconds} more seconds")
 
     def auth_expired_response(self, req: Request) -> Response:
         return top_error(27, "invalid-sessionkey", "session expired or invalid")
