@@ -41,6 +41,19 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
     args = {"what": list(what or reconcile.WHAT), "skus": list(skus) or None, "dry_run": dry_run}
     reports, failed = {}, []
     via_daemon = app.daemon_running()
+
+    def here(name: str, progress) -> dict:
+        """The resync in this process: no daemon runs (or it died while we waited)."""
+        lane = app.lane(name)
+        try:
+            report = reconcile.resync(lane, progress=progress, **args).as_dict()
+            if not dry_run:  # no daemon to send what was queued: send it now
+                pushed = ChannelRunner(lane).drain()
+                report["pushed"] = {"ok": pushed.ok, "retry": pushed.retry, "parked": pushed.parked}
+            return report
+        finally:
+            lane.close()
+
     for name in names:
         label = f"{name}: reading listings" + (" (via the running daemon)" if via_daemon else "")
         # the length is an estimate (what the last resync saw, or the catalog's size); the bar clamps
@@ -51,17 +64,10 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
             try:
                 if via_daemon:
                     request_id = handoff.submit(app.store, "resync", name, args)
-                    reports[name] = handoff.wait(app.store, request_id, bar.update)
+                    reports[name] = handoff.wait(app.store, request_id, bar.update, daemon_alive=app.daemon_running,
+                                                 run_here=lambda progress, n=name: here(n, progress))
                 else:
-                    lane = app.lane(name)
-                    try:
-                        reports[name] = reconcile.resync(lane, progress=bar.update, **args).as_dict()
-                        if not dry_run:  # no daemon to send what was queued: send it now
-                            pushed = ChannelRunner(lane).drain()
-                            reports[name]["pushed"] = {"ok": pushed.ok, "retry": pushed.retry,
-                                                       "parked": pushed.parked}
-                    finally:
-                        lane.close()
+                    reports[name] = here(name, bar.update)
             except ChannelError as exc:
                 failed.append(name)
                 reports[name] = {"error": str(exc)}
@@ -94,14 +100,19 @@ def ship(app: App, order: str, carrier: str, tracking: str) -> None:
 
     row = find_order(app.store, order)
     args = {"ref": str(row["id"]), "carrier": carrier, "tracking_no": tracking}
-    if app.daemon_running():
-        result = handoff.wait(app.store, handoff.submit(app.store, "ship", row["channel"], args), timeout=300)
-    else:
+
+    def here(_progress=None) -> dict:
         lane = app.lane(row["channel"])
         try:
-            result = shipping.ship(lane, **args)
+            return shipping.ship(lane, **args)
         finally:
             lane.close()
+
+    if app.daemon_running():
+        result = handoff.wait(app.store, handoff.submit(app.store, "ship", row["channel"], args), timeout=300,
+                              daemon_alive=app.daemon_running, run_here=here)
+    else:
+        result = here()
     app.emit(result, f"{result['order']} shipped with {carrier} {tracking}")
 
 

@@ -127,6 +127,9 @@ class Daemon:
             store.execute("INSERT INTO daemon (id, pid, started_at, heartbeat_at) VALUES (1, ?, ?, ?) "
                           "ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, started_at = excluded.started_at, "
                           "heartbeat_at = excluded.heartbeat_at", (os.getpid(), ts(utcnow()), ts(utcnow())))
+        recovered = handoff.recover(store)  # requests a crash left running: resumed or failed, never stuck
+        if any(recovered.values()):
+            log.warning("requests_recovered", **recovered)
         if install_signals:
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)

@@ -108,3 +108,16 @@ def m002_credentials(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL, PRIMARY KEY (channel, key));
         """
     )
+
+
+@migrations()
+def m120_request_owner(db: sqlite_utils.Database) -> None:
+    # Who is running a request (the daemon's or a CLI's pid) and how many times it was
+    # started: a request whose runner died is resumed, at most a few times, then failed
+    # with a message, never left ``running`` (daemon/handoff.py).
+    db.executescript(
+        """
+        ALTER TABLE requests ADD COLUMN owner_pid INTEGER;
+        ALTER TABLE requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        """
+    )

@@ -22,14 +22,14 @@ def applied(db: sqlite_utils.Database) -> list[str]:
 
 def test_a_new_database_gets_the_whole_schema(store):
     assert TABLES <= set(store.db.table_names())
-    assert applied(store.db) == ["m001_initial", "m002_credentials"]
+    assert applied(store.db) == ["m001_initial", "m002_credentials", "m120_request_owner"]
     assert migrations.pending(store.db) == []
 
 
 def test_migrations_record_themselves_in_their_table(store):
     rows = store.query("SELECT migration_set, name, applied_at FROM _sqlite_migrations ORDER BY id")
     assert [(r["migration_set"], r["name"]) for r in rows] == [
-        ("channelsync", "m001_initial"), ("channelsync", "m002_credentials")]
+        ("channelsync", "m001_initial"), ("channelsync", "m002_credentials"), ("channelsync", "m120_request_owner")]
     assert all(r["applied_at"] for r in rows)
 
 
@@ -43,7 +43,7 @@ def test_reopening_applies_nothing_again_and_keeps_the_data(tmp_path):
     try:
         assert second.scalar("SELECT COUNT(*) FROM _sqlite_migrations") == 2
         assert second.scalar("SELECT name FROM warehouses") == "Main"
-        assert applied(third.db) == ["m001_initial", "m002_credentials"]
+        assert applied(third.db) == ["m001_initial", "m002_credentials", "m120_request_owner"]
     finally:
         second.close()
         third.close()
@@ -61,7 +61,7 @@ def test_an_old_database_is_brought_up_to_date(tmp_path):
     store = Store(path)
     try:
         assert "credentials" in store.db.table_names()
-        assert applied(store.db) == ["m001_initial", "m002_credentials"]
+        assert applied(store.db) == ["m001_initial", "m002_credentials", "m120_request_owner"]
         assert store.scalar("SELECT name FROM warehouses") == "Main"
     finally:
         store.close()
