@@ -29,14 +29,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import httpx
 
 from channelsync.sim.types import Request, Response
-
-if TYPE_CHECKING:
-    from channelsync.sim.simulator import Simulator
 
 FAULT_KINDS = ("latency", "error_5xx", "timeout", "reset", "rate_limit", "auth_expired", "malformed", "truncated")
 
@@ -71,9 +68,10 @@ def matches(fault: dict[str, Any], req: Request) -> bool:
     return str(text) in haystack
 
 
-def play(sim: "Simulator", fault: dict[str, Any], req: Request, environ: dict,
+def play(sim: Any, fault: dict[str, Any], req: Request, environ: dict,
          serve: Callable[[Request], Response]) -> Response | None:
-    """The answer ``fault`` gives to ``req`` (None: serve the call normally)."""
+    """The answer ``fault`` gives to ``req`` (None: serve the call normally). ``sim`` is the
+    ``Simulator`` (not imported here: it imports this module)."""
     kind = fault["kind"]
     if kind == "latency":
         sim.closing.wait(float(fault.get("seconds", 1.0)))

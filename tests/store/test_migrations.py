@@ -41,7 +41,7 @@ def test_reopening_applies_nothing_again_and_keeps_the_data(tmp_path):
     second = Store(path)
     third = Store(path)  # a second connection opening while the first is open
     try:
-        assert second.scalar("SELECT COUNT(*) FROM _sqlite_migrations") == 2
+        assert second.scalar("SELECT COUNT(*) FROM _sqlite_migrations") == 3
         assert second.scalar("SELECT name FROM warehouses") == "Main"
         assert applied(third.db) == ["m001_initial", "m002_credentials", "m120_request_owner"]
     finally:
