@@ -26,6 +26,7 @@ from channelsync.sdk.errors import ChannelError, ChannelsyncError, UserError
 from channelsync.store import Store, ts, utcnow
 from channelsync.sync import reconcile, shipping
 from channelsync.sync.lane import Lane
+from channelsync.sync.stopping import Interrupted
 
 log = structlog.get_logger("channelsync.daemon.handoff")
 
@@ -165,6 +166,11 @@ def _run(store: Store, request_id: int, work: Callable[[Callable[[int], None]], 
     try:
         result = work(progress)
         status = "done"
+    except Interrupted:  # the daemon is stopping: the request waits for the next start (or a CLI)
+        with store.write():
+            store.execute("UPDATE requests SET status = 'pending', owner_pid = NULL, attempts = attempts - 1, "
+                          "updated_at = ? WHERE id = ?", (ts(utcnow()), request_id))
+        raise
     except (UserError, ChannelError) as exc:
         status, result = "failed", {"message": str(exc), "user": isinstance(exc, UserError)}
     except Exception as exc:  # reported to the waiting CLI, and logged with its traceback
@@ -194,5 +200,7 @@ def serve_pending(lane: Lane, stopping: Callable[[], bool]) -> None:
             raise UserError(f"unknown request kind {kind!r}")
         try:
             _run(store, row["id"], work)
+        except Interrupted:
+            return
         except ChannelsyncError:
             pass  # recorded on the row for the CLI that waits on it

@@ -20,6 +20,7 @@ from channelsync.sdk.models import PriceUpdate, StockUpdate, UpdateResult
 from channelsync.store import parse_ts, utcnow
 from channelsync.sync import retry
 from channelsync.sync.lane import Lane
+from channelsync.sync.stopping import Interrupted
 from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.sync.push")
@@ -45,7 +46,7 @@ def drain(lane: Lane, stop: Callable[[], bool] = lambda: False, max_batches: int
     """Send every due row of the channel, kind by kind, until none is due."""
     stats = PushStats()
     for _ in range(max_batches):
-        if stop():
+        if stop() or lane.stop.is_set():
             break
         sent = False
         for kind in KINDS:
@@ -169,8 +170,9 @@ def _call(lane: Lane, kind: str, payloads: list) -> list[UpdateResult]:
                 return [UpdateResult("")]
     # only an expired token is retried inline (refresh, then once more); every other
     # failure goes back to the outbox with its back-off, so no row waits on another
+    lane.stop.check()
     return retry.call(fn, refresh_auth=adapter.refresh_auth, bucket=lane.budget, attempts=2,
-                      retry_if=lambda exc: isinstance(exc, AuthExpired))
+                      retry_if=lambda exc: isinstance(exc, AuthExpired), sleep=lane.stop.sleep)
 
 
 def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, stats: PushStats) -> None:
@@ -191,6 +193,9 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         metrics.PUSHES.labels(lane.name, kind, "ok").inc()
         return
     error = result.error
+    if isinstance(error, Interrupted):  # stopping, nothing was sent: the row stays exactly as it is
+        stats.skipped += 1
+        return
     if isinstance(error, ChannelError) and error.retryable:
         delay = retry.wait_for(error, row["attempts"] + 1)
         if isinstance(error, RateLimited):

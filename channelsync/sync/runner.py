@@ -20,6 +20,7 @@ from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
 from channelsync.sync import paging, push
 from channelsync.sync.lane import Lane
+from channelsync.sync.stopping import Interrupted
 from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.sync.runner")
@@ -70,6 +71,8 @@ class ChannelRunner:
             self._health("ok", None, poll_ok=True)
             self._answered(probe=not self._poll_down)
             self._poll_down = False
+        except Interrupted:  # stopping: the cursor stays where the last committed window left it
+            stats.error = "interrupted: the daemon is stopping"
         except ChannelError as exc:
             self._poll_down = exc.retryable or self._poll_down
             stats.error = str(exc)
