@@ -346,12 +346,11 @@ def test_oversold_units_are_counted_and_explained(outcome):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 13 (ambiguous increments): at kill time Taobao and WeChat show more units than expected, "
-    "the orders not yet ingested and the one increment in flight explain (86 units in 52 listing checks "
-    "with seed 1212). Two paths found: the start-up resync sets expected to the platform's number while "
-    "an outbox row still holds an increment in flight that is then re-sent as is; and an order placed "
-    "between the resync's order poll and its listing read is counted twice (already off the number read, "
-    "then off expected again when ingested). Both over-show, so they can oversell."))
+    "issue 13 (ambiguous increments, expected after a resync): at kill time Taobao and WeChat show more "
+    "units than expected, the orders not yet ingested and the one increment in flight explain (86 units "
+    "in 52 listing checks with seed 1212). One path is reproduced in tests/sync/test_resync_race.py: an "
+    "order placed between the start-up resync's poll and its listing read is subtracted twice, and the "
+    "next push puts the sold units back on sale. Over-showing can oversell."))
 def test_no_increment_applied_twice(outcome):
     """At every kill: shown <= expected - units of orders not yet ingested + the increment in flight."""
     assert outcome["doubles"] == [], outcome["doubles"][:10]
