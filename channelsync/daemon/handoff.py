@@ -192,7 +192,7 @@ def serve_pending(lane: Lane, stopping: Callable[[], bool]) -> None:
         args = json.loads(row["args"])
         kind = row["kind"]
 
-        def work(progress: Callable[[int], None]) -> dict:
+        def work(progress: Callable[[int], None], kind: str = kind, args: dict = args) -> dict:
             if kind == "resync":
                 return reconcile.resync(lane, progress=progress, **args).as_dict()
             if kind == "ship":

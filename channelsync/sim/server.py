@@ -14,7 +14,12 @@ import sys
 import threading
 from socketserver import ThreadingMixIn
 from typing import Iterator
-from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import (
+    ServerHandler,
+    WSGIRequestHandler,
+    WSGIServer,
+    make_server,
+)
 
 from channelsync.sim.faults import DROP_KEY, DropConnection
 

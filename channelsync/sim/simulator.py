@@ -41,7 +41,6 @@ from channelsync.sim.types import Request, Response  # re-exported for plugins
 from channelsync.sim.wsgi import jsonable, request_from_environ, send_response
 
 
-
 class OutOfStock(Exception):
     """A buyer order the platform refuses: the listed quantity is short."""
 

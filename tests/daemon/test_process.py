@@ -60,7 +60,15 @@ access_token = {{ file = "jd_token" }}
             second = subprocess.run([*cs, "run"], env=env, capture_output=True, text=True, timeout=30)
             assert second.returncode == 2 and "already running" in second.stderr
             sim.place_order([("P-1", 3)])
-            time.sleep(1.5)
+            # SIGTERM interrupts a poll in progress (the order is then read at the next start),
+            # so wait for the ingest to be committed rather than for a fixed time
+            from channelsync.store import Store
+
+            db = Store(tmp_path / "cs.db")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not db.scalar("SELECT COUNT(*) FROM orders"):
+                time.sleep(0.1)
+            db.close()
         finally:
             daemon.send_signal(signal.SIGTERM)
             out, err = daemon.communicate(timeout=30)

@@ -134,7 +134,7 @@ access_token = {{ file = "jd_token" }}
         finally:
             stopped_at = time.monotonic()
             daemon.send_signal(signal.SIGTERM)
-            out, err = daemon.communicate(timeout=90)
+            _, err = daemon.communicate(timeout=90)
         took = time.monotonic() - stopped_at
     assert daemon.returncode == 0, err[-2000:]
     assert took < 15, f"SIGTERM took {took:.1f} s with a call hanging"

@@ -274,14 +274,15 @@ def outcome(tmp_path_factory):
                     tb = world.sims["tb"]
                     before = set(tb.refresh_tokens)
                     tb.inject("auth_expired")
-                    world.wait(lambda: tb.refresh_tokens != before, 30, "the session renewal")
+                    world.wait(lambda tb=tb, before=before: tb.refresh_tokens != before, 30, "the session renewal")
                 elif kind == "resync":
                     world.sims["wx"].inject("latency", count=12, seconds=0.3)  # a resync that takes a while
                     cli = subprocess.Popen([*world.cli, "--json", "resync", "--channel", "wx"], env=world.env,
                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                     store = Store(world.config.db_path)
-                    world.wait(lambda: store.scalar("SELECT status FROM requests ORDER BY id DESC LIMIT 1") == "running",
-                               60, "the handed-over resync to start")
+                    world.wait(lambda store=store: store.scalar(
+                        "SELECT status FROM requests ORDER BY id DESC LIMIT 1") == "running", 60,
+                        "the handed-over resync to start")
                     store.close()
             world.buying.clear()
             world.kill()
