@@ -193,7 +193,9 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         metrics.PUSHES.labels(lane.name, kind, "ok").inc()
         return
     error = result.error
-    if isinstance(error, Interrupted):  # stopping, nothing was sent: the row stays exactly as it is
+    if isinstance(error, Interrupted):  # stopping, nothing was sent: the row stays as it was
+        if not row["inflight_key"]:  # marked for this try only (a re-send keeps its earlier key)
+            outbox.clear_in_flight(store, row)
         stats.skipped += 1
         return
     if isinstance(error, ChannelError) and error.retryable:

@@ -53,6 +53,34 @@ def test_a_stopped_lane_makes_no_call_and_leaves_its_rows_as_they_were(tmp_path)
     assert shop.platform("a").stock("A") == 10, "nothing was sent"
 
 
+def test_a_push_the_stop_interrupts_before_it_is_sent_is_left_as_it_was(tmp_path):
+    """The stop arrives while the batch waits for its turn (rate budget): the row keeps its
+    attempts and back-off, and the increment marked for this try is unmarked (never sent)."""
+    from channelsync.sync import push
+
+    shop = Shop(tmp_path, {"a": {}})
+    shop.platform("a").seed("A", 0, 1000)
+    shop.import_csv("product_code,sku_code,price,stock:main\nP,A,10.00,10\n")
+    shop.resync_all()
+    shop.settle()
+    stop = Stop()
+    lane = replace(shop.lanes["a"], stop=stop)
+    catalog.change_stock(shop.store, shop.config, "A", "main", set_to=4)
+    before = shop.store.one("SELECT attempts, next_at, last_error FROM outbox WHERE channel = 'a'")
+
+    def stopped_while_waiting(updates):
+        stop.event.set()
+        stop.check()
+
+    lane.adapter.set_stock = stopped_while_waiting
+    stats = push.drain(lane)
+    assert (stats.ok, stats.retry, stats.parked, stats.skipped) == (0, 0, 0, 1)
+    row = shop.store.one("SELECT attempts, next_at, last_error, inflight_key FROM outbox WHERE channel = 'a'")
+    assert row["inflight_key"] is None
+    assert {k: row[k] for k in before} == before
+    assert shop.platform("a").stock("A") == 10
+
+
 def test_a_request_the_stop_interrupts_waits_for_the_next_start(store):
     request_id = handoff.submit(store, "resync", "a", {})
     assert handoff.claim(store, request_id)
