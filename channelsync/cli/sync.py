@@ -64,7 +64,9 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
             try:
                 if via_daemon:
                     request_id = handoff.submit(app.store, "resync", name, args)
-                    reports[name] = handoff.wait(app.store, request_id, bar.update, daemon_alive=app.daemon_running,
+                    reports[name] = handoff.wait(app.store, request_id, bar.update,
+                                                 daemon_alive=lambda: handoff.daemon_alive(app.store),
+                                                 daemon_running=app.daemon_running,
                                                  run_here=lambda progress, n=name: here(n, progress))
                 else:
                     reports[name] = here(name, bar.update)
@@ -110,7 +112,8 @@ def ship(app: App, order: str, carrier: str, tracking: str) -> None:
 
     if app.daemon_running():
         result = handoff.wait(app.store, handoff.submit(app.store, "ship", row["channel"], args), timeout=300,
-                              daemon_alive=app.daemon_running, run_here=here)
+                              daemon_alive=lambda: handoff.daemon_alive(app.store),
+                              daemon_running=app.daemon_running, run_here=here)
     else:
         result = here()
     app.emit(result, f"{result['order']} shipped with {carrier} {tracking}")

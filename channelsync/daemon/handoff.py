@@ -56,6 +56,12 @@ def alive(pid: int | None) -> bool:
     return True
 
 
+def daemon_alive(store: Store) -> bool:
+    """The daemon that registered in the database is still a live process. Cheap, and it
+    never touches the instance lock, so polling it cannot get in a restarting daemon's way."""
+    return alive(store.scalar("SELECT pid FROM daemon WHERE id = 1"))
+
+
 def claim(store: Store, request_id: int, from_status: tuple[str, ...] = ("pending",)) -> bool:
     """Take a request for this process, unless another runner got it first."""
     marks = ",".join("?" * len(from_status))
@@ -103,12 +109,13 @@ def recover(store: Store) -> dict[str, int]:
 def wait(store: Store, request_id: int, on_progress: Callable[[int], None] = lambda n: None,
          timeout: float = 3600.0, daemon_alive: Callable[[], bool] | None = None,
          run_here: Callable[[Callable[[int], None]], dict] | None = None,
-         grace: float = DAEMON_GRACE) -> dict:
+         grace: float = DAEMON_GRACE, daemon_running: Callable[[], bool] | None = None) -> dict:
     """Block until the request is finished; returns its result or raises its error.
 
-    ``daemon_alive``: when it says no for ``grace`` seconds, the CLI stops waiting on a
-    dead daemon: it runs the request itself with ``run_here`` (given a progress callback),
-    or raises a message saying what became of the request."""
+    ``daemon_alive`` (polled): when it says no for ``grace`` seconds, and ``daemon_running``
+    (the authoritative check, asked once) agrees, the CLI stops waiting on a dead daemon: it
+    runs the request itself with ``run_here`` (given a progress callback), or raises a
+    message saying what became of the request."""
     deadline = time.monotonic() + timeout
     shown = 0
     gone_since: float | None = None
@@ -126,7 +133,10 @@ def wait(store: Store, request_id: int, on_progress: Callable[[int], None] = lam
             next_check = now + 0.5
             gone_since = None if daemon_alive() else (gone_since or now)
             if gone_since is not None and now - gone_since >= grace:
-                return _without_daemon(store, row, run_here)
+                if daemon_running is not None and daemon_running():
+                    gone_since = None  # a new daemon is up (under another pid namespace?): it serves the row
+                else:
+                    return _without_daemon(store, row, run_here)
         time.sleep(0.2)
     raise ChannelsyncError(f"the daemon did not finish request {request_id} within {timeout:.0f}s; "
                            "it is still queued and will run")

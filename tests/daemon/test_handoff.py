@@ -106,3 +106,26 @@ def test_a_daemon_that_comes_back_within_the_grace_keeps_the_request(store):
 
     assert handoff.wait(store, request_id, daemon_alive=daemon_alive, run_here=lambda p: {"by": "cli"},
                         grace=5, timeout=60) == {"by": "daemon"}
+
+
+def test_the_daemon_is_alive_while_its_registered_process_is(store):
+    store.execute("INSERT INTO daemon (id, pid) VALUES (1, ?)", (os.getpid(),))
+    assert handoff.daemon_alive(store)
+    store.execute("UPDATE daemon SET pid = ?", (dead_pid(),))
+    assert not handoff.daemon_alive(store)
+    store.execute("UPDATE daemon SET pid = NULL")
+    assert not handoff.daemon_alive(store)
+
+
+def test_a_lock_held_by_a_new_daemon_keeps_the_cli_waiting(store):
+    request_id = handoff.submit(store, "resync", "a", {})
+    checks = []
+
+    def running():
+        checks.append(1)
+        if len(checks) >= 2:
+            handoff.finish(store, request_id, "done", {"by": "daemon"})
+        return True
+
+    assert handoff.wait(store, request_id, daemon_alive=lambda: False, daemon_running=running,
+                        run_here=lambda p: {"by": "cli"}, grace=0.2, timeout=60) == {"by": "daemon"}

@@ -37,13 +37,13 @@ DELETED = "M-7"
 BOUND = 30.0
 READ_TIMEOUT = 1.5  # the clients' read timeout in this test (15 s in production)
 FAULTS = [
-    ("error_5xx", {"count": 6}),
+    ("error_5xx", {"count": 4}),
     ("timeout", {"count": 2, "seconds": 4.0}),  # held past the client's timeout
-    ("reset", {"count": 4}),
-    ("rate_limit", {"count": 4, "seconds": 2.0}),  # the platform's own answer
+    ("reset", {"count": 3}),
+    ("rate_limit", {"count": 3, "seconds": 2.0}),  # the platform's own answer
     ("auth_expired", {"count": 1}),
-    ("malformed", {"count": 3}),
-    ("truncated", {"count": 3}),
+    ("malformed", {"count": 2}),
+    ("truncated", {"count": 2}),
 ]
 CLOSED = {"cancelled": "closed", "refunded": "closed"}
 
