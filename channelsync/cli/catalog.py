@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import sys
+
 import click
 
+from channelsync.cli import progress, table
 from channelsync.cli.app import App, pass_app
 from channelsync.engine import catalog
+from channelsync.engine.orders import detail as orders_detail
 from channelsync.engine.orders import find_order
 from channelsync.sdk.hookspecs import hookimpl
 from channelsync.sdk.money import fen_to_yuan
@@ -21,8 +27,14 @@ def catalog_group() -> None:
 @pass_app
 def catalog_import(app: App, csv_file) -> None:
     """Import CSV_FILE (all-or-nothing; problems name row and column)."""
-    report = catalog.import_csv(app.store, app.config, csv_file, source=csv_file.name,
-                                publish_channels=list(app.config.channels))
+    text = csv_file.read()
+    try:
+        rows = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)  # the header is no SKU
+    except csv.Error:  # the import itself reports what is wrong with the file
+        rows = text.count("\n")
+    with progress.bar(f"importing {rows} rows", rows) as bar:
+        report = catalog.import_csv(app.store, app.config, io.StringIO(text), source=csv_file.name,
+                                    publish_channels=list(app.config.channels), progress=bar.update)
     data = {k: v for k, v in vars(report).items() if k != "changed_skus"}
     app.emit(data, f"imported {report.skus_new} new and {report.skus_changed} changed SKUs "
                    f"({report.products} new products), {report.stock_set} stock levels set, "
@@ -83,16 +95,38 @@ def stock_adjust(app: App, sku: str, delta: int, warehouse: str | None, reason: 
 @click.argument("sku")
 @pass_app
 def stock_show(app: App, sku: str) -> None:
-    """On-hand, reserved, and what each channel should show."""
+    """On hand and reserved per warehouse, and what each channel should show."""
     r = catalog.stock_report(app.store, app.config, sku)
     lines = [f"{sku}" + (" (bundle: " + " + ".join(f"{b['component']}*{b['qty']}" for b in r["bundle"]) + ")"
                          if r["bundle"] else "")]
-    lines += [f"  on hand  {wh:<12} {qty}" for wh, qty in r["on_hand"].items()]
-    lines.append(f"  reserved {'':<12} {r['reserved']}")
+    lines.append(f"  {'warehouse':<14} {'on hand':>8} {'reserved':>9} {'free':>6}")
+    for wh in r["warehouses"]:
+        lines.append(f"  {wh['warehouse']:<14} {wh['on_hand']:>8} {wh['reserved']:>9} {wh['free']:>6}")
+    if r["reserved_anywhere"]:
+        lines.append(f"  {'(any)':<14} {'':>8} {r['reserved_anywhere']:>9}   reserved before warehouses were tracked")
+    lines.append(f"  {'total':<14} {sum(r['on_hand'].values()):>8} {r['reserved']:>9}")
     for c in r["channels"]:
         shown = "not listed" if not c["listed"] else f"target {c['target']}, channel should show {c['expected']}"
-        lines.append(f"  {c['channel']:<20} available {c['available']}: {shown}")
+        whs = "+".join(c["warehouses"]) or "all"
+        lines.append(f"  {c['channel']:<20} sells from {whs}: available {c['available']}: {shown}")
     app.emit(r, "\n".join(lines))
+
+
+@stock_group.command("low")
+@click.option("--all", "show_all", is_flag=True, help="Every SKU with a reorder point, not only the low ones.")
+@pass_app
+def stock_low(app: App, show_all: bool) -> None:
+    """SKUs whose available units (all warehouses, less reserved) are at or below their reorder point."""
+    from channelsync.engine import lowstock
+
+    rows = lowstock.levels(app.store, app.config, only_low=not show_all)
+    colour = not app.json and sys.stdout.isatty()
+    human = table.render(["SKU", "title", "on hand", "reserved", "available", "reorder point", ""],
+                         [[r["sku"], r["title"], r["on_hand"], r["reserved"], r["available"], r["reorder_point"],
+                           table.paint("LOW", colour) if r["low"] else ""] for r in rows], right=(2, 3, 4, 5),
+                         empty="(no SKU is at or below its reorder point)" if not show_all else
+                         "(no SKU has a reorder point: set the catalog's reorder_point column or [low_stock])")
+    app.emit(rows, human)
 
 
 @click.group("orders")
@@ -110,9 +144,10 @@ def orders_list(app: App, channel: str | None, status: str | None, limit: int) -
         "SELECT id, channel, external_id, status, total, modified_at, unmatched_lines FROM orders "
         "WHERE (? IS NULL OR channel = ?) AND (? IS NULL OR status = ?) ORDER BY modified_at DESC LIMIT ?",
         (channel, channel, status, status, limit))
-    human = "\n".join(f"{r['id']:>6}  {r['channel']:<14} {r['external_id']:<22} {r['status']:<10} "
-                      f"{fen_to_yuan(r['total']):>10}  {r['modified_at']}" + ("  UNMATCHED LINES" if r["unmatched_lines"] else "")
-                      for r in rows) or "no orders"
+    human = table.render(["id", "channel", "order", "status", "total", "modified", "note"],
+                         [[r["id"], r["channel"], r["external_id"], r["status"], fen_to_yuan(r["total"]),
+                           table.age(r["modified_at"]), "UNMATCHED LINES" if r["unmatched_lines"] else ""]
+                          for r in rows], right=(0, 4), empty="no orders")
     app.emit(rows, human)
 
 
@@ -120,18 +155,37 @@ def orders_list(app: App, channel: str | None, status: str | None, limit: int) -
 @click.argument("order")
 @pass_app
 def orders_show(app: App, order: str) -> None:
-    """ORDER: internal id, CHANNEL:EXTERNAL_ID, or an external id."""
-    row = find_order(app.store, order)
-    lines = app.store.query("SELECT line_no, sku_code, external_sku_id, quantity, price FROM order_lines "
-                            "WHERE order_id = ? ORDER BY line_no", (row["id"],))
-    data = {**row, "lines": lines}
-    human = [f"order {row['channel']}:{row['external_id']} (#{row['id']}) {row['status']} "
-             f"[{row['platform_status']}] total {fen_to_yuan(row['total'])}"]
-    human += [f"  {ln['line_no']}. {ln['sku_code'] or '(unmatched ' + str(ln['external_sku_id']) + ')'} "
-              f"x{ln['quantity']} @ {fen_to_yuan(ln['price'])}" for ln in lines]
-    if row["tracking_no"]:
-        human.append(f"  shipped: {row['carrier']} {row['tracking_no']}")
+    """ORDER: internal id, CHANNEL:EXTERNAL_ID, or an external id. Lines with what was
+    shipped, refunded and returned; parcels; the after-sales history."""
+    data = orders_detail(app.store, find_order(app.store, order))
+    human = [f"order {data['channel']}:{data['external_id']} (#{data['id']}) {data['status']} "
+             f"[{data['platform_status']}] total {fen_to_yuan(data['total'])}"]
+    for ln in data["lines"]:
+        counts = [f"{k} {ln[k]}" for k in ("shipped", "refunded", "received", "damaged", "expected_back") if ln[k]]
+        if ln["released"]:
+            counts.append(f"released {ln['released']}")
+        where = ", ".join(f"{r['quantity']} in {r['warehouse'] or 'any warehouse'}" for r in ln["reserved"])
+        human.append(f"  {ln['line_no']}. {ln['sku_code'] or '(unmatched ' + str(ln['external_sku_id']) + ')'} "
+                     f"x{ln['quantity']} @ {fen_to_yuan(ln['price'])}" + (f"  ({', '.join(counts)})" if counts else "")
+                     + (f"  reserved: {where}" if where else ""))
+    for p in data["parcels"]:
+        what = ", ".join(f"line {pl['line_no']} x{pl['quantity']}" for pl in p["lines"]) or "contents not listed"
+        label = "exchange parcel" if p["kind"] == "exchange" else "parcel"
+        human.append(f"  {label}: {p['carrier'] or '?'} {p['tracking_no'] or '?'} "
+                     f"({what}; by {p['source']}, {_minute(p['at'])})")
+    if data["after_sales"]:
+        human.append("  after-sales:")
+        for ev in data["after_sales"]:
+            extra = (f", {ev['damaged']} damaged" if ev["damaged"] else "") + \
+                    (f" at {ev['warehouse']}" if ev["warehouse"] else "") + (f" ({ev['note']})" if ev["note"] else "")
+            human.append(f"    {_minute(ev['at'])}  line {ev['line_no']}  {ev['kind']} {ev['quantity']}{extra}  "
+                         f"[{ev['source']}]")
     app.emit(data, "\n".join(human))
+
+
+def _minute(stamp: str) -> str:
+    """A stored UTC time as people read it in a list: to the minute."""
+    return stamp[:16].replace("T", " ") + " UTC"
 
 
 @hookimpl

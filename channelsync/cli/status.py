@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
+from channelsync.cli import progress, table
 from channelsync.cli.app import App, pass_app
 from channelsync.sdk.errors import ChannelError
 from channelsync.sdk.hookspecs import hookimpl
@@ -11,27 +14,97 @@ from channelsync.sync import paging, retry
 
 
 @click.command("status")
+@click.option("--channel", "only", multiple=True, help="Details of this channel (repeatable).")
 @pass_app
-def status(app: App) -> None:
-    """Per channel: health, last poll and push, cursor, queue, parked failures."""
+def status(app: App, only: tuple[str, ...]) -> None:
+    """Per channel: health, last poll and push, queue, parked failures; low stock; --channel for details."""
+    from channelsync.daemon.intake_ledger import intake_rows
+    from channelsync.engine import lowstock
     from channelsync.engine.channels import status_rows
 
-    rows = status_rows(app.store, app.config)
+    names = app.channel_names(only) if only else None
+    rows = [r for r in status_rows(app.store, app.config) if names is None or r["channel"] in names]
+    seen = intake_rows(app.store)
+    for r in rows:
+        r["intake"] = {"enabled": app.config.channels[r["channel"]].intake.enabled,
+                       **seen.get(r["channel"], {"accepted": 0, "rejected": {}})}
     daemon = app.store.one("SELECT pid, started_at, heartbeat_at FROM daemon WHERE id = 1")
     running = app.daemon_running()
-    data = {"daemon": {"running": running, **(daemon or {})}, "channels": rows}
-    human = [f"daemon: {'running (pid ' + str(daemon['pid']) + ')' if running and daemon else 'not running'}"]
+    low = lowstock.levels(app.store, app.config, only_low=True)
+    data = {"daemon": {"running": running, **(daemon or {})}, "channels": rows,
+            "low_stock": [{k: r[k] for k in ("sku", "available", "reorder_point")} for r in low]}
+    if "*" in seen:
+        data["intake_unknown_channel"] = seen["*"]["rejected"]
+    text = status_text(app, rows, daemon if running else None, low, details=bool(only))
+    app.emit(data, "\n".join([text] + intake_text(rows, seen.get("*"), sys.stdout.isatty())))
+
+
+def intake_text(rows: list[dict], unknown: dict | None, colour: bool) -> list[str]:
+    """Platform messages per channel (when any channel takes them): on/off, last verified, refused by reason."""
+    if not any(r["intake"]["enabled"] or r["intake"]["accepted"] or r["intake"]["rejected"] for r in rows):
+        return []
+    body = []
     for r in rows:
-        human.append(f"{r['channel']} [{r['plugin']}] {r['health']}{'' if r['enabled'] else ' (disabled)'}: "
-                     f"last poll {r['last_poll_ok_at'] or 'never'}, last push {r['last_push_at'] or 'never'}, "
-                     f"cursor {r['order_cursor'] or '-'}, queue {r['queue']['pending']} pending / "
-                     f"{r['queue']['failed']} parked, {r['listings']} listings, {r['unmatched_listings']} unmatched"
-                     + (f", token expires {r['token_expires_at']}" if r["token_expires_at"] else ""))
+        i = r["intake"]
+        state = "on" if i["enabled"] else "off"
+        if i.get("connected") is not None:
+            state += ", connected" if i["connected"] else f", {table.paint('NOT connected', colour)}"
+        body.append([r["channel"], state, table.age(i.get("last_verified_at")), i["accepted"],
+                     ", ".join(f"{n} {k}" for k, n in sorted(i["rejected"].items())) or "-"])
+    out = [table.render(["intake", "messages", "last verified", "accepted", "rejected"], body, right=(3,))]
+    if unknown:
+        out.append(f"intake for no known channel: {sum(unknown['rejected'].values())} rejected")
+    return out
+
+
+def _expiry(stamp: str | None, colour: bool) -> str:
+    """"in 20 h"; an expired token stands out: "EXPIRED 3 h ago"."""
+    if not stamp:
+        return "-"
+    shown = table.age(stamp)
+    return shown if shown.startswith("in ") else f"{table.paint('EXPIRED', colour)} {shown}"
+
+
+def status_text(app: App, rows: list[dict], daemon: dict | None, low: list[dict], details: bool) -> str:
+    """The status table; one column per fact so new facts (poll/push health, ...) fit as columns."""
+    from channelsync.engine.channels import resync_cursor
+
+    colour = sys.stdout.isatty()
+    out = [f"daemon: running (pid {daemon['pid']}, started {table.age(daemon['started_at'])}, "
+           f"heartbeat {table.age(daemon['heartbeat_at'])})" if daemon else "daemon: not running"]
+    body = []
+    for r in rows:
+        cfg = app.config.channels[r["channel"]]
+        health = r["health"] if r["enabled"] else "disabled"
+        shown = f"{cfg.display_name} ({r['channel']})" if cfg.display_name else r["channel"]  # --channel takes the key
+        body.append([shown, r["plugin"], table.paint(health, colour),
+                     table.age(r["last_poll_ok_at"]), table.age(r["last_push_at"]), r["queue"]["pending"],
+                     r["queue"]["failed"], r["listings"], r["unmatched_listings"],
+                     _expiry(r["token_expires_at"], colour)])
+    out.append(table.render(["channel", "plugin", "health", "last poll ok", "last push", "queued", "parked",
+                             "listings", "unmatched", "token expires"], body, right=(5, 6, 7, 8),
+                            empty="(no channels configured)"))
+    for r in rows:
         if r["last_error"]:
-            human.append(f"    last error: {r['last_error']}")
-        for f in r["failures"]:
-            human.append(f"    parked {f['kind']} {f['sku_code']} after {f['attempts']} tries: {f['last_error']}")
-    app.emit(data, "\n".join(human))
+            out.append(f"{r['channel']}: last error: {r['last_error'] if details else r['last_error'][:100]}")
+        if details:
+            out.append(f"{r['channel']}: order cursor {r['order_cursor'] or '-'} ({table.age(r['order_cursor'])})")
+            stopped = resync_cursor(app.store, r["channel"])
+            if stopped:
+                out.append(f"{r['channel']}: resync interrupted after {stopped['report']['seen']} listings "
+                           f"(started {table.age(stopped['started_at'])}); the next resync goes on from there")
+            if r["failures"]:
+                out.append(table.render(["parked", "SKU", "tries", "since", "error"],
+                                        [[f["kind"], f["sku_code"], f["attempts"], table.age(f["updated_at"]),
+                                          f["last_error"]] for f in r["failures"]], right=(2,)))
+        elif r["queue"]["failed"]:
+            out.append(f"{r['channel']}: {r['queue']['failed']} parked push(es): see `status --channel "
+                       f"{r['channel']}`; `resync` retries them")
+    if low:
+        shown = ", ".join(f"{x['sku']} ({x['available']} <= {x['reorder_point']})" for x in low[:8])
+        out.append(f"{table.paint('LOW', colour)} stock: {len(low)} SKU(s) at or below their reorder point: {shown}"
+                   + (" ..." if len(low) > 8 else "") + "; see `stock low`")
+    return "\n".join(out)
 
 
 @click.command("channels")
@@ -42,11 +115,17 @@ def channels(app: App) -> None:
 
     data = [{"name": c.name, "plugin": c.plugin, "enabled": c.enabled, "warehouses": list(c.warehouses),
              "share": str(c.rules.share), "buffer": c.rules.buffer, "max": c.rules.max,
-             "zero_below": c.rules.zero_below, "poll_interval": c.poll_interval, "settings": redacted(c)}
+             "zero_below": c.rules.zero_below, "poll_interval": c.poll_interval, "settings": redacted(c),
+             "intake": c.intake.enabled}
             for c in app.config.channels.values()]
-    app.emit(data, "\n".join(f"{d['name']:<16} {d['plugin']:<10} {'on ' if d['enabled'] else 'off'} "
-                             f"share {d['share']} buffer {d['buffer']} max {d['max']} zero_below {d['zero_below']}"
-                             for d in data) or "no channels configured")
+    app.emit(data, table.render(
+        ["channel", "name", "plugin", "enabled", "warehouses", "share", "buffer", "max", "zero below", "poll every",
+         "intake"],
+        [[d["name"], app.config.channels[d["name"]].display_name or "", d["plugin"], "yes" if d["enabled"] else "no",
+          ", ".join(d["warehouses"]) or "all", d["share"], d["buffer"], "none" if d["max"] is None else d["max"],
+          d["zero_below"], f"{d['poll_interval']:g} s", "on" if d["intake"] else "off"] for d in data],
+        right=(5, 6, 7, 8, 9),
+        empty="no channels configured"))
 
 
 @click.command("plugins")
@@ -58,8 +137,8 @@ def plugins(app: App) -> None:
     rows = plugin_list(app.pm)
     types = {name: f"{cls.__module__}.{cls.__qualname__}" for name, cls in app.types.items()}
     app.emit({"plugins": rows, "channel_types": types},
-             "\n".join([f"{r['name']:<12} {r['module']:<28} hooks: {', '.join(r['hooks'])}" for r in rows]
-                       + [f"channel type {n} -> {c}" for n, c in sorted(types.items())]))
+             table.render(["plugin", "module", "hooks"], [[r["name"], r["module"], ", ".join(r["hooks"])] for r in rows])
+             + "\n\n" + table.render(["channel type", "class"], sorted(types.items())))
 
 
 @click.command("check")
@@ -69,8 +148,9 @@ def check(app: App, offline: bool) -> None:
     """Validate the config (every mistake with its key path) and each channel's credentials."""
     config = app.config  # raises ConfigError listing every mistake
     results = {}
-    if not offline:
-        for name in app.channel_names(()):
+    names = [] if offline else app.channel_names(())
+    with progress.bar("checking credentials", len(names)) as bar:
+        for name in names:
             lane = app.lane(name)
             try:
                 retry.call(lambda: next(paging.pages(lane.adapter.list_listings)), attempts=2,
@@ -80,9 +160,17 @@ def check(app: App, offline: bool) -> None:
                 results[name] = f"failed: {exc}"
             finally:
                 lane.close()
+                bar.update(1)
     human = [f"config {config.path}: ok ({len(config.channels)} channels)"]
     human += [f"{n}: credentials {r}" for n, r in results.items()]
-    app.emit({"config": str(config.path), "channels": results}, "\n".join(human))
+    intake_on = [n for n, c in config.channels.items() if c.intake.enabled]
+    base = config.intake.public_url or f"http://{config.intake.host}:{config.intake.port}"
+    if intake_on:  # the loader checked each [channels.NAME.intake]; say where platforms must post
+        human += [f"intake on {config.intake.host}:{config.intake.port}"
+                  + ("" if config.intake.public_url else " (no public_url: platforms need the proxy's address)")]
+        human += [f"{n}: intake at {base}/intake/{n}" for n in intake_on]
+    app.emit({"config": str(config.path), "channels": results,
+              "intake": {n: f"{base}/intake/{n}" for n in intake_on}}, "\n".join(human))
     if any(r != "ok" for r in results.values()):
         raise SystemExit(1)
 

@@ -1,14 +1,18 @@
-"""Commands that run channels or talk to them: run, resync, ship."""
+"""Commands that run channels or talk to them: run, reload, resync, ship."""
 
 from __future__ import annotations
 
-import sys
+import os
+import signal
 
 import click
 
+from channelsync.cli import progress, table
 from channelsync.cli.app import EXIT_PARTIAL, App, pass_app
-from channelsync.sdk.errors import ChannelError
+from channelsync.sdk.errors import ChannelError, ChannelsyncError
 from channelsync.sdk.hookspecs import hookimpl
+
+CHANGES_SHOWN = 20
 
 
 @click.command("run")
@@ -20,14 +24,35 @@ def run(app: App) -> None:
     raise SystemExit(Daemon(app.config, app.pm).run())
 
 
+@click.command("reload")
+@pass_app
+def reload(app: App) -> None:
+    """Check the config file, then have the running daemon apply it (SIGHUP).
+
+    A file with mistakes is refused here, each mistake with its key path, and
+    nothing is sent; the daemon checks it again before applying it."""
+    config = app.config  # raises ConfigError listing every mistake
+    pid = app.store.scalar("SELECT pid FROM daemon WHERE id = 1") if app.daemon_running() else None
+    if not pid:
+        raise ChannelsyncError(f"no daemon is running on {config.db_path}: the config applies when it starts")
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except OSError as exc:  # another host's or another user's process
+        raise ChannelsyncError(f"cannot signal the daemon (pid {pid}): {exc.strerror or exc}; "
+                               "send it SIGHUP where it runs") from None
+    app.emit({"pid": pid, "config": str(config.path)},
+             f"config {config.path} is valid; daemon pid {pid} is applying it (its log says what waits for a restart)")
+
+
 @click.command("resync")
 @click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable).")
 @click.option("--sku", "skus", multiple=True, help="Only this SKU (repeatable).")
 @click.option("--what", "what", multiple=True, type=click.Choice(["stock", "price", "listing"]),
               help="What to compare (repeatable; default all).")
-@click.option("--dry-run", is_flag=True, help="Report the differences; change nothing.")
+@click.option("--dry-run", is_flag=True, help="List the changes it would make; change nothing.")
+@click.option("--all", "all_changes", is_flag=True, help="List every change, not the first 20 per channel.")
 @pass_app
-def resync(app: App, channels, skus, what, dry_run: bool) -> None:
+def resync(app: App, channels, skus, what, dry_run: bool, all_changes: bool) -> None:
     """Compare channels with the master and queue only the differences."""
     from channelsync.daemon import handoff
     from channelsync.sync import reconcile
@@ -38,7 +63,8 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
         from channelsync.engine.catalog import require_sku
 
         require_sku(app.store, sku)
-    args = {"what": list(what or reconcile.WHAT), "skus": list(skus) or None, "dry_run": dry_run}
+    args = {"what": list(what or reconcile.WHAT), "skus": list(skus) or None, "dry_run": dry_run,
+            "change_limit": None if all_changes else CHANGES_SHOWN}
     reports, failed = {}, []
     via_daemon = app.daemon_running()
 
@@ -59,8 +85,7 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
         # the length is an estimate (what the last resync saw, or the catalog's size); the bar clamps
         estimate = max(app.store.scalar("SELECT COUNT(*) FROM listings WHERE channel = ?", (name,)),
                        app.store.scalar("SELECT COUNT(*) FROM skus WHERE status = 'active'"), 1)
-        with click.progressbar(length=estimate, label=label, file=sys.stderr,
-                               show_pos=True) as bar:
+        with progress.bar(label, estimate) as bar:
             try:
                 if via_daemon:
                     request_id = handoff.submit(app.store, "resync", name, args)
@@ -73,35 +98,58 @@ def resync(app: App, channels, skus, what, dry_run: bool) -> None:
             except ChannelError as exc:
                 failed.append(name)
                 reports[name] = {"error": str(exc)}
-    human = []
+    app.emit(reports, resync_text(reports, dry_run))
+    if failed:
+        raise SystemExit(EXIT_PARTIAL if len(failed) < len(names) else 1)
+
+
+def resync_text(reports: dict, dry_run: bool) -> str:
+    """Per channel a summary line, then the changes as a table (SKU, channel, field, from, to)."""
+    human, changes, total, shown = [], [], 0, 0
     for name, r in reports.items():
         if "error" in r:
             human.append(f"{name}: FAILED {r['error']}")
             continue
         q = r["queued"]
         pushed = f"; pushed {r['pushed']['ok']}" if "pushed" in r else ""
-        human.append(f"{name}: {r['seen']} listings, {r['linked']} linked ({r['new_links']} new), "
+        human.append(f"{name}: {r['seen']} listings{' (resumed where the last run stopped)' if r.get('resumed') else ''}"
+                     f", {r['linked']} linked ({r['new_links']} new), "
                      f"{r['unmatched']} unmatched, {r['drift']} drifted, {r['not_listed']} SKUs not listed; "
                      f"{'would queue' if dry_run else 'queued'} stock {q['stock']}, price {q['price']}, "
                      f"shelf {q['shelf']}, publish {q['publish']}{pushed}")
-    app.emit(reports, "\n".join(human))
-    if failed:
-        raise SystemExit(EXIT_PARTIAL if len(failed) < len(names) else 1)
+        changes += r.get("changes", [])
+        total += r.get("changes_total", 0)
+        shown += len(r.get("changes", []))
+    human += ["", ("Changes it would make:" if dry_run else "Changes made:")]
+    human.append(table.render(["SKU", "channel", "field", "from", "to"],
+                              [[c["sku"], c["channel"], c["field"], "-" if c["from"] is None else c["from"], c["to"]]
+                               for c in changes], empty="(none: the channels show what they should)"))
+    if total > shown:
+        human.append(f"... and {total - shown} more (--all lists every change, --json gives them to a script)")
+    if any(r.get("unmatched") for r in reports.values() if "error" not in r):
+        human.append("unmatched listings: `channelsync listings unmatched`")
+    return "\n".join(human)
 
 
 @click.command("ship")
 @click.argument("order")
 @click.option("--carrier", required=True, help="Carrier code, e.g. SF, ZTO, YTO.")
 @click.option("--tracking", required=True, help="Tracking (waybill) number.")
+@click.option("--line", "lines", multiple=True, metavar="SKU:QTY",
+              help="Ship only these units in this parcel (repeatable); default: every unit left to ship.")
 @pass_app
-def ship(app: App, order: str, carrier: str, tracking: str) -> None:
-    """Tell ORDER's channel it shipped, and turn its reservation into a stock decrease."""
+def ship(app: App, order: str, carrier: str, tracking: str, lines) -> None:
+    """Tell ORDER's channel a parcel left, and turn its reservation into a stock decrease.
+
+    Several parcels per order: ship part with --line, the rest later."""
+    from channelsync.cli.returns import sku_qty
     from channelsync.daemon import handoff
     from channelsync.engine.orders import find_order
     from channelsync.sync import shipping
 
+    chosen = sku_qty(click.get_current_context(), None, tuple(lines)) if lines else []
     row = find_order(app.store, order)
-    args = {"ref": str(row["id"]), "carrier": carrier, "tracking_no": tracking}
+    args = {"ref": str(row["id"]), "carrier": carrier, "tracking_no": tracking, "lines": chosen}
 
     def here(_progress=None) -> dict:
         lane = app.lane(row["channel"])
@@ -116,10 +164,12 @@ def ship(app: App, order: str, carrier: str, tracking: str) -> None:
                               daemon_running=app.daemon_running, run_here=here)
     else:
         result = here()
-    app.emit(result, f"{result['order']} shipped with {carrier} {tracking}")
+    left = f", {result['left_to_ship']} unit(s) left to ship" if result.get("left_to_ship") else ""
+    app.emit(result, f"{result['order']} shipped {result.get('units', '')} unit(s) with {carrier} {tracking}; "
+                     f"now {result['status']} [{result.get('platform_status')}]{left}")
 
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    for command in (run, resync, ship):
+    for command in (run, reload, resync, ship):
         cli.add_command(command)

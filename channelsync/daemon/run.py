@@ -9,6 +9,7 @@
   commit what they finished and the process exits 0 within seconds (a call
   still on the wire after ``STOP_GRACE`` is abandoned, as a crash would, and
   re-done at the next start);
+* SIGHUP: the config file is re-read, validated, and its rules applied (``upkeep.py``);
 * a second daemon on the same database refuses to start.
 """
 
@@ -26,18 +27,20 @@ import schedule
 import structlog
 
 from channelsync.config.settings import Config
-from channelsync.daemon import handoff
+from channelsync.daemon import handoff, intake, upkeep
 from channelsync.daemon.health import HealthServer
 from channelsync.daemon.lock import InstanceLock
 from channelsync.engine import catalog, outbox, pricing
 from channelsync.engine.channels import status_rows
 from channelsync.sdk.errors import ChannelError
-from channelsync.sdk.plugins import channel_types
+from channelsync.sdk.plugins import channel_types, intake_types
 from channelsync.store import Store, ts, utcnow
 from channelsync.sync import reconcile
+from channelsync.sync.doorbell import Doorbell
 from channelsync.sync.lane import Lane, open_lane
 from channelsync.sync.runner import ChannelRunner
 from channelsync.sync.stopping import Interrupted, Stop
+from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.daemon")
 
@@ -54,6 +57,8 @@ class Worker(threading.Thread):
         self.owner = owner  # not "daemon": threading.Thread has a daemon flag
         self.channel_name = name
         self.wake = threading.Event()
+        # platform messages ring it; a second look 5 s later for platforms whose search trails them
+        self.doorbell = Doorbell(lag=owner.config.channels[name].order_lag, recheck=5.0)
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -72,7 +77,12 @@ class Worker(threading.Thread):
             self._resync(lane)  # link listings and repair drift before the first cycle
             runner.cycle(stopping)
             while not stopping():
+                if lane.config is not self.owner.config:  # reloaded on SIGHUP: take the new rules
+                    lane.config, lane.cfg = self.owner.config, self.owner.config.channels[self.channel_name]
                 jobs.run_pending()
+                if self.doorbell.due():  # a verified platform message: poll now, not at the next tick
+                    metrics.INTAKE_POLLS.labels(self.channel_name).inc()
+                    runner.cycle(stopping)
                 if stopping():
                     break
                 handoff.serve_pending(lane, stopping)
@@ -99,23 +109,36 @@ class Worker(threading.Thread):
 class Daemon:
     def __init__(self, config: Config, pm: pluggy.PluginManager, *, tick: float = 0.5,
                  transports: dict[str, httpx.BaseTransport] | None = None,
-                 serve_http: bool = True) -> None:
+                 serve_http: bool = True, low_stock_every: float = 5.0) -> None:
         self.config = config
         self.pm = pm
         self.types = channel_types(pm)
         self.tick = tick
         self.transports = transports or {}
         self.serve_http = serve_http
+        self.low_stock_every = low_stock_every  # seconds between looks for SKUs that went low
         self.stop = threading.Event()
         self.workers: dict[str, Worker] = {}
         self.lock = InstanceLock(config.db_path)
         self.run_id = f"{os.getpid()}-{int(time.time())}"
         self.http_server = None
+        self.intake_server: intake.IntakeServer | None = None
         self.started = threading.Event()
+        self.reload = threading.Event()  # set by SIGHUP; the main loop reloads (not in the handler)
 
     def wake_all(self) -> None:
         for worker in self.workers.values():
             worker.wake.set()
+
+    def ring(self, channel: str, bells: list) -> None:
+        """A verified platform message for ``channel``: its worker polls as soon as it can."""
+        worker = self.workers.get(channel)
+        if worker is not None:
+            worker.doorbell.ring()
+            worker.wake.set()
+
+    def request_reload(self, *_: Any) -> None:
+        self.reload.set()
 
     def request_stop(self, *_: Any) -> None:
         log.info("daemon_stopping")
@@ -143,6 +166,10 @@ class Daemon:
         if install_signals:
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
+            if hasattr(signal, "SIGHUP"):  # not on Windows
+                signal.signal(signal.SIGHUP, self.request_reload)
+        # before anything else runs: a taken intake port stops the start with one clear message
+        self.intake_server = intake.start(self.config, intake_types(self.pm), self.ring)
         if self.serve_http and self.config.daemon.http_port:
             self.http_server = HealthServer(self.health, self.config.daemon.http_host,
                                             self.config.daemon.http_port).start()
@@ -153,17 +180,26 @@ class Daemon:
         for worker in self.workers.values():
             worker.start()
         self.started.set()
-        last_promo_check = utcnow()
+        last_promo_check = last_low_check = utcnow()
+        upkeep.announce_low_stock(self, store)
         while not self.stop.is_set():
             self.stop.wait(1.0)
             if until is not None and until():
                 self.request_stop()
+            if self.reload.is_set():
+                self.reload.clear()
+                upkeep.reload_config(self, store)
             now = utcnow()
+            if (now - last_low_check).total_seconds() >= self.low_stock_every:
+                upkeep.announce_low_stock(self, store)
+                last_low_check = now
             if pricing.promotion_boundaries(self.config.promotions, last_promo_check, now):
                 self._queue_all_prices(store)
             last_promo_check = now
             with store.write():
                 store.execute("UPDATE daemon SET heartbeat_at = ? WHERE id = 1", (ts(now),))
+            if self.intake_server is not None:
+                self.intake_server.intake.ledger.flush(store)
         # Workers stop at their next wait or call (sync/stopping.py); one stuck in a call on
         # the wire is not waited for past the grace: everything it did is committed or
         # re-done at the next start, exactly as after a crash.
@@ -176,6 +212,9 @@ class Daemon:
                         note="a platform call was still on the wire; it is re-done at the next start")
         if self.http_server is not None:
             self.http_server.stop()
+        if self.intake_server is not None:
+            self.intake_server.stop()
+            self.intake_server.intake.ledger.flush(store)
         with store.write():
             store.execute("UPDATE daemon SET pid = NULL WHERE id = 1")
         store.close()
@@ -199,7 +238,12 @@ class Daemon:
         finally:
             store.close()
         alive = {n: w.is_alive() for n, w in self.workers.items()}
+        links = self.intake_server.intake.ledger.links if self.intake_server is not None else {}
         ok = bool(alive) and all(alive.values()) and not self.stop.is_set()
         return {"status": "ok" if ok else "failing", "run_id": self.run_id,
                 "channels": {r["channel"]: {"health": r["health"], "worker_alive": alive.get(r["channel"], False),
-                                            "queue": r["queue"]} for r in rows}}
+                                            "queue": r["queue"],
+                                            # a lost intake link costs latency, not correctness: shown, not failing
+                                            "intake": {"enabled": self.config.channels[r["channel"]].intake.enabled,
+                                                       "connected": links.get(r["channel"])}}
+                             for r in rows}}

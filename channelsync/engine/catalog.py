@@ -8,7 +8,8 @@ CSV columns (header names; order free):
   product_code*, product_title, description, sku_code*, sku_title, barcode,
   price* (yuan, e.g. 129.90), cost (yuan), attributes (k=v;k=v), status
   (active|discontinued), bundle (components, e.g. "TEA-01*2+CUP-01*1"),
-  stock:<warehouse> (on-hand to set, one column per warehouse)
+  stock:<warehouse> (on-hand to set, one column per warehouse), reorder_point
+  (available units at or below which the SKU is low; empty: the config's default)
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from typing import IO, Iterable
+from typing import IO, Callable, Iterable
 
 from channelsync.config.settings import Config
-from channelsync.engine import inventory, listings, outbox
+from channelsync.engine import inventory, listings, outbox, reservations
 from channelsync.sdk.errors import UserError
 from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
 from channelsync.store import Store, ts, utcnow
 
 REQUIRED = ("product_code", "sku_code", "price")
-KNOWN = REQUIRED + ("product_title", "description", "sku_title", "barcode", "cost", "attributes", "status", "bundle")
+KNOWN = REQUIRED + ("product_title", "description", "sku_title", "barcode", "cost", "attributes", "status", "bundle",
+                    "reorder_point")
 STATUSES = ("active", "discontinued")
 
 
@@ -58,7 +60,7 @@ def sync_warehouses(store: Store, config: Config) -> None:
 
 
 def import_csv(store: Store, config: Config, stream: IO[str], source: str = "<csv>",
-               publish_channels: Iterable[str] = ()) -> ImportReport:
+               publish_channels: Iterable[str] = (), progress: Callable[[int], None] = lambda n: None) -> ImportReport:
     """Import a catalog CSV, all or nothing: every problem is reported with its row and
     column before anything is written; a clean file is written in one transaction that
     also queues the pushes it causes (and publishing on ``publish_channels``)."""
@@ -70,6 +72,7 @@ def import_csv(store: Store, config: Config, stream: IO[str], source: str = "<cs
     with store.write():
         for r in rows:
             _write_row(store, r, now, report)
+            progress(1)  # writing is most of the time of a large import
         for r in rows:  # bundles after every SKU exists
             if r["bundle"] is not None:
                 store.execute("DELETE FROM bundle_components WHERE bundle_code = ?", (r["sku_code"],))
@@ -146,6 +149,11 @@ def _parse(store: Store, config: Config, stream: IO[str]) -> tuple[list[dict], l
                     bad("bundle", f"{part.strip()!r} is not CODE*QTY")
                 else:
                     row["bundle"].append((comp.strip(), int(qty)))
+        if "reorder_point" in header:  # absent column: leave each SKU's point as it is
+            point = r.get("reorder_point", "")
+            if point and not point.isdigit():
+                bad("reorder_point", f"{point!r} is not a whole number of units >= 0")
+            row["reorder_point"] = int(point) if point.isdigit() else None
         for col, wh in stock_cols.items():
             value = r.get(col, "")
             if value == "":
@@ -183,6 +191,8 @@ def _write_row(store: Store, r: dict, now: str, report: ImportReport) -> None:
         "updated_at = excluded.updated_at",
         (r["sku_code"], r["product_code"], r["sku_title"], r["barcode"], json.dumps(r["attributes"], sort_keys=True),
          r["base_price"], r["cost"], r["status"], now))
+    if "reorder_point" in r:
+        store.execute("UPDATE skus SET reorder_point = ? WHERE code = ?", (r["reorder_point"], r["sku_code"]))
     if old is None:
         report.skus_new += 1
     else:
@@ -211,7 +221,7 @@ def export_csv(store: Store, config: Config) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["product_code", "product_title", "description", "sku_code", "sku_title", "barcode", "price",
-                     "cost", "attributes", "status", "bundle"] + [f"stock:{w}" for w in whs])
+                     "cost", "attributes", "status", "bundle", "reorder_point"] + [f"stock:{w}" for w in whs])
     for s in store.query("SELECT s.*, p.title AS product_title, p.description FROM skus s "
                          "JOIN products p ON p.code = s.product_code ORDER BY s.product_code, s.code"):
         parts = inventory.components(store, s["code"])
@@ -219,7 +229,8 @@ def export_csv(store: Store, config: Config) -> str:
         stock = ["" if parts else inventory.on_hand(store, s["code"], (w,)) for w in whs]
         writer.writerow([s["product_code"], s["product_title"], s["description"], s["code"], s["title"],
                          s["barcode"] or "", fen_to_yuan(s["base_price"]), fen_to_yuan(s["cost"]), attrs, s["status"],
-                         "+".join(f"{c}*{q}" for c, q in parts)] + stock)
+                         "+".join(f"{c}*{q}" for c, q in parts), s["reorder_point"] if s["reorder_point"] is not None
+                         else ""] + stock)
     return out.getvalue()
 
 
@@ -255,19 +266,25 @@ def change_stock(store: Store, config: Config, code: str, warehouse: str, *, set
 
 
 def stock_report(store: Store, config: Config, code: str) -> dict:
-    """``stock show``: on-hand per warehouse, reserved, and per channel what is available,
-    the target and what the channel should be showing."""
+    """``stock show``: on hand and reserved per warehouse, and per channel the warehouses
+    it sells from (in priority order), what is available, the target and what it should show."""
     require_sku(store, code)
     channels = []
     for name, cfg in config.channels.items():
         listing = listings.get(store, name, code)
-        channels.append({"channel": name, "available": inventory.available(store, code, cfg.warehouses),
+        channels.append({"channel": name, "warehouses": list(cfg.warehouses),
+                         "available": inventory.available(store, code, cfg.warehouses),
                          "target": inventory.channel_target(store, cfg, code),
                          "expected": listing["expected"] if listing else None, "listed": listing is not None})
+    on_hand = {w: inventory.on_hand(store, code, (w,)) for w in sorted(config.warehouses)}
+    held = reservations.by_warehouse(store, code)
     return {
         "sku": code,
         "bundle": [{"component": c, "qty": q} for c, q in inventory.components(store, code)],
-        "on_hand": {w: inventory.on_hand(store, code, (w,)) for w in sorted(config.warehouses)},
+        "on_hand": on_hand,
+        "warehouses": [{"warehouse": w, "on_hand": n, "reserved": held.get(w, 0), "free": n - held.get(w, 0)}
+                       for w, n in on_hand.items()],
+        "reserved_anywhere": held.get(None, 0),
         "reserved": inventory.reserved(store, code),
         "channels": channels,
     }

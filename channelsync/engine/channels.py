@@ -6,6 +6,7 @@ This module is the one writer of the ``channels`` table.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,18 @@ def pushed(store: Store, name: str, at: datetime) -> None:
 
 def resynced(store: Store, name: str, at: datetime) -> None:
     store.execute("UPDATE channels SET last_resync_at = ? WHERE name = ?", (ts(at), name))
+
+
+def resync_cursor(store: Store, name: str) -> dict[str, Any] | None:
+    """Where the channel's last resync stopped, if it did not finish (see ``sync/resume.py``)."""
+    raw = store.scalar("SELECT resync_cursor FROM channels WHERE name = ?", (name,))
+    return json.loads(raw) if raw else None
+
+
+def save_resync_cursor(store: Store, name: str, state: dict[str, Any] | None) -> None:
+    """Record (inside the transaction of a page's changes) where a resync goes on; None: it finished."""
+    store.execute("UPDATE channels SET resync_cursor = ? WHERE name = ?",
+                  (json.dumps(state) if state is not None else None, name))
 
 
 def status_rows(store: Store, config: Config) -> list[dict[str, Any]]:

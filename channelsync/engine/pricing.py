@@ -118,6 +118,8 @@ def price_for(store: Store, config: Config, cfg: ChannelConfig, sku_code: str, a
     decision = channel_price(sku_code, sku["base_price"], sku["cost"], cfg, config.promotions, at)
     if decision.floored:
         log.warning("price_floored", channel=cfg.name, sku=sku_code, reason=decision.reason)
+    else:
+        log.debug("price_decided", channel=cfg.name, sku=sku_code, reason=decision.reason)
     return decision
 
 

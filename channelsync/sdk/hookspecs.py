@@ -55,3 +55,19 @@ def push_failed(channel: str, sku_code: str, kind: str, error: Exception, parked
 @hookspec
 def cycle_finished(channel: str, stats: dict[str, Any]) -> None:
     """Called after each sync cycle of a channel with the counts of its canonical log line."""
+
+
+@hookspec
+def stock_low(sku_code: str, available: int, reorder_point: int, title: str) -> None:
+    """Called once when a SKU's available units fall to its reorder point or below (补货提醒).
+
+    Not called again until the SKU has recovered above the point and gone low once more.
+    Runs in the daemon's main thread: keep it quick (hand slow messages to a queue), do not raise.
+    """
+
+
+@hookspec
+def register_intake(register: Callable[[str, type], None]) -> None:
+    """Say what a channel type can receive from its platform: call
+    ``register("ownsite", WooWebhooks)`` with a ``channelsync.sdk.intake.Receiver``
+    subclass, keyed by the channel type's name (see docs/plugins.md, "Intake")."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import httpx
+import structlog
 
 from channelsync.sync.ratelimit import TokenBucket
 from channelsync.sync.stopping import NEVER, Stop
 from channelsync.telemetry import metrics
 
+log = structlog.get_logger("channelsync.sync.http")
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 
@@ -27,11 +29,14 @@ class BudgetedTransport(httpx.BaseTransport):
             self.bucket.acquire()
             self.stop.check()
         metrics.API_CALLS.labels(self.channel).inc()
+        # the path only: query strings and bodies carry signatures and tokens
+        log.debug("api_call", channel=self.channel, method=request.method, path=request.url.path)
         try:
             response = self.inner.handle_request(request)
         except Exception:
             metrics.API_ERRORS.labels(self.channel, "transport").inc()
             raise
+        log.debug("api_response", channel=self.channel, path=request.url.path, status=response.status_code)
         if response.status_code >= 400:
             metrics.API_ERRORS.labels(self.channel, str(response.status_code)).inc()
         return response

@@ -85,6 +85,10 @@ def _send(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
         log.exception("push_plugin_error", channel=lane.name, kind=kind)
         results = [UpdateResult(_ext(p), ChannelError(f"plugin error: {type(exc).__name__}: {exc}", code="plugin"))
                    for _, p in prepared]
+    else:  # errors per record (a raised error was counted as it was raised)
+        for r in results:
+            if isinstance(r.error, ChannelError):
+                lane.count_error(r.error)
     if any(isinstance(r.error, AuthExpired) for r in results):
         # part of a batch may meet an expired token: renew once, the rows retry at once
         try:
@@ -172,7 +176,8 @@ def _call(lane: Lane, kind: str, payloads: list) -> list[UpdateResult]:
     # failure goes back to the outbox with its back-off, so no row waits on another
     lane.stop.check()
     return retry.call(fn, refresh_auth=adapter.refresh_auth, bucket=lane.budget, attempts=2,
-                      retry_if=lambda exc: isinstance(exc, AuthExpired), sleep=lane.stop.sleep)
+                      retry_if=lambda exc: isinstance(exc, AuthExpired), on_error=lane.count_error,
+                      sleep=lane.stop.sleep)
 
 
 def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, stats: PushStats) -> None:
@@ -191,6 +196,7 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         _finish(lane, kind, row, now)
         stats.ok += 1
         metrics.PUSHES.labels(lane.name, kind, "ok").inc()
+        log.debug("push_ok", channel=lane.name, sku=row["sku_code"], kind=kind)
         return
     error = result.error
     if isinstance(error, Interrupted):  # stopping, nothing was sent: the row stays as it was

@@ -4,7 +4,9 @@ Pages through the channel's listings with bounded memory (one page in hand,
 one transaction per page); links listings to master SKUs by merchant code,
 reports the ones it cannot link (never guesses), repairs drift, and queues
 publishing where the channel allows it. With ``dry_run`` each page's
-transaction is rolled back, so the report is exact and nothing changes.
+transaction is rolled back, so the report is exact and nothing changes; the
+report lists each change (SKU, field, from, to), up to ``change_limit``.
+An interrupted run resumes at the page where it stopped (``resume.py``).
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from typing import Callable, Iterable
 import structlog
 
 from channelsync.engine import channels, inventory, listings, outbox, pricing
+from channelsync.sdk.errors import ChannelError
 from channelsync.sdk.models import Listing
+from channelsync.sdk.money import fen_to_yuan
 from channelsync.store import utcnow
-from channelsync.sync import paging
+from channelsync.sync import paging, resume
 from channelsync.sync.lane import Lane
 from channelsync.sync.runner import ChannelRunner
+from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.sync.reconcile")
 
@@ -43,40 +48,73 @@ class ResyncReport:
     revived: int = 0
     queued: dict[str, int] = field(default_factory=lambda: {"stock": 0, "price": 0, "shelf": 0, "publish": 0})
     drift_examples: list[dict] = field(default_factory=list)
+    #: each change the run made (or, dry, would make): sku, field, from, to; capped at ``change_limit``
+    changes: list[dict] = field(default_factory=list)
+    changes_total: int = 0
+    change_limit: int | None = 20
+    resumed: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def change(self, sku: str, what: str, before, after) -> None:
+        log.debug("resync_change", channel=self.channel, sku=sku, field=what, before=before, after=after,
+                  dry_run=self.dry_run)
+        self.changes_total += 1
+        if self.change_limit is None or len(self.changes) < self.change_limit:
+            self.changes.append({"sku": sku, "channel": self.channel, "field": what, "from": before, "to": after})
+
 
 def resync(lane: Lane, what: Iterable[str] = WHAT, skus: Iterable[str] | None = None,
-           dry_run: bool = False, progress: Callable[[int], None] = lambda n: None) -> ResyncReport:
+           dry_run: bool = False, progress: Callable[[int], None] = lambda n: None,
+           change_limit: int | None = 20) -> ResyncReport:
     what = set(what)
     only = set(skus) if skus else None
-    report = ResyncReport(lane.name, dry_run)
-    store = lane.store
+    store, sig = lane.store, resume.signature(what, only)
+    token, started, report, seen_codes = (None, utcnow(), None, set()) if dry_run else \
+        resume.take(lane, sig, ResyncReport)
+    report = report or ResyncReport(lane.name, dry_run)
+    report.change_limit = change_limit
+    report.resumed = token is not None
+    if report.seen:
+        progress(report.seen)  # the pages read before the interruption
     if not dry_run:
         ChannelRunner(lane).poll()  # orders first: what they explain is not drift
         with store.write():
-            report.revived = outbox.revive_failed(store, lane.name)
-    seen_codes: set[str] = set()
-    for page in paging.pages(lambda tok: lane.call(lambda: lane.adapter.list_listings(tok))):
-        try:
-            with store.write():
-                for listing in page.items:
-                    _one(lane, listing, what, only, report, seen_codes)
-                if dry_run:
-                    raise _Rollback
-        except _Rollback:
-            pass
-        report.seen += len(page.items)
-        progress(len(page.items))
+            report.revived += outbox.revive_failed(store, lane.name)
+    try:
+        _pages(lane, token, what, only, report, seen_codes, progress, started, sig)
+    except ChannelError as exc:
+        if token is None or exc.retryable:
+            raise  # the cursor stays: the next run resumes here
+        log.warning("resync_cursor_refused", channel=lane.name, error=str(exc), note="starting over at page 1")
+        resume.clear(lane)
+        return resync(lane, what, skus, dry_run, progress, change_limit)
     _not_listed(lane, only, what, report, seen_codes, dry_run)
     if not dry_run:
         with store.write():
             channels.resynced(store, lane.name, utcnow())
+            channels.save_resync_cursor(store, lane.name, None)  # done: the next run starts at page 1
         lane.on_queued()
-    log.info("resync_finished", **{k: v for k, v in report.as_dict().items() if k != "drift_examples"})
+    log.info("resync_finished", **{k: v for k, v in report.as_dict().items() if k not in ("drift_examples", "changes")})
     return report
+
+
+def _pages(lane: Lane, token: str | None, what: set[str], only: set[str] | None, report: ResyncReport,
+           seen_codes: set[str], progress: Callable[[int], None], started, sig: dict) -> None:
+    store = lane.store
+    for page in paging.pages(lambda tok: lane.call(lambda: lane.adapter.list_listings(tok)), start=token):
+        try:
+            with store.write():
+                for listing in page.items:
+                    _one(lane, listing, what, only, report, seen_codes)
+                report.seen += len(page.items)
+                if report.dry_run:
+                    raise _Rollback
+                resume.save(lane, page.next_token, started, sig, report)
+        except _Rollback:
+            pass
+        progress(len(page.items))
 
 
 def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
@@ -100,19 +138,26 @@ def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
         report.new_links += 1
     elif seen.drift is not None:
         report.drift += 1
+        if not report.dry_run:
+            metrics.DRIFT.labels(name).inc()
         if len(report.drift_examples) < 20:
             report.drift_examples.append({"sku": code, "expected": seen.drift[0], "seen": seen.drift[1]})
     if "stock" in what:
         report.queued["stock"] += inventory.queue_stock(store, lane.config, [code])
+        target = inventory.channel_target(store, lane.cfg, code)
+        if listing.quantity is not None and target != listing.quantity:
+            report.change(code, "stock", listing.quantity, target)
     if "price" in what and listing.price is not None:
         decision = pricing.price_for(store, lane.config, lane.cfg, code, utcnow())
         if decision is not None and decision.price != listing.price:
             outbox.queue(store, name, code, "price")
             report.queued["price"] += 1
+            report.change(code, "price", fen_to_yuan(listing.price), fen_to_yuan(decision.price))
     if "listing" in what and lane.adapter.capabilities.can_set_shelf:
         if listings.wanted_on_shelf(store, code) != listing.on_shelf:
             outbox.queue(store, name, code, "shelf")
             report.queued["shelf"] += 1
+            report.change(code, "shelf", _shelf(listing.on_shelf), _shelf(not listing.on_shelf))
 
 
 def _not_listed(lane: Lane, only: set[str] | None, what: set[str], report: ResyncReport,
@@ -129,3 +174,9 @@ def _not_listed(lane: Lane, only: set[str] | None, what: set[str], report: Resyn
                 outbox.queue(store, lane.name, code, "publish")
     if publish:
         report.queued["publish"] = len(missing)
+        for code in missing:
+            report.change(code, "listing", None, "publish")
+
+
+def _shelf(on: bool) -> str:
+    return "on shelf" if on else "off shelf"

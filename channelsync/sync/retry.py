@@ -42,13 +42,15 @@ def is_retryable(error: BaseException) -> bool:
 def call(fn: Callable[[], T], *, refresh_auth: Callable[[], None] | None = None,
          bucket: TokenBucket | None = None, attempts: int = 4,
          sleep: Callable[[float], None] | None = None,
-         retry_if: Callable[[BaseException], bool] = is_retryable) -> T:
+         retry_if: Callable[[BaseException], bool] = is_retryable,
+         on_error: Callable[[ChannelError], None] | None = None) -> T:
     """Run ``fn`` with the core's policy.
 
     ``RateLimited`` pauses the channel's whole budget (so its other calls wait
     too); ``AuthExpired`` refreshes once and retries at once; other retryable
     errors back off; permanent errors propagate straight away. ``retry_if``
-    narrows what is retried inline (the outbox retries only auth inline).
+    narrows what is retried inline (the outbox retries only auth inline);
+    ``on_error`` sees every failed attempt (the lane counts them by platform code).
     """
     refreshed = False
 
@@ -79,4 +81,14 @@ def call(fn: Callable[[], T], *, refresh_auth: Callable[[], None] | None = None,
         reraise=True,
         **({"sleep": sleep} if sleep else {}),
     )
-    return retrying(fn)
+    if on_error is None:
+        return retrying(fn)
+
+    def attempt() -> T:
+        try:
+            return fn()
+        except ChannelError as exc:
+            on_error(exc)
+            raise
+
+    return retrying(attempt)

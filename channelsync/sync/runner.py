@@ -59,10 +59,16 @@ class ChannelRunner:
         start = (cursor or now - timedelta(seconds=cfg.initial_lookback)) - timedelta(seconds=cfg.order_overlap)
         until = now - timedelta(seconds=cfg.order_lag)
         try:
-            for since, end in paging.windows(start, until, adapter.capabilities.max_order_window):
+            longest, refund_longest = paging.order_windows(adapter.capabilities, cfg)
+            for since, end in paging.windows(start, until, longest):
+                log.debug("poll_window", channel=lane.name, since=since.isoformat(), until=end.isoformat())
                 found = {}
-                for fetch in (adapter.fetch_orders, adapter.fetch_refunds):
-                    for order in paging.items(lambda tok, f=fetch: lane.call(lambda: f(since, end, tok))):
+                # refunds in their own (possibly shorter) windows inside the order window, so
+                # a short after-sale limit never shortens the order window
+                reads = [(adapter.fetch_orders, since, end)] + [
+                    (adapter.fetch_refunds, s, e) for s, e in paging.windows(since, end, refund_longest)]
+                for fetch, s, e in reads:
+                    for order in paging.items(lambda tok, f=fetch, s=s, e=e: lane.call(lambda: f(s, e, tok))):
                         found[order.external_id] = order  # the later read of the same order wins
                 result = ingest(lane.store, lane.config, cfg, list(found.values()), cursor=end,
                                 absolute=lane.absolute)
@@ -115,7 +121,9 @@ class ChannelRunner:
             stats.add(push.drain(self.lane, stop))
         elif stats.retry and not stats.ok:
             self._push_down = True
-        metrics.QUEUE_DEPTH.labels(self.lane.name).set(outbox.depth(self.lane.store, self.lane.name)["pending"])
+        depth = outbox.depth(self.lane.store, self.lane.name)
+        metrics.QUEUE_DEPTH.labels(self.lane.name).set(depth["pending"])
+        metrics.PARKED.labels(self.lane.name).set(depth["failed"])
         if stats.retry and not stats.ok:
             self._health("degraded", "pushes are being retried")
         return stats
@@ -134,15 +142,23 @@ class ChannelRunner:
                 "poll_ms": stats.poll_ms, "push_ms": stats.push_ms}
         if stats.error:
             line["error"] = stats.error
-        log.info("channel_cycle", channel=lane.name, **line)
+        busy = stats.error or stats.orders_changed or stats.pushes_queued or stats.pushes.ok or stats.pushes.retry \
+            or stats.pushes.parked or stats.unmatched_lines
+        # an idle cycle is not news: every 30 s per channel it would bury the lines that are
+        (log.info if busy else log.debug)("channel_cycle", channel=lane.name, **line)
         lane.hooks.cycle_finished(channel=lane.name, stats=line)
         return stats
 
     def _health(self, health: str, error: str | None, poll_ok: bool = False) -> None:
-        lane = self.lane
+        lane, now, expires = self.lane, utcnow(), self.lane.adapter.token_expires_at()
         with lane.store.write():
-            channels.record_health(lane.store, lane.name, health, error, utcnow(), poll_ok=poll_ok,
-                                   token_expires_at=lane.adapter.token_expires_at())
+            channels.record_health(lane.store, lane.name, health, error, now, poll_ok=poll_ok,
+                                   token_expires_at=expires)
+        metrics.channel_health(lane.name, health)
+        if poll_ok:
+            metrics.LAST_POLL_OK.labels(lane.name).set(now.timestamp())
+        if expires is not None:
+            metrics.TOKEN_EXPIRY.labels(lane.name).set(expires.timestamp())
 
     def close(self) -> None:
         self.lane.close()

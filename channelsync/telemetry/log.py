@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import structlog
 
@@ -42,8 +43,53 @@ def _redact(_, __, event: dict) -> dict:
     return event
 
 
+class _Held:
+    """The stream log lines go to; while a progress bar is drawn they wait here and follow it,
+    so a bar and a log line never share a terminal line."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.waiting: list[str] | None = None
+        self.lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            if self.waiting is not None:
+                self.waiting.append(text)
+                return len(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+
+_HELD: list[_Held] = []
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Hold log lines back for the block (a progress bar is on screen); write them after it."""
+    target = _HELD[-1] if _HELD else None
+    if target is None or target.waiting is not None:
+        yield
+        return
+    target.waiting = []
+    try:
+        yield
+    finally:
+        with target.lock:
+            lines, target.waiting = target.waiting, None
+        for line in lines:
+            target.stream.write(line)
+        target.stream.flush()
+
+
 def configure(fmt: str = "auto", level: str = "info", stream=None) -> None:
     stream = stream or sys.stderr
+    _HELD[:] = [_Held(stream)]
     json_out = fmt == "json" or (fmt == "auto" and not stream.isatty())
     renderer = structlog.processors.JSONRenderer() if json_out else structlog.dev.ConsoleRenderer(colors=stream.isatty())
     structlog.configure(
@@ -56,6 +102,6 @@ def configure(fmt: str = "auto", level: str = "info", stream=None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        logger_factory=structlog.PrintLoggerFactory(_HELD[0]),
         cache_logger_on_first_use=False,
     )

@@ -41,7 +41,7 @@ def running(tmp_path):
         thread = threading.Thread(target=lambda: result.setdefault("rc", daemon.run(install_signals=False)))
         thread.start()
         try:
-            wait_for(lambda: shop.platform("b").stock("A") == 10, what="first sync")
+            wait_for(lambda: all(shop.platform(n).stock("A") == 10 for n in ("a", "b")), what="first sync")
             yield shop, daemon, port, logs
         finally:
             daemon.request_stop()
@@ -89,7 +89,8 @@ def test_health_and_metrics_answer(running):
 
 def test_one_canonical_line_per_cycle(running):
     shop, daemon, _, logs = running
-    wait_for(lambda: sum(1 for e in logs if e["event"] == "channel_cycle") >= 4, what="cycles")
+    shop.platform("a").place_order([("A", 1)])  # idle cycles log at debug: give one something to say
+    wait_for(lambda: any(e["event"] == "channel_cycle" for e in logs), what="a busy cycle")
     line = next(e for e in logs if e["event"] == "channel_cycle")
     for key in ("channel", "orders_seen", "pushes_ok", "queue_depth", "poll_ms", "push_ms"):
         assert key in line
@@ -119,7 +120,7 @@ def test_cli_work_is_handed_to_the_running_daemon(running):
     report = handoff.wait(shop.store, handoff.submit(shop.store, "resync", "b", {"dry_run": True}),
                           on_progress=progressed.append, timeout=20)
     assert report["seen"] == 2 and report["dry_run"] is True and sum(progressed) == 2
-    with pytest.raises(UserError, match="only paid orders ship"):
+    with pytest.raises(UserError, match="nothing left to ship"):
         handoff.wait(shop.store, handoff.submit(shop.store, "ship", "a",
                                                 {"ref": str(order_id), "carrier": "SF", "tracking_no": "SF78"}),
                      timeout=20)

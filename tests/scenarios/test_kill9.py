@@ -43,10 +43,9 @@ CLOSED = {"cancelled": "closed", "refunded": "closed"}
 SETTLE_BOUND = 90.0  # seconds from the last start to every check passing (measured: see README)
 
 
-def taken(order: SimOrder) -> bool:
-    """The platform's own number has this order's units off (sold, not put back)."""
-    return order.paid and (order.status in ("paid", "shipped", "completed")
-                           or (order.status == "refunded" and order.carrier is not None))
+def taken(order: SimOrder, code: str) -> int:
+    """Units of ``code`` the platform's own number has off for this order (sold, not put back)."""
+    return sum(line.quantity - line.released for line in order.lines if line.sku_code == code) if order.paid else 0
 
 
 class World:
@@ -183,13 +182,12 @@ class World:
             try:
                 for name in INCREMENT:
                     sim = self.sims[name]
-                    held = {r["external_id"]: r["held"] for r in
-                            store.query("SELECT external_id, held FROM orders WHERE channel = ?", (name,))}
                     for row in store.query("SELECT sku_code, expected FROM listings WHERE channel = ? "
                                            "AND expected IS NOT NULL", (name,)):
                         code = row["sku_code"]
-                        unseen = sum(line.quantity * (int(taken(o)) - held.get(o.order_id, 0))
-                                     for o in list(sim.orders.values()) for line in o.lines if line.sku_code == code)
+                        held = store.scalar("SELECT COALESCE(SUM(l.held), 0) FROM order_lines l JOIN orders o "
+                                            "ON o.id = l.order_id WHERE o.channel = ? AND l.sku_code = ?", (name, code))
+                        unseen = sum(taken(o, code) for o in list(sim.orders.values())) - held
                         flight = store.one("SELECT inflight_delta FROM outbox WHERE channel = ? AND sku_code = ? "
                                            "AND kind = 'stock' AND inflight_key IS NOT NULL", (name, code))
                         allowed = row["expected"] - unseen + max(0, flight["inflight_delta"] if flight else 0)

@@ -28,6 +28,10 @@ class Recorder:
     def cycle_finished(self, channel, stats):
         self.calls.append(("cycle_finished", channel, stats["orders_seen"]))
 
+    @hookimpl
+    def stock_low(self, sku_code, available, reorder_point, title):
+        self.calls.append(("stock_low", sku_code, available, reorder_point, title))
+
 
 def test_event_hooks_fire(tmp_path):
     rec = Recorder()
@@ -60,6 +64,38 @@ def test_retryable_push_failure_is_reported_not_parked(tmp_path):
     shop.runners["a"].drain()
     assert ("push_failed", "a", "A", "stock", False) in rec.calls
     shop.close()
+
+
+def test_the_running_daemon_announces_low_stock_once(tmp_path):
+    import threading
+    from dataclasses import replace
+
+    from channelsync.config.settings import DaemonConfig
+    from channelsync.daemon import Daemon
+    from channelsync.engine import catalog
+    from channelsync.testing import wait_for
+
+    rec = Recorder()
+    shop = Shop(tmp_path, {"a": {"poll_interval": 0.2}}, plugins=(rec,))
+    shop.platform("a").seed("A", 0, 100)
+    shop.import_csv("product_code,sku_code,sku_title,price,reorder_point,stock:main\nP,A,龙井,1.00,2,5\n")
+    daemon = Daemon(replace(shop.config, daemon=DaemonConfig(http_port=0)), shop.pm, tick=0.05, low_stock_every=0.1)
+    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
+    thread.start()
+    try:
+        wait_for(lambda: daemon.started.is_set(), what="daemon start")
+        catalog.change_stock(shop.store, shop.config, "A", "main", set_to=2)
+        wait_for(lambda: ("stock_low", "A", 2, 2, "龙井") in rec.calls, what="stock_low hook")
+        checks = shop.store.scalar("SELECT since FROM low_stock WHERE sku_code = 'A'")
+        catalog.change_stock(shop.store, shop.config, "A", "main", set_to=1)  # lower still: no second call
+        wait_for(lambda: shop.store.scalar("SELECT available FROM low_stock WHERE sku_code = 'A'") == 1,
+                 what="a later check")
+        assert [c for c in rec.calls if c[0] == "stock_low"] == [("stock_low", "A", 2, 2, "龙井")]
+        assert shop.store.scalar("SELECT since FROM low_stock WHERE sku_code = 'A'") == checks
+    finally:
+        daemon.request_stop()
+        thread.join(timeout=30)
+        shop.close()
 
 
 def test_register_channels_adds_a_type():
@@ -104,3 +140,24 @@ def test_trace_switch_prints_hook_calls(monkeypatch, capsys):
 def test_load_plugins_restricts_entry_points(monkeypatch):
     monkeypatch.setenv("CHANNELSYNC_LOAD_PLUGINS", "")
     assert [n for n, _ in make_manager().list_name_plugin()] == []
+
+
+class WrongIntake:
+    @hookimpl
+    def register_intake(self, register):
+        register("fake", FakeChannel)  # not a Receiver
+
+
+def test_register_intake_collects_receivers_and_refuses_other_classes():
+    from channelsync.sdk.intake import Receiver
+    from channelsync.sdk.plugins import intake_types
+
+    found = intake_types(make_manager())
+    assert {"ownsite", "wechat", "taobao", "jd"} <= set(found)
+    assert all(issubclass(cls, Receiver) for cls in found.values())
+    import pytest
+
+    from channelsync.sdk.errors import UserError
+
+    with pytest.raises(UserError, match="not a channelsync.Receiver subclass"):
+        intake_types(make_manager(extra=[WrongIntake()], load_entry_points=False))
