@@ -112,6 +112,19 @@ def m002_credentials(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m120_request_owner(db: sqlite_utils.Database) -> None:
+    # Who is running a request (the daemon's or a CLI's pid) and how many times it was
+    # started: a request whose runner died is resumed, at most a few times, then failed
+    # with a message, never left ``running`` (daemon/handoff.py).
+    db.executescript(
+        """
+        ALTER TABLE requests ADD COLUMN owner_pid INTEGER;
+        ALTER TABLE requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        """
+    )
+
+
 def _widen_check(db: sqlite_utils.Database, table: str, column: str, values: tuple[str, ...]) -> None:
     """Add ``values`` to the ``column IN (...)`` CHECK of ``table`` by rebuilding it.
 
@@ -239,17 +252,3 @@ def m171_resync_cursor(db: sqlite_utils.Database) -> None:
     # where an interrupted resync stopped (JSON: next page token, start time, arguments, counts so far),
     # saved with each page's changes, so the next resync resumes there instead of at page 1
     db.executescript("ALTER TABLE channels ADD COLUMN resync_cursor TEXT;")
-
-
-
-@migrations()
-def m120_request_owner(db: sqlite_utils.Database) -> None:
-    # Who is running a request (the daemon's or a CLI's pid) and how many times it was
-    # started: a request whose runner died is resumed, at most a few times, then failed
-    # with a message, never left ``running`` (daemon/handoff.py).
-    db.executescript(
-        """
-        ALTER TABLE requests ADD COLUMN owner_pid INTEGER;
-        ALTER TABLE requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-        """
-    )
