@@ -79,6 +79,31 @@ def bench_resync(skus: int) -> dict:
             "peak_python_mib": round(peak / 2**20, 1)}
 
 
+def bench_drift_check(skus: int, sold: int) -> dict:
+    """One drift check on a channel of ``skus`` listings, ``sold`` of them sold since the
+    last check: choosing what to read, reading (fake: no network) and settling."""
+    from channelsync.engine import listings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shop = make_shop(tmp, skus, channels=("a",))
+        shop.resync_all()
+        shop.settle()
+        for i in range(sold):
+            shop.platform("a").place_order([(f"S{(i * 7) % skus:05d}", 1)])
+        runner = shop.runners["a"]
+        runner.poll()
+        started = time.perf_counter()
+        chosen = listings.to_check(shop.store, "a", since=datetime.now(timezone.utc) - timedelta(minutes=2),
+                                   limit=200)
+        choose = time.perf_counter() - started
+        started = time.perf_counter()
+        read = runner.check_stock(force=True)  # reads up to drift_check_max, then polls and settles
+        took = time.perf_counter() - started
+        shop.close()
+    return {"listings": skus, "sold": sold, "read": read, "choose_ms": round(choose * 1000, 1),
+            "chosen_recent_first": len(chosen), "check_ms": round(took * 1000, 1)}
+
+
 def bench_propagation(skus: int, orders_n: int, rate: float) -> dict:
     """Daemon running: an order on channel a, until channel b shows the drop."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,6 +148,7 @@ def main() -> None:
     results = {
         "ingest": bench_ingest(skus=100 * scale, n_orders=500 * scale),
         "resync": bench_resync(skus=1000 * scale),
+        "drift_check": bench_drift_check(skus=1000 * scale, sold=50 * scale),
         "propagation": bench_propagation(skus=50, orders_n=20 if args.quick else 60, rate=5),
     }
     for name, r in results.items():

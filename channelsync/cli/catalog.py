@@ -35,10 +35,12 @@ def catalog_import(app: App, csv_file) -> None:
     with progress.bar(f"importing {rows} rows", rows) as bar:
         report = catalog.import_csv(app.store, app.config, io.StringIO(text), source=csv_file.name,
                                     publish_channels=list(app.config.channels), progress=bar.update)
-    data = {k: v for k, v in vars(report).items() if k != "changed_skus"}
+    data = {k: v for k, v in vars(report).items() if k not in ("changed_skus", "_rows")}
+    data["pushes_queued"] = report.pushes_queued
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(report.queued.items()))
     app.emit(data, f"imported {report.skus_new} new and {report.skus_changed} changed SKUs "
                    f"({report.products} new products), {report.stock_set} stock levels set, "
-                   f"{report.pushes_queued} pushes queued")
+                   f"{report.pushes_queued} pushes queued" + (f" ({kinds})" if kinds else ""))
 
 
 @catalog_group.command("export")

@@ -79,10 +79,10 @@ def status_text(app: App, rows: list[dict], daemon: dict | None, low: list[dict]
         shown = f"{cfg.display_name} ({r['channel']})" if cfg.display_name else r["channel"]  # --channel takes the key
         body.append([shown, r["plugin"], table.paint(health, colour),
                      table.age(r["last_poll_ok_at"]), table.age(r["last_push_at"]), r["queue"]["pending"],
-                     r["queue"]["failed"], r["listings"], r["unmatched_listings"],
+                     r["queue"]["failed"], r["listings"], r["unmatched_listings"], r["drift"]["count"],
                      _expiry(r["token_expires_at"], colour)])
     out.append(table.render(["channel", "plugin", "health", "last poll ok", "last push", "queued", "parked",
-                             "listings", "unmatched", "token expires"], body, right=(5, 6, 7, 8),
+                             "listings", "unmatched", "drift", "token expires"], body, right=(5, 6, 7, 8, 9),
                             empty="(no channels configured)"))
     for r in rows:
         if r["last_error"]:
@@ -100,11 +100,23 @@ def status_text(app: App, rows: list[dict], daemon: dict | None, low: list[dict]
         elif r["queue"]["failed"]:
             out.append(f"{r['channel']}: {r['queue']['failed']} parked push(es): see `status --channel "
                        f"{r['channel']}`; `resync` retries them")
+        out.extend(_drift_lines(r, details))
     if low:
         shown = ", ".join(f"{x['sku']} ({x['available']} <= {x['reorder_point']})" for x in low[:8])
         out.append(f"{table.paint('LOW', colour)} stock: {len(low)} SKU(s) at or below their reorder point: {shown}"
                    + (" ..." if len(low) > 8 else "") + "; see `stock low`")
     return "\n".join(out)
+
+
+def _drift_lines(r: dict, details: bool) -> list[str]:
+    """Drift the channel showed (found by the drift check or resync, and repaired): the
+    latest one, or with details each of the latest, as SKU, value seen, value expected."""
+    drift = r["drift"]
+    if not drift["count"]:
+        return []
+    shown = [f"{d['sku']} showed {d['seen']}, expected {d['expected']} ({table.age(d['found_at'])})"
+             for d in drift["latest"][:None if details else 1]]
+    return [f"{r['channel']}: drift found and repaired: {drift['count']} (latest: {'; '.join(shown)})"]
 
 
 @click.command("channels")

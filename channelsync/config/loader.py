@@ -68,7 +68,8 @@ CHANNEL = {"enabled": _BOOL, "poll_interval": _POSITIVE, "order_overlap": _NON_N
            "order_lag": _NON_NEGATIVE, "initial_lookback": _NON_NEGATIVE, "reconcile_interval": _POSITIVE,
            "rate_per_second": _POSITIVE, "burst": ("int", lambda n: n >= 1, "an integer >= 1"),
            "restock_on_refund": _BOOL, "publish_new": _BOOL, "display_name": _TEXT,
-           "order_window": _POSITIVE, "refund_window": _POSITIVE}
+           "order_window": _POSITIVE, "refund_window": _POSITIVE,
+           "drift_check_interval": _NON_NEGATIVE, "drift_check_max": ("int", lambda n: n >= 1, "an integer >= 1")}
 #: old names still read, with the name that replaced them
 RENAMED = {"restock_on_return": "restock_on_refund"}
 CHANNEL_TABLES = ("plugin", "warehouses", "price", "settings", "overrides", "intake")

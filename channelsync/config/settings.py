@@ -88,6 +88,8 @@ class ChannelConfig:
     order_lag: float = 0.0            # seconds before now the window ends
     initial_lookback: float = 86400.0 # first poll reaches this far back
     reconcile_interval: float = 900.0 # seconds between resyncs by the daemon
+    drift_check_interval: float = 60.0  # seconds between reads of recent listings (0: off)
+    drift_check_max: int = 200        # listings read at most per drift check
     rate_per_second: float | None = None  # overrides the plugin's capability
     burst: int | None = None
     warehouses: tuple[str, ...] = ()  # sells from these, in priority order (reserve, ship); empty: all

@@ -72,6 +72,8 @@ class Worker(threading.Thread):
         stopping = self.owner.stop.is_set
         jobs = schedule.Scheduler()
         jobs.every(cfg.poll_interval).seconds.do(runner.cycle, stopping)
+        if cfg.drift_check_interval > 0:  # on its own clock: with intake the poll may be minutes apart
+            jobs.every(cfg.drift_check_interval).seconds.do(runner.check_stock)
         jobs.every(cfg.reconcile_interval).seconds.do(self._resync, lane)
         try:
             self._resync(lane)  # link listings and repair drift before the first cycle

@@ -47,8 +47,22 @@ class ImportReport:
     skus_new: int = 0
     skus_changed: int = 0
     stock_set: int = 0
-    pushes_queued: int = 0
+    #: pushes queued, by kind (stock, price, shelf, listing, publish)
+    queued: dict[str, int] = field(default_factory=dict)
     changed_skus: set[str] = field(default_factory=set)
+    _rows: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
+
+    @property
+    def pushes_queued(self) -> int:
+        """Every push the import queued, of every kind."""
+        return sum(self.queued.values())
+
+    def queue(self, store: Store, channel: str, sku_code: str, kind: str) -> None:
+        """Queue one push and count it once, however many rows ask for it."""
+        outbox.queue(store, channel, sku_code, kind)
+        if (channel, sku_code, kind) not in self._rows:
+            self._rows.add((channel, sku_code, kind))
+            self.queued[kind] = self.queued.get(kind, 0) + 1
 
 
 def sync_warehouses(store: Store, config: Config) -> None:
@@ -70,24 +84,43 @@ def import_csv(store: Store, config: Config, stream: IO[str], source: str = "<cs
     report = ImportReport()
     now = ts(utcnow())
     with store.write():
+        # the products as they were before this file: a later row of the same product must
+        # still see the change, so compare with these, not with what an earlier row wrote
+        before = {code: store.one("SELECT * FROM products WHERE code = ?", (code,))
+                  for code in dict.fromkeys(r["product_code"] for r in rows)}
         for r in rows:
-            _write_row(store, r, now, report)
+            _write_row(store, r, now, report, before[r["product_code"]])
             progress(1)  # writing is most of the time of a large import
+        _queue_product_content(store, rows, before, report)
         for r in rows:  # bundles after every SKU exists
             if r["bundle"] is not None:
                 store.execute("DELETE FROM bundle_components WHERE bundle_code = ?", (r["sku_code"],))
                 for comp, qty in r["bundle"]:
                     store.execute("INSERT INTO bundle_components (bundle_code, component_code, qty) VALUES (?,?,?)",
                                   (r["sku_code"], comp, qty))
-        report.pushes_queued = inventory.queue_stock(store, config, report.changed_skus)
+        stock = inventory.queue_stock(store, config, report.changed_skus)
+        if stock:
+            report.queued["stock"] = report.queued.get("stock", 0) + stock
         publishing = [c for c in publish_channels if c in config.channels and config.channels[c].publish_new]
         for r in rows:
             for ch in publishing:
                 if r["status"] == "active" and not store.scalar(
                         "SELECT 1 FROM listings WHERE channel = ? AND sku_code = ?", (ch, r["sku_code"])):
-                    outbox.queue(store, ch, r["sku_code"], "publish")
-                    report.pushes_queued += 1
+                    report.queue(store, ch, r["sku_code"], "publish")
     return report
+
+
+def _queue_product_content(store: Store, rows: list[dict], before: dict[str, dict | None],
+                           report: ImportReport) -> None:
+    """A product's title or description changed: every listing of every SKU of that
+    product is told (the SKUs this file names and those it does not)."""
+    new = {r["product_code"]: (r["product_title"], r["description"]) for r in rows}
+    for code, old in before.items():
+        if old is None or (old["title"], old["description"]) == new[code]:
+            continue
+        for ls in store.query("SELECT l.channel, l.sku_code FROM listings l JOIN skus s ON s.code = l.sku_code "
+                              "WHERE s.product_code = ? ORDER BY l.channel, l.sku_code", (code,)):
+            report.queue(store, ls["channel"], ls["sku_code"], "listing")
 
 
 def _parse(store: Store, config: Config, stream: IO[str]) -> tuple[list[dict], list[str]]:
@@ -175,13 +208,13 @@ def _parse(store: Store, config: Config, stream: IO[str]) -> tuple[list[dict], l
     return rows, problems
 
 
-def _write_row(store: Store, r: dict, now: str, report: ImportReport) -> None:
-    product = store.one("SELECT * FROM products WHERE code = ?", (r["product_code"],))
+def _write_row(store: Store, r: dict, now: str, report: ImportReport, product: dict | None) -> None:
+    new_product = store.scalar("SELECT 1 FROM products WHERE code = ?", (r["product_code"],)) is None
     store.execute(
         "INSERT INTO products (code, title, description, status, updated_at) VALUES (?,?,?,'active',?) "
         "ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description, "
         "updated_at = excluded.updated_at", (r["product_code"], r["product_title"], r["description"], now))
-    report.products += product is None
+    report.products += new_product
     old = store.one("SELECT * FROM skus WHERE code = ?", (r["sku_code"],))
     store.execute(
         "INSERT INTO skus (code, product_code, title, barcode, attributes, base_price, cost, status, updated_at) "
@@ -197,15 +230,14 @@ def _write_row(store: Store, r: dict, now: str, report: ImportReport) -> None:
         report.skus_new += 1
     else:
         changed = False
-        content_changed = (old["title"] != r["sku_title"] or (product is not None and (
-            product["title"] != r["product_title"] or product["description"] != r["description"])))
+        content_changed = old["title"] != r["sku_title"] or old["product_code"] != r["product_code"] or (
+            product is not None and (product["title"], product["description"]) != (r["product_title"], r["description"]))
         for kind, differs in (("price", old["base_price"] != r["base_price"] or old["cost"] != r["cost"]),
                               ("shelf", old["status"] != r["status"]), ("listing", content_changed)):
             if differs:
                 changed = True
                 for ch in store.query("SELECT channel FROM listings WHERE sku_code = ?", (r["sku_code"],)):
-                    outbox.queue(store, ch["channel"], r["sku_code"], kind)
-                    report.pushes_queued += 1
+                    report.queue(store, ch["channel"], r["sku_code"], kind)
         report.skus_changed += changed
     if old is None or old["status"] != r["status"]:
         report.changed_skus.add(r["sku_code"])  # discontinued: targets drop to 0

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from channelsync.config.settings import Config
-from channelsync.engine import outbox
+from channelsync.engine import listings, outbox
 from channelsync.store import Store, parse_ts, ts
 
 
@@ -75,6 +75,9 @@ def status_rows(store: Store, config: Config) -> list[dict[str, Any]]:
             "queue": outbox.depth(store, name), "failures": failures,
             "listings": store.scalar("SELECT COUNT(*) FROM listings WHERE channel = ?", (name,)),
             "unmatched_listings": store.scalar("SELECT COUNT(*) FROM unmatched_listings WHERE channel = ?", (name,)),
+            # drift found (and repaired) by the drift check and resync: how many, the latest with SKU, seen, expected
+            "drift": listings.drift_summary(store, name),
+            "waiting_for_read": listings.waiting(store, name) + listings.pending_reads(store, name),
         })
     return rows
 

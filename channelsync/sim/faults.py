@@ -19,6 +19,8 @@ client really meets, so the client's own handling is what a test exercises:
 ``malformed``     HTTP 200 whose body is not JSON (a proxy's error page).
 ``truncated``     HTTP 200 announcing more body than it sends, then the
                   connection closes; in-process ``httpx.RemoteProtocolError``.
+``lost_answer``   the call is carried out, then the connection closes without
+                  an answer (in-process ``httpx.ReadTimeout``): ``applied`` always.
 
 ``applied`` (timeout, reset, malformed, truncated; default false): the call is
 carried out on the platform's state first and only its answer is lost — the
@@ -35,7 +37,8 @@ import httpx
 
 from channelsync.sim.types import Request, Response
 
-FAULT_KINDS = ("latency", "error_5xx", "timeout", "reset", "rate_limit", "auth_expired", "malformed", "truncated")
+FAULT_KINDS = ("latency", "error_5xx", "timeout", "reset", "rate_limit", "auth_expired", "malformed", "truncated",
+               "lost_answer")
 
 #: how long a ``timeout`` fault holds the connection: past the core's 15 s read timeout
 HOLD_SECONDS = 30.0
@@ -84,8 +87,12 @@ def play(sim: Any, fault: dict[str, Any], req: Request, environ: dict,
     if kind == "auth_expired":
         sim.expire_tokens()
         return sim.auth_expired_response(req)
-    answer = serve(req) if fault.get("applied") else None
+    answer = serve(req) if fault.get("applied") or kind == "lost_answer" else None
     drop = environ.get(DROP_KEY)
+    if kind == "lost_answer":
+        if drop is None:
+            raise httpx.ReadTimeout("simulated lost answer (the call applied)")
+        raise DropConnection(reset=False)
     if kind == "malformed":
         return Response(200, b"<html><body>502 Bad Gateway</body></html>", {"Content-Type": "application/json"})
     if kind == "truncated":

@@ -15,7 +15,7 @@ import httpx
 import pluggy
 
 from channelsync.config.settings import ChannelConfig, Config
-from channelsync.engine import channels
+from channelsync.engine import channels, listings
 from channelsync.sdk.channel import Channel
 from channelsync.sdk.errors import ChannelError, UserError
 from channelsync.store import Store
@@ -47,9 +47,15 @@ class Lane:
     stop: Stop = NEVER
 
     @property
+    def policy(self) -> listings.Policy:
+        """How stock is told to this channel (its mode, keys, and whether it can be read)."""
+        return listings.Policy.of(self.adapter.capabilities, self.adapter.reads_stock())
+
+    @property
     def absolute(self) -> bool:
-        """The platform takes only absolute quantities (no increments)."""
-        return self.adapter.capabilities.stock_mode == "absolute"
+        """Blind: the platform takes only absolute quantities and cannot be read, so its own
+        orders make ``expected`` unknown (see ``listings.Policy``)."""
+        return self.policy.blind
 
     def call(self, fn: Callable[[], T]) -> T:
         """One platform call under the core's retry policy and this channel's rate budget."""

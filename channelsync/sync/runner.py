@@ -1,4 +1,4 @@
-"""One channel's sync cycle: poll its orders, then drain its outbox.
+"""One channel's sync cycle: poll its orders, check for drift, then drain its outbox.
 
 A ``ChannelRunner`` drives one ``Lane``; the daemon runs one per channel in its
 own thread, the CLI builds one when no daemon is running. It also keeps the
@@ -14,11 +14,11 @@ from typing import Callable
 
 import structlog
 
-from channelsync.engine import channels, outbox
+from channelsync.engine import channels, listings, outbox
 from channelsync.engine.orders import IngestResult, ingest
 from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
-from channelsync.sync import paging, push
+from channelsync.sync import drift, paging, push
 from channelsync.sync.lane import Lane
 from channelsync.sync.stopping import Interrupted
 from channelsync.telemetry import metrics
@@ -36,11 +36,15 @@ class CycleStats:
     poll_ms: int = 0
     push_ms: int = 0
     error: str | None = None
+    #: drift the reads this poll now covers showed (repaired: pushes are queued)
+    drift: list = field(default_factory=list)
+    listings_read: int = 0
 
 
 class ChannelRunner:
     def __init__(self, lane: Lane) -> None:
         self.lane = lane
+        self.drift = drift.DriftCheck(lane)
         # Prompt recovery: pushes that failed while the channel was down wait out a back-off
         # of up to minutes; once the channel answers again they go out at once. A new runner
         # (a restart) starts "recovering", so rows left in back-off by the last run go too.
@@ -84,6 +88,9 @@ class ChannelRunner:
             stats.error = str(exc)
             self._health("failing", f"order poll: {exc}")
             log.warning("poll_failed", channel=lane.name, error=str(exc))
+        # reads of the platform are settled only as far as the orders are in (the cursor)
+        stats.drift, settled_queued = drift.settle(lane)
+        stats.pushes_queued += settled_queued
         stats.poll_ms = int((time.monotonic() - started) * 1000)
         return stats
 
@@ -121,6 +128,10 @@ class ChannelRunner:
             stats.add(push.drain(self.lane, stop))
         elif stats.retry and not stats.ok:
             self._push_down = True
+        if listings.wanted(self.lane.store, self.lane.name) and self.check_stock():
+            # a push waits for a read (it may have applied), or an absolute set wants checking:
+            # read, settle, and send what that calls for now, not a poll interval later
+            stats.add(push.drain(self.lane, stop))
         depth = outbox.depth(self.lane.store, self.lane.name)
         metrics.QUEUE_DEPTH.labels(self.lane.name).set(depth["pending"])
         metrics.PARKED.labels(self.lane.name).set(depth["failed"])
@@ -128,17 +139,33 @@ class ChannelRunner:
             self._health("degraded", "pushes are being retried")
         return stats
 
+    def check_stock(self, stats: CycleStats | None = None, force: bool = False) -> int:
+        """Read the listings the drift check wants read now, then poll again at once so
+        the reads settle in this cycle (a push waiting for one goes out in it, drift is
+        repaired in it), not in the next."""
+        read = self.drift.read(force=force)
+        if read:
+            again = self.poll()
+            if stats is not None:
+                stats.drift.extend(again.drift)
+                stats.orders_seen += again.orders_seen
+        if stats is not None:
+            stats.listings_read += read
+        return read
+
     def cycle(self, stop: Callable[[], bool] = lambda: False) -> CycleStats:
-        """Poll, then push; logs the canonical line of the cycle."""
+        """Poll, check for drift, then push; logs the canonical line of the cycle."""
         lane = self.lane
         stats = self.poll()
+        self.check_stock(stats)
         started = time.monotonic()
         stats.pushes = self.drain(stop)
         stats.push_ms = int((time.monotonic() - started) * 1000)
         line = {"orders_seen": stats.orders_seen, "orders_changed": stats.orders_changed,
                 "unmatched_lines": stats.unmatched_lines, "pushes_queued": stats.pushes_queued,
                 "pushes_ok": stats.pushes.ok, "pushes_retry": stats.pushes.retry,
-                "pushes_parked": stats.pushes.parked, "queue_depth": outbox.depth(lane.store, lane.name)["pending"],
+                "pushes_parked": stats.pushes.parked, "listings_read": stats.listings_read,
+                "drift": len(stats.drift), "queue_depth": outbox.depth(lane.store, lane.name)["pending"],
                 "poll_ms": stats.poll_ms, "push_ms": stats.push_ms}
         if stats.error:
             line["error"] = stats.error

@@ -1,8 +1,8 @@
 """Found by the kill -9 test (tests/scenarios/test_kill9.py): a sale between a resync's
-order poll and its listing read is subtracted twice from ``expected``."""
+order poll and its listing read must not be subtracted twice from ``expected`` (it was,
+before issue 13's stock-truth work; this pins the fix)."""
 
 import httpx
-import pytest
 
 from channelsync.engine import inventory
 from channelsync.sdk.plugins import channel_types, make_manager
@@ -10,10 +10,6 @@ from channelsync.sync import reconcile
 from channelsync.testing.harness import Shop
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 13: resync sets expected to the number it reads, which already lacks an order placed after "
-    "its poll; ingesting that order lowers expected again, and the push target - expected then puts the "
-    "sold units back on sale (Taobao shows 10 where the target is 8)"))
 def test_a_sale_between_the_resync_poll_and_its_listing_read(tmp_path):
     sim = channel_types(make_manager())["taobao"].simulator()
     sim.seed("A", 0, 1000)
