@@ -111,6 +111,17 @@ class DaemonConfig:
     http_port: int = 9464        # /healthz and /metrics; 0 disables
     log_format: str = "auto"     # auto | json | console
     log_level: str = "info"
+    # /healthz answers 503 when: "any_failing" (default), "any_degraded" (also retries and
+    # parked pushes) or "all_failing"; a dead worker or a stopping daemon is always 503
+    unhealthy_when: str = "any_failing"
+    restart_backoff_max: float = 300.0  # seconds: longest pause before a crashed worker restarts
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    lock_log_every: float = 5.0          # seconds between "database is locked, waiting" log lines
+    lock_timeout: float = 120.0          # the CLI gives up after this; the daemon waits for ever
+    key: bytes | None = field(default=None, repr=False)  # from store.key = { file = ... }: encrypts renewed tokens
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,7 @@ class Config:
     warehouses: dict[str, str] = field(default_factory=lambda: {"main": "Main warehouse"})
     channels: dict[str, ChannelConfig] = field(default_factory=dict)
     promotions: tuple[Promotion, ...] = ()
+    store: StoreSettings = StoreSettings()
     #: stock at or below this is low (补货提醒) for SKUs without their own reorder point; None: off
     reorder_point: int | None = None
     intake: IntakeConfig = IntakeConfig()

@@ -74,9 +74,10 @@ class Lane:
 
 def build_adapter(cfg: ChannelConfig, types: dict[str, type[Channel]],
                   transport: httpx.BaseTransport | None = None,
-                  store: Store | None = None, stop: Stop = NEVER) -> tuple[Channel, TokenBucket]:
+                  store: Store | None = None, key: bytes | None = None,
+                  stop: Stop = NEVER) -> tuple[Channel, TokenBucket]:
     """An adapter for a configured channel, with its HTTP client and rate budget; with a
-    store, renewed credentials are restored and kept."""
+    store, renewed credentials are restored and kept (encrypted with ``key`` when given)."""
     cls = types.get(cfg.plugin)
     if cls is None:
         raise UserError(f"channels.{cfg.name}.plugin: no plugin provides channel type {cfg.plugin!r}")
@@ -85,10 +86,10 @@ def build_adapter(cfg: ChannelConfig, types: dict[str, type[Channel]],
                          sleep=stop.sleep)
     base_url = cfg.settings.get("base_url")
     client = make_client(cfg.name, base_url, bucket=budget, transport=transport, stop=stop) if base_url else None
-    settings = credentials.overlay(store, cfg.name, cfg.settings) if store is not None else cfg.settings
+    settings = credentials.overlay(store, cfg.name, cfg.settings, key) if store is not None else cfg.settings
     adapter = cls(cfg.name, settings, client)
     if store is not None:
-        adapter.credential_sink = lambda values: credentials.save(store, cfg.name, cfg.settings, values)
+        adapter.credential_sink = lambda values: credentials.save(store, cfg.name, cfg.settings, values, key)
     return adapter, budget
 
 
@@ -97,7 +98,7 @@ def open_lane(config: Config, name: str, store: Store, types: dict[str, type[Cha
               stop: Stop = NEVER) -> Lane:
     """Build the adapter for channel ``name`` and register the channel in the store."""
     cfg = config.channels[name]
-    adapter, budget = build_adapter(cfg, types, transport, store, stop)
+    adapter, budget = build_adapter(cfg, types, transport, store, config.store.key, stop)
     with store.write():
         channels.register(store, name, cfg.plugin)
     return Lane(name, cfg, config, store, adapter, budget, pm.hook, on_queued, stop)

@@ -78,7 +78,7 @@ class ChannelRunner:
                                 absolute=lane.absolute)
                 self._after_ingest(result, stats)
                 stats.orders_seen += len(found)
-            self._health("ok", None, poll_ok=True)
+            self._poll_health(None)
             self._answered(probe=not self._poll_down)
             self._poll_down = False
         except Interrupted:  # stopping: the cursor stays where the last committed window left it
@@ -86,7 +86,7 @@ class ChannelRunner:
         except ChannelError as exc:
             self._poll_down = exc.retryable or self._poll_down
             stats.error = str(exc)
-            self._health("failing", f"order poll: {exc}")
+            self._poll_health(f"order poll: {exc}")
             log.warning("poll_failed", channel=lane.name, error=str(exc))
         # reads of the platform are settled only as far as the orders are in (the cursor)
         stats.drift, settled_queued = drift.settle(lane)
@@ -135,8 +135,14 @@ class ChannelRunner:
         depth = outbox.depth(self.lane.store, self.lane.name)
         metrics.QUEUE_DEPTH.labels(self.lane.name).set(depth["pending"])
         metrics.PARKED.labels(self.lane.name).set(depth["failed"])
-        if stats.retry and not stats.ok:
-            self._health("degraded", "pushes are being retried")
+        if stats.retry or stats.ok or stats.parked:  # a round that tried something: its outcome
+            with self.lane.store.write():
+                if stats.retry:
+                    channels.record_push(self.lane.store, self.lane.name, "degraded",
+                                         f"{stats.retry} push(es) being retried")
+                else:
+                    channels.record_push(self.lane.store, self.lane.name, "ok", None)
+            self._health_metric()
         return stats
 
     def check_stock(self, stats: CycleStats | None = None, force: bool = False) -> int:
@@ -176,16 +182,20 @@ class ChannelRunner:
         lane.hooks.cycle_finished(channel=lane.name, stats=line)
         return stats
 
-    def _health(self, health: str, error: str | None, poll_ok: bool = False) -> None:
+    def _poll_health(self, error: str | None) -> None:
         lane, now, expires = self.lane, utcnow(), self.lane.adapter.token_expires_at()
         with lane.store.write():
-            channels.record_health(lane.store, lane.name, health, error, now, poll_ok=poll_ok,
-                                   token_expires_at=expires)
-        metrics.channel_health(lane.name, health)
-        if poll_ok:
+            channels.record_poll(lane.store, lane.name, error, now, token_expires_at=expires)
+        self._health_metric()
+        if error is None:
             metrics.LAST_POLL_OK.labels(lane.name).set(now.timestamp())
         if expires is not None:
             metrics.TOKEN_EXPIRY.labels(lane.name).set(expires.timestamp())
+
+    def _health_metric(self) -> None:
+        """The channel's combined health (poll, pushes, worker) as the metric shows it."""
+        health = self.lane.store.scalar("SELECT health FROM channels WHERE name = ?", (self.lane.name,))
+        metrics.channel_health(self.lane.name, health or "unknown")
 
     def close(self) -> None:
         self.lane.close()

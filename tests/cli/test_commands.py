@@ -134,10 +134,11 @@ def test_resync_status_orders_and_ship_without_daemon(env):
     assert "shipped" in run("ship", f"a:{order.order_id}", "--carrier", "SF", "--tracking", "SF123").output
     assert fake.FakePlatform.named("a").orders[order.order_id].tracking_no == "SF123"
     run("ship", f"a:{order.order_id}", "--carrier", "SF", "--tracking", "SF123", expect=2)  # not paid any more
-    status = run("--json", "status").stdout
+    status = run("--json", "status", expect=4).stdout  # 4: needs attention, no daemon is running
     assert "fake-token-value-1234" not in status
     data = json.loads(status)
     assert {c["channel"] for c in data["channels"]} == {"a", "b"}
+    assert data["attention"] == ["the daemon is not running"]
 
 
 def test_channels_and_plugins_hide_secrets(env):
@@ -174,9 +175,9 @@ def test_status_counts_drift_with_sku_seen_and_expected(env):
     assert report["a"]["drift"] == 1 and report["a"]["drift_examples"] == [{"sku": "TEA-01", "expected": 12,
                                                                              "seen": 500}]
     assert fake.FakePlatform.named("a").stock("TEA-01") == 12
-    data = json.loads(run("--json", "status").stdout)
+    data = json.loads(run("--json", "status", expect=4).stdout)  # 4: needs attention, no daemon runs here
     drift = {c["channel"]: c["drift"] for c in data["channels"]}
     assert drift["b"]["count"] == 0 and drift["a"]["count"] == 1
     assert {k: drift["a"]["latest"][0][k] for k in ("sku", "seen", "expected")} == {
         "sku": "TEA-01", "seen": 500, "expected": 12}
-    assert "a: drift found and repaired: 1 (latest: TEA-01 showed 500, expected 12 (" in run("status").output
+    assert "a: drift found and repaired: 1 (latest: TEA-01 showed 500, expected 12 (" in run("status", expect=4).output
