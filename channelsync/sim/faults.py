@@ -83,7 +83,7 @@ def play(sim: Any, fault: dict[str, Any], req: Request, environ: dict,
         return Response(int(fault.get("status", 503)), b"<html><body><h1>503 Service Temporarily Unavailable</h1>"
                         b"</body></html>", {"Content-Type": "text/html"})
     if kind == "rate_limit":
-        return sim.rate_limited(req, float(fault.get("seconds", 1.0)))
+        return sim.rate_limit_answer(req, float(fault.get("seconds", 1.0)))
     if kind == "auth_expired":
         sim.expire_tokens()
         return sim.auth_expired_response(req)

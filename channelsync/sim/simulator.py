@@ -90,6 +90,8 @@ class Simulator(BuyerOrders):
         self.deleted: dict[str, SimSku] = {}  # listings deleted in the seller centre, by external_id
         self.rate_limit = rate_limit
         self.burst = burst
+        #: calls refused by ``rate_limit`` (injected rate-limit faults not counted), for tests
+        self.rate_limited = 0
         self._bucket_tokens = float(burst)
         self._bucket_at = time.monotonic()
         self._ids = itertools.count(self.first_id())
@@ -235,10 +237,12 @@ class Simulator(BuyerOrders):
             if answer is not None:
                 return answer
         if limited:
-            return self.rate_limited(req, 1.0)
+            with self.lock:
+                self.rate_limited += 1
+            return self.rate_limit_answer(req, 1.0)
         return None
 
-    def rate_limited(self, req: Request, seconds: float) -> Response:
+    def rate_limit_answer(self, req: Request, seconds: float) -> Response:
         """The platform's rate-limit answer; ``ban_seconds`` is what it says about waiting."""
         with self.lock:
             self.ban_seconds = seconds

@@ -15,7 +15,7 @@ from typing import Callable
 import structlog
 
 from channelsync.engine import channels, listings, outbox
-from channelsync.engine.orders import IngestResult, ingest
+from channelsync.engine.orders import IngestResult, ingest, orders_modified
 from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
 from channelsync.sync import drift, paging, push
@@ -61,18 +61,21 @@ class ChannelRunner:
         started = time.monotonic()
         cursor = channels.cursor(lane.store, lane.name)
         start = (cursor or now - timedelta(seconds=cfg.initial_lookback)) - timedelta(seconds=cfg.order_overlap)
-        until = now - timedelta(seconds=cfg.order_lag)
+        # the platform's declared indexing lag is a floor; the config can only add to it
+        until = now - max(timedelta(seconds=cfg.order_lag), adapter.capabilities.order_lag)
         try:
             longest, refund_longest = paging.order_windows(adapter.capabilities, cfg)
             for since, end in paging.windows(start, until, longest):
                 log.debug("poll_window", channel=lane.name, since=since.isoformat(), until=end.isoformat())
                 found = {}
+                stored = orders_modified(lane.store, lane.name)
                 # refunds in their own (possibly shorter) windows inside the order window, so
                 # a short after-sale limit never shortens the order window
                 reads = [(adapter.fetch_orders, since, end)] + [
                     (adapter.fetch_refunds, s, e) for s, e in paging.windows(since, end, refund_longest)]
                 for fetch, s, e in reads:
-                    for order in paging.items(lambda tok, f=fetch, s=s, e=e: lane.call(lambda: f(s, e, tok))):
+                    for order in lane.items(lambda tok, f=fetch, s=s, e=e: f(s, e, tok), stored,
+                                            adapter.capabilities.order_page_size):
                         found[order.external_id] = order  # the later read of the same order wins
                 result = ingest(lane.store, lane.config, cfg, list(found.values()), cursor=end,
                                 absolute=lane.absolute)
@@ -175,6 +178,7 @@ class ChannelRunner:
                 "poll_ms": stats.poll_ms, "push_ms": stats.push_ms}
         if stats.error:
             line["error"] = stats.error
+        lane.keep_budget()
         busy = stats.error or stats.orders_changed or stats.pushes_queued or stats.pushes.ok or stats.pushes.retry \
             or stats.pushes.parked or stats.unmatched_lines
         # an idle cycle is not news: every 30 s per channel it would bury the lines that are

@@ -71,7 +71,7 @@ def _world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("faults")
     pm = make_manager()
     types = channel_types(pm)
-    running = sandbox.start(types, ports={p: 0 for p in sandbox.BUILTIN})
+    running = sandbox.start(types, ports={p: 0 for p in tuple(sandbox.DEFAULT_PORTS)})
     sims = {NAMES[p]: r.simulator for p, r in running.items()}
     channels = {}
     for plugin, r in running.items():

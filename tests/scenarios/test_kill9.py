@@ -53,7 +53,7 @@ class World:
         self.tmp = tmp_path
         self.rnd = random.Random(SEED)
         self.types = channel_types(make_manager())
-        self.running = sandbox.start(self.types, ports={p: 0 for p in sandbox.BUILTIN})
+        self.running = sandbox.start(self.types, ports={p: 0 for p in tuple(sandbox.DEFAULT_PORTS)})
         self.sims = {NAMES[p]: r.simulator for p, r in self.running.items()}
         self.env = dict(os.environ)
         lines = ['[store]\npath = "cs.db"\n[daemon]\nhttp_port = 0\nlog_format = "json"\nlog_level = "info"\n',

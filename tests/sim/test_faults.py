@@ -29,7 +29,7 @@ from channelsync.sync.http import make_client
 TYPES = channel_types(make_manager())
 
 
-@pytest.fixture(params=sandbox.BUILTIN)
+@pytest.fixture(params=tuple(sandbox.DEFAULT_PORTS))
 def served(request):
     sim = TYPES[request.param].simulator()
     sim.seed("F-1", 5, 1000)
@@ -131,7 +131,7 @@ def test_a_match_limits_the_fault_to_some_calls(served):
     assert sim.faults and sim.faults[0]["count"] == 5, "unmatched calls leave the fault queued"
 
 
-@pytest.mark.parametrize("plugin", sandbox.BUILTIN)
+@pytest.mark.parametrize("plugin", tuple(sandbox.DEFAULT_PORTS))
 def test_an_absolute_form_request_target_is_served(plugin):
     """``POST http://host:port/path?...`` (RFC 9112 absolute-form), as some SDKs send it."""
     sim = TYPES[plugin].simulator()
