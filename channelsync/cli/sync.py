@@ -67,6 +67,19 @@ def resync(app: App, channels, skus, what, dry_run: bool, all_changes: bool) -> 
             "change_limit": None if all_changes else CHANGES_SHOWN}
     reports, failed = {}, []
     via_daemon = app.daemon_running()
+
+    def here(name: str, progress) -> dict:
+        """The resync in this process: no daemon runs (or it died while we waited)."""
+        lane = app.lane(name)
+        try:
+            report = reconcile.resync(lane, progress=progress, **args).as_dict()
+            if not dry_run:  # no daemon to send what was queued: send it now
+                pushed = ChannelRunner(lane).drain()
+                report["pushed"] = {"ok": pushed.ok, "retry": pushed.retry, "parked": pushed.parked}
+            return report
+        finally:
+            lane.close()
+
     for name in names:
         label = f"{name}: reading listings" + (" (via the running daemon)" if via_daemon else "")
         # the length is an estimate (what the last resync saw, or the catalog's size); the bar clamps
@@ -76,17 +89,12 @@ def resync(app: App, channels, skus, what, dry_run: bool, all_changes: bool) -> 
             try:
                 if via_daemon:
                     request_id = handoff.submit(app.store, "resync", name, args)
-                    reports[name] = handoff.wait(app.store, request_id, bar.update)
+                    reports[name] = handoff.wait(app.store, request_id, bar.update,
+                                                 daemon_alive=lambda: handoff.daemon_alive(app.store),
+                                                 daemon_running=app.daemon_running,
+                                                 run_here=lambda progress, n=name: here(n, progress))
                 else:
-                    lane = app.lane(name)
-                    try:
-                        reports[name] = reconcile.resync(lane, progress=bar.update, **args).as_dict()
-                        if not dry_run:  # no daemon to send what was queued: send it now
-                            pushed = ChannelRunner(lane).drain()
-                            reports[name]["pushed"] = {"ok": pushed.ok, "retry": pushed.retry,
-                                                       "parked": pushed.parked}
-                    finally:
-                        lane.close()
+                    reports[name] = here(name, bar.update)
             except ChannelError as exc:
                 failed.append(name)
                 reports[name] = {"error": str(exc)}
@@ -142,14 +150,20 @@ def ship(app: App, order: str, carrier: str, tracking: str, lines) -> None:
     chosen = sku_qty(click.get_current_context(), None, tuple(lines)) if lines else []
     row = find_order(app.store, order)
     args = {"ref": str(row["id"]), "carrier": carrier, "tracking_no": tracking, "lines": chosen}
-    if app.daemon_running():
-        result = handoff.wait(app.store, handoff.submit(app.store, "ship", row["channel"], args), timeout=300)
-    else:
+
+    def here(_progress=None) -> dict:
         lane = app.lane(row["channel"])
         try:
-            result = shipping.ship(lane, **args)
+            return shipping.ship(lane, **args)
         finally:
             lane.close()
+
+    if app.daemon_running():
+        result = handoff.wait(app.store, handoff.submit(app.store, "ship", row["channel"], args), timeout=300,
+                              daemon_alive=lambda: handoff.daemon_alive(app.store),
+                              daemon_running=app.daemon_running, run_here=here)
+    else:
+        result = here()
     left = f", {result['left_to_ship']} unit(s) left to ship" if result.get("left_to_ship") else ""
     app.emit(result, f"{result['order']} shipped {result.get('units', '')} unit(s) with {carrier} {tracking}; "
                      f"now {result['status']} [{result.get('platform_status')}]{left}")

@@ -5,7 +5,10 @@
 * an ingest that queues pushes wakes every worker, so pushes start at once;
 * CLI changes are picked up within a second (workers look at the outbox
   every ``tick`` seconds);
-* SIGTERM/SIGINT: workers finish the batch in hand, commit, and the process exits 0;
+* SIGTERM/SIGINT: every wait and the next platform call end at once, workers
+  commit what they finished and the process exits 0 within seconds (a call
+  still on the wire after ``STOP_GRACE`` is abandoned, as a crash would, and
+  re-done at the next start);
 * SIGHUP: the config file is re-read, validated, and its rules applied (``upkeep.py``);
 * a second daemon on the same database refuses to start.
 """
@@ -38,9 +41,13 @@ from channelsync.sync import reconcile
 from channelsync.sync.doorbell import Doorbell
 from channelsync.sync.lane import Lane, open_lane
 from channelsync.sync.runner import ChannelRunner
+from channelsync.sync.stopping import Interrupted, Stop
 from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.daemon")
+
+#: seconds SIGTERM waits for workers to reach a stopping point before the process exits anyway
+STOP_GRACE = 5.0
 
 
 class Worker(threading.Thread):
@@ -78,7 +85,8 @@ class Worker(threading.Thread):
         try:
             cfg = self.owner.config.channels[self.channel_name]
             lane = open_lane(self.owner.config, self.channel_name, store, self.owner.types, self.owner.pm,
-                             self.owner.transports.get(self.channel_name), on_queued=self.owner.wake_all)
+                             self.owner.transports.get(self.channel_name), on_queued=self.owner.wake_all,
+                             stop=Stop(self.owner.stop))
             runner = ChannelRunner(lane)
             stopping = self.owner.stop.is_set
             jobs = schedule.Scheduler()
@@ -114,6 +122,8 @@ class Worker(threading.Thread):
     def _resync(self, lane: Lane) -> None:
         try:
             reconcile.resync(lane)
+        except Interrupted:
+            pass
         except ChannelError as exc:  # the channel is down: the next scheduled resync tries again
             log.warning("resync_failed", channel=self.channel_name, error=str(exc))
 
@@ -183,6 +193,9 @@ class Daemon:
             store.execute("INSERT INTO daemon (id, pid, started_at, heartbeat_at) VALUES (1, ?, ?, ?) "
                           "ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, started_at = excluded.started_at, "
                           "heartbeat_at = excluded.heartbeat_at", (os.getpid(), ts(utcnow()), ts(utcnow())))
+        recovered = handoff.recover(store)  # requests a crash left running: resumed or failed, never stuck
+        if any(recovered.values()):
+            log.warning("requests_recovered", **recovered)
         if install_signals:
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
@@ -219,8 +232,16 @@ class Daemon:
                 store.execute("UPDATE daemon SET heartbeat_at = ? WHERE id = 1", (ts(now),))
             if self.intake_server is not None:
                 self.intake_server.intake.ledger.flush(store)
+        # Workers stop at their next wait or call (sync/stopping.py); one stuck in a call on
+        # the wire is not waited for past the grace: everything it did is committed or
+        # re-done at the next start, exactly as after a crash.
+        deadline = time.monotonic() + STOP_GRACE
         for worker in self.workers.values():
-            worker.join(timeout=60)
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
+        stuck = [w.channel_name for w in self.workers.values() if w.is_alive()]
+        if stuck:
+            log.warning("workers_abandoned", channels=stuck, grace_seconds=STOP_GRACE,
+                        note="a platform call was still on the wire; it is re-done at the next start")
         if self.http_server is not None:
             self.http_server.stop()
         if self.intake_server is not None:

@@ -100,6 +100,18 @@ def retry_later(store: Store, row: dict, delay: float, error: str, now: datetime
         (ts(now + timedelta(seconds=delay)), error, ts(now), row["channel"], row["sku_code"], row["kind"]))
 
 
+def hurry(store: Store, channel: str, limit: int | None = None, now: datetime | None = None) -> int:
+    """The channel answers again: rows waiting out a back-off become due now (the soonest
+    ``limit`` of them, for a probe). Their attempt counts stay, so a row that still fails
+    resumes its back-off where it was."""
+    now_s = ts(now or utcnow())
+    cur = store.execute(
+        "UPDATE outbox SET next_at = ? WHERE rowid IN (SELECT rowid FROM outbox WHERE channel = ? "
+        "AND status = 'pending' AND attempts > 0 AND next_at > ? ORDER BY next_at LIMIT ?)",
+        (now_s, channel, now_s, -1 if limit is None else limit))
+    return cur.rowcount
+
+
 def park(store: Store, row: dict, error: str, now: datetime | None = None) -> None:
     """A permanent failure: kept, visible in ``status``, retried by ``resync``."""
     store.execute(

@@ -114,7 +114,7 @@ class FakeChannel(Channel):
                 raise RateLimited("fake rate limit", retry_after=float(fault.get("seconds", 0.01)), code="limited")
             if kind == "auth_expired":
                 p.tokens_valid = False
-            elif kind in ("error_5xx", "timeout", "malformed", "latency"):
+            elif kind in ("error_5xx", "timeout", "reset", "malformed", "truncated", "latency"):
                 raise Transient(f"fake {kind}", code=kind)
         if not p.tokens_valid:
             raise AuthExpired("token expired", code="expired")

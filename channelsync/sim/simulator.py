@@ -11,8 +11,11 @@ error shapes for faults. The base owns what all platforms share:
 * after-sales line by line: a refund of some units of one line (before
   shipment they go back on sale; after, the buyer keeps them), an after-sale
   return or exchange of shipped units, and parcels that ship part of an order;
-* fault injection for a number of calls (latency, 5xx, timeout, rate limit,
-  token expiry, malformed body) and a configurable rate limit;
+* fault injection for a number of calls (``channelsync.sim.faults``: latency,
+  5xx, held connections, resets, the platform's rate-limit and token-expiry
+  answers, malformed and truncated bodies) and a configurable rate limit;
+* a listing deleted in the seller centre (``delete``): the platform answers
+  for it as for any id it does not know;
 * a JSON control API under ``/_sim/`` (outside every platform's paths)::
 
     GET  /_sim/state                     skus and orders
@@ -25,7 +28,8 @@ error shapes for faults. The base owns what all platforms share:
                                          ship takes {carrier?, tracking_no?, lines?: {sku: qty}}
     POST /_sim/orders/<id>/refund_line   {sku, quantity}: money back for units of one line
     POST /_sim/orders/<id>/return_line   {sku, quantity, exchange?}: an after-sale return
-    POST /_sim/faults                    {kind, count?, seconds?, status?}
+    DELETE /_sim/skus/<sku_code>         the listing is deleted on the platform
+    POST /_sim/faults                    {kind, count?, match?, seconds?, status?, applied?}
     POST /_sim/notify                    {url?, settings?, lose?, duplicate?, delay?, reorder?, ...}
                                          buyer actions also send the platform's messages (notify.py)
 """
@@ -39,9 +43,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-import httpx
-
-from channelsync.sim import notify
+from channelsync.sim import faults, notify
+from channelsync.sim.faults import FAULT_KINDS  # noqa: F401 - re-exported, plugins and tests use it
 from channelsync.sim.orders import (  # noqa: F401 - the order shapes, re-exported for plugins
     BuyerOrders,
     OutOfStock,
@@ -52,12 +55,6 @@ from channelsync.sim.orders import (  # noqa: F401 - the order shapes, re-export
 )
 from channelsync.sim.types import Request, Response  # re-exported for plugins
 from channelsync.sim.wsgi import jsonable, request_from_environ, send_response
-
-FAULT_KINDS = ("latency", "error_5xx", "timeout", "rate_limit", "auth_expired", "malformed", "lost_answer")
-
-
-#: what ``_fault_or_rate_limit`` returns for a ``lost_answer`` fault
-_LOST_ANSWER = Response(599, b"")
 
 
 @dataclass
@@ -88,6 +85,9 @@ class Simulator(BuyerOrders):
         self.orders: dict[str, SimOrder] = {}
         self.calls: list[str] = []  # platform API names, in order
         self.faults: list[dict] = []
+        self.ban_seconds = 1.0  # what the last rate-limit answer said about waiting
+        self.closing = threading.Event()  # set when the server stops: held connections let go
+        self.deleted: dict[str, SimSku] = {}  # listings deleted in the seller centre, by external_id
         self.rate_limit = rate_limit
         self.burst = burst
         #: calls refused by ``rate_limit`` (injected rate-limit faults not counted), for tests
@@ -176,6 +176,18 @@ class Simulator(BuyerOrders):
     def stock(self, ref: str) -> int:
         return self.find(ref).quantity
 
+    def delete(self, ref: str) -> SimSku:
+        """The merchant deletes a listing in the seller centre: the platform no longer knows it."""
+        with self.lock:
+            sku = self.find(ref)
+            self.deleted[sku.external_id] = self.skus.pop(sku.external_id)
+            return sku
+
+    def line_sku(self, line: SimLine) -> SimSku:
+        """An order line's SKU, even when its listing was deleted since."""
+        with self.lock:
+            return self.skus.get(line.external_id) or self.deleted[line.external_id]
+
     def set_stock_by_hand(self, ref: str, quantity: int) -> None:
         with self.lock:
             sku = self.find(ref)
@@ -183,9 +195,9 @@ class Simulator(BuyerOrders):
             sku.modified_at = self.now()
 
     def inject(self, kind: str, count: int = 1, **params: Any) -> None:
-        """The next ``count`` platform calls fail with ``kind`` (see FAULT_KINDS)."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
+        """The next ``count`` platform calls (those containing ``match``, if given) fail with
+        ``kind``; see ``channelsync.sim.faults`` for the kinds and their parameters."""
+        faults.check(kind, params)
         with self.lock:
             self.faults.append({"kind": kind, "count": count, **params})
 
@@ -201,54 +213,40 @@ class Simulator(BuyerOrders):
         elif self.messages is not None and self.messages.held and req.path.startswith(self.messages.held_path):
             response = self.messages.serve(self, req)  # the platform's message server (TMC)
         else:
-            response = self._fault_or_rate_limit(req)
-            if response is _LOST_ANSWER:  # the call applies; its answer never arrives
-                self.handle(req)
-                raise httpx.ReadTimeout("simulated lost answer (the call applied)")
-            response = response or self.handle(req)
+            response = self._fault_or_rate_limit(req, environ) or self.handle(req)
         return send_response(response, start_response)
 
-    def next_fault(self) -> dict | None:
-        """Consume one call's worth of the first queued fault, if any."""
+    def next_fault(self, req: Request | None = None) -> dict | None:
+        """Consume one call's worth of the first queued fault that applies to ``req``, if any."""
         with self.lock:
-            if not self.faults:
-                return None
-            fault = dict(self.faults[0])
-            self.faults[0]["count"] -= 1
-            if self.faults[0]["count"] <= 0:
-                self.faults.pop(0)
-            return fault
+            for queued in self.faults:
+                if req is None or faults.matches(queued, req):
+                    fault = dict(queued)
+                    queued["count"] -= 1
+                    if queued["count"] <= 0:
+                        self.faults.remove(queued)
+                    return fault
+            return None
 
-    def _fault_or_rate_limit(self, req: Request) -> Response | None:
-        fault = self.next_fault()
+    def _fault_or_rate_limit(self, req: Request, environ: dict) -> Response | None:
+        fault = self.next_fault(req)
         with self.lock:
             limited = not self._take_token()
         if fault is not None:
-            kind = fault["kind"]
-            if kind == "latency":
-                time.sleep(float(fault.get("seconds", 1.0)))
-            elif kind == "error_5xx":
-                return Response(int(fault.get("status", 503)), b"<html>Service Unavailable</html>",
-                                {"Content-Type": "text/html"})
-            elif kind == "timeout":
-                time.sleep(float(fault.get("seconds", 0.0)))
-                # In-process this is exactly what httpx raises; over HTTP the
-                # server drops the connection, which the client also sees as transient.
-                raise httpx.ReadTimeout("simulated timeout")
-            elif kind == "rate_limit":
-                return self.rate_limited_response(req)
-            elif kind == "auth_expired":
-                self.expire_tokens()
-                return self.auth_expired_response(req)
-            elif kind == "malformed":
-                return Response(200, b'{"truncated": ', {"Content-Type": "application/json"})
-            elif kind == "lost_answer" and not limited:
-                return _LOST_ANSWER
+            answer = faults.play(self, fault, req, environ, self.handle)
+            if answer is not None:
+                return answer
         if limited:
             with self.lock:
                 self.rate_limited += 1
-            return self.rate_limited_response(req)
+            return self.rate_limit_answer(req, 1.0)
         return None
+
+    def rate_limit_answer(self, req: Request, seconds: float) -> Response:
+        """The platform's rate-limit answer; ``ban_seconds`` is what it says about waiting."""
+        with self.lock:
+            self.ban_seconds = seconds
+            return self.rate_limited_response(req)
 
     def _take_token(self) -> bool:
         if not self.rate_limit:
@@ -276,6 +274,8 @@ class Simulator(BuyerOrders):
                                 title=body.get("title", ""), item_id=body.get("item_id"),
                                 on_shelf=body.get("on_shelf", True))
                 return Response(201, jsonable(asdict(sku)))
+            if len(parts) == 2 and parts[0] == "skus" and req.method == "DELETE":
+                return Response(200, jsonable(asdict(self.delete(parts[1]))))
             if len(parts) == 2 and parts[0] == "stock":
                 if req.method == "PUT":
                     self.set_stock_by_hand(parts[1], int(body["quantity"]))

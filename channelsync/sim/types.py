@@ -34,3 +34,5 @@ class Response:
     status: int = 200
     body: Any = None  # JSON-able, or bytes sent as they are
     headers: dict[str, str] = field(default_factory=dict)
+    #: a Content-Length larger than the body: the ``truncated`` fault's broken answer
+    declared_length: int | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any, Callable
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from channelsync.sim.types import Request, Response
 
@@ -22,6 +22,11 @@ def request_from_environ(environ: dict) -> Request:
     path = environ.get("PATH_INFO", "/")
     if isinstance(path, str):  # PEP 3333 hands PATH_INFO as latin-1 decoded bytes
         path = path.encode("latin-1").decode("utf-8", "replace")
+    if path.startswith(("http://", "https://")):
+        # absolute-form target (``POST http://host:port/routerjson?...``), as some SDKs and
+        # every proxy send it: RFC 9112 3.2.2 has the server take the authority from it
+        absolute = urlsplit(path)
+        path, host = absolute.path or "/", absolute.netloc or host
     return Request(environ["REQUEST_METHOD"], path, dict(pairs), pairs, headers, body,
                    environ.get("wsgi.url_scheme", "http"), host)
 
@@ -33,7 +38,7 @@ def send_response(response: Response, start_response: Callable) -> list[bytes]:
     else:
         payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
         headers.setdefault("Content-Type", "application/json;charset=utf-8")
-    headers["Content-Length"] = str(len(payload))
+    headers["Content-Length"] = str(response.declared_length or len(payload))
     reason = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
               409: "Conflict", 413: "Payload Too Large", 429: "Too Many Requests"}.get(response.status, "Status")
     start_response(f"{response.status} {reason}", list(headers.items()))

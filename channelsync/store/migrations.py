@@ -112,6 +112,39 @@ def m002_credentials(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m110_store_keys(db: sqlite_utils.Database) -> None:
+    # Random keys made for this database (never derived from a configured secret): the
+    # credentials' fingerprint key. Renewed tokens fingerprinted with the old unsalted
+    # SHA-256 are dropped: they could confirm a guessed secret; the configured values apply.
+    # Each channel's poll and push outcomes are kept apart, so a failing order poll is never
+    # overwritten by a push round's "ok" (``health`` stays the combined word).
+    db.executescript(
+        """
+        CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        DELETE FROM credentials WHERE replaces NOT LIKE 'hmac-sha256:%';
+        ALTER TABLE channels ADD COLUMN poll_health TEXT NOT NULL DEFAULT 'unknown';
+        ALTER TABLE channels ADD COLUMN poll_error TEXT;
+        ALTER TABLE channels ADD COLUMN push_health TEXT NOT NULL DEFAULT 'unknown';
+        ALTER TABLE channels ADD COLUMN push_error TEXT;
+        ALTER TABLE channels ADD COLUMN worker_error TEXT;
+        """
+    )
+
+
+@migrations()
+def m120_request_owner(db: sqlite_utils.Database) -> None:
+    # Who is running a request (the daemon's or a CLI's pid) and how many times it was
+    # started: a request whose runner died is resumed, at most a few times, then failed
+    # with a message, never left ``running`` (daemon/handoff.py).
+    db.executescript(
+        """
+        ALTER TABLE requests ADD COLUMN owner_pid INTEGER;
+        ALTER TABLE requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        """
+    )
+
+
 def _widen_check(db: sqlite_utils.Database, table: str, column: str, values: tuple[str, ...]) -> None:
     """Add ``values`` to the ``column IN (...)`` CHECK of ``table`` by rebuilding it.
 
@@ -141,26 +174,6 @@ def _widen_check(db: sqlite_utils.Database, table: str, column: str, values: tup
     db.execute(f"ALTER TABLE {temp} RENAME TO {table}")
     for extra in extras:
         db.execute(extra)
-
-
-@migrations()
-def m110_store_keys(db: sqlite_utils.Database) -> None:
-    # Random keys made for this database (never derived from a configured secret): the
-    # credentials' fingerprint key. Renewed tokens fingerprinted with the old unsalted
-    # SHA-256 are dropped: they could confirm a guessed secret; the configured values apply.
-    # Each channel's poll and push outcomes are kept apart, so a failing order poll is never
-    # overwritten by a push round's "ok" (``health`` stays the combined word).
-    db.executescript(
-        """
-        CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-        DELETE FROM credentials WHERE replaces NOT LIKE 'hmac-sha256:%';
-        ALTER TABLE channels ADD COLUMN poll_health TEXT NOT NULL DEFAULT 'unknown';
-        ALTER TABLE channels ADD COLUMN poll_error TEXT;
-        ALTER TABLE channels ADD COLUMN push_health TEXT NOT NULL DEFAULT 'unknown';
-        ALTER TABLE channels ADD COLUMN push_error TEXT;
-        ALTER TABLE channels ADD COLUMN worker_error TEXT;
-        """
-    )
 
 
 @migrations()

@@ -6,6 +6,7 @@ import httpx
 import structlog
 
 from channelsync.sync.ratelimit import TokenBucket
+from channelsync.sync.stopping import NEVER, Stop
 from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.sync.http")
@@ -15,14 +16,18 @@ DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 class BudgetedTransport(httpx.BaseTransport):
     """Waits for the channel's token bucket before each request and counts it."""
 
-    def __init__(self, inner: httpx.BaseTransport, bucket: TokenBucket | None, channel: str) -> None:
+    def __init__(self, inner: httpx.BaseTransport, bucket: TokenBucket | None, channel: str,
+                 stop: Stop = NEVER) -> None:
         self.inner = inner
         self.bucket = bucket
         self.channel = channel
+        self.stop = stop
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.stop.check()  # stopping: no new call goes out
         if self.bucket is not None:
             self.bucket.acquire()
+            self.stop.check()
         metrics.API_CALLS.labels(self.channel).inc()
         # the path only: query strings and bodies carry signatures and tokens
         log.debug("api_call", channel=self.channel, method=request.method, path=request.url.path)
@@ -42,7 +47,7 @@ class BudgetedTransport(httpx.BaseTransport):
 
 def make_client(channel: str, base_url: str, *, bucket: TokenBucket | None = None,
                 transport: httpx.BaseTransport | None = None,
-                timeout: httpx.Timeout | float = DEFAULT_TIMEOUT) -> httpx.Client:
+                timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, stop: Stop = NEVER) -> httpx.Client:
     """The client a channel adapter gets as ``self.http``.
 
     ``transport`` lets tests serve a simulator in-process (``httpx.WSGITransport``).
@@ -50,7 +55,7 @@ def make_client(channel: str, base_url: str, *, bucket: TokenBucket | None = Non
     inner = transport if transport is not None else httpx.HTTPTransport()
     return httpx.Client(
         base_url=base_url,
-        transport=BudgetedTransport(inner, bucket, channel),
+        transport=BudgetedTransport(inner, bucket, channel, stop),
         timeout=timeout,
         headers={"User-Agent": "channelsync/0.1"},
     )

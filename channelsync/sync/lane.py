@@ -24,6 +24,7 @@ from channelsync.store import Store, utcnow
 from channelsync.sync import credentials, paging, retry
 from channelsync.sync.http import make_client
 from channelsync.sync.ratelimit import TokenBucket
+from channelsync.sync.stopping import NEVER, Stop
 from channelsync.telemetry import metrics
 
 T = TypeVar("T")
@@ -45,6 +46,8 @@ class Lane:
     #: called when this lane queued pushes for other channels (the daemon wakes their workers)
     on_queued: Callable[[], None] = field(default=_nothing)
     _kept_version: int = 0
+    #: the daemon's stop: set, it ends this lane's waits and calls with ``Interrupted``
+    stop: Stop = NEVER
 
     @property
     def policy(self) -> listings.Policy:
@@ -59,7 +62,9 @@ class Lane:
 
     def call(self, fn: Callable[[], T]) -> T:
         """One platform call under the core's retry policy and this channel's rate budget."""
-        return retry.call(fn, refresh_auth=self.adapter.refresh_auth, bucket=self.budget, on_error=self.count_error)
+        self.stop.check()
+        return retry.call(fn, refresh_auth=self.adapter.refresh_auth, bucket=self.budget, on_error=self.count_error,
+                          sleep=self.stop.sleep)
 
     def count_error(self, error: ChannelError) -> None:
         """Count an error the platform reported. Here, not in plugins: Taobao, JD and WeChat send
@@ -91,16 +96,18 @@ class Lane:
 
 def build_adapter(cfg: ChannelConfig, types: dict[str, type[Channel]],
                   transport: httpx.BaseTransport | None = None,
-                  store: Store | None = None, key: bytes | None = None) -> tuple[Channel, TokenBucket]:
+                  store: Store | None = None, key: bytes | None = None,
+                  stop: Stop = NEVER) -> tuple[Channel, TokenBucket]:
     """An adapter for a configured channel, with its HTTP client and rate budget; with a
     store, renewed credentials are restored and kept (encrypted with ``key`` when given)."""
     cls = types.get(cfg.plugin)
     if cls is None:
         raise UserError(f"channels.{cfg.name}.plugin: no plugin provides channel type {cfg.plugin!r}")
     caps = cls.capabilities
-    budget = TokenBucket(cfg.rate_per_second or caps.rate_per_second, cfg.burst or caps.rate_burst)
+    budget = TokenBucket(cfg.rate_per_second or caps.rate_per_second, cfg.burst or caps.rate_burst,
+                         sleep=stop.sleep)
     base_url = cfg.settings.get("base_url")
-    client = make_client(cfg.name, base_url, bucket=budget, transport=transport) if base_url else None
+    client = make_client(cfg.name, base_url, bucket=budget, transport=transport, stop=stop) if base_url else None
     settings = credentials.overlay(store, cfg.name, cfg.settings, key) if store is not None else cfg.settings
     adapter = cls(cfg.name, settings, client)
     if store is not None:
@@ -109,14 +116,15 @@ def build_adapter(cfg: ChannelConfig, types: dict[str, type[Channel]],
 
 
 def open_lane(config: Config, name: str, store: Store, types: dict[str, type[Channel]], pm: pluggy.PluginManager,
-              transport: httpx.BaseTransport | None = None, on_queued: Callable[[], None] = _nothing) -> Lane:
+              transport: httpx.BaseTransport | None = None, on_queued: Callable[[], None] = _nothing,
+              stop: Stop = NEVER) -> Lane:
     """Build the adapter for channel ``name`` and register the channel in the store."""
     cfg = config.channels[name]
-    adapter, budget = build_adapter(cfg, types, transport, store, config.store.key)
+    adapter, budget = build_adapter(cfg, types, transport, store, config.store.key, stop)
     with store.write():
         channels.register(store, name, cfg.plugin)
     learnt = channels.learnt_rate(store, name)
     if learnt is not None:  # what the platform allowed before a restart, unless long ago
         rate, ceiling, refused_at = learnt
         budget.restore(rate, ceiling, (utcnow() - refused_at).total_seconds())
-    return Lane(name, cfg, config, store, adapter, budget, pm.hook, on_queued, budget.version)
+    return Lane(name, cfg, config, store, adapter, budget, pm.hook, on_queued, budget.version, stop)

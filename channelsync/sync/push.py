@@ -21,6 +21,7 @@ from channelsync.sdk.models import PriceUpdate, UpdateResult
 from channelsync.store import parse_ts, utcnow
 from channelsync.sync import retry, stockpush
 from channelsync.sync.lane import Lane
+from channelsync.sync.stopping import Interrupted
 from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.sync.push")
@@ -50,7 +51,7 @@ def drain(lane: Lane, stop: Callable[[], bool] = lambda: False, max_batches: int
     """Send every due row of the channel, kind by kind, until none is due."""
     stats = PushStats()
     for _ in range(max_batches):
-        if stop():
+        if stop() or lane.stop.is_set():
             break
         sent = False
         for kind in KINDS:
@@ -174,8 +175,10 @@ def _call(lane: Lane, kind: str, payloads: list) -> list[UpdateResult]:
                 return [UpdateResult("")]
     # only an expired token is retried inline (refresh, then once more); every other
     # failure goes back to the outbox with its back-off, so no row waits on another
+    lane.stop.check()
     return retry.call(fn, refresh_auth=adapter.refresh_auth, bucket=lane.budget, attempts=2,
-                      retry_if=lambda exc: isinstance(exc, AuthExpired), on_error=lane.count_error)
+                      retry_if=lambda exc: isinstance(exc, AuthExpired), on_error=lane.count_error,
+                      sleep=lane.stop.sleep)
 
 
 def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, stats: PushStats,
@@ -200,6 +203,11 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         log.debug("push_ok", channel=lane.name, sku=row["sku_code"], kind=kind)
         return
     error = result.error
+    if isinstance(error, Interrupted):  # stopping, nothing was sent: the row stays as it was
+        if not row["inflight_key"]:  # marked for this try only (a re-send keeps its earlier key)
+            outbox.clear_in_flight(store, row)
+        stats.skipped += 1
+        return
     if isinstance(error, Reauthorize):
         # nothing was sent and nothing is wrong with the row: it waits for a person to
         # re-authorise (the message says how), instead of being parked with every other row

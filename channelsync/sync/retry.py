@@ -21,6 +21,7 @@ from channelsync.sdk.errors import (
     unexpected_payload,
 )
 from channelsync.sync.ratelimit import TokenBucket
+from channelsync.sync.stopping import Interrupted
 
 T = TypeVar("T")
 
@@ -42,7 +43,7 @@ def wait_for(error: Exception, attempt: int) -> float:
 
 
 def is_retryable(error: BaseException) -> bool:
-    return isinstance(error, ChannelError) and error.retryable
+    return isinstance(error, ChannelError) and error.retryable and not isinstance(error, Interrupted)
 
 
 def guarded(fn: Callable[[], T], where: str = "") -> Callable[[], T]:
@@ -93,7 +94,7 @@ def call(fn: Callable[[], T], *, refresh_auth: Callable[[], None] | None = None,
         return wait_for(error, state.attempt_number)
 
     retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception(retry_if),
+        retry=tenacity.retry_if_exception(lambda exc: retry_if(exc) and not isinstance(exc, Interrupted)),
         stop=tenacity.stop_after_attempt(attempts),
         wait=wait,
         before_sleep=before_sleep,

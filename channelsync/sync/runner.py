@@ -20,6 +20,7 @@ from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
 from channelsync.sync import drift, paging, push
 from channelsync.sync.lane import Lane
+from channelsync.sync.stopping import Interrupted
 from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.sync.runner")
@@ -44,6 +45,11 @@ class ChannelRunner:
     def __init__(self, lane: Lane) -> None:
         self.lane = lane
         self.drift = drift.DriftCheck(lane)
+        # Prompt recovery: pushes that failed while the channel was down wait out a back-off
+        # of up to minutes; once the channel answers again they go out at once. A new runner
+        # (a restart) starts "recovering", so rows left in back-off by the last run go too.
+        self._poll_down = True
+        self._push_down = False
 
     # --- orders ----------------------------------------------------------
     def poll(self, now: datetime | None = None) -> CycleStats:
@@ -76,7 +82,12 @@ class ChannelRunner:
                 self._after_ingest(result, stats)
                 stats.orders_seen += len(found)
             self._poll_health(None)
+            self._answered(probe=not self._poll_down)
+            self._poll_down = False
+        except Interrupted:  # stopping: the cursor stays where the last committed window left it
+            stats.error = "interrupted: the daemon is stopping"
         except ChannelError as exc:
+            self._poll_down = exc.retryable or self._poll_down
             stats.error = str(exc)
             self._poll_health(f"order poll: {exc}")
             log.warning("poll_failed", channel=lane.name, error=str(exc))
@@ -100,8 +111,26 @@ class ChannelRunner:
             lane.hooks.order_ingested(channel=lane.name, order=order, previous_status=before)
 
     # --- pushes ----------------------------------------------------------
+    def _answered(self, probe: bool) -> None:
+        """The channel answered: bring its backed-off pushes forward. After a push-only
+        failure (polls kept working) only the soonest row goes, as a probe; when it
+        succeeds the rest follow (``drain``)."""
+        if probe and not self._push_down:
+            return
+        lane = self.lane
+        with lane.store.write():
+            hurried = outbox.hurry(lane.store, lane.name, limit=1 if probe else None)
+        if hurried:
+            log.info("pushes_hurried", channel=lane.name, rows=hurried, probe=probe)
+
     def drain(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
         stats = push.drain(self.lane, stop)
+        if stats.ok and self._push_down:
+            self._push_down = False
+            self._answered(probe=False)
+            stats.add(push.drain(self.lane, stop))
+        elif stats.retry and not stats.ok:
+            self._push_down = True
         if listings.wanted(self.lane.store, self.lane.name) and self.check_stock():
             # a push waits for a read (it may have applied), or an absolute set wants checking:
             # read, settle, and send what that calls for now, not a poll interval later

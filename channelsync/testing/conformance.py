@@ -136,7 +136,7 @@ def connect(channel_cls: type[Channel], transport: str, sim: Simulator | None = 
             base_url = server.base_url
         settings = {**sim.credentials(base_url), **overrides}
         client = make_client("conformance", settings.get("base_url", base_url), transport=client_transport,
-                             timeout=5.0)
+                             timeout=httpx.Timeout(5.0, read=2.0))  # read: a held-connection fault ends at it
         adapter = channel_cls("conformance", settings, client)
         try:
             yield Env(sim, adapter)

@@ -48,7 +48,7 @@ class OrderRoutes:
             group = items.get(line.item_id, [])
             simple = self.is_simple(line.item_id, group) if group else line.external_id == line.item_id
             lines.append({
-                "id": int(order.order_id) * 100 + n, "name": self.skus[line.external_id].title
+                "id": int(order.order_id) * 100 + n, "name": self.line_sku(line).title
                 if line.external_id in self.skus else (line.sku_code or ""),
                 "product_id": int(line.item_id), "variation_id": 0 if simple else int(line.external_id),
                 "quantity": line.quantity, "sku": line.sku_code or "",

@@ -25,6 +25,7 @@ wire helpers in ``wire``.
 from __future__ import annotations
 
 import hmac
+import math
 import re
 from datetime import datetime
 from email.utils import format_datetime
@@ -106,7 +107,8 @@ class OwnsiteSimulator(CatalogRoutes, OrderRoutes, Simulator):
     def rate_limited_response(self, req: Request) -> Response:
         # a front proxy (nginx, Cloudflare) answers before WordPress runs: HTML, not JSON
         return Response(429, b"<html><body><h1>429 Too Many Requests</h1></body></html>",
-                        {"Content-Type": "text/html", "Retry-After": "1", **self._date()})
+                        {"Content-Type": "text/html", "Retry-After": str(max(1, math.ceil(self.ban_seconds))),
+                         **self._date()})
 
     def auth_expired_response(self, req: Request) -> Response:
         response = error(401, AUTH_ERROR, MSG_BAD_TIMESTAMP)

@@ -17,6 +17,7 @@ token it used and issues a new one, as TOP does.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from datetime import timedelta
 from typing import Any, Callable
@@ -80,8 +81,9 @@ class TaobaoSimulator(ItemsApi, OrdersApi, RouterGateway):
                 "refresh_token": REFRESH_TOKEN}
 
     def rate_limited_response(self, req):
-        return self.refused("accesscontrol.limited-by-app-access-count", "This ban will last for 1 more seconds",
-                            code=7)
+        seconds = max(1, math.ceil(self.ban_seconds))
+        return self.refused("accesscontrol.limited-by-app-access-count",
+                            f"This ban will last for {seconds} more seconds", code=7)
 
     def handlers(self) -> dict[str, Callable[[dict[str, str]], Response]]:
         return {api.TOKEN_REFRESH: self._refresh, **self.item_handlers(), **self.order_handlers()}

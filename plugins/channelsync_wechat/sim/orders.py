@@ -54,7 +54,7 @@ class OrdersApi:
     def order_json(self, order: SimOrder) -> dict[str, Any]:
         lines = [{"product_id": line.item_id, "sku_id": line.external_id, "sku_cnt": line.quantity,
                   "sale_price": line.price, "real_price": line.price * line.quantity,
-                  "out_sku_id": line.sku_code or "", "title": self.skus[line.external_id].title
+                  "out_sku_id": line.sku_code or "", "title": self.line_sku(line).title
                   if line.external_id in self.skus else ""} for line in order.lines]
         detail: dict[str, Any] = {
             "product_infos": lines,
