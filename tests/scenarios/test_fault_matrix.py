@@ -1,6 +1,6 @@
 """The fault matrix: every fault on every channel, with buyers ordering all along.
 
-The daemon runs against all four simulators over real HTTP (so a held
+The daemon runs against every simulator over real HTTP (so a held
 connection is a real read timeout and a reset a real RST). One fault kind at
 a time is injected on every platform while buyers order and cancel; then the
 fault clears, the buyers pause, and everything must converge within
@@ -30,7 +30,7 @@ from channelsync.store import Store
 
 pytestmark = pytest.mark.slow
 
-NAMES = {"taobao": "tb", "jd": "jd", "wechat": "wx", "ownsite": "web"}
+NAMES = {"taobao": "tb", "jd": "jd", "wechat": "wx", "ownsite": "web", "pdd": "pdd"}
 SKUS = [f"M-{n}" for n in range(8)]
 DELETED = "M-7"
 #: seconds from a fault clearing to everything converged (measured: about 1-3 s; see README)

@@ -36,8 +36,8 @@ from channelsync.store import Store
 
 SEED = 1212
 KILLS = 20
-NAMES = {"taobao": "tb", "jd": "jd", "wechat": "wx", "ownsite": "web"}
-INCREMENT = ("tb", "wx")  # the channels told differences, not absolute values
+NAMES = {"taobao": "tb", "jd": "jd", "wechat": "wx", "ownsite": "web", "pdd": "pdd"}
+INCREMENT = ("tb", "wx", "pdd")  # the channels told differences, not absolute values
 SKUS = [f"K-{n:02d}" for n in range(10)]
 CLOSED = {"cancelled": "closed", "refunded": "closed"}
 SETTLE_BOUND = 90.0  # seconds from the last start to every check passing (measured: see README)
