@@ -95,7 +95,8 @@ def test_an_answer_lost_after_the_write_was_applied(served):
     from channelsync.sdk.models import StockUpdate
 
     update = StockUpdate("F-1", listing.external_id, listing.item_id, 9, 4, 5, "k" * 20)
-    write = {"taobao": "quantity.update", "jd": "updateSkuStock", "wechat": "stock/update", "ownsite": "batch"}
+    write = {"taobao": "quantity.update", "jd": "updateSkuStock", "wechat": "stock/update", "ownsite": "batch",
+             "pdd": "pdd.goods.quantity.update"}
     sim.inject("reset", applied=True, match=write[plugin])
     try:
         error = adapter.set_stock([update])[0].error  # adapters that answer per record
@@ -147,7 +148,7 @@ def test_an_absolute_form_request_target_is_served(plugin):
         assert b'"skus"' in answer
         # and the platform's own paths: the same answer as the origin-form request gets
         path = {"taobao": "/router/rest", "jd": "/routerjson", "wechat": "/channels/ec/product/list/get",
-                "ownsite": "/wp-json/wc/v3/products"}[plugin]
+                "ownsite": "/wp-json/wc/v3/products", "pdd": "/api/router"}[plugin]
         origin = httpx.post(f"{server.base_url}{path}?x=1")
         with socket.create_connection((host, port), timeout=5) as conn:
             conn.sendall(f"POST http://{host}:{port}{path}?x=1 HTTP/1.1\r\nHost: {host}:{port}\r\n"

@@ -2,16 +2,11 @@
 pair (what a kill between the platform's answer and the commit of the pair also leaves)."""
 
 import httpx
-import pytest
 
 from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.testing.harness import Shop
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 18a/18b (the auth object): a channel whose refresh token was consumed without the new pair "
-    "being stored fails every cycle with the platform's 'refresh_token is invalid or was already used' "
-    "instead of saying to authorise the app again"))
 def test_a_consumed_refresh_token_says_to_re_authorise(tmp_path):
     sim = channel_types(make_manager())["taobao"].simulator()
     sim.seed("A", 0, 1000)
