@@ -2,8 +2,10 @@
 
 * a slow or failing channel never stalls the others (each has its thread,
   its connection, its rate budget);
-* an ingest that queues pushes wakes every worker, so pushes start at once;
-* CLI changes are picked up within a second (workers look at the outbox
+* each channel pushes from a thread of its own (``Pusher``), woken whenever an
+  ingest anywhere queues pushes: a push never waits behind a poll, this
+  channel's or another's (a slow order API must not delay stock going out);
+* CLI changes are picked up within a second (pushers look at the outbox
   every ``tick`` seconds);
 * SIGTERM/SIGINT: workers finish the batch in hand, commit, and the process exits 0;
 * SIGHUP: the config file is re-read, validated, and its rules applied (``upkeep.py``);
@@ -16,6 +18,7 @@ import os
 import signal
 import threading
 import time
+from dataclasses import replace
 from typing import Any, Callable
 
 import httpx
@@ -41,52 +44,100 @@ log = structlog.get_logger("channelsync.daemon")
 
 class Worker(threading.Thread):
     """One channel's thread: its own store connection and lane, a resync at start, then
-    cycles on schedule, the CLI's handed-over requests, and pushes whenever woken."""
+    polls on schedule and the CLI's handed-over requests. Its ``Pusher`` sends the
+    channel's pushes meanwhile."""
 
     def __init__(self, owner: "Daemon", name: str) -> None:
         super().__init__(name=f"channel-{name}", daemon=True)
         self.owner = owner  # not "daemon": threading.Thread has a daemon flag
         self.channel_name = name
-        self.wake = threading.Event()
+        self.wake = threading.Event()  # pushes were queued: the pusher drains now
         self.error: BaseException | None = None
+        self.pusher: Pusher | None = None
+
+    def alive(self) -> bool:
+        return self.is_alive() and (self.pusher is None or self.pusher.is_alive())
 
     def run(self) -> None:
         structlog.contextvars.bind_contextvars(channel=self.channel_name, run_id=self.owner.run_id)
         store = Store(self.owner.config.db_path)
         cfg = self.owner.config.channels[self.channel_name]
-        lane = open_lane(self.owner.config, self.channel_name, store, self.owner.types, self.owner.pm,
-                         self.owner.transports.get(self.channel_name), on_queued=self.owner.wake_all)
-        runner = ChannelRunner(lane)
+        runner = None
         stopping = self.owner.stop.is_set
-        jobs = schedule.Scheduler()
-        jobs.every(cfg.poll_interval).seconds.do(runner.cycle, stopping)
-        jobs.every(cfg.reconcile_interval).seconds.do(self._resync, lane)
         try:
+            lane = open_lane(self.owner.config, self.channel_name, store, self.owner.types, self.owner.pm,
+                             self.owner.transports.get(self.channel_name), on_queued=self.owner.wake_all)
+            runner = ChannelRunner(lane)
+            self.pusher = Pusher(self, lane)
+            self.pusher.start()
+            jobs = schedule.Scheduler()
+            jobs.every(cfg.poll_interval).seconds.do(runner.cycle, stopping, push=False)
+            jobs.every(cfg.reconcile_interval).seconds.do(self._resync, lane)
             self._resync(lane)  # link listings and repair drift before the first cycle
-            runner.cycle(stopping)
+            runner.cycle(stopping, push=False)
             while not stopping():
                 if lane.config is not self.owner.config:  # reloaded on SIGHUP: take the new rules
                     lane.config, lane.cfg = self.owner.config, self.owner.config.channels[self.channel_name]
                 jobs.run_pending()
                 if stopping():
                     break
-                handoff.serve_pending(lane, stopping)
-                runner.drain(stopping)
-                self.wake.wait(self.owner.tick)
-                self.wake.clear()
+                with lane.serial:
+                    handoff.serve_pending(lane, stopping)
+                # sleep until the next poll is due, looking for handed-over requests every tick
+                idle = jobs.idle_seconds
+                self.owner.stop.wait(max(0.0, min(self.owner.tick, idle if idle is not None else self.owner.tick)))
         except BaseException as exc:  # a worker must never die silently
             self.error = exc
             log.exception("worker_crashed", channel=self.channel_name)
             self.owner.stop.set()
         finally:
-            runner.close()
+            if self.pusher is not None:
+                self.wake.set()
+                self.pusher.join(timeout=60)
+            if runner is not None:
+                runner.close()
             store.close()
 
     def _resync(self, lane: Lane) -> None:
         try:
-            reconcile.resync(lane)
+            with lane.serial:  # this channel's pushes wait: they would race the listings being read
+                reconcile.resync(lane)
         except ChannelError as exc:  # the channel is down: the next scheduled resync tries again
             log.warning("resync_failed", channel=self.channel_name, error=str(exc))
+
+
+class Pusher(threading.Thread):
+    """One channel's pushes, apart from its polls: drains the outbox whenever woken (an
+    ingest on any channel queued pushes) and every ``tick`` (CLI changes, retries due).
+
+    It shares the worker's adapter and rate budget (one budget per channel) and the
+    lane's ``serial`` lock, and has a store connection of its own."""
+
+    def __init__(self, worker: Worker, lane: Lane) -> None:
+        super().__init__(name=f"push-{worker.channel_name}", daemon=True)
+        self.worker = worker
+        self.lane = lane
+
+    def run(self) -> None:
+        owner, wake = self.worker.owner, self.worker.wake
+        structlog.contextvars.bind_contextvars(channel=self.worker.channel_name, run_id=owner.run_id)
+        store = Store(owner.config.db_path)
+        stopping = owner.stop.is_set
+        try:
+            lane = replace(self.lane, store=store)
+            runner = ChannelRunner(lane)
+            while not stopping():
+                if lane.config is not owner.config:  # reloaded on SIGHUP: set before the pushes it queues
+                    lane.config, lane.cfg = owner.config, owner.config.channels[self.worker.channel_name]
+                runner.push_round(stopping)
+                wake.wait(owner.tick)
+                wake.clear()  # after the wait: a wake during the drain above means drain again now
+        except BaseException as exc:  # a pusher must never die silently either
+            self.worker.error = exc
+            log.exception("worker_crashed", channel=self.worker.channel_name, thread="push")
+            owner.stop.set()
+        finally:
+            store.close()  # not the adapter: the worker owns it and closes it after joining us
 
 
 class Daemon:
@@ -194,7 +245,7 @@ class Daemon:
             rows = status_rows(store, self.config)
         finally:
             store.close()
-        alive = {n: w.is_alive() for n, w in self.workers.items()}
+        alive = {n: w.alive() for n, w in self.workers.items()}
         ok = bool(alive) and all(alive.values()) and not self.stop.is_set()
         return {"status": "ok" if ok else "failing", "run_id": self.run_id,
                 "channels": {r["channel"]: {"health": r["health"], "worker_alive": alive.get(r["channel"], False),

@@ -190,10 +190,10 @@ class FakeChannel(Channel):
         with self.platform.lock:
             found = sorted((o for o in self.platform.orders.values() if since <= o.modified_at < until),
                            key=lambda o: (o.modified_at, o.order_id))
-            found = [_order(o) for o in found]
-        start = int(page_token or 0)
-        size = self.capabilities.order_page_size
-        return Page(found[start:start + size], str(start + size) if start + size < len(found) else None)
+            start = int(page_token or 0)
+            size = self.capabilities.order_page_size
+            page = [_order(o) for o in found[start:start + size]]  # only this page: polls of 10k orders stay linear
+        return Page(page, str(start + size) if start + size < len(found) else None)
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         self._enter()

@@ -56,7 +56,13 @@ class Store:
             self.conn.execute("COMMIT")
 
     def query(self, sql: str, params: Any = ()) -> list[dict]:
-        return list(self.db.query(sql, params))
+        # straight on the connection: the same dicts sqlite-utils builds, without its per-call
+        # statement inspection, which was a tenth of an ingest's time
+        cur = self.conn.execute(sql, params)
+        if cur.description is None:
+            return []
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row)) for row in cur]
 
     def one(self, sql: str, params: Any = ()) -> dict | None:
         rows = self.query(sql, params)

@@ -8,6 +8,7 @@ handoff depend on a small, named shape instead of on each other.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
@@ -42,6 +43,11 @@ class Lane:
     hooks: pluggy.HookRelay
     #: called when this lane queued pushes for other channels (the daemon wakes their workers)
     on_queued: Callable[[], None] = field(default=_nothing)
+    #: held by the work on this channel that must not interleave: an ingest, a push batch, a
+    #: resync, a handed-over request. The daemon polls and pushes a channel from two threads
+    #: (pushes never wait behind a poll's API calls); this keeps their store effects in turn.
+    #: A copy of the lane for another thread (``dataclasses.replace``) shares it.
+    serial: threading.RLock = field(default_factory=threading.RLock)
 
     @property
     def absolute(self) -> bool:

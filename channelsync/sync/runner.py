@@ -59,8 +59,9 @@ class ChannelRunner:
                 for fetch in (adapter.fetch_orders, adapter.fetch_refunds):
                     for order in paging.items(lambda tok, f=fetch: lane.call(lambda: f(since, end, tok))):
                         found[order.external_id] = order  # the later read of the same order wins
-                result = ingest(lane.store, lane.config, cfg, list(found.values()), cursor=end,
-                                absolute=lane.absolute)
+                with lane.serial:  # the API calls above ran unlocked: this channel's pushes went on
+                    result = ingest(lane.store, lane.config, cfg, list(found.values()), cursor=end,
+                                    absolute=lane.absolute)
                 self._after_ingest(result, stats)
                 stats.orders_seen += len(found)
             self._health("ok", None, poll_ok=True)
@@ -94,12 +95,24 @@ class ChannelRunner:
             self._health("degraded", "pushes are being retried")
         return stats
 
-    def cycle(self, stop: Callable[[], bool] = lambda: False) -> CycleStats:
-        """Poll, then push; logs the canonical line of the cycle."""
+    def push_round(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
+        """Drain, as the daemon's push thread does whenever it is woken; logs a line when
+        anything was sent (the poll's ``channel_cycle`` line then shows no pushes)."""
+        started = time.monotonic()
+        stats = self.drain(stop)
+        if stats.ok or stats.retry or stats.parked:
+            log.info("channel_push", channel=self.lane.name, pushes_ok=stats.ok, pushes_retry=stats.retry,
+                     pushes_parked=stats.parked, push_ms=int((time.monotonic() - started) * 1000))
+        return stats
+
+    def cycle(self, stop: Callable[[], bool] = lambda: False, push: bool = True) -> CycleStats:
+        """Poll, then (unless another thread pushes this channel) push; logs the canonical
+        line of the cycle."""
         lane = self.lane
         stats = self.poll()
         started = time.monotonic()
-        stats.pushes = self.drain(stop)
+        if push:
+            stats.pushes = self.drain(stop)
         stats.push_ms = int((time.monotonic() - started) * 1000)
         line = {"orders_seen": stats.orders_seen, "orders_changed": stats.orders_changed,
                 "unmatched_lines": stats.unmatched_lines, "pushes_queued": stats.pushes_queued,
