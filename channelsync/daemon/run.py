@@ -54,9 +54,10 @@ class Worker(threading.Thread):
         self.wake = threading.Event()  # pushes were queued: the pusher drains now
         self.error: BaseException | None = None
         self.pusher: Pusher | None = None
+        self.sweeper: Sweeper | None = None
 
     def alive(self) -> bool:
-        return self.is_alive() and (self.pusher is None or self.pusher.is_alive())
+        return self.is_alive() and all(h is None or h.is_alive() for h in (self.pusher, self.sweeper))
 
     def run(self) -> None:
         structlog.contextvars.bind_contextvars(channel=self.channel_name, run_id=self.owner.run_id)
@@ -71,10 +72,13 @@ class Worker(threading.Thread):
             self.pusher = Pusher(self, lane)
             self.pusher.start()
             jobs = schedule.Scheduler()
-            jobs.every(cfg.poll_interval).seconds.do(runner.cycle, stopping, push=False)
+            poll = lambda: runner.cycle(stopping, push=False, overlap=False)  # noqa: E731 - the sweeper reads it
+            jobs.every(cfg.poll_interval).seconds.do(poll)
             jobs.every(cfg.reconcile_interval).seconds.do(self._resync, lane)
-            self._resync(lane)  # link listings and repair drift before the first cycle
-            runner.cycle(stopping, push=False)
+            self._resync(lane)  # link listings and repair drift before the first cycle (reads the overlap)
+            poll()
+            self.sweeper = Sweeper(self, lane)  # made when started: health reads a made one as alive
+            self.sweeper.start()
             while not stopping():
                 if lane.config is not self.owner.config:  # reloaded on SIGHUP: take the new rules
                     lane.config, lane.cfg = self.owner.config, self.owner.config.channels[self.channel_name]
@@ -91,9 +95,10 @@ class Worker(threading.Thread):
             log.exception("worker_crashed", channel=self.channel_name)
             self.owner.stop.set()
         finally:
-            if self.pusher is not None:
-                self.wake.set()
-                self.pusher.join(timeout=60)
+            self.wake.set()
+            for helper in (self.pusher, self.sweeper):
+                if helper is not None and helper.is_alive():
+                    helper.join(timeout=60)
             if runner is not None:
                 runner.close()
             store.close()
@@ -106,38 +111,68 @@ class Worker(threading.Thread):
             log.warning("resync_failed", channel=self.channel_name, error=str(exc))
 
 
-class Pusher(threading.Thread):
-    """One channel's pushes, apart from its polls: drains the outbox whenever woken (an
-    ingest on any channel queued pushes) and every ``tick`` (CLI changes, retries due).
+class _Beside(threading.Thread):
+    """A thread beside a channel's worker, on the worker's lane: the same adapter and rate
+    budget (one budget per channel) and ``serial`` lock, a store connection of its own."""
 
-    It shares the worker's adapter and rate budget (one budget per channel) and the
-    lane's ``serial`` lock, and has a store connection of its own."""
+    role = ""
 
     def __init__(self, worker: Worker, lane: Lane) -> None:
-        super().__init__(name=f"push-{worker.channel_name}", daemon=True)
+        super().__init__(name=f"{self.role}-{worker.channel_name}", daemon=True)
         self.worker = worker
         self.lane = lane
 
     def run(self) -> None:
-        owner, wake = self.worker.owner, self.worker.wake
+        owner = self.worker.owner
         structlog.contextvars.bind_contextvars(channel=self.worker.channel_name, run_id=owner.run_id)
         store = Store(owner.config.db_path)
-        stopping = owner.stop.is_set
         try:
             lane = replace(self.lane, store=store)
             runner = ChannelRunner(lane)
-            while not stopping():
+            while not owner.stop.is_set():
                 if lane.config is not owner.config:  # reloaded on SIGHUP: set before the pushes it queues
                     lane.config, lane.cfg = owner.config, owner.config.channels[self.worker.channel_name]
-                runner.push_round(stopping)
-                wake.wait(owner.tick)
-                wake.clear()  # after the wait: a wake during the drain above means drain again now
-        except BaseException as exc:  # a pusher must never die silently either
+                self.step(runner)
+                self.pause(lane)
+        except BaseException as exc:  # must never die silently either
             self.worker.error = exc
-            log.exception("worker_crashed", channel=self.worker.channel_name, thread="push")
+            log.exception("worker_crashed", channel=self.worker.channel_name, thread=self.role)
             owner.stop.set()
         finally:
             store.close()  # not the adapter: the worker owns it and closes it after joining us
+
+    def step(self, runner: ChannelRunner) -> None:
+        raise NotImplementedError
+
+    def pause(self, lane: Lane) -> None:
+        raise NotImplementedError
+
+
+class Pusher(_Beside):
+    """One channel's pushes, apart from its polls: drains the outbox whenever woken (an
+    ingest on any channel queued pushes) and every ``tick`` (CLI changes, retries due)."""
+
+    role = "push"
+
+    def step(self, runner: ChannelRunner) -> None:
+        runner.push_round(self.worker.owner.stop.is_set)
+
+    def pause(self, lane: Lane) -> None:
+        self.worker.wake.wait(self.worker.owner.tick)
+        self.worker.wake.clear()  # after the wait: a wake during the drain means drain again now
+
+
+class Sweeper(_Beside):
+    """Re-reads the order overlap (late-indexed orders) every ``order_overlap / 20`` seconds,
+    at least a poll interval apart, so polls read only what is new since their cursor."""
+
+    role = "sweep"
+
+    def step(self, runner: ChannelRunner) -> None:
+        runner.sweep()
+
+    def pause(self, lane: Lane) -> None:
+        self.worker.owner.stop.wait(max(lane.cfg.poll_interval, lane.cfg.order_overlap / 20))
 
 
 class Daemon:
