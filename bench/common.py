@@ -13,10 +13,10 @@ from channelsync.testing.harness import Shop
 
 
 def make_shop(tmp: str, skus: int, channels=("a", "b", "c", "d"), poll: float = 30.0, stock: int = 1000,
-              **opts) -> Shop:
+              plugins: tuple = (), **opts) -> Shop:
     """A shop with ``skus`` SKUs of ``stock`` units, each listed (at 0) on every channel."""
     FakePlatform.forget_all()
-    shop = Shop(tmp, {c: {"poll_interval": poll, **opts} for c in channels})
+    shop = Shop(tmp, {c: {"poll_interval": poll, **opts} for c in channels}, plugins=plugins)
     rows = ["product_code,sku_code,price,stock:main"] + [f"P{i // 4},S{i:06d},19.90,{stock}" for i in range(skus)]
     for c in channels:
         p = shop.platform(c)

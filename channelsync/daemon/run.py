@@ -72,24 +72,25 @@ class Worker(threading.Thread):
             self.pusher = Pusher(self, lane)
             self.pusher.start()
             jobs = schedule.Scheduler()
-            poll = lambda: runner.cycle(stopping, push=False, overlap=False)  # noqa: E731 - the sweeper reads it
-            jobs.every(cfg.poll_interval).seconds.do(poll)
             jobs.every(cfg.reconcile_interval).seconds.do(self._resync, lane)
             self._resync(lane)  # link listings and repair drift before the first cycle (reads the overlap)
-            poll()
             self.sweeper = Sweeper(self, lane)  # made when started: health reads a made one as alive
             self.sweeper.start()
+            next_poll = time.monotonic()
             while not stopping():
                 if lane.config is not self.owner.config:  # reloaded on SIGHUP: take the new rules
                     lane.config, lane.cfg = self.owner.config, self.owner.config.channels[self.channel_name]
+                if time.monotonic() >= next_poll:
+                    # polls start every poll_interval (not that long after the last one ended), so a
+                    # sale waits at most one interval; a poll longer than that is followed at once
+                    next_poll = max(next_poll + lane.cfg.poll_interval, time.monotonic())
+                    runner.cycle(stopping, push=False, overlap=False)  # the sweeper reads the overlap
                 jobs.run_pending()
                 if stopping():
                     break
-                with lane.serial:
-                    handoff.serve_pending(lane, stopping)
+                handoff.serve_pending(lane, stopping)  # a resync takes the lane's lock page by page
                 # sleep until the next poll is due, looking for handed-over requests every tick
-                idle = jobs.idle_seconds
-                self.owner.stop.wait(max(0.0, min(self.owner.tick, idle if idle is not None else self.owner.tick)))
+                self.owner.stop.wait(max(0.0, min(self.owner.tick, next_poll - time.monotonic())))
         except BaseException as exc:  # a worker must never die silently
             self.error = exc
             log.exception("worker_crashed", channel=self.channel_name)
@@ -105,8 +106,7 @@ class Worker(threading.Thread):
 
     def _resync(self, lane: Lane) -> None:
         try:
-            with lane.serial:  # this channel's pushes wait: they would race the listings being read
-                reconcile.resync(lane)
+            reconcile.resync(lane)  # takes the lane's lock page by page: pushes go on between pages
         except ChannelError as exc:  # the channel is down: the next scheduled resync tries again
             log.warning("resync_failed", channel=self.channel_name, error=str(exc))
 

@@ -103,17 +103,24 @@ def resync(lane: Lane, what: Iterable[str] = WHAT, skus: Iterable[str] | None = 
 def _pages(lane: Lane, token: str | None, what: set[str], only: set[str] | None, report: ResyncReport,
            seen_codes: set[str], progress: Callable[[int], None], started, sig: dict) -> None:
     store = lane.store
-    for page in paging.pages(lambda tok: lane.call(lambda: lane.adapter.list_listings(tok)), start=token):
-        try:
-            with store.write():
-                for listing in page.items:
-                    _one(lane, listing, what, only, report, seen_codes)
-                report.seen += len(page.items)
-                if report.dry_run:
-                    raise _Rollback
-                resume.save(lane, page.next_token, started, sig, report)
-        except _Rollback:
-            pass
+    pages = paging.pages(lambda tok: lane.call(lambda: lane.adapter.list_listings(tok)), start=token)
+    while True:
+        # a page is read and recorded under the lane's lock: a push of this channel between the
+        # two would make what the page shows stale; pushes wait one page, not the whole resync
+        with lane.serial:
+            page = next(pages, None)
+            if page is None:
+                return
+            try:
+                with store.write():
+                    for listing in page.items:
+                        _one(lane, listing, what, only, report, seen_codes)
+                    report.seen += len(page.items)
+                    if report.dry_run:
+                        raise _Rollback
+                    resume.save(lane, page.next_token, started, sig, report)
+            except _Rollback:
+                pass
         progress(len(page.items))
 
 
