@@ -13,7 +13,7 @@ from channelsync.testing.harness import Shop
 
 
 def make_shop(tmp: str, skus: int, channels=("a", "b", "c", "d"), poll: float = 30.0, stock: int = 1000,
-              plugins: tuple = (), **opts) -> Shop:
+              plugins: tuple = (), catalog: bool = True, **opts) -> Shop:
     """A shop with ``skus`` SKUs of ``stock`` units, each listed (at 0) on every channel."""
     FakePlatform.forget_all()
     shop = Shop(tmp, {c: {"poll_interval": poll, **opts} for c in channels}, plugins=plugins)
@@ -22,7 +22,8 @@ def make_shop(tmp: str, skus: int, channels=("a", "b", "c", "d"), poll: float = 
         p = shop.platform(c)
         for i in range(skus):
             p.seed(f"S{i:06d}", 0, 1990)
-    shop.import_csv("\n".join(rows) + "\n")
+    if catalog:  # else the database in ``tmp`` has it already
+        shop.import_csv("\n".join(rows) + "\n")
     return shop
 
 

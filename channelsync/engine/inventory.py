@@ -134,7 +134,8 @@ def affected(store: Store, skus: Iterable[str]) -> set[str]:
     return result
 
 
-def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime | None = None) -> int:
+def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime | None = None,
+                reads: Reads | None = None) -> int:
     """Queue a stock push for every (channel, SKU) whose target differs from what the
     channel should be showing; un-queue those that agree again. Returns rows queued."""
     now = now or utcnow()
@@ -144,7 +145,7 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
         return 0
     marks = ",".join("?" * len(codes))
     rows = store.query(f"SELECT channel, sku_code, expected FROM listings WHERE sku_code IN ({marks})", tuple(codes))
-    reads = Reads(store)
+    reads = reads or Reads(store)
     for row in rows:
         cfg = config.channels.get(row["channel"])
         if cfg is None or not cfg.enabled:
