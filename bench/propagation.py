@@ -34,6 +34,11 @@ def bench_propagation(per_minute: float, latency: float, seconds: float, poll: f
                          plugins=(latent,))
         shop.resync_all()
         shop.settle()
+        # steady state: the overlap window already holds what the rate puts in it (at 1,000 a
+        # minute, 5,000 orders), on SKUs of their own (the upper half)
+        for i in range(int(per_minute * overlap / 60)):
+            shop.platform(CHANNELS[i % len(CHANNELS)]).place_order([(f"S{skus // 2 + i % (skus // 2):06d}", 1)])
+        shop.settle()
         told: dict[tuple[str, str], list[float]] = {}
         for name in CHANNELS:
             def note(sku, qty, replay, name=name):
@@ -58,7 +63,7 @@ def bench_propagation(per_minute: float, latency: float, seconds: float, poll: f
             gap, start = 60.0 / per_minute, time.monotonic()
             n = 0
             while time.monotonic() - start < seconds:
-                channel, sku = rng.choice(CHANNELS), f"S{n % skus:06d}"
+                channel, sku = rng.choice(CHANNELS), f"S{n % (skus // 2):06d}"
                 order = shop.platform(channel).place_order([(sku, 1)])
                 placed.append((channel, sku, order.order_id, time.monotonic()))
                 n += 1

@@ -68,6 +68,20 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
     return result
 
 
+def unchanged(store: Store, channel: str, orders: Sequence[Order]) -> set[str]:
+    """External ids of ``orders`` stored already in the same state: ingesting them is a no-op
+    (a state never follows itself), so a re-read overlap is sifted before taking any lock."""
+    same: set[str] = set()
+    by_id = {o.external_id: o.status.value for o in orders}
+    ids = list(by_id)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        rows = store.execute(f"SELECT external_id, status FROM orders WHERE channel = ? AND external_id IN "
+                             f"({','.join('?' * len(chunk))})", (channel, *chunk))
+        same.update(ext for ext, status in rows if by_id[ext] == status)
+    return same
+
+
 def _apply(store: Store, cfg: ChannelConfig, order: Order, now: datetime, result: IngestResult,
            absolute: bool = False) -> None:
     row = store.one("SELECT * FROM orders WHERE channel = ? AND external_id = ?", (cfg.name, order.external_id))

@@ -15,7 +15,7 @@ from typing import Callable
 import structlog
 
 from channelsync.engine import channels, outbox
-from channelsync.engine.orders import IngestResult, ingest
+from channelsync.engine.orders import IngestResult, ingest, unchanged
 from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
 from channelsync.sync import paging, push
@@ -77,8 +77,10 @@ class ChannelRunner:
                 for fetch in (adapter.fetch_orders, adapter.fetch_refunds):
                     for order in paging.items(lambda tok, f=fetch: lane.call(lambda: f(since, end, tok))):
                         found[order.external_id] = order  # the later read of the same order wins
+                same = unchanged(lane.store, lane.name, list(found.values()))
+                fresh = [o for o in found.values() if o.external_id not in same]
                 with lane.serial:  # the API calls above ran unlocked: this channel's pushes went on
-                    result = ingest(lane.store, lane.config, cfg, list(found.values()),
+                    result = ingest(lane.store, lane.config, cfg, fresh,
                                     cursor=end if move_cursor else None, absolute=lane.absolute)
                 self._after_ingest(result, stats)
                 stats.orders_seen += len(found)
