@@ -135,16 +135,20 @@ def affected(store: Store, skus: Iterable[str]) -> set[str]:
 
 
 def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime | None = None,
-                reads: Reads | None = None) -> int:
+                reads: Reads | None = None, channel: str | None = None) -> int:
     """Queue a stock push for every (channel, SKU) whose target differs from what the
-    channel should be showing; un-queue those that agree again. Returns rows queued."""
+    channel should be showing; un-queue those that agree again. Returns rows queued.
+    ``channel``: only that channel's listings (a resync of one channel changes no other's)."""
     now = now or utcnow()
     queued = 0
     codes = affected(store, skus)
     if not codes:
         return 0
     marks = ",".join("?" * len(codes))
-    rows = store.query(f"SELECT channel, sku_code, expected FROM listings WHERE sku_code IN ({marks})", tuple(codes))
+    sql, params = f"SELECT channel, sku_code, expected FROM listings WHERE sku_code IN ({marks})", tuple(codes)
+    if channel is not None:
+        sql, params = sql + " AND channel = ?", (*params, channel)
+    rows = store.query(sql, params)
     reads = reads or Reads(store)
     for row in rows:
         cfg = config.channels.get(row["channel"])

@@ -151,7 +151,7 @@ def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
             report.drift_examples.append({"sku": code, "expected": seen.drift[0], "seen": seen.drift[1]})
     if "stock" in what:
         reads = inventory.Reads(store)  # the SKU's figures, read once for every channel's target
-        report.queued["stock"] += inventory.queue_stock(store, lane.config, [code], reads=reads)
+        report.queued["stock"] += inventory.queue_stock(store, lane.config, [code], reads=reads, channel=name)
         target = inventory.channel_target(store, lane.cfg, code, reads)
         if listing.quantity is not None and target != listing.quantity:
             report.change(code, "stock", listing.quantity, target)
