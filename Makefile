@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
+	$(BIN)/python bench/intake.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

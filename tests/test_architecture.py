@@ -161,6 +161,9 @@ WRITERS = {
     "orders": "engine/orders.py", "order_lines": "engine/orders.py", "outbox": "engine/outbox.py",
     "listings": "engine/listings.py", "unmatched_listings": "engine/listings.py", "channels": "engine/channels.py",
     "credentials": "sync/credentials.py", "requests": "daemon/handoff.py", "daemon": "daemon/run.py",
+    "intake": "daemon/intake_ledger.py",
+    "reservations": "engine/reservations.py", "shipments": "engine/shipments.py",
+    "shipment_lines": "engine/shipments.py", "after_sales": "engine/returns.py",
     "low_stock": "engine/lowstock.py",
 }
 

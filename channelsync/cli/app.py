@@ -43,8 +43,12 @@ class App:
     def config(self):
         from channelsync import config as config_mod
 
-        cfg = config_mod.load(self.config_path, self.types)
+        from channelsync.sdk.plugins import intake_types
+
+        cfg = config_mod.load(self.config_path, self.types, intake_types=intake_types(self.pm))
         log.register_secrets(v for ch in cfg.channels.values() for k, v in ch.settings.items() if k in ch.secret_keys)
+        log.register_secrets(v for ch in cfg.channels.values() for k, v in ch.intake.settings.items()
+                             if k in ch.intake.secret_keys and v)
         log.configure(cfg.daemon.log_format, cfg.daemon.log_level)
         return cfg
 

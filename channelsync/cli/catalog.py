@@ -11,6 +11,7 @@ import click
 from channelsync.cli import progress, table
 from channelsync.cli.app import App, pass_app
 from channelsync.engine import catalog
+from channelsync.engine.orders import detail as orders_detail
 from channelsync.engine.orders import find_order
 from channelsync.sdk.hookspecs import hookimpl
 from channelsync.sdk.money import fen_to_yuan
@@ -94,15 +95,20 @@ def stock_adjust(app: App, sku: str, delta: int, warehouse: str | None, reason: 
 @click.argument("sku")
 @pass_app
 def stock_show(app: App, sku: str) -> None:
-    """On-hand, reserved, and what each channel should show."""
+    """On hand and reserved per warehouse, and what each channel should show."""
     r = catalog.stock_report(app.store, app.config, sku)
     lines = [f"{sku}" + (" (bundle: " + " + ".join(f"{b['component']}*{b['qty']}" for b in r["bundle"]) + ")"
                          if r["bundle"] else "")]
-    lines += [f"  on hand  {wh:<12} {qty}" for wh, qty in r["on_hand"].items()]
-    lines.append(f"  reserved {'':<12} {r['reserved']}")
+    lines.append(f"  {'warehouse':<14} {'on hand':>8} {'reserved':>9} {'free':>6}")
+    for wh in r["warehouses"]:
+        lines.append(f"  {wh['warehouse']:<14} {wh['on_hand']:>8} {wh['reserved']:>9} {wh['free']:>6}")
+    if r["reserved_anywhere"]:
+        lines.append(f"  {'(any)':<14} {'':>8} {r['reserved_anywhere']:>9}   reserved before warehouses were tracked")
+    lines.append(f"  {'total':<14} {sum(r['on_hand'].values()):>8} {r['reserved']:>9}")
     for c in r["channels"]:
         shown = "not listed" if not c["listed"] else f"target {c['target']}, channel should show {c['expected']}"
-        lines.append(f"  {c['channel']:<20} available {c['available']}: {shown}")
+        whs = "+".join(c["warehouses"]) or "all"
+        lines.append(f"  {c['channel']:<20} sells from {whs}: available {c['available']}: {shown}")
     app.emit(r, "\n".join(lines))
 
 
@@ -149,18 +155,37 @@ def orders_list(app: App, channel: str | None, status: str | None, limit: int) -
 @click.argument("order")
 @pass_app
 def orders_show(app: App, order: str) -> None:
-    """ORDER: internal id, CHANNEL:EXTERNAL_ID, or an external id."""
-    row = find_order(app.store, order)
-    lines = app.store.query("SELECT line_no, sku_code, external_sku_id, quantity, price FROM order_lines "
-                            "WHERE order_id = ? ORDER BY line_no", (row["id"],))
-    data = {**row, "lines": lines}
-    human = [f"order {row['channel']}:{row['external_id']} (#{row['id']}) {row['status']} "
-             f"[{row['platform_status']}] total {fen_to_yuan(row['total'])}"]
-    human += [f"  {ln['line_no']}. {ln['sku_code'] or '(unmatched ' + str(ln['external_sku_id']) + ')'} "
-              f"x{ln['quantity']} @ {fen_to_yuan(ln['price'])}" for ln in lines]
-    if row["tracking_no"]:
-        human.append(f"  shipped: {row['carrier']} {row['tracking_no']}")
+    """ORDER: internal id, CHANNEL:EXTERNAL_ID, or an external id. Lines with what was
+    shipped, refunded and returned; parcels; the after-sales history."""
+    data = orders_detail(app.store, find_order(app.store, order))
+    human = [f"order {data['channel']}:{data['external_id']} (#{data['id']}) {data['status']} "
+             f"[{data['platform_status']}] total {fen_to_yuan(data['total'])}"]
+    for ln in data["lines"]:
+        counts = [f"{k} {ln[k]}" for k in ("shipped", "refunded", "received", "damaged", "expected_back") if ln[k]]
+        if ln["released"]:
+            counts.append(f"released {ln['released']}")
+        where = ", ".join(f"{r['quantity']} in {r['warehouse'] or 'any warehouse'}" for r in ln["reserved"])
+        human.append(f"  {ln['line_no']}. {ln['sku_code'] or '(unmatched ' + str(ln['external_sku_id']) + ')'} "
+                     f"x{ln['quantity']} @ {fen_to_yuan(ln['price'])}" + (f"  ({', '.join(counts)})" if counts else "")
+                     + (f"  reserved: {where}" if where else ""))
+    for p in data["parcels"]:
+        what = ", ".join(f"line {pl['line_no']} x{pl['quantity']}" for pl in p["lines"]) or "contents not listed"
+        label = "exchange parcel" if p["kind"] == "exchange" else "parcel"
+        human.append(f"  {label}: {p['carrier'] or '?'} {p['tracking_no'] or '?'} "
+                     f"({what}; by {p['source']}, {_minute(p['at'])})")
+    if data["after_sales"]:
+        human.append("  after-sales:")
+        for ev in data["after_sales"]:
+            extra = (f", {ev['damaged']} damaged" if ev["damaged"] else "") + \
+                    (f" at {ev['warehouse']}" if ev["warehouse"] else "") + (f" ({ev['note']})" if ev["note"] else "")
+            human.append(f"    {_minute(ev['at'])}  line {ev['line_no']}  {ev['kind']} {ev['quantity']}{extra}  "
+                         f"[{ev['source']}]")
     app.emit(data, "\n".join(human))
+
+
+def _minute(stamp: str) -> str:
+    """A stored UTC time as people read it in a list: to the minute."""
+    return stamp[:16].replace("T", " ") + " UTC"
 
 
 @hookimpl

@@ -17,8 +17,8 @@ from channelsync.telemetry import log
 
 #: the built-in command modules, registered as default plugins
 COMMAND_PLUGINS = ("channelsync.cli.catalog", "channelsync.cli.sync", "channelsync.cli.status",
-                   "channelsync.cli.sandbox", "channelsync.cli.report", "channelsync.cli.prices",
-                   "channelsync.cli.listings")
+                   "channelsync.cli.returns", "channelsync.cli.sandbox", "channelsync.cli.report",
+                   "channelsync.cli.prices", "channelsync.cli.listings")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -18,13 +18,17 @@ from channelsync.sdk.hookspecs import hookimpl
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--env", "print_env", is_flag=True,
               help="Print `export` lines for the sandbox secrets that config/channelsync.toml reads, and exit.")
+@click.option("--intake", "intake_url", default="http://127.0.0.1:9465", show_default=True, metavar="URL",
+              help="Send each platform's messages (webhooks, push) to URL/intake/<channel>; 'off' to send none.")
 @pass_app
-def sandbox_cmd(app: App, ports, host: str, print_env: bool) -> None:
-    """Serve every platform simulator on 127.0.0.1 until stopped (Ctrl-C)."""
+def sandbox_cmd(app: App, ports, host: str, print_env: bool, intake_url: str) -> None:
+    """Serve every platform simulator on 127.0.0.1 until stopped (Ctrl-C); buyer actions send the
+    platforms' messages to the intake of `channelsync run` (channel names as in config/channelsync.toml)."""
+    from channelsync.sdk.plugins import intake_types
     from channelsync.sim import sandbox
 
     if print_env:
-        for name, value in sandbox.secret_exports(app.types, host).items():
+        for name, value in sandbox.secret_exports(app.types, host, intake_types(app.pm)).items():
             click.echo(f"export {name}={shlex.quote(value)}")
         return
 
@@ -34,7 +38,9 @@ def sandbox_cmd(app: App, ports, host: str, print_env: bool) -> None:
         if plugin not in sandbox.BUILTIN or not port.isdigit():
             raise click.UsageError(f"--port {spec!r}: expected PLUGIN=PORT with PLUGIN one of {', '.join(sandbox.BUILTIN)}")
         chosen[plugin] = int(port)
-    running = sandbox.start(app.types, ports=chosen, host=host)
+    if intake_url != "off" and not intake_url.startswith(("http://", "https://")):
+        raise click.UsageError(f"--intake {intake_url!r}: expected an http:// URL or 'off'")
+    running = sandbox.start(app.types, ports=chosen, host=host, intake=None if intake_url == "off" else intake_url)
     if not running:
         raise click.ClickException("no platform simulators are installed")
     info = sandbox.describe(running)
@@ -58,8 +64,11 @@ def sandbox_cmd(app: App, ports, host: str, print_env: bool) -> None:
 @click.option("--burst", is_flag=True, help="11.11: scarce SKUs, five times the rate.")
 @click.option("--seed", type=int, help="Random seed, for a repeatable run.")
 @click.option("--fake", "use_fakes", is_flag=True, help="Fake channels instead of the platform simulators.")
+@click.option("--no-intake", "no_intake", is_flag=True,
+              help="Platforms send no messages: orders come by polling only (every second) — to compare.")
 @click.pass_context
-def demo_cmd(ctx: click.Context, duration: float, rate: float, burst: bool, seed: int | None, use_fakes: bool) -> None:
+def demo_cmd(ctx: click.Context, duration: float, rate: float, burst: bool, seed: int | None, use_fakes: bool,
+             no_intake: bool) -> None:
     """Seed a catalog, start the sandbox and the daemon, and let buyers order on every channel."""
     from channelsync.demo import Demo, Options
     from channelsync.telemetry import log
@@ -67,10 +76,16 @@ def demo_cmd(ctx: click.Context, duration: float, rate: float, burst: bool, seed
     app: App = ctx.obj
     log.configure("json", "warning")
     say = (lambda s: click.echo(s, err=True)) if app.json else click.echo
-    summary = Demo(Options(duration=duration, rate=rate, burst=burst, seed=seed, use_fakes=use_fakes), say).run()
+    summary = Demo(Options(duration=duration, rate=rate, burst=burst, seed=seed, use_fakes=use_fakes,
+                           intake=not no_intake), say).run()
     human = [f"consistency check: {'PASSED' if summary['consistent'] else 'FAILED'}",
              f"oversold units: {summary['oversold_units']}, duplicate orders: {summary['duplicate_orders']}, "
              f"settled in {summary['settled_in_seconds']} s"]
+    seen = summary["order_seen_seconds"]
+    if seen["orders"]:
+        human.append(f"orders reached channelsync p50 {seen['p50']} s, p99 {seen['p99']} s after the buyer "
+                     + ("(intake on: platform messages, poll every 30 s)" if summary["intake"] else
+                        "(intake off: polling every second)"))
     human += [f"  {n}: placed {c['orders_placed']}, ingested {c['orders_ingested']}, refused at zero "
               f"{c['refused_at_zero']}, cancelled {c['cancelled']}, shipped {c['shipped']}, "
               f"off target {c['quantities_off_target']}" for n, c in summary["channels"].items()]

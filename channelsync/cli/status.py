@@ -18,17 +18,43 @@ from channelsync.sync import paging, retry
 @pass_app
 def status(app: App, only: tuple[str, ...]) -> None:
     """Per channel: health, last poll and push, queue, parked failures; low stock; --channel for details."""
+    from channelsync.daemon.intake_ledger import intake_rows
     from channelsync.engine import lowstock
     from channelsync.engine.channels import status_rows
 
     names = app.channel_names(only) if only else None
     rows = [r for r in status_rows(app.store, app.config) if names is None or r["channel"] in names]
+    seen = intake_rows(app.store)
+    for r in rows:
+        r["intake"] = {"enabled": app.config.channels[r["channel"]].intake.enabled,
+                       **seen.get(r["channel"], {"accepted": 0, "rejected": {}})}
     daemon = app.store.one("SELECT pid, started_at, heartbeat_at FROM daemon WHERE id = 1")
     running = app.daemon_running()
     low = lowstock.levels(app.store, app.config, only_low=True)
     data = {"daemon": {"running": running, **(daemon or {})}, "channels": rows,
             "low_stock": [{k: r[k] for k in ("sku", "available", "reorder_point")} for r in low]}
-    app.emit(data, status_text(app, rows, daemon if running else None, low, details=bool(only)))
+    if "*" in seen:
+        data["intake_unknown_channel"] = seen["*"]["rejected"]
+    text = status_text(app, rows, daemon if running else None, low, details=bool(only))
+    app.emit(data, "\n".join([text] + intake_text(rows, seen.get("*"), sys.stdout.isatty())))
+
+
+def intake_text(rows: list[dict], unknown: dict | None, colour: bool) -> list[str]:
+    """Platform messages per channel (when any channel takes them): on/off, last verified, refused by reason."""
+    if not any(r["intake"]["enabled"] or r["intake"]["accepted"] or r["intake"]["rejected"] for r in rows):
+        return []
+    body = []
+    for r in rows:
+        i = r["intake"]
+        state = "on" if i["enabled"] else "off"
+        if i.get("connected") is not None:
+            state += ", connected" if i["connected"] else f", {table.paint('NOT connected', colour)}"
+        body.append([r["channel"], state, table.age(i.get("last_verified_at")), i["accepted"],
+                     ", ".join(f"{n} {k}" for k, n in sorted(i["rejected"].items())) or "-"])
+    out = [table.render(["intake", "messages", "last verified", "accepted", "rejected"], body, right=(3,))]
+    if unknown:
+        out.append(f"intake for no known channel: {sum(unknown['rejected'].values())} rejected")
+    return out
 
 
 def _expiry(stamp: str | None, colour: bool) -> str:
@@ -89,13 +115,16 @@ def channels(app: App) -> None:
 
     data = [{"name": c.name, "plugin": c.plugin, "enabled": c.enabled, "warehouses": list(c.warehouses),
              "share": str(c.rules.share), "buffer": c.rules.buffer, "max": c.rules.max,
-             "zero_below": c.rules.zero_below, "poll_interval": c.poll_interval, "settings": redacted(c)}
+             "zero_below": c.rules.zero_below, "poll_interval": c.poll_interval, "settings": redacted(c),
+             "intake": c.intake.enabled}
             for c in app.config.channels.values()]
     app.emit(data, table.render(
-        ["channel", "name", "plugin", "enabled", "warehouses", "share", "buffer", "max", "zero below", "poll every"],
+        ["channel", "name", "plugin", "enabled", "warehouses", "share", "buffer", "max", "zero below", "poll every",
+         "intake"],
         [[d["name"], app.config.channels[d["name"]].display_name or "", d["plugin"], "yes" if d["enabled"] else "no",
           ", ".join(d["warehouses"]) or "all", d["share"], d["buffer"], "none" if d["max"] is None else d["max"],
-          d["zero_below"], f"{d['poll_interval']:g} s"] for d in data], right=(5, 6, 7, 8, 9),
+          d["zero_below"], f"{d['poll_interval']:g} s", "on" if d["intake"] else "off"] for d in data],
+        right=(5, 6, 7, 8, 9),
         empty="no channels configured"))
 
 
@@ -134,7 +163,14 @@ def check(app: App, offline: bool) -> None:
                 bar.update(1)
     human = [f"config {config.path}: ok ({len(config.channels)} channels)"]
     human += [f"{n}: credentials {r}" for n, r in results.items()]
-    app.emit({"config": str(config.path), "channels": results}, "\n".join(human))
+    intake_on = [n for n, c in config.channels.items() if c.intake.enabled]
+    base = config.intake.public_url or f"http://{config.intake.host}:{config.intake.port}"
+    if intake_on:  # the loader checked each [channels.NAME.intake]; say where platforms must post
+        human += [f"intake on {config.intake.host}:{config.intake.port}"
+                  + ("" if config.intake.public_url else " (no public_url: platforms need the proxy's address)")]
+        human += [f"{n}: intake at {base}/intake/{n}" for n in intake_on]
+    app.emit({"config": str(config.path), "channels": results,
+              "intake": {n: f"{base}/intake/{n}" for n in intake_on}}, "\n".join(human))
     if any(r != "ok" for r in results.values()):
         raise SystemExit(1)
 

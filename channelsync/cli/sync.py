@@ -127,15 +127,21 @@ def resync_text(reports: dict, dry_run: bool) -> str:
 @click.argument("order")
 @click.option("--carrier", required=True, help="Carrier code, e.g. SF, ZTO, YTO.")
 @click.option("--tracking", required=True, help="Tracking (waybill) number.")
+@click.option("--line", "lines", multiple=True, metavar="SKU:QTY",
+              help="Ship only these units in this parcel (repeatable); default: every unit left to ship.")
 @pass_app
-def ship(app: App, order: str, carrier: str, tracking: str) -> None:
-    """Tell ORDER's channel it shipped, and turn its reservation into a stock decrease."""
+def ship(app: App, order: str, carrier: str, tracking: str, lines) -> None:
+    """Tell ORDER's channel a parcel left, and turn its reservation into a stock decrease.
+
+    Several parcels per order: ship part with --line, the rest later."""
+    from channelsync.cli.returns import sku_qty
     from channelsync.daemon import handoff
     from channelsync.engine.orders import find_order
     from channelsync.sync import shipping
 
+    chosen = sku_qty(click.get_current_context(), None, tuple(lines)) if lines else []
     row = find_order(app.store, order)
-    args = {"ref": str(row["id"]), "carrier": carrier, "tracking_no": tracking}
+    args = {"ref": str(row["id"]), "carrier": carrier, "tracking_no": tracking, "lines": chosen}
     if app.daemon_running():
         result = handoff.wait(app.store, handoff.submit(app.store, "ship", row["channel"], args), timeout=300)
     else:
@@ -144,7 +150,9 @@ def ship(app: App, order: str, carrier: str, tracking: str) -> None:
             result = shipping.ship(lane, **args)
         finally:
             lane.close()
-    app.emit(result, f"{result['order']} shipped with {carrier} {tracking}")
+    left = f", {result['left_to_ship']} unit(s) left to ship" if result.get("left_to_ship") else ""
+    app.emit(result, f"{result['order']} shipped {result.get('units', '')} unit(s) with {carrier} {tracking}; "
+                     f"now {result['status']} [{result.get('platform_status')}]{left}")
 
 
 @hookimpl

@@ -14,14 +14,16 @@ import math
 import os
 import re
 import tomllib
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from channelsync.config import intake
+from channelsync.config.plugin_settings import PluginSettings, show as _show
 from channelsync.config.settings import (ChannelConfig, Config, DaemonConfig, PriceRules, Promotion, SkuOverride,
                                          StockRules)
-from channelsync.sdk.channel import Channel, Setting
+from channelsync.sdk.channel import Channel
 from channelsync.sdk.errors import UserError
 from channelsync.telemetry.log import REDACTED
 
@@ -29,7 +31,6 @@ DEFAULT_PATH = "config/channelsync.toml"
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 _CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 _EXAMPLE_TIME = "2026-11-11T00:00:00+08:00"
-_SECRET_FORM = 'a secret must be a reference like { env = "VAR" } or { file = "PATH" }, not a literal value'
 
 
 class ConfigError(UserError):
@@ -41,9 +42,8 @@ class ConfigError(UserError):
         super().__init__("\n".join(self.errors))
 
 
-# A value rule: (kind, test, what was expected). Kinds: int (bool refused), number
-# (-> Decimal, so shares and percents never go through float math), seconds
-# (-> float), bool, str.
+# A value rule: (kind, test, what was expected). Kinds: int (bool refused), number (-> Decimal,
+# so shares and percents never go through float math), seconds (-> float), bool, str.
 _Rule = tuple[str, Callable[[Any], bool], str]
 _SHARE: _Rule = ("number", lambda d: 0 <= d <= 1, "a number between 0 and 1")
 _COUNT: _Rule = ("int", lambda n: n >= 0, "a non-negative integer")
@@ -67,14 +67,14 @@ DAEMON = {"http_host": _TEXT,
 CHANNEL = {"enabled": _BOOL, "poll_interval": _POSITIVE, "order_overlap": _NON_NEGATIVE,
            "order_lag": _NON_NEGATIVE, "initial_lookback": _NON_NEGATIVE, "reconcile_interval": _POSITIVE,
            "rate_per_second": _POSITIVE, "burst": ("int", lambda n: n >= 1, "an integer >= 1"),
-           "restock_on_return": _BOOL, "publish_new": _BOOL, "display_name": _TEXT}
-CHANNEL_TABLES = ("plugin", "warehouses", "price", "settings", "overrides")
+           "restock_on_refund": _BOOL, "publish_new": _BOOL, "display_name": _TEXT,
+           "order_window": _POSITIVE, "refund_window": _POSITIVE}
+#: old names still read, with the name that replaced them
+RENAMED = {"restock_on_return": "restock_on_refund"}
+CHANNEL_TABLES = ("plugin", "warehouses", "price", "settings", "overrides", "intake")
 OVERRIDE, LOW_STOCK = STOCK_RULES | {"price": _FEN}, {"reorder_point": _COUNT}
 PROMOTION_KEYS = ("name", "starts", "ends", "channels", "skus", "percent_off", "price")
-TOP_LEVEL = ("store", "daemon", "warehouses", "defaults", "channels", "promotions", "low_stock")
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-               dict: "a table", list: "an array"}
-
+TOP_LEVEL = ("store", "daemon", "warehouses", "defaults", "channels", "promotions", "low_stock", "intake")
 
 def default_path(environ: Mapping[str, str] = os.environ) -> Path:
     """``CHANNELSYNC_CONFIG`` if set, else ``config/channelsync.toml``."""
@@ -82,7 +82,7 @@ def default_path(environ: Mapping[str, str] = os.environ) -> Path:
 
 
 def load(path: Path | str | None, channel_types: Mapping[str, type[Channel]],
-         environ: Mapping[str, str] = os.environ) -> Config:
+         environ: Mapping[str, str] = os.environ, intake_types: Mapping[str, type] | None = None) -> Config:
     """Read and validate the config file; ``path=None`` means ``default_path(environ)``."""
     path = Path(path) if path is not None else default_path(environ)
     try:
@@ -94,11 +94,11 @@ def load(path: Path | str | None, channel_types: Mapping[str, type[Channel]],
         raise ConfigError([f"{path}: not a UTF-8 text file (expected a TOML config file)"], path) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read config file: {exc.strerror or exc}"], path) from None
-    return loads(text, channel_types, environ, base_dir=path.absolute().parent, path=path)
+    return loads(text, channel_types, environ, base_dir=path.absolute().parent, path=path, intake_types=intake_types)
 
 
 def loads(text: str, channel_types: Mapping[str, type[Channel]], environ: Mapping[str, str] = os.environ,
-          base_dir: Path | None = None, path: Path | str | None = None) -> Config:
+          base_dir: Path | None = None, path: Path | str | None = None, intake_types: Mapping | None = None) -> Config:
     """Validate config text; relative paths resolve against ``base_dir`` (default: the cwd)."""
     path = Path(path) if path is not None else None
     try:
@@ -107,7 +107,7 @@ def loads(text: str, channel_types: Mapping[str, type[Channel]], environ: Mappin
         # tomllib's message carries "(at line L, column C)"
         raise ConfigError([f"{path or '<config>'}: TOML syntax error: {exc}"], path) from None
     checker = _Checker(channel_types, environ, Path(base_dir) if base_dir is not None else Path.cwd())
-    config = checker.config(data, path)
+    config = intake.attach(checker, checker.config(data, path), data, intake_types or {})
     if checker.errors:
         raise ConfigError(checker.errors, path)
     return config
@@ -131,26 +131,11 @@ def key_path(parts: tuple) -> str:
     return text
 
 
-def _show(value: Any) -> str:
-    """A TOML value as the operator wrote it (strings quoted, tables named, not dumped)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return str(value)
-
-
 def _one_of(names) -> str:
     return ", ".join(sorted(names)) if names else "nothing"
 
 
-class _Checker:
+class _Checker(PluginSettings):
     """Walks the parsed TOML, converting values and recording every problem."""
 
     def __init__(self, channel_types: Mapping[str, type[Channel]], environ: Mapping[str, str], base_dir: Path):
@@ -257,6 +242,10 @@ class _Checker:
         if not isinstance(raw, dict):  # `channels.tb = 3`: one error, not one per missing key
             self.table(path, raw)
             return ChannelConfig(name=name, plugin="")
+        for old, new in RENAMED.items():  # an old name still works; both at once is a mistake
+            if old in raw and new in raw:
+                self.err(path + (old,), f"renamed to {new}, which is also set (expected only {new})")
+            raw = {(new if k == old else k): v for k, v in raw.items() if not (k == old and new in raw)}
         raw = self.table(path, raw, tuple(CHANNEL) + tuple(STOCK_RULES) + CHANNEL_TABLES)
         plugin = raw.get("plugin")
         if plugin is None:
@@ -282,73 +271,6 @@ class _Checker:
                              overrides=overrides, settings=settings,
                              secret_keys=frozenset(k for k, s in schema.items() if s.secret),
                              **self.fields(path, raw, CHANNEL))
-
-    # --- plugin settings ----------------------------------------------------------
-    def settings(self, path: tuple, raw: Any, schema: dict[str, Setting], known_plugin: bool) -> dict[str, Any]:
-        if not known_plugin:
-            # no schema to check against; the plugin error already says what is wrong
-            return dict(raw) if isinstance(raw, dict) else {}
-        raw = self.table(path, raw, schema)
-        out: dict[str, Any] = {}
-        for key, spec in schema.items():
-            if key not in raw:
-                if spec.required:
-                    kind = _TYPE_NAMES.get(spec.type, spec.type.__name__)
-                    self.err(path + (key,), f"missing required setting (expected {kind}"
-                                            f"{': ' + spec.help if spec.help else ''})")
-                out[key] = copy.deepcopy(spec.default)  # a dict default must not be shared
-                continue
-            if spec.secret:
-                out[key] = self.secret(path + (key,), raw[key], spec)
-            else:
-                out[key] = self.setting(path + (key,), raw[key], spec)
-        return out
-
-    def setting(self, path: tuple, value: Any, spec: Setting, secret: bool = False) -> Any:
-        kind = spec.type
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)  # `timeout = 3` for a float setting is what people type
-        got = "" if secret else f", got {_show(value)}"  # never echo a secret
-        if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
-            self.err(path, f"expected {_TYPE_NAMES.get(kind, kind.__name__)}{got}")
-            return None
-        if spec.choices and value not in spec.choices:
-            self.err(path, f"expected one of: {', '.join(map(str, spec.choices))}{got}")
-            return None
-        return value
-
-    def secret(self, path: tuple, ref: Any, spec: Setting) -> Any:
-        """Resolve ``{ env = "VAR" }`` / ``{ file = "PATH" }``; a literal is refused unseen."""
-        if not isinstance(ref, dict) or len(ref) != 1 or next(iter(ref)) not in ("env", "file"):
-            self.err(path, _SECRET_FORM)
-            return None
-        (how, where), = ref.items()
-        if not isinstance(where, str) or not where:
-            what = "an environment variable name" if how == "env" else "a file path"
-            self.err(path + (how,), f"expected {what}, got {_show(where)}")
-            return None
-        if how == "env":
-            value = self.environ.get(where)
-            if value is None:
-                self.err(path, f"environment variable {where} is not set")
-                return None
-            if value == "":
-                self.err(path, f"environment variable {where} is empty (expected the secret)")
-                return None
-        else:
-            file = self.file(where)
-            try:
-                value = file.read_text(encoding="utf-8").rstrip("\r\n")
-            except UnicodeDecodeError:
-                self.err(path, f"secret file {file} is not UTF-8 text")
-                return None
-            except OSError as exc:
-                self.err(path, f"cannot read secret file {file}: {exc.strerror or type(exc).__name__}")
-                return None
-            if value == "":
-                self.err(path, f"secret file {file} is empty (expected the secret)")
-                return None
-        return self.setting(path, value, spec, secret=True)
 
     # --- promotions ------------------------------------------------------------
     def promotions(self, raw: Any, channels: dict) -> tuple[Promotion, ...]:

@@ -58,6 +58,26 @@ class Promotion:
 
 
 @dataclass(frozen=True)
+class ChannelIntake:
+    """``[channels.NAME.intake]``: whether the channel's platform messages are taken in, and the
+    receiver's own settings (secrets resolved; see ``channelsync.sdk.intake.Receiver``)."""
+
+    enabled: bool = False
+    max_age: float | None = None  # seconds; None: the receiver's default
+    settings: dict[str, Any] = field(default_factory=dict)
+    secret_keys: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    """``[intake]``: the endpoint platforms post to, on its own address (behind a reverse proxy)."""
+
+    host: str = "127.0.0.1"
+    port: int = 9465             # 0: any free port (tests); the server runs when a channel enables intake
+    public_url: str | None = None  # what the platforms are told, e.g. https://shop.example.com/cs-intake
+
+
+@dataclass(frozen=True)
 class ChannelConfig:
     name: str
     plugin: str
@@ -70,14 +90,17 @@ class ChannelConfig:
     reconcile_interval: float = 900.0 # seconds between resyncs by the daemon
     rate_per_second: float | None = None  # overrides the plugin's capability
     burst: int | None = None
-    warehouses: tuple[str, ...] = ()  # empty: every warehouse
+    warehouses: tuple[str, ...] = ()  # sells from these, in priority order (reserve, ship); empty: all
     rules: StockRules = StockRules()
     price: PriceRules = PriceRules()
     overrides: dict[str, SkuOverride] = field(default_factory=dict)
-    restock_on_return: bool = False
+    restock_on_refund: bool = False   # refunded units reported coming back go on hand at once
+    order_window: float | None = None  # seconds; shortens the plugin's longest order window
+    refund_window: float | None = None # seconds; shortens the longest refund (after-sale) window
     publish_new: bool = False
     settings: dict[str, Any] = field(default_factory=dict)  # plugin settings, secrets resolved
     secret_keys: frozenset[str] = frozenset()                # never print these settings
+    intake: ChannelIntake = ChannelIntake()
 
 
 @dataclass(frozen=True)
@@ -98,3 +121,4 @@ class Config:
     promotions: tuple[Promotion, ...] = ()
     #: stock at or below this is low (补货提醒) for SKUs without their own reorder point; None: off
     reorder_point: int | None = None
+    intake: IntakeConfig = IntakeConfig()

@@ -27,17 +27,19 @@ import schedule
 import structlog
 
 from channelsync.config.settings import Config
-from channelsync.daemon import handoff, upkeep
+from channelsync.daemon import handoff, intake, upkeep
 from channelsync.daemon.health import HealthServer
 from channelsync.daemon.lock import InstanceLock
 from channelsync.engine import catalog, outbox, pricing
 from channelsync.engine.channels import status_rows
 from channelsync.sdk.errors import ChannelError
-from channelsync.sdk.plugins import channel_types
+from channelsync.sdk.plugins import channel_types, intake_types
 from channelsync.store import Store, ts, utcnow
 from channelsync.sync import reconcile
+from channelsync.sync.doorbell import Doorbell
 from channelsync.sync.lane import Lane, open_lane
 from channelsync.sync.runner import ChannelRunner
+from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.daemon")
 
@@ -52,6 +54,9 @@ class Worker(threading.Thread):
         self.owner = owner  # not "daemon": threading.Thread has a daemon flag
         self.channel_name = name
         self.wake = threading.Event()  # pushes were queued: the pusher drains now
+        self.poke = threading.Event()  # a doorbell rang or the daemon stops: the poll loop looks now
+        # platform messages ring it; a second look 5 s later for platforms whose search trails them
+        self.doorbell = Doorbell(lag=owner.config.channels[name].order_lag, recheck=5.0)
         self.error: BaseException | None = None
         self.pusher: Pusher | None = None
         self.sweeper: Sweeper | None = None
@@ -86,11 +91,15 @@ class Worker(threading.Thread):
                     next_poll = max(next_poll + lane.cfg.poll_interval, time.monotonic())
                     runner.cycle(stopping, push=False, overlap=False)  # the sweeper reads the overlap
                 jobs.run_pending()
+                if self.doorbell.due():  # a verified platform message: poll now, not at the next tick
+                    metrics.INTAKE_POLLS.labels(self.channel_name).inc()
+                    runner.cycle(stopping, push=False, overlap=False)
                 if stopping():
                     break
                 handoff.serve_pending(lane, stopping)  # a resync takes the lane's lock page by page
-                # sleep until the next poll is due, looking for handed-over requests every tick
-                self.owner.stop.wait(max(0.0, min(self.owner.tick, next_poll - time.monotonic())))
+                # sleep until the next poll is due, a doorbell rings, or a tick (handed-over requests)
+                self.poke.wait(max(0.0, min(self.owner.tick, next_poll - time.monotonic())))
+                self.poke.clear()
         except BaseException as exc:  # a worker must never die silently
             self.error = exc
             log.exception("worker_crashed", channel=self.channel_name)
@@ -191,12 +200,20 @@ class Daemon:
         self.lock = InstanceLock(config.db_path)
         self.run_id = f"{os.getpid()}-{int(time.time())}"
         self.http_server = None
+        self.intake_server: intake.IntakeServer | None = None
         self.started = threading.Event()
         self.reload = threading.Event()  # set by SIGHUP; the main loop reloads (not in the handler)
 
     def wake_all(self) -> None:
         for worker in self.workers.values():
             worker.wake.set()
+
+    def ring(self, channel: str, bells: list) -> None:
+        """A verified platform message for ``channel``: its worker polls as soon as it can."""
+        worker = self.workers.get(channel)
+        if worker is not None:
+            worker.doorbell.ring()
+            worker.poke.set()
 
     def request_reload(self, *_: Any) -> None:
         self.reload.set()
@@ -205,6 +222,8 @@ class Daemon:
         log.info("daemon_stopping")
         self.stop.set()
         self.wake_all()
+        for worker in self.workers.values():
+            worker.poke.set()
 
     def run(self, install_signals: bool = True, until: Callable[[], bool] | None = None) -> int:
         """Run until stopped; returns the process exit code."""
@@ -226,6 +245,8 @@ class Daemon:
             signal.signal(signal.SIGINT, self.request_stop)
             if hasattr(signal, "SIGHUP"):  # not on Windows
                 signal.signal(signal.SIGHUP, self.request_reload)
+        # before anything else runs: a taken intake port stops the start with one clear message
+        self.intake_server = intake.start(self.config, intake_types(self.pm), self.ring)
         if self.serve_http and self.config.daemon.http_port:
             self.http_server = HealthServer(self.health, self.config.daemon.http_host,
                                             self.config.daemon.http_port).start()
@@ -254,10 +275,15 @@ class Daemon:
             last_promo_check = now
             with store.write():
                 store.execute("UPDATE daemon SET heartbeat_at = ? WHERE id = 1", (ts(now),))
+            if self.intake_server is not None:
+                self.intake_server.intake.ledger.flush(store)
         for worker in self.workers.values():
             worker.join(timeout=60)
         if self.http_server is not None:
             self.http_server.stop()
+        if self.intake_server is not None:
+            self.intake_server.stop()
+            self.intake_server.intake.ledger.flush(store)
         with store.write():
             store.execute("UPDATE daemon SET pid = NULL WHERE id = 1")
         store.close()
@@ -281,7 +307,12 @@ class Daemon:
         finally:
             store.close()
         alive = {n: w.alive() for n, w in self.workers.items()}
+        links = self.intake_server.intake.ledger.links if self.intake_server is not None else {}
         ok = bool(alive) and all(alive.values()) and not self.stop.is_set()
         return {"status": "ok" if ok else "failing", "run_id": self.run_id,
                 "channels": {r["channel"]: {"health": r["health"], "worker_alive": alive.get(r["channel"], False),
-                                            "queue": r["queue"]} for r in rows}}
+                                            "queue": r["queue"],
+                                            # a lost intake link costs latency, not correctness: shown, not failing
+                                            "intake": {"enabled": self.config.channels[r["channel"]].intake.enabled,
+                                                       "connected": links.get(r["channel"])}}
+                             for r in rows}}

@@ -7,7 +7,8 @@ rules, overrides, promotions, reorder points, display names, log level) apply at
 once: workers pick the new config up on their next turn, and every listing's stock
 and price is re-checked against it. What only a restart can change (the database,
 the HTTP port, adding, removing or enabling channels, a channel's plugin or
-settings and credentials) keeps its running value, and the log names what waits.
+settings and credentials, the intake and each channel's intake) keeps its running
+value, and the log names what waits.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import structlog
 from channelsync import config as config_mod
 from channelsync.config.settings import Config
 from channelsync.engine import inventory, lowstock, outbox
+from channelsync.sdk.plugins import intake_types
 from channelsync.store import Store
 from channelsync.telemetry import log as log_setup
 from channelsync.telemetry import metrics
@@ -46,6 +48,8 @@ def merge(old: Config, new: Config) -> tuple[Config, list[str]]:
         waiting.append("store.path")
     if (new.daemon.http_host, new.daemon.http_port) != (old.daemon.http_host, old.daemon.http_port):
         waiting.append("daemon.http_host/http_port")
+    if new.intake != old.intake:
+        waiting.append("intake")
     channels = {}
     for name, cfg in old.channels.items():
         fresh = new.channels.get(name)
@@ -57,11 +61,13 @@ def merge(old: Config, new: Config) -> tuple[Config, list[str]]:
             waiting.append(f"channels.{name} plugin/enabled/settings")
         if (fresh.poll_interval, fresh.reconcile_interval) != (cfg.poll_interval, cfg.reconcile_interval):
             waiting.append(f"channels.{name} poll_interval/reconcile_interval")
+        if fresh.intake != cfg.intake:
+            waiting.append(f"channels.{name}.intake")
         channels[name] = replace(fresh, plugin=cfg.plugin, enabled=cfg.enabled, settings=cfg.settings,
                                  secret_keys=cfg.secret_keys, poll_interval=cfg.poll_interval,
-                                 reconcile_interval=cfg.reconcile_interval)
+                                 reconcile_interval=cfg.reconcile_interval, intake=cfg.intake)
     waiting += [f"channels.{name} (added)" for name in new.channels if name not in old.channels]
-    merged = replace(new, db_path=old.db_path, channels=channels,
+    merged = replace(new, db_path=old.db_path, channels=channels, intake=old.intake,
                      daemon=replace(new.daemon, http_host=old.daemon.http_host, http_port=old.daemon.http_port))
     return merged, waiting
 
@@ -88,7 +94,7 @@ def reload_config(daemon: Daemon, store: Store) -> bool:
         metrics.CONFIG_RELOADS.labels("rejected").inc()
         return False
     try:
-        new = config_mod.load(path, daemon.types)
+        new = config_mod.load(path, daemon.types, intake_types=intake_types(daemon.pm))
     except config_mod.ConfigError as exc:
         log.error("config_reload_rejected", path=str(path), errors=exc.errors,
                   note="the running config is kept; fix the file and send SIGHUP again")

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from channelsync.config.settings import ChannelConfig, Config, DaemonConfig, StockRules
+from channelsync.config.settings import ChannelConfig, ChannelIntake, Config, DaemonConfig, IntakeConfig, StockRules
 from channelsync.daemon import Daemon
 from channelsync.engine import catalog, inventory
 from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.sim import fake, sandbox
 from channelsync.sim.simulator import OutOfStock, Simulator
-from channelsync.store import Store
+from channelsync.store import Store, parse_ts
 
 CHANNEL_NAMES = {"taobao": "tb-flagship", "jd": "jd-pop", "wechat": "wx-shop", "ownsite": "web"}
 WAREHOUSES = {"WH-SH": "Shanghai", "WH-GZ": "Guangzhou"}
@@ -41,6 +41,7 @@ class Options:
     workdir: str | None = None
     use_fakes: bool = False    # fake channels instead of the platform simulators
     settle_timeout: float = 90.0
+    intake: bool = True        # platforms' messages ring the channels' doorbells (poll every 30 s)
 
 
 @dataclass
@@ -116,7 +117,7 @@ class Demo:
             for plugin, r in self.running.items():
                 name = CHANNEL_NAMES[plugin]
                 self.channels[name] = DemoChannel(name, plugin, r.simulator)
-                cfgs[name] = self._channel_config(name, plugin, r.credentials())
+                cfgs[name] = self._channel_config(name, plugin, r.credentials(), r.base_url)
         else:
             self.say("demo: platform simulators not available; using fake channels")
             for name in ("fake-a", "fake-b", "fake-c"):
@@ -124,7 +125,8 @@ class Demo:
                 self.channels[name] = DemoChannel(name, "fake", platform)
                 cfgs[name] = self._channel_config(name, "fake", platform.credentials(""))
         self.config = Config(path=None, db_path=self.workdir / "demo.db", warehouses=WAREHOUSES, channels=cfgs,
-                             daemon=DaemonConfig(http_port=0, log_format="json", log_level="warning"))
+                             daemon=DaemonConfig(http_port=0, log_format="json", log_level="warning"),
+                             intake=IntakeConfig(port=0))
         for ch in self.channels.values():
             item_ids: dict[str, str] = {}
             for product, code, price in _codes(csv_text):
@@ -140,10 +142,13 @@ class Demo:
         self.say(f"demo: {report.skus_new} SKUs in 2 warehouses, channels: "
                  + ", ".join(f"{c.name} ({c.plugin})" for c in self.channels.values()) + f"; data in {self.workdir}")
 
-    def _channel_config(self, name: str, plugin: str, settings: dict[str, Any]) -> ChannelConfig:
+    def _channel_config(self, name: str, plugin: str, settings: dict[str, Any], base_url: str = "") -> ChannelConfig:
         rules = StockRules(buffer=1) if plugin in ("jd",) else StockRules()
         warehouses = ("WH-SH",) if plugin in ("ownsite", "fake") and name.endswith(("web", "-c")) else ()
-        return ChannelConfig(name=name, plugin=plugin, poll_interval=1.0, order_overlap=30.0,
+        messages = getattr(self.channels[name].sim, "messages", None) if name in self.channels else None
+        intake = ChannelIntake(True, None, messages.settings(base_url)) if self.o.intake and messages else ChannelIntake()
+        return ChannelConfig(name=name, plugin=plugin, poll_interval=30.0 if intake.enabled else 1.0,
+                             order_overlap=60.0, intake=intake,
                              initial_lookback=3600.0, reconcile_interval=3600.0, rate_per_second=50.0, burst=20,
                              warehouses=warehouses, rules=rules, settings=settings,
                              secret_keys=frozenset(k for k, s in self.types[plugin].settings_schema.items() if s.secret))
@@ -157,6 +162,9 @@ class Demo:
         thread.start()
         try:
             self._wait_linked()
+            for ch in self.channels.values():
+                if self.config.channels[ch.name].intake.enabled and daemon.intake_server is not None:
+                    ch.sim.notify_to(None if ch.sim.messages.held else daemon.intake_server.url(ch.name))
             buyers = [threading.Thread(target=self._buyer, args=(ch,), daemon=True) for ch in self.channels.values()]
             for b in buyers:
                 b.start()
@@ -175,6 +183,9 @@ class Demo:
             self.stop_daemon.set()
             thread.join(timeout=30)
             sandbox.stop(self.running)
+            for ch in self.channels.values():
+                if isinstance(ch.sim, Simulator):
+                    ch.sim.stop_notifying()
         summary = self.check()
         summary["settled_in_seconds"] = settled
         return summary
@@ -273,6 +284,18 @@ class Demo:
                            "quantities_off_target": mismatched}
         return not problems, problems, stats
 
+    def _propagation(self, store: Store) -> dict[str, float | None]:
+        """From a buyer's order to channelsync holding it (then every channel's push starts): p50, p99."""
+        waits = []
+        for name, ch in self.channels.items():
+            placed = {o.order_id: o.created_at for o in list(ch.sim.orders.values())}
+            for row in store.query("SELECT external_id, first_seen_at FROM orders WHERE channel = ?", (name,)):
+                if row["external_id"] in placed:
+                    waits.append((parse_ts(row["first_seen_at"]) - placed[row["external_id"]]).total_seconds())
+        waits.sort()
+        pick = lambda q: round(waits[min(len(waits) - 1, int(q * len(waits)))], 2) if waits else None  # noqa: E731
+        return {"p50": pick(0.5), "p99": pick(0.99), "orders": len(waits)}
+
     @staticmethod
     def _oversold(store: Store) -> int:
         """Units sold beyond the master's stock: available across all warehouses below zero."""
@@ -289,9 +312,11 @@ class Demo:
             oversold = self._oversold(store)
             duplicates = store.scalar("SELECT COUNT(*) FROM (SELECT channel, external_id FROM orders "
                                       "GROUP BY 1, 2 HAVING COUNT(*) > 1)")
+            seen = self._propagation(store)
         finally:
             store.close()
         return {"consistent": ok and duplicates == 0, "problems": problems, "oversold_units": oversold,
+                "order_seen_seconds": seen, "intake": any(c.intake.enabled for c in self.config.channels.values()),
                 "duplicate_orders": duplicates, "channels": stats, "burst": self.o.burst,
                 "duration_seconds": self.o.duration, "database": str(self.config.db_path)}
 

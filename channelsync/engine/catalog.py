@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import IO, Callable, Iterable
 
 from channelsync.config.settings import Config
-from channelsync.engine import inventory, listings, outbox
+from channelsync.engine import inventory, listings, outbox, reservations
 from channelsync.sdk.errors import UserError
 from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
 from channelsync.store import Store, ts, utcnow
@@ -266,19 +266,25 @@ def change_stock(store: Store, config: Config, code: str, warehouse: str, *, set
 
 
 def stock_report(store: Store, config: Config, code: str) -> dict:
-    """``stock show``: on-hand per warehouse, reserved, and per channel what is available,
-    the target and what the channel should be showing."""
+    """``stock show``: on hand and reserved per warehouse, and per channel the warehouses
+    it sells from (in priority order), what is available, the target and what it should show."""
     require_sku(store, code)
     channels = []
     for name, cfg in config.channels.items():
         listing = listings.get(store, name, code)
-        channels.append({"channel": name, "available": inventory.available(store, code, cfg.warehouses),
+        channels.append({"channel": name, "warehouses": list(cfg.warehouses),
+                         "available": inventory.available(store, code, cfg.warehouses),
                          "target": inventory.channel_target(store, cfg, code),
                          "expected": listing["expected"] if listing else None, "listed": listing is not None})
+    on_hand = {w: inventory.on_hand(store, code, (w,)) for w in sorted(config.warehouses)}
+    held = reservations.by_warehouse(store, code)
     return {
         "sku": code,
         "bundle": [{"component": c, "qty": q} for c, q in inventory.components(store, code)],
-        "on_hand": {w: inventory.on_hand(store, code, (w,)) for w in sorted(config.warehouses)},
+        "on_hand": on_hand,
+        "warehouses": [{"warehouse": w, "on_hand": n, "reserved": held.get(w, 0), "free": n - held.get(w, 0)}
+                       for w, n in on_hand.items()],
+        "reserved_anywhere": held.get(None, 0),
         "reserved": inventory.reserved(store, code),
         "channels": channels,
     }

@@ -1,8 +1,9 @@
 """Stock: the ledger, reservations, availability per channel and targets.
 
-reserved(sku)     = units on paid, not yet shipped/cancelled/refunded orders
-                    (bundle lines reserve their components)
-available(sku, c) = on-hand over the warehouses c sells from - reserved(sku)
+reserved(sku, c)  = units on paid, not yet shipped/released order lines, reserved in
+                    the warehouses c sells from (bundle lines reserve their components;
+                    see engine/reservations.py for where an order reserves)
+available(sku, c) = on-hand over the warehouses c sells from - reserved(sku, c)
                     (a bundle: min over components of floor(available / qty))
 target(sku, c)    = 0 if available <= zero_below, else
                     min(max, floor(available * share) - buffer), never below 0
@@ -20,7 +21,7 @@ from typing import Iterable
 import structlog
 
 from channelsync.config.settings import ChannelConfig, Config, StockRules
-from channelsync.engine import outbox
+from channelsync.engine import outbox, reservations
 from channelsync.store import Store, ts, utcnow
 
 log = structlog.get_logger("channelsync.engine.inventory")
@@ -58,15 +59,9 @@ def components(store: Store, sku_code: str) -> list[tuple[str, int]]:
     return [(r[0], r[1]) for r in rows]
 
 
-def reserved(store: Store, sku_code: str) -> int:
-    """Units of ``sku_code`` on paid orders, including those reserved through bundles."""
-    direct = store.scalar("SELECT COALESCE(SUM(quantity), 0) FROM order_lines WHERE reserved = 1 AND sku_code = ?",
-                          (sku_code,))
-    via_bundles = store.scalar(
-        "SELECT COALESCE(SUM(l.quantity * b.qty), 0) FROM bundle_components b "
-        "JOIN order_lines l ON l.sku_code = b.bundle_code AND l.reserved = 1 WHERE b.component_code = ?",
-        (sku_code,))
-    return direct + via_bundles
+def reserved(store: Store, sku_code: str, warehouses: Iterable[str] | None = None) -> int:
+    """Units of ``sku_code`` reserved in ``warehouses`` (all when none), bundles' included."""
+    return reservations.reserved(store, sku_code, warehouses)
 
 
 def on_hand(store: Store, sku_code: str, warehouses: Iterable[str] | None = None) -> int:
@@ -108,7 +103,7 @@ def available(store: Store, sku_code: str, warehouses: Iterable[str] | None = No
     whs = tuple(warehouses or ())
     if parts:
         return max(0, min(available(store, code, whs, reads) // qty for code, qty in parts))
-    return reads.get(on_hand, sku_code, whs) - reads.get(reserved, sku_code)
+    return reads.get(on_hand, sku_code, whs) - reads.get(reserved, sku_code, whs)
 
 
 def channel_target(store: Store, cfg: ChannelConfig, sku_code: str, reads: Reads | None = None) -> int:
@@ -186,29 +181,3 @@ def set_on_hand(store: Store, sku_code: str, warehouse: str, quantity: int, reas
     if delta:
         move(store, sku_code, warehouse, delta, reason, reference, actor)
     return delta
-
-
-def consume(store: Store, sku_code: str, quantity: int, warehouses: Iterable[str], reason: str,
-            reference: str) -> None:
-    """Take shipped units off on-hand: a bundle's components, from the channel's
-    warehouses in order of preference, the first warehouse taking any shortfall."""
-    parts = components(store, sku_code) or [(sku_code, 1)]
-    whs = list(warehouses) or [r[0] for r in store.execute("SELECT code FROM warehouses ORDER BY code")]
-    for code, per in parts:
-        left = quantity * per
-        for wh in whs:
-            have = on_hand(store, code, (wh,))
-            take = min(left, max(0, have))
-            if take:
-                move(store, code, wh, -take, reason, reference)
-                left -= take
-        if left:
-            move(store, code, whs[0], -left, reason, reference)
-
-
-def restock(store: Store, sku_code: str, quantity: int, warehouses: Iterable[str], reference: str) -> None:
-    """Put returned units back on hand (a bundle's components) in the channel's first warehouse."""
-    parts = components(store, sku_code) or [(sku_code, 1)]
-    whs = list(warehouses) or [r[0] for r in store.execute("SELECT code FROM warehouses ORDER BY code")]
-    for code, per in parts:
-        move(store, code, whs[0], quantity * per, "return", reference)

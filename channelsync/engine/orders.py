@@ -1,28 +1,39 @@
-"""Order ingestion and the order state machine.
+"""Order ingestion and the order state machine, line by line.
 
-Orders are upserted by (channel, external id) and only *forward* transitions
-are applied, so re-reading an order (overlapping polls, a retried page, a
-restart) changes nothing. Two flags on each order make every effect happen
-exactly once:
+Orders are upserted by (channel, external id). The order's status moves only
+*forward* (a stale read is ignored), and each line's counts only grow, so
+re-reading an order (overlapping polls, a retried page, a restart) changes
+nothing. Each line counts its own units, so every effect happens exactly once:
 
-* ``held``    — the channel's own number has these units taken off, so the
-                listing's ``expected`` was lowered. Set on payment; cleared by a
-                cancel/refund before shipment (the platform puts units back).
-* ``shipped`` — the on-hand decrease is in the ledger.
+* ``held``     — units the channel's own number has taken off (``expected`` was
+                 lowered by them): the line's units once paid, less those released;
+* ``released`` — units put back before shipment (a cancel, a refund of the line);
+                 the platform puts them back on sale and the reservation goes;
+* ``shipped``  — units that left: the ledger has them out, taken from where the
+                 line reserved (engine/reservations.py);
+* ``refunded`` — units whose money went back; ``coming_back`` — units the platform
+                 says come back (expected back until received, engine/returns.py).
 
-"Reserved" is not stored: it is derived from orders in state ``paid``.
+"Reserved" is the reservations table: a paid line's units neither shipped nor released.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Sequence
 
 from channelsync.config.settings import ChannelConfig, Config
-from channelsync.engine import channels, inventory, listings
+from channelsync.engine import (
+    channels,
+    inventory,
+    listings,
+    reservations,
+    returns,
+    shipments,
+)
 from channelsync.sdk.errors import UserError
-from channelsync.sdk.models import Order, OrderStatus
+from channelsync.sdk.models import Order, OrderLine, OrderStatus
 from channelsync.store import Store, ts, utcnow
 
 S = OrderStatus
@@ -60,7 +71,7 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
     result = IngestResult()
     with store.write():
         for order in orders:
-            _apply(store, cfg, order, now, result, absolute)
+            _apply(store, config, cfg, order, now, result, absolute)
         if cursor is not None:
             channels.move_cursor(store, cfg.name, cursor)
         if result.skus:
@@ -69,33 +80,36 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
 
 
 def unchanged(store: Store, channel: str, orders: Sequence[Order]) -> set[str]:
-    """External ids of ``orders`` stored already in the same state: ingesting them is a no-op
-    (a state never follows itself), so a re-read overlap is sifted before taking any lock."""
+    """External ids of ``orders`` that ``_apply`` would skip as re-reads (stored in the same
+    status and platform status, with no line or parcel news): a re-read overlap is sifted
+    here, before the caller takes any lock."""
     same: set[str] = set()
-    by_id = {o.external_id: o.status.value for o in orders}
+    by_id = {o.external_id: o for o in orders if not _line_news(o)}
     ids = list(by_id)
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
-        rows = store.execute(f"SELECT external_id, status FROM orders WHERE channel = ? AND external_id IN "
-                             f"({','.join('?' * len(chunk))})", (channel, *chunk))
-        same.update(ext for ext, status in rows if by_id[ext] == status)
+        rows = store.execute(f"SELECT external_id, status, platform_status FROM orders WHERE channel = ? "
+                             f"AND external_id IN ({','.join('?' * len(chunk))})", (channel, *chunk))
+        same.update(ext for ext, status, platform_status in rows
+                    if by_id[ext].status.value == status and by_id[ext].platform_status == platform_status)
     return same
 
 
-def _apply(store: Store, cfg: ChannelConfig, order: Order, now: datetime, result: IngestResult,
+def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: datetime, result: IngestResult,
            absolute: bool = False) -> None:
     row = store.one("SELECT * FROM orders WHERE channel = ? AND external_id = ?", (cfg.name, order.external_id))
     before = S(row["status"]) if row else None
-    if order.status not in FORWARD[before]:
+    # the same status again may carry line news (a refund of one line, a parcel)
+    if order.status not in FORWARD[before] and order.status != before:
         return
+    if order.status == before and row["platform_status"] == order.platform_status and not _line_news(order):
+        return  # a re-read (overlapping polls): counts only grow, and this one says none
     if row is None:
         order_id, unmatched = _insert(store, cfg, order, now)
         result.unmatched_lines += unmatched
-        held, shipped = 0, 0
     else:
-        order_id, held, shipped = row["id"], row["held"], row["shipped"]
-    lines = store.query("SELECT sku_code, quantity FROM order_lines WHERE order_id = ? AND sku_code IS NOT NULL",
-                        (order_id,))
+        order_id = row["id"]
+    lines = store.query("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (order_id,))
     ref = f"{cfg.name}:{order.external_id}"
     if row is None and order.status in (S.CANCELLED, S.REFUNDED):
         # Seen only once it was closed: replay it through "paid". If it was paid, the
@@ -103,35 +117,122 @@ def _apply(store: Store, cfg: ChannelConfig, order: Order, now: datetime, result
         # the put-back is then real; replaying makes that exact. If it never was, the
         # clamp below can only overstate expected, which under-shows, never oversells.
         for line in lines:
-            listings.lower_expected(store, cfg.name, line["sku_code"], line["quantity"], absolute)
-        held = 1
-
-    now_shipped = 1 if order.status in (S.SHIPPED, S.COMPLETED) or shipped or order.shipped else 0
-    now_held = _held_after(order.status, held, now_shipped)
-    for line in lines:
-        sku, qty = line["sku_code"], line["quantity"]
-        if now_held != held:  # the platform took these units off (or put them back) on its own
-            listings.lower_expected(store, cfg.name, sku, (now_held - held) * qty, absolute)
-        if now_shipped and not shipped:
-            inventory.consume(store, sku, qty, cfg.warehouses, "shipment", ref)
-        if order.status == S.REFUNDED and now_shipped and cfg.restock_on_return:
-            inventory.restock(store, sku, qty, cfg.warehouses, ref)
-        result.skus.add(sku)
+            if line["sku_code"]:
+                listings.lower_expected(store, cfg.name, line["sku_code"], line["quantity"], absolute)
+            line["held"] = line["quantity"]
+    reported = list(order.lines) + [OrderLine(None, 0)] * max(0, len(lines) - len(order.lines))
+    whole_refund = order.status == S.REFUNDED and not any(ln.refunded or ln.returning for ln in order.lines)
+    changed = before != order.status or (row is not None and row["platform_status"] != order.platform_status)
+    for line, said in zip(lines, reported):
+        changed |= _apply_line(store, config, cfg, order, order_id, line, said, whole_refund, ref, now, result,
+                               absolute, before)
+    if row is None:  # a first sighting is worth a look at every channel's target
+        result.skus.update(ln["sku_code"] for ln in lines if ln["sku_code"])
+    by_id = {k: ln["line_no"] for ln in lines for k in (ln["external_sku_id"], ln["sku_code"]) if k}
+    changed |= shipments.record_seen(store, order_id, order.parcels, by_id, now) > 0
+    if not changed:
+        return
+    held = int(any(line["held"] for line in lines))
+    shipped = int(any(line["shipped"] for line in lines))
+    # one meaning on every channel: closed with nothing shipped is cancelled, whatever the
+    # platform calls it (a Taobao trade closed after payment, a WooCommerce "refunded")
+    status = S.CANCELLED if order.status == S.REFUNDED and not shipped else order.status
     store.execute(
         "UPDATE orders SET status = ?, platform_status = ?, modified_at = ?, updated_at = ?, held = ?, shipped = ? "
         "WHERE id = ?",
-        (order.status.value, order.platform_status, ts(order.modified_at), ts(now), now_held, now_shipped, order_id))
-    # reserved = units on paid orders: kept on the lines so availability reads an index, not history
-    store.execute("UPDATE order_lines SET reserved = ? WHERE order_id = ?", (int(order.status == S.PAID), order_id))
+        (status.value, order.platform_status, ts(order.modified_at), ts(now), held, shipped, order_id))
     result.changed.append((order, before.value if before else None))
 
 
-def _held_after(status: OrderStatus, held: int, shipped: int) -> int:
+def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, order_id: int, line: dict,
+                said: OrderLine, whole_refund: bool, ref: str, now: datetime, result: IngestResult,
+                absolute: bool, before: OrderStatus | None) -> bool:
+    """Bring one stored line to what the platform reports; True when anything changed."""
+    qty, status, first = line["quantity"], order.status, before is None
+    gone = status in (S.SHIPPED, S.COMPLETED) or bool(order.shipped)
+    # units shipped: the line's own count where the platform gives one; else the order's
+    # status ships every unit not released (when in doubt, shipped: that under-shows)
+    if said.shipped is not None:
+        ship_to = max(line["shipped"], min(said.shipped, qty - line["released"]))
+    elif gone:
+        ship_to = qty - line["released"]
+    else:
+        ship_to = line["shipped"]
+    refunded_to = max(line["refunded"], min(qty, qty if whole_refund else said.refunded))
+    if status in (S.CANCELLED, S.REFUNDED):
+        release_to = qty - ship_to  # closed: whatever did not leave is released
+    elif status == S.NEW:
+        release_to = line["released"]
+    else:  # refunded units that have not left are released (only the line's)
+        release_to = max(line["released"], min(refunded_to, qty - ship_to))
+    returning_to = max(line["coming_back"], min(ship_to, ship_to if whole_refund else said.returning))
     if status in (S.PAID, S.SHIPPED, S.COMPLETED):
-        return 1
-    if status == S.REFUNDED and shipped:
-        return held  # goods left the warehouse: the platform does not put them back
-    return 0
+        held_to = qty - release_to
+    elif status in (S.CANCELLED, S.REFUNDED) and line["held"]:
+        held_to = qty - release_to  # shipped units stay taken: the platform does not put them back
+    else:
+        held_to = 0
+    reserve_to = qty - release_to - ship_to if status in (S.PAID, S.SHIPPED, S.COMPLETED) else 0
+    new = {"held": held_to, "released": release_to, "shipped": ship_to, "refunded": refunded_to,
+           "coming_back": returning_to}
+    stored = {k: line[k] for k in new}
+    if new == stored and not first and status == before:
+        return False  # re-read: the line and its reservation are as they were
+    sku = line["sku_code"]
+    if sku:
+        if held_to != line["held"]:  # the platform took these units off (or put them back) on its own
+            listings.lower_expected(store, cfg.name, sku, held_to - line["held"], absolute)
+        if ship_to > line["shipped"]:
+            shipments.book(store, order_id, line["line_no"], sku, ship_to - line["shipped"], cfg.warehouses, ref)
+        moved = _reserve(store, cfg, order_id, line["line_no"], sku, reserve_to, 0 if first else None)
+        if moved or held_to != line["held"] or ship_to != line["shipped"]:
+            result.skus.add(sku)
+    _after_sales(store, config, cfg, order_id, line, new, ref, now, result)
+    if new == stored:
+        return False
+    line.update(new)  # the caller sums the order's flags from its lines
+    store.execute("UPDATE order_lines SET held = ?, released = ?, shipped = ?, refunded = ?, coming_back = ? "
+                  "WHERE order_id = ? AND line_no = ?",
+                  (held_to, release_to, ship_to, refunded_to, returning_to, order_id, line["line_no"]))
+    return True
+
+
+def _line_news(order: Order) -> bool:
+    """Whether the platform says anything per line or per parcel that could move a count."""
+    return bool(order.parcels) or bool(order.shipped) or any(
+        ln.refunded or ln.returning or ln.shipped for ln in order.lines)
+
+
+def _reserve(store: Store, cfg: ChannelConfig, order_id: int, line_no: int, sku: str, units: int,
+             have: int | None = None) -> bool:
+    """Make the line hold ``units`` in reservations (``have``: what it holds, when known);
+    True when that moved any."""
+    have = reservations.line_units(store, order_id, line_no, sku) if have is None else have
+    if units > have:
+        reservations.reserve(store, order_id, line_no, sku, units - have, cfg.warehouses)
+    elif units < have:
+        reservations.release(store, order_id, line_no, sku, have - units)
+    return units != have
+
+
+def _after_sales(store: Store, config: Config, cfg: ChannelConfig, order_id: int, line: dict, new: dict, ref: str,
+                 now: datetime, result: IngestResult) -> None:
+    """The line's history: a refund, a return announced (restocked at once if the channel says so)."""
+    refunded = new["refunded"] - line["refunded"]
+    if refunded > 0:
+        released = new["released"] - line["released"]
+        text = f"{released} released before shipment" if released > 0 else "after shipment"
+        returns.note(store, order_id, line["line_no"], "refund", refunded, source=cfg.name, at=now, text=text)
+    coming = new["coming_back"] - line["coming_back"]
+    if coming > 0:
+        returns.note(store, order_id, line["line_no"], "return", coming, source=cfg.name, at=now)
+        if cfg.restock_on_refund and line["sku_code"]:
+            wh = shipments.origin(store, ref, reservations.parts(store, line["sku_code"])[0][0])
+            order = store.one("SELECT * FROM orders WHERE id = ?", (order_id,))
+            returns.receive(store, config, order, {**line, **new}, coming,
+                            wh or reservations.priority(store, cfg.warehouses)[0], source="restock_on_refund",
+                            now=now)
+            result.skus.add(line["sku_code"])
 
 
 def _insert(store: Store, cfg: ChannelConfig, order: Order, now: datetime) -> tuple[int, int]:
@@ -165,20 +266,102 @@ def _master_code(store: Store, channel: str, sku_code: str | None, external_id: 
     return None
 
 
+def open_lines(store: Store, order_id: int) -> list[dict]:
+    """The order's lines with ``open``: units neither shipped nor released."""
+    rows = store.query("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (order_id,))
+    for row in rows:
+        row["open"] = row["quantity"] - row["released"] - row["shipped"]
+    return rows
+
+
+def parcel_lines(store: Store, order_row: dict, specs: Sequence[tuple[str, int]]) -> dict[int, int]:
+    """``--line SKU:QTY`` choices -> line number -> units; none given: every open unit.
+    A SKU on several lines fills them in order; asking more than is open is refused."""
+    where = f"{order_row['channel']}:{order_row['external_id']}"
+    rows = [r for r in open_lines(store, order_row["id"]) if r["open"] > 0]
+    if not rows:
+        raise UserError(f"order {where} is {order_row['status']}: nothing left to ship")
+    if not specs:
+        return {r["line_no"]: r["open"] for r in rows}
+    chosen: dict[int, int] = {}
+    for sku, units in specs:
+        if units <= 0:
+            raise UserError(f"--line {sku}:{units}: the quantity must be at least 1")
+        mine = [r for r in rows if sku in (r["sku_code"], r["external_sku_id"])]
+        if not mine:
+            left = ", ".join(f"{r['sku_code'] or r['external_sku_id']} x{r['open']}" for r in rows)
+            raise UserError(f"order {where} has no open line {sku!r} (left to ship: {left})")
+        for r in mine:
+            n = min(units, r["open"] - chosen.get(r["line_no"], 0))
+            if n > 0:
+                chosen[r["line_no"]] = chosen.get(r["line_no"], 0) + n
+                units -= n
+        if units:
+            raise UserError(f"order {where}: {sku} has only {sum(r['open'] for r in mine)} unit(s) left to ship")
+    return chosen
+
+
 def mark_shipped(store: Store, config: Config, cfg: ChannelConfig, order_row: dict, carrier: str,
-                 tracking_no: str, now: datetime | None = None, absolute: bool = False) -> IngestResult:
-    """After the channel accepted a shipment: record it like an ingested SHIPPED state."""
+                 tracking_no: str, lines: dict[int, int] | None = None, now: datetime | None = None) -> IngestResult:
+    """After the channel accepted a parcel: its units leave from where they were reserved,
+    the parcel is kept, and the order is shipped once no unit is left open."""
     now = now or utcnow()
+    result = IngestResult()
+    ref = f"{order_row['channel']}:{order_row['external_id']}"
     with store.write():
-        store.execute("UPDATE orders SET carrier = ?, tracking_no = ? WHERE id = ?",
-                      (carrier, tracking_no, order_row["id"]))
-        shipped = Order(order_row["external_id"], S.SHIPPED, datetime.fromisoformat(order_row["created_at"]),
-                        now, [], platform_status=order_row["platform_status"])
-        result = IngestResult()
-        _apply(store, cfg, shipped, now, result, absolute)
+        rows = open_lines(store, order_row["id"])
+        chosen = lines if lines is not None else {r["line_no"]: r["open"] for r in rows if r["open"] > 0}
+        contents: dict[int, tuple[str | None, int]] = {}
+        for row in rows:
+            units = min(chosen.get(row["line_no"], 0), row["open"])
+            if units <= 0:
+                continue
+            if row["sku_code"]:
+                shipments.book(store, order_row["id"], row["line_no"], row["sku_code"], units, cfg.warehouses, ref)
+                result.skus.add(row["sku_code"])
+            store.execute("UPDATE order_lines SET shipped = shipped + ? WHERE order_id = ? AND line_no = ?",
+                          (units, order_row["id"], row["line_no"]))
+            contents[row["line_no"]] = (row["sku_code"], units)
+        shipments.record(store, order_row["id"], source="channelsync", carrier=carrier, tracking_no=tracking_no,
+                         lines=contents, at=now)
+        left = sum(r["open"] for r in open_lines(store, order_row["id"]))
+        status = S.SHIPPED.value if left == 0 and order_row["status"] == S.PAID.value else order_row["status"]
+        store.execute("UPDATE orders SET status = ?, shipped = 1, carrier = ?, tracking_no = ?, updated_at = ? "
+                      "WHERE id = ?", (status, carrier, tracking_no, ts(now), order_row["id"]))
         if result.skus:
             result.pushes_queued = inventory.queue_stock(store, config, result.skus, now)
     return result
+
+
+def detail(store: Store, order_row: dict) -> dict:
+    """``orders show``: the order, each line's counts and reservations, its parcels and
+    its after-sales history."""
+    lines = store.query("SELECT line_no, sku_code, external_sku_id, quantity, price, held, released, shipped, "
+                        "refunded, coming_back FROM order_lines WHERE order_id = ? ORDER BY line_no",
+                        (order_row["id"],))
+    for line in lines:
+        line.update(returns.counts(store, order_row["id"], line["line_no"]))
+        line["open"] = line["quantity"] - line["released"] - line["shipped"]
+        line["reserved"] = store.query(
+            "SELECT sku_code, warehouse, quantity FROM reservations WHERE order_id = ? AND line_no = ? "
+            "ORDER BY priority, warehouse", (order_row["id"], line["line_no"]))
+    return {**order_row, "lines": lines, "parcels": shipments.parcels(store, order_row["id"]),
+            "after_sales": returns.history(store, order_row["id"])}
+
+
+def line_of(store: Store, order_row: dict, sku: str) -> dict:
+    """The order's line selling ``sku`` (merchant code or the platform's SKU id)."""
+    rows = store.query("SELECT * FROM order_lines WHERE order_id = ? AND (sku_code = ? OR external_sku_id = ?) "
+                       "ORDER BY line_no", (order_row["id"], sku, sku))
+    if not rows:
+        have = store.query("SELECT sku_code, external_sku_id FROM order_lines WHERE order_id = ? ORDER BY line_no",
+                           (order_row["id"],))
+        raise UserError(f"order {order_row['channel']}:{order_row['external_id']} has no line {sku!r} (its lines: "
+                        f"{', '.join(r['sku_code'] or str(r['external_sku_id']) for r in have)})")
+    if rows[0]["sku_code"] is None:
+        raise UserError(f"line {sku!r} of {order_row['channel']}:{order_row['external_id']} matches no master SKU; "
+                        "link the listing first (see `channelsync resync`)")
+    return rows[0]
 
 
 def find_order(store: Store, ref: str) -> dict:

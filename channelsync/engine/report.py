@@ -132,6 +132,11 @@ def refund_state(order: dict, lines: list[dict]) -> tuple[bool, bool, bool]:
     line-level refunded and returned quantities, once stored, are read here alone:
     "fully refunded" becomes every unit refunded, and the rates count units.
     """
+    # issue 16: lines count their refunded units and the units coming back; an order closed
+    # with its money back before shipment is "cancelled" but its lines still say refunded
+    if any(ln.get("refunded") for ln in lines):
+        full = all(ln["refunded"] >= ln["quantity"] for ln in lines)
+        return full, True, any(ln.get("coming_back") for ln in lines)
     refunded = order["status"] in ("refunded", "returned")
     return refunded, refunded, order["status"] == "returned" or (refunded and bool(order["shipped"]))
 
@@ -234,7 +239,8 @@ def _top(units: dict[str, list[int]], titles: dict[str, str], top: int) -> list[
 
 def _figures(order: dict, lines: list[dict], costs: dict[str, int | None]) -> Figures:
     full, refunded, returned = refund_state(order, lines)
-    paid = order["status"] in EVER_PAID
+    # money back means it was paid (a paid order closed before shipment is stored "cancelled")
+    paid = order["status"] in EVER_PAID or refunded
     valid = paid and not full
     f = Figures(orders=1, valid=int(valid), paid=int(paid), refunded=int(paid and refunded),
                 returned=int(paid and returned))

@@ -37,6 +37,7 @@ from channelsync.sdk.errors import (
     UserError,
 )
 from channelsync.sdk.hookspecs import hookimpl
+from channelsync.sdk.intake import Bell, IntakeRejected, IntakeRequest, Receiver, Reply, Verified
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
@@ -44,6 +45,7 @@ from channelsync.sdk.models import (
     OrderLine,
     OrderStatus,
     Page,
+    Parcel,
     PriceUpdate,
     StockUpdate,
     UpdateResult,
@@ -52,8 +54,9 @@ from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
 
 __all__ = [
     "hookimpl", "Channel", "Capabilities", "Setting",
-    "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "PriceUpdate",
+    "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "Parcel", "PriceUpdate",
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
     "Call", "run_calls", "fen_to_yuan", "yuan_to_fen",
+    "Receiver", "IntakeRequest", "Bell", "Verified", "Reply", "IntakeRejected",
 ]

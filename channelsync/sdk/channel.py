@@ -19,11 +19,12 @@ from typing import Any, Callable, ClassVar, Iterable, Literal, Mapping, Sequence
 
 import httpx
 
-from channelsync.sdk.errors import AuthExpired, RateLimited, Transient
+from channelsync.sdk.errors import AuthExpired, RateLimited, Rejected, Transient
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
     Order,
+    OrderLine,
     Page,
     PriceUpdate,
     StockUpdate,
@@ -51,6 +52,10 @@ class Capabilities:
     listing_page_size: int = 50
     order_page_size: int = 100
     max_order_window: timedelta = timedelta(days=1)
+    #: the longest window ``fetch_refunds`` accepts (None: the order window); the core
+    #: cuts each order window into refund windows, so a short after-sale window (WeChat:
+    #: 24 h) never shortens the order window
+    max_refund_window: timedelta | None = None
     rate_per_second: float = 2.0
     rate_burst: int = 2
     can_publish: bool = False
@@ -130,6 +135,21 @@ class Channel:
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         """Tell the channel the order shipped."""
         raise NotImplementedError
+
+    def ship_parcel(self, order_external_id: str, carrier: str, tracking_no: str,
+                    lines: Sequence[OrderLine] | None) -> None:
+        """Tell the channel one parcel left: ``lines`` (external SKU id, merchant code,
+        units) or, when None, every line still to ship. Platforms that cannot ship part
+        of an order keep this default, which refuses a partial parcel."""
+        if lines is not None:
+            raise Rejected(f"{self.plugin or 'this platform'}: shipping part of an order is not supported "
+                           "(ship the whole order)", code="partial-shipment")
+        self.ship(order_external_id, carrier, tracking_no)
+
+    def fetch_order(self, order_external_id: str) -> Order | None:
+        """One order's current state, if the platform can read one (None: it cannot).
+        The core reads it after a ship so the platform's status shows at once."""
+        return None
 
     # --- auth and life cycle ----------------------------------------------
     def refresh_auth(self) -> None:

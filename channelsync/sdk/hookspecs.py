@@ -64,3 +64,10 @@ def stock_low(sku_code: str, available: int, reorder_point: int, title: str) -> 
     Not called again until the SKU has recovered above the point and gone low once more.
     Runs in the daemon's main thread: keep it quick (hand slow messages to a queue), do not raise.
     """
+
+
+@hookspec
+def register_intake(register: Callable[[str, type], None]) -> None:
+    """Say what a channel type can receive from its platform: call
+    ``register("ownsite", WooWebhooks)`` with a ``channelsync.sdk.intake.Receiver``
+    subclass, keyed by the channel type's name (see docs/plugins.md, "Intake")."""

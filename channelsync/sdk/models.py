@@ -15,14 +15,17 @@ T = TypeVar("T")
 
 
 class OrderStatus(enum.StrEnum):
-    """The core's order states. Plugins map platform statuses onto these."""
+    """The core's order states. Plugins map platform statuses onto these (the table is
+    docs/order-statuses.md). What happened to each line — refunded, shipped, returned —
+    is counted on the line, not in the order's status."""
 
     NEW = "new"              # placed, not paid: reserves nothing
-    PAID = "paid"            # reserves stock until shipped, cancelled or refunded
-    SHIPPED = "shipped"      # reservation became an on-hand decrease
+    PAID = "paid"            # reserves its open units until shipped or released
+    SHIPPED = "shipped"      # the goods left: reservations became on-hand decreases
     COMPLETED = "completed"  # buyer confirmed; stock-wise the same as shipped
-    CANCELLED = "cancelled"  # closed before shipment
-    REFUNDED = "refunded"    # refunded; after shipment this is a return
+    CANCELLED = "cancelled"  # closed before shipment: never paid, or paid and released
+    REFUNDED = "refunded"    # closed with the money back after shipment (the lines say
+                             # which units; whether goods come back is ``returning``)
 
 
 @dataclass(frozen=True)
@@ -111,10 +114,32 @@ class UpdateResult:
 
 @dataclass(frozen=True)
 class OrderLine:
+    """One line as the platform reports it now; after-sales counts are units of this line.
+
+    ``refunded``: units whose money went back (a refund before shipment releases them).
+    ``returning``: units the buyer sends back or has sent back in an after-sale return
+    (an exchange included); the core expects them until the warehouse receives them.
+    ``shipped``: units that left the warehouse, where the platform says per line (None:
+    the order's status says for the whole line).
+    """
+
     sku_code: str | None
     quantity: int
     external_sku_id: str | None = None
     price: int | None = None  # fen, per unit
+    refunded: int = 0
+    returning: int = 0
+    shipped: int | None = None
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """A parcel the platform knows of (sent from its seller centre or by us)."""
+
+    carrier: str | None
+    tracking_no: str | None
+    #: what it holds, where the platform says: (external SKU id or merchant code, units)
+    lines: Sequence[OrderLine] = ()
 
 
 @dataclass(frozen=True)
@@ -131,3 +156,5 @@ class Order:
     #: the goods left the warehouse (the platform records a shipment), if the platform
     #: says; lets the core book a shipment it never saw as a state, e.g. before a refund
     shipped: bool | None = None
+    #: the parcels the platform lists for the order (carrier and tracking number)
+    parcels: Sequence[Parcel] = ()

@@ -75,3 +75,20 @@ def plugin_list(pm: pluggy.PluginManager) -> list[dict]:
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         rows.append({"name": name, "module": getattr(plugin, "__name__", repr(plugin)), "hooks": hooks})
     return rows
+
+
+def intake_types(pm: pluggy.PluginManager) -> dict[str, type]:
+    """Collect the message receivers plugins register (channel type name -> ``Receiver`` subclass)."""
+    from channelsync.sdk.intake import Receiver
+
+    types: dict[str, type] = {}
+
+    def register(name: str, cls: type) -> None:
+        if not (isinstance(cls, type) and issubclass(cls, Receiver)):
+            raise UserError(f"plugin registered intake for {name!r} that is not a channelsync.Receiver subclass")
+        if name in types and types[name] is not cls:
+            raise UserError(f"two plugins register intake for the channel type {name!r}")
+        types[name] = cls
+
+    pm.hook.register_intake(register=register)
+    return types

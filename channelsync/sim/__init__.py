@@ -5,6 +5,17 @@ the ``/_sim/`` control API); ``fake`` is an in-memory channel; ``server`` serves
 simulator over HTTP on 127.0.0.1; ``sandbox`` serves every installed one.
 """
 
-from channelsync.sim.simulator import OutOfStock, Request, Response, SimLine, SimOrder, SimSku, Simulator
+from channelsync.sim.simulator import (
+    OutOfStock,
+    Request,
+    Response,
+    SimAfterSale,
+    SimLine,
+    SimOrder,
+    SimParcel,
+    SimSku,
+    Simulator,
+)
 
-__all__ = ["Simulator", "Request", "Response", "SimSku", "SimOrder", "SimLine", "OutOfStock"]
+__all__ = ["Simulator", "Request", "Response", "SimSku", "SimOrder", "SimLine", "SimParcel", "SimAfterSale",
+           "OutOfStock"]

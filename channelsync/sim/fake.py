@@ -28,6 +28,7 @@ from channelsync.sdk.models import (
     OrderLine,
     OrderStatus,
     Page,
+    Parcel,
     PriceUpdate,
     StockUpdate,
     UpdateResult,
@@ -196,10 +197,24 @@ class FakeChannel(Channel):
         return Page(page, str(start + size) if start + size < len(found) else None)
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
+        self.ship_parcel(order_external_id, carrier, tracking_no, None)
+
+    def ship_parcel(self, order_external_id: str, carrier: str, tracking_no: str,
+                    lines: Sequence[OrderLine] | None) -> None:
         self._enter()
         if order_external_id not in self.platform.orders:
             raise NotFound(f"no order {order_external_id}", code="not-found")
-        self.platform.ship(order_external_id, carrier, tracking_no)
+        picked = {(ln.external_sku_id or ln.sku_code): ln.quantity for ln in lines} if lines else None
+        try:
+            self.platform.ship(order_external_id, carrier, tracking_no, picked)
+        except ValueError as exc:
+            raise Rejected(str(exc), code="bad-parcel") from exc
+
+    def fetch_order(self, order_external_id: str) -> Order | None:
+        self._enter()
+        with self.platform.lock:
+            found = self.platform.orders.get(order_external_id)
+            return _order(found) if found else None
 
     @classmethod
     def simulator(cls, **options: Any) -> FakePlatform:
@@ -209,10 +224,14 @@ class FakeChannel(Channel):
 
 
 def _order(o: SimOrder) -> Order:
-    # the simulator's states carry the core's names, so no mapping table is needed
+    # the simulator's states carry the core's names, so no mapping table is needed;
+    # the fake reports everything per line, as the best platforms do
     return Order(o.order_id, OrderStatus(o.status), o.created_at, o.modified_at,
-                 [OrderLine(ln.sku_code, ln.quantity, ln.external_id, ln.price) for ln in o.lines],
-                 total=o.total, platform_status=o.status, shipped=o.carrier is not None)
+                 [OrderLine(ln.sku_code, ln.quantity, ln.external_id, ln.price, refunded=ln.refunded,
+                            returning=ln.returned, shipped=ln.shipped) for ln in o.lines],
+                 total=o.total, platform_status=o.status, shipped=bool(o.parcels),
+                 parcels=[Parcel(p.carrier, p.tracking_no, [OrderLine(None, n, ext) for ext, n in p.lines.items()])
+                          for p in o.parcels])
 
 
 @hookimpl

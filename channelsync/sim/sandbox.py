@@ -16,6 +16,10 @@ from channelsync.sim.simulator import Simulator
 
 BUILTIN = ("taobao", "jd", "wechat", "ownsite")
 DEFAULT_PORTS = {"taobao": 8101, "jd": 8102, "wechat": 8103, "ownsite": 8104}
+#: the channel names config/channelsync.toml gives each simulator (its intake path is /intake/<name>)
+EXAMPLE_CHANNELS = {"taobao": "tb-flagship", "jd": "jd-pop", "wechat": "wx-shop", "ownsite": "web"}
+#: where the example config's intake listens: the sandbox sends its platform messages there
+DEFAULT_INTAKE = "http://127.0.0.1:9465"
 
 
 @dataclass
@@ -43,13 +47,18 @@ def available(types: dict[str, type[Channel]]) -> list[str]:
 
 
 def start(types: dict[str, type[Channel]], ports: dict[str, int] | None = None, host: str = "127.0.0.1",
-          plugins: list[str] | None = None, **sim_options: Any) -> dict[str, Running]:
+          plugins: list[str] | None = None, intake: str | None = None, **sim_options: Any) -> dict[str, Running]:
+    """``intake``: the intake's base URL; buyer actions then send each platform's messages to
+    ``<intake>/intake/<example channel name>`` (TMC's are held for the daemon's listener)."""
     ports = {**DEFAULT_PORTS, **(ports or {})}
     running: dict[str, Running] = {}
     try:
         for name in plugins if plugins is not None else available(types):
             sim = types[name].simulator(**sim_options)
             running[name] = Running(name, sim, SimServer(sim, host, ports.get(name, 0)).start())
+            if intake and sim.messages is not None:
+                held = sim.messages.held
+                sim.notify_to(None if held else f"{intake.rstrip('/')}/intake/{EXAMPLE_CHANNELS.get(name, name)}")
     except OSError:
         stop(running)
         raise
@@ -58,6 +67,7 @@ def start(types: dict[str, type[Channel]], ports: dict[str, int] | None = None, 
 
 def stop(running: dict[str, Running]) -> None:
     for r in running.values():
+        r.simulator.stop_notifying()
         r.server.stop()
 
 
@@ -66,16 +76,24 @@ def env_name(plugin: str, setting: str) -> str:
     return f"CHANNELSYNC_{plugin}_{setting}".upper()
 
 
-def secret_exports(types: dict[str, type[Channel]], host: str = "127.0.0.1") -> dict[str, str]:
+def secret_exports(types: dict[str, type[Channel]], host: str = "127.0.0.1",
+                   receivers: dict[str, type] | None = None) -> dict[str, str]:
     """Sandbox secrets as environment variables, for the example config (they are the
     simulators' public fixtures, not real credentials)."""
     out = {}
     for name in available(types):
         cls = types[name]
-        creds = cls.simulator().credentials(f"http://{host}:{DEFAULT_PORTS[name]}")
+        base_url = f"http://{host}:{DEFAULT_PORTS[name]}"
+        creds = cls.simulator().credentials(base_url)
         for key, spec in cls.settings_schema.items():
             if spec.secret and creds.get(key) is not None:
                 out[env_name(name, key)] = str(creds[key])
+        messages = type(cls.simulator()).messages
+        schema = getattr((receivers or {}).get(name), "settings_schema", {})
+        for key, value in (messages.settings(base_url) if messages is not None else {}).items():
+            # the intake's own secrets; the API's (Taobao's, JD's app secret) are exported above
+            if key in schema and schema[key].secret and env_name(name, key) not in out:
+                out[env_name(name, f"intake_{key}")] = str(value)
     return out
 
 

@@ -8,6 +8,9 @@ error shapes for faults. The base owns what all platforms share:
 * buyer behaviour: an order subtracts stock the moment it is paid and is
   refused when a listed quantity is short; a cancel or refund before shipment
   puts the units back, as the real platforms do;
+* after-sales line by line: a refund of some units of one line (before
+  shipment they go back on sale; after, the buyer keeps them), an after-sale
+  return or exchange of shipped units, and parcels that ship part of an order;
 * fault injection for a number of calls (latency, 5xx, timeout, rate limit,
   token expiry, malformed body) and a configurable rate limit;
 * a JSON control API under ``/_sim/`` (outside every platform's paths)::
@@ -19,7 +22,12 @@ error shapes for faults. The base owns what all platforms share:
     PUT  /_sim/stock/<sku_code>          {quantity}    (a seller-centre edit)
     POST /_sim/orders                    {lines: [{sku_code, quantity}], pay?: true} -> 201 | 409
     POST /_sim/orders/<id>/<action>      action: pay | cancel | refund | ship | complete
+                                         ship takes {carrier?, tracking_no?, lines?: {sku: qty}}
+    POST /_sim/orders/<id>/refund_line   {sku, quantity}: money back for units of one line
+    POST /_sim/orders/<id>/return_line   {sku, quantity, exchange?}: an after-sale return
     POST /_sim/faults                    {kind, count?, seconds?, status?}
+    POST /_sim/notify                    {url?, settings?, lose?, duplicate?, delay?, reorder?, ...}
+                                         buyer actions also send the platform's messages (notify.py)
 """
 
 from __future__ import annotations
@@ -29,18 +37,23 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import httpx
 
+from channelsync.sim import notify
+from channelsync.sim.orders import (  # noqa: F401 - the order shapes, re-exported for plugins
+    BuyerOrders,
+    OutOfStock,
+    SimAfterSale,
+    SimLine,
+    SimOrder,
+    SimParcel,
+)
 from channelsync.sim.types import Request, Response  # re-exported for plugins
 from channelsync.sim.wsgi import jsonable, request_from_environ, send_response
 
 FAULT_KINDS = ("latency", "error_5xx", "timeout", "rate_limit", "auth_expired", "malformed")
-
-
-class OutOfStock(Exception):
-    """A buyer order the platform refuses: the listed quantity is short."""
 
 
 @dataclass
@@ -56,38 +69,13 @@ class SimSku:
     modified_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
-@dataclass
-class SimLine:
-    external_id: str
-    item_id: str
-    sku_code: str | None
-    quantity: int
-    price: int
-
-
-@dataclass
-class SimOrder:
-    order_id: str
-    lines: list[SimLine]
-    status: str  # new | paid | shipped | completed | cancelled | refunded
-    created_at: datetime
-    modified_at: datetime
-    paid: bool = False
-    carrier: str | None = None
-    tracking_no: str | None = None
-    refunded_at: datetime | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return sum(line.price * line.quantity for line in self.lines)
-
-
-class Simulator:
+class Simulator(BuyerOrders):
     """Base class: a WSGI app with platform state, buyer actions, faults and rate limit."""
 
     #: the channel plugin this simulator imitates
     plugin: str = ""
+    #: the platform's pushed messages (``channelsync.sim.notify.Messages``), if it sends any
+    messages: notify.Messages | None = None
 
     def __init__(self, *, rate_limit: float | None = None, burst: int = 5,
                  clock: Callable[[], datetime] | None = None) -> None:
@@ -102,6 +90,8 @@ class Simulator:
         self._bucket_at = time.monotonic()
         self._ids = itertools.count(self.first_id())
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.notifier: notify.Notifier | None = None
+        self.held: notify.Held | None = None  # messages a connected client takes (TMC)
 
     # --- what subclasses implement ----------------------------------------
     def handle(self, req: Request) -> Response:
@@ -123,6 +113,26 @@ class Simulator:
 
     def first_id(self) -> int:
         return 1000001
+
+    def notify_to(self, url: str | None = None, settings: dict | None = None, **faults: Any) -> notify.Notifier:
+        """Send the platform's message for each buyer action: to ``url``, or held for a client (TMC)."""
+        if self.messages is None:
+            raise ValueError(f"the {self.plugin or type(self).__name__} simulator sends no platform messages")
+        self.stop_notifying()
+        if self.messages.held and self.held is None:
+            self.held = notify.Held()
+        self.notifier = notify.Notifier(self, self.messages, settings or self.messages.settings(), url,
+                                        notify.Faults(**faults), self.held if self.messages.held else None)
+        return self.notifier
+
+    def stop_notifying(self) -> None:
+        if self.notifier is not None:
+            self.notifier.stop()
+            self.notifier = None
+
+    def _emit(self, event: str, order: SimOrder) -> None:
+        if self.notifier is not None:
+            self.notifier.emit(event, order)
 
     # --- state and buyer actions (Python API; the control API calls these) ---
     def now(self) -> datetime:
@@ -166,84 +176,6 @@ class Simulator:
             sku.quantity = quantity
             sku.modified_at = self.now()
 
-    def place_order(self, lines: Iterable[tuple[str, int]], *, pay: bool = True) -> SimOrder:
-        """A buyer orders ``(sku ref, quantity)`` lines; refused when stock is short."""
-        with self.lock:
-            now = self.now()
-            sim_lines = []
-            for ref, qty in lines:
-                sku = self.find(ref)
-                if not sku.on_shelf:
-                    raise OutOfStock(f"{ref} is off the shelf")
-                sim_lines.append(SimLine(sku.external_id, sku.item_id, sku.sku_code, qty, sku.price))
-            order = SimOrder(self.new_id(), sim_lines, "new", now, now)
-            self.orders[order.order_id] = order
-            if pay:
-                try:
-                    self.pay(order.order_id)
-                except OutOfStock:
-                    del self.orders[order.order_id]
-                    raise
-            return order
-
-    def pay(self, order_id: str) -> SimOrder:
-        with self.lock:
-            order = self.orders[order_id]
-            if order.status != "new":
-                return order
-            for line in order.lines:
-                if self.skus[line.external_id].quantity < line.quantity:
-                    raise OutOfStock(f"{line.sku_code or line.external_id}: only "
-                                     f"{self.skus[line.external_id].quantity} left")
-            for line in order.lines:
-                self.skus[line.external_id].quantity -= line.quantity
-            order.status, order.paid = "paid", True
-            order.modified_at = self.now()
-            return order
-
-    def cancel(self, order_id: str) -> SimOrder:
-        """Cancel before shipment: a paid order's units go back on sale."""
-        with self.lock:
-            order = self.orders[order_id]
-            if order.status in ("new", "paid"):
-                self._put_back(order)
-                order.status = "cancelled"
-                order.modified_at = self.now()
-            return order
-
-    def refund(self, order_id: str) -> SimOrder:
-        """Refund: before shipment the units go back on sale; after, they do not."""
-        with self.lock:
-            order = self.orders[order_id]
-            if order.status == "paid":
-                self._put_back(order)
-            if order.status in ("paid", "shipped", "completed"):
-                order.status = "refunded"
-                order.refunded_at = order.modified_at = self.now()
-            return order
-
-    def ship(self, order_id: str, carrier: str = "SIM", tracking_no: str = "0") -> SimOrder:
-        with self.lock:
-            order = self.orders[order_id]
-            if order.status == "paid":
-                order.status, order.carrier, order.tracking_no = "shipped", carrier, tracking_no
-                order.modified_at = self.now()
-            return order
-
-    def complete(self, order_id: str) -> SimOrder:
-        with self.lock:
-            order = self.orders[order_id]
-            if order.status == "shipped":
-                order.status = "completed"
-                order.modified_at = self.now()
-            return order
-
-    def _put_back(self, order: SimOrder) -> None:
-        if order.paid and order.status == "paid":
-            for line in order.lines:
-                if line.external_id in self.skus:
-                    self.skus[line.external_id].quantity += line.quantity
-
     def inject(self, kind: str, count: int = 1, **params: Any) -> None:
         """The next ``count`` platform calls fail with ``kind`` (see FAULT_KINDS)."""
         if kind not in FAULT_KINDS:
@@ -260,6 +192,8 @@ class Simulator:
         req = request_from_environ(environ)
         if req.path.startswith("/_sim/"):
             response = self._control(req)
+        elif self.messages is not None and self.messages.held and req.path.startswith(self.messages.held_path):
+            response = self.messages.serve(self, req)  # the platform's message server (TMC)
         else:
             response = self._fault_or_rate_limit(req) or self.handle(req)
         return send_response(response, start_response)
@@ -341,7 +275,12 @@ class Simulator:
                 return Response(201, jsonable(asdict(order)))
             if len(parts) == 3 and parts[0] == "orders":
                 action = {"pay": self.pay, "cancel": self.cancel, "refund": self.refund,
-                          "ship": self.ship, "complete": self.complete}.get(parts[2])
+                          "complete": self.complete,
+                          "ship": lambda oid: self.ship(oid, body.get("carrier", "SIM"), body.get("tracking_no", "0"),
+                                                        body.get("lines")),
+                          "refund_line": lambda oid: self.refund_line(oid, body["sku"], int(body["quantity"])),
+                          "return_line": lambda oid: self.return_line(oid, body["sku"], int(body["quantity"]),
+                                                                      exchange=bool(body.get("exchange")))}.get(parts[2])
                 if action is None:
                     return Response(404, {"error": f"unknown order action {parts[2]!r}"})
                 try:
@@ -349,6 +288,9 @@ class Simulator:
                 except OutOfStock as exc:
                     return Response(409, {"error": "out_of_stock", "message": str(exc)})
                 return Response(200, jsonable(asdict(order)))
+            if parts == ["notify"] and req.method == "POST":
+                notifier = self.notify_to(body.pop("url", None), body.pop("settings", None), **body)
+                return Response(200, {"notifying": body, "held": notifier.held is not None})
             if parts == ["faults"] and req.method == "POST":
                 params = {k: v for k, v in body.items() if k not in ("kind", "count")}
                 self.inject(body["kind"], int(body.get("count", 1)), **params)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlite_utils
 from sqlite_utils import Migrations
 
@@ -108,6 +110,112 @@ def m002_credentials(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL, PRIMARY KEY (channel, key));
         """
     )
+
+
+def _widen_check(db: sqlite_utils.Database, table: str, column: str, values: tuple[str, ...]) -> None:
+    """Add ``values`` to the ``column IN (...)`` CHECK of ``table`` by rebuilding it.
+
+    SQLite cannot alter a CHECK. The new table is made from the table's *current*
+    SQL with the list extended, so a CHECK another migration widened keeps its values.
+    Triggers and indexes are read before and re-created after.
+    """
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
+    match = re.search(rf"({column}\s+IN\s*\()([^)]*)\)", sql)
+    have = re.findall(r"'([^']*)'", match.group(2))
+    wanted = have + [v for v in values if v not in have]
+    if wanted == have:
+        return
+    listed = ", ".join(f"'{v}'" for v in wanted)
+    rebuilt = sql[:match.start(2)] + listed + sql[match.end(2):]
+    extras = [r[0] for r in db.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL",
+        (table,)).fetchall()]
+    temp = f"{table}_rebuild"
+    columns = ", ".join(c.name for c in db[table].columns)
+    db.execute(re.sub(rf"^CREATE TABLE\s+\"?{table}\"?", f"CREATE TABLE {temp}", rebuilt))
+    db.execute(f"INSERT INTO {temp} ({columns}) SELECT {columns} FROM {table}")
+    for name, in db.execute("SELECT name FROM sqlite_master WHERE tbl_name = ? AND type = 'trigger'",
+                            (table,)).fetchall():
+        db.execute(f"DROP TRIGGER {name}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {temp} RENAME TO {table}")
+    for extra in extras:
+        db.execute(extra)
+
+
+@migrations()
+def m150_intake(db: sqlite_utils.Database) -> None:
+    # Per channel: what its platform messages did, for `status` (the daemon keeps the
+    # counts in memory and adds them here every few seconds). ``rejected`` is a JSON
+    # object, reason -> count; ``channel`` '*' holds messages for no known channel.
+    db.executescript(
+        """
+        CREATE TABLE intake (
+            channel TEXT PRIMARY KEY, accepted INTEGER NOT NULL DEFAULT 0, rejected TEXT NOT NULL DEFAULT '{}',
+            last_verified_at TEXT, last_rejected_at TEXT, last_rejection TEXT, connected INTEGER,
+            updated_at TEXT NOT NULL);
+        """
+    )
+
+
+@migrations()
+def m160_after_sales(db: sqlite_utils.Database) -> None:
+    # Line-level order state. Each order line counts its own units: ``held`` (taken off the
+    # platform's number: expected was lowered by them), ``released`` (put back before
+    # shipment: cancel or refund), ``shipped`` (the ledger has them out), ``refunded`` (money
+    # back), ``coming_back`` (the platform reports them returning). What the warehouse
+    # received back is in after_sales. The order's held/shipped flags stay as summaries.
+    db.executescript(
+        """
+        ALTER TABLE order_lines ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE order_lines ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE order_lines ADD COLUMN shipped INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE order_lines ADD COLUMN refunded INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE order_lines ADD COLUMN coming_back INTEGER NOT NULL DEFAULT 0;
+        UPDATE order_lines SET
+            held = quantity * (SELECT held FROM orders WHERE orders.id = order_lines.order_id),
+            shipped = quantity * (SELECT shipped FROM orders WHERE orders.id = order_lines.order_id),
+            released = CASE WHEN (SELECT status FROM orders WHERE orders.id = order_lines.order_id)
+                                 IN ('cancelled', 'refunded')
+                             AND (SELECT shipped FROM orders WHERE orders.id = order_lines.order_id) = 0
+                            THEN quantity ELSE 0 END;
+        -- reservations by warehouse: a paid line's open units, per component SKU (bundles
+        -- reserve their parts) and warehouse. warehouse NULL: reserved before warehouses were
+        -- tracked, so it counts against every warehouse (never oversells).
+        CREATE TABLE reservations (
+            order_id INTEGER NOT NULL REFERENCES orders(id), line_no INTEGER NOT NULL,
+            sku_code TEXT NOT NULL, warehouse TEXT, priority INTEGER NOT NULL DEFAULT 0,
+            quantity INTEGER NOT NULL CHECK (quantity > 0));
+        CREATE UNIQUE INDEX reservations_key ON reservations(order_id, line_no, sku_code, COALESCE(warehouse, ''));
+        CREATE INDEX reservations_sku ON reservations(sku_code, warehouse);
+        INSERT INTO reservations (order_id, line_no, sku_code, warehouse, quantity)
+            SELECT l.order_id, l.line_no, COALESCE(b.component_code, l.sku_code), NULL, l.quantity * COALESCE(b.qty, 1)
+            FROM order_lines l LEFT JOIN bundle_components b ON b.bundle_code = l.sku_code
+            WHERE l.reserved = 1 AND l.sku_code IS NOT NULL;
+        DROP INDEX order_lines_reserved;
+        ALTER TABLE order_lines DROP COLUMN reserved;
+        -- parcels: several per order, by `channelsync ship` or seen on the platform
+        CREATE TABLE shipments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL REFERENCES orders(id),
+            kind TEXT NOT NULL DEFAULT 'order' CHECK (kind IN ('order', 'exchange')),
+            source TEXT NOT NULL CHECK (source IN ('channelsync', 'platform')),
+            carrier TEXT, tracking_no TEXT, at TEXT NOT NULL);
+        CREATE INDEX shipments_order ON shipments(order_id);
+        CREATE TABLE shipment_lines (
+            shipment_id INTEGER NOT NULL REFERENCES shipments(id), line_no INTEGER NOT NULL,
+            sku_code TEXT, quantity INTEGER NOT NULL CHECK (quantity > 0), PRIMARY KEY (shipment_id, line_no));
+        -- the after-sales history of each line: refunds, returns reported, units received
+        CREATE TABLE after_sales (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL REFERENCES orders(id),
+            line_no INTEGER NOT NULL, at TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('refund', 'return', 'received', 'exchange')),
+            quantity INTEGER NOT NULL CHECK (quantity > 0), damaged INTEGER NOT NULL DEFAULT 0,
+            warehouse TEXT, source TEXT NOT NULL, note TEXT);
+        CREATE INDEX after_sales_order ON after_sales(order_id, line_no);
+        """
+    )
+    # a damaged unit received back is booked in and written off: 'damaged' never restocks
+    _widen_check(db, "stock_movements", "reason", ("damaged",))
 
 
 @migrations()

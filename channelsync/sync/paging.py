@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Callable, Iterator, TypeVar
 
+from channelsync.config.settings import ChannelConfig
+from channelsync.sdk.channel import Capabilities
 from channelsync.sdk.errors import Rejected
 from channelsync.sdk.models import Page
 
@@ -33,6 +35,18 @@ def pages(fetch: Callable[[str | None], Page[T]], start: str | None = None) -> I
 def items(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
     for page in pages(fetch):
         yield from page.items
+
+
+def order_windows(capabilities: Capabilities, cfg: ChannelConfig) -> tuple[timedelta, timedelta]:
+    """The longest order window and the longest refund window for a channel: the
+    platform's limits, shortened (never lengthened) by the channel's config."""
+    longest = capabilities.max_order_window
+    if cfg.order_window:
+        longest = min(longest, timedelta(seconds=cfg.order_window))
+    refunds = capabilities.max_refund_window or longest
+    if cfg.refund_window:
+        refunds = min(refunds, timedelta(seconds=cfg.refund_window))
+    return longest, min(refunds, longest)
 
 
 def windows(since: datetime, until: datetime, longest: timedelta) -> Iterator[tuple[datetime, datetime]]:

@@ -71,11 +71,16 @@ class ChannelRunner:
         stats = CycleStats()
         started = time.monotonic()
         try:
-            for since, end in paging.windows(start, until, adapter.capabilities.max_order_window):
+            longest, refund_longest = paging.order_windows(adapter.capabilities, cfg)
+            for since, end in paging.windows(start, until, longest):
                 log.debug("poll_window", channel=lane.name, since=since.isoformat(), until=end.isoformat())
                 found = {}
-                for fetch in (adapter.fetch_orders, adapter.fetch_refunds):
-                    for order in paging.items(lambda tok, f=fetch: lane.call(lambda: f(since, end, tok))):
+                # refunds in their own (possibly shorter) windows inside the order window, so
+                # a short after-sale limit never shortens the order window
+                reads = [(adapter.fetch_orders, since, end)] + [
+                    (adapter.fetch_refunds, s, e) for s, e in paging.windows(since, end, refund_longest)]
+                for fetch, s, e in reads:
+                    for order in paging.items(lambda tok, f=fetch, s=s, e=e: lane.call(lambda: f(s, e, tok))):
                         found[order.external_id] = order  # the later read of the same order wins
                 same = unchanged(lane.store, lane.name, list(found.values()))
                 fresh = [o for o in found.values() if o.external_id not in same]

@@ -18,6 +18,15 @@ PROPAGATION = Histogram(
 )
 API_CALLS = Counter("channelsync_api_calls", "HTTP requests sent to platforms", ["channel"], registry=REGISTRY)
 API_ERRORS = Counter("channelsync_api_errors", "Platform calls that failed, by HTTP status or 'transport'", ["channel", "status"], registry=REGISTRY)
+INTAKE_MESSAGES = Counter("channelsync_intake_messages", "Platform messages taken in, by result: accepted or the "
+                          "rejection reason (signature, stale, replay, size, unknown_channel, malformed, method, "
+                          "disabled)", ["channel", "result"], registry=REGISTRY)
+INTAKE_POLLS = Counter("channelsync_intake_polls", "Order polls started by a platform message (a burst is one)",
+                       ["channel"], registry=REGISTRY)
+INTAKE_LAST_VERIFIED = Gauge("channelsync_intake_last_verified_timestamp_seconds",
+                             "Unix time of the channel's last verified platform message", ["channel"], registry=REGISTRY)
+INTAKE_CONNECTED = Gauge("channelsync_intake_connected", "1 while a listener's connection to its platform is up",
+                         ["channel"], registry=REGISTRY)
 
 # --- what dashboards and alert rules need (deploy/grafana, deploy/prometheus) ---
 LAST_POLL_OK = Gauge("channelsync_last_poll_success_timestamp_seconds",

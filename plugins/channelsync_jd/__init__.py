@@ -15,3 +15,11 @@ def register_channels(register):
     from channelsync_jd.channel import JdChannel
 
     register("jd", JdChannel)
+
+
+@hookimpl
+def register_intake(register):
+    """Subscribed order messages (see intake.py)."""
+    from channelsync_jd.intake import JdMessages
+
+    register("jd", JdMessages)

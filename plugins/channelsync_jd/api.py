@@ -24,11 +24,16 @@ ORDER_SEARCH = "jingdong.pop.order.search"
 ORDER_GET = "jingdong.pop.order.get"
 ORDER_SHIPMENT = "jingdong.pop.order.shipment"
 REFUND_QUERY = "jingdong.pop.afs.soa.refundapply.queryPageList"
+#: the after-sales service centre (售后服务单): one service per SKU of an order, with what
+#: the buyer expects. Method and query names are from JD's SDKs; the answer's field
+#: names below are UNCONFIRMED (keep them here, in one place)
+ASC_QUERY = "jingdong.asc.query.list"
 
 # --- limits --------------------------------------------------------------
 SKU_PAGE_SIZE = 50      # searchSkuList page_size (unconfirmed ceiling)
 ORDER_PAGE_SIZE = 100   # pop.order.search page_size (the issue's limit; platforms.md shows 200)
 REFUND_PAGE_SIZE = 50   # refundapply.queryPageList pageSize
+ASC_PAGE_SIZE = 50      # asc.query.list pageSize (unconfirmed ceiling)
 ORDER_MAX_SPAN_DAYS = 31  # pop.order.search: start_date..end_date at most one month
 TIMESTAMP_SKEW_SECONDS = 6 * 60
 
@@ -62,3 +67,10 @@ SKU_FIELDS = "skuId,wareId,outerId,jdPrice,stockNum,status,skuName,wareTitle,mod
 def response_key(method: str) -> str:
     """The success root: ``jingdong.pop.order.search`` -> ``jingdong_pop_order_search_responce`` (sic)."""
     return method.replace(".", "_") + "_responce"
+
+# --- after-sales services (asc.query.list; the answer's names are unconfirmed) ---------
+ASC_RESULT = "pageResult"  # the page: {"data": [...], "totalCount": N}
+#: customerExpect: what the buyer asks for
+ASC_RETURN, ASC_EXCHANGE, ASC_REFUND_ONLY = "10", "20", "40"
+#: serviceStatus values after which the money went back / the goods are on their way
+ASC_DONE = ("2",)  # unconfirmed: "2" completed; others pending, refused or cancelled

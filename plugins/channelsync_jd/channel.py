@@ -7,6 +7,7 @@ is what limits how fast JD hears about sales elsewhere.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
@@ -21,6 +22,7 @@ from channelsync.sdk.models import (
     OrderLine,
     OrderStatus,
     Page,
+    Parcel,
     PriceUpdate,
     StockUpdate,
     UpdateResult,
@@ -154,11 +156,14 @@ class JdChannel(Channel):
         return Page(translate(_order, infos), str(page_no + 1) if more else None)
 
     def fetch_refunds(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
-        """Orders with a refund application approved and applied for in the window, as REFUNDED.
+        """Orders whose after-sales moved in the window, each read again with its lines' counts.
 
-        The refund list has no lines, so each affected order is read with
-        ``pop.order.get`` (detail calls within one page).
+        Two lists, one after the other: refund applications (approved in the window; they
+        name no lines) then after-sales services (``asc.query.list``: one per SKU, with the
+        units and what the buyer expects). Page token: ``N`` or ``asc:N``.
         """
+        if page_token and page_token.startswith("asc:"):
+            return self._services_page(since, until, int(page_token[4:]))
         page_no = int(page_token or 1)
         root = self.client.execute(api.REFUND_QUERY, {
             "applyTimeStart": format_plain(since), "applyTimeEnd": format_plain(until),
@@ -170,15 +175,59 @@ class JdChannel(Channel):
         for order_id, when in translate(lambda row: (str(row["orderId"]), parse_timestamp(
                 row.get("checkTime") or row.get("applyTime") or format_plain(until))), approved):
             refunded[order_id] = max(when, refunded.get(order_id, when))  # several applications: the latest
-        orders = []
-        for order_id, when in refunded.items():
-            detail = self.client.execute(api.ORDER_GET, {"order_id": order_id, "optional_fields": api.ORDER_FIELDS})
-            [order] = translate(_order, [(detail.get("orderDetailInfo") or {}).get("orderInfo") or {}])
-            orders.append(Order(order.external_id, OrderStatus.REFUNDED, order.created_at,
-                                max(order.modified_at, when), order.lines, order.total, order.platform_status,
-                                shipped=order.shipped))
+        orders = [self._with_after_sales(order_id, when) for order_id, when in refunded.items()]
         more = bool(rows) and page_no * api.REFUND_PAGE_SIZE < int(result.get("totalCount") or 0)
-        return Page(orders, str(page_no + 1) if more else None)
+        return Page(orders, str(page_no + 1) if more else "asc:1")
+
+    def _services_page(self, since: datetime, until: datetime, page_no: int) -> Page[Order]:
+        root = self.client.execute(api.ASC_QUERY, {
+            "updateTimeBegin": format_plain(since), "updateTimeEnd": format_plain(until),
+            "pageNumber": page_no, "pageSize": api.ASC_PAGE_SIZE})
+        page = _services_result(root)
+        rows = page.get("data") or []
+        ids = translate(lambda row: str(row["orderId"]), rows)
+        orders = [self._with_after_sales(order_id) for order_id in dict.fromkeys(ids)]
+        more = bool(rows) and page_no * api.ASC_PAGE_SIZE < int(page.get("totalCount") or 0)
+        return Page(orders, f"asc:{page_no + 1}" if more else None)
+
+    def _detail(self, order_id: str) -> Order:
+        detail = self.client.execute(api.ORDER_GET, {"order_id": order_id, "optional_fields": api.ORDER_FIELDS})
+        [order] = translate(_order, [(detail.get("orderDetailInfo") or {}).get("orderInfo") or {}])
+        return order
+
+    def fetch_order(self, order_external_id: str) -> Order | None:
+        return self._detail(order_external_id)
+
+    def _with_after_sales(self, order_id: str, refunded_at: datetime | None = None) -> Order:
+        """The order with each line's units refunded and coming back, from its after-sales
+        services. A refund application with no service names no lines: the whole order's
+        money went back (before shipment JD cancels it; after, the buyer keeps the goods)."""
+        order = self._detail(order_id)
+        counts: dict[str, list[int]] = {}
+        page_no, more = 1, True
+        while more:
+            page = _services_result(self.client.execute(api.ASC_QUERY, {
+                "orderId": order_id, "pageNumber": page_no, "pageSize": api.ASC_PAGE_SIZE}))
+            rows = page.get("data") or []
+            for sku, n, expect, status in translate(_service, rows):
+                if status not in api.ASC_DONE:
+                    continue
+                c = counts.setdefault(sku, [0, 0])
+                c[0] += n if expect in (api.ASC_RETURN, api.ASC_REFUND_ONLY) else 0
+                c[1] += n if expect in (api.ASC_RETURN, api.ASC_EXCHANGE) else 0
+            more = bool(rows) and page_no * api.ASC_PAGE_SIZE < int(page.get("totalCount") or 0)
+            page_no += 1
+        if not counts and refunded_at is None:
+            return order
+        lines = [replace(ln, refunded=min(ln.quantity, counts.get(ln.external_sku_id or "", [0, 0])[0]),
+                         returning=min(ln.quantity, counts.get(ln.external_sku_id or "", [0, 0])[1]))
+                 if counts else replace(ln, refunded=ln.quantity) for ln in order.lines]
+        status = order.status
+        if all(ln.refunded >= ln.quantity for ln in lines):  # every unit's money went back
+            gone = order.shipped or order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED)
+            status = OrderStatus.REFUNDED if gone else OrderStatus.CANCELLED
+        return replace(order, status=status, lines=lines,
+                       modified_at=max(order.modified_at, refunded_at or order.modified_at))
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         self.client.execute(api.ORDER_SHIPMENT, {"orderId": order_external_id,
@@ -262,4 +311,19 @@ def _order(info: dict[str, Any]) -> Order:
                  created_at=created, modified_at=parse_timestamp(info.get("modified") or info["orderStartTime"]),
                  lines=lines, total=_fen(info.get("orderPayment") or info.get("orderTotalPrice")),
                  platform_status=state or None,
-                 shipped=bool(info.get("waybill")))  # a waybill number means the goods left
+                 shipped=bool(info.get("waybill")),  # a waybill number means the goods left
+                 parcels=[Parcel(str(info.get("logisticsId") or "") or None, str(info["waybill"]))]
+                 if info.get("waybill") else [])
+
+
+def _service(row: dict[str, Any]) -> tuple[str, int, str, str]:
+    return str(row["skuId"]), int(row["skuNum"]), str(row["customerExpect"]), str(row["serviceStatus"])
+
+
+def _services_result(root: dict[str, Any]) -> dict[str, Any]:
+    """The page inside an ``asc.query.list`` answer; a refusal inside is a rejected call."""
+    result = root.get("result") or {}
+    if result.get("success") is False:
+        raise Rejected(f"asc.query.list: {result.get('errorMessage') or 'refused'}",
+                       code=str(result.get("errorCode") or "asc"))
+    return result.get(api.ASC_RESULT) or {}

@@ -17,3 +17,11 @@ def register_channels(register):
     from channelsync_ownsite.channel import OwnsiteChannel
 
     register("ownsite", OwnsiteChannel)
+
+
+@hookimpl
+def register_intake(register):
+    """WooCommerce webhooks (see intake.py)."""
+    from channelsync_ownsite.intake import WooWebhooks
+
+    register("ownsite", WooWebhooks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 from typing import Any
@@ -89,8 +90,14 @@ def variation_listing(product: dict[str, Any], variation: dict[str, Any]) -> Lis
                    title=product.get("name") or None)
 
 
-def order(payload: dict[str, Any]) -> Order:
-    """A WooCommerce order as the core's Order, lines keyed by merchant SKU code."""
+def order(payload: dict[str, Any], refunds: list[dict[str, Any]] | None = None) -> Order:
+    """A WooCommerce order as the core's Order, lines keyed by merchant SKU code.
+
+    ``refunds`` (``orders/{id}/refunds``) give each line's refunded units: their line
+    items carry negative quantities and the product or variation they refund.
+    WooCommerce records no returns: units refunded after the order was completed are
+    taken to come back (a web shop refunds delivered goods against their return);
+    the operator books what arrives with ``channelsync returns receive``."""
     status = str(payload.get("status", ""))
     mapped = STATUSES.get(status)
     if mapped is None:
@@ -100,8 +107,17 @@ def order(payload: dict[str, Any]) -> Order:
     modified = gmt(payload.get("date_modified_gmt")) or created
     if created is None or modified is None:
         raise Transient(f"order {payload.get('id')}: no dates", code="envelope")
-    lines = [_line(item) for item in payload.get("line_items") or []]
     shipped = bool(payload.get("date_completed_gmt")) or status == api.COMPLETED
+    back: dict[str, int] = {}
+    for refund in refunds or []:
+        for item in refund.get("line_items") or []:
+            key = str(item.get("variation_id") or item.get("product_id") or "")
+            back[key] = back.get(key, 0) + abs(int(item.get("quantity") or 0))
+    lines = []
+    for item in payload.get("line_items") or []:
+        line = _line(item)
+        refunded = min(line.quantity, back.pop(line.external_sku_id or "", 0))
+        lines.append(replace(line, refunded=refunded, returning=refunded if shipped else 0))
     return Order(external_id=str(payload["id"]), status=mapped, created_at=created, modified_at=modified,
                  lines=lines, total=price_fen(payload.get("total")), platform_status=status, shipped=shipped)
 

@@ -13,3 +13,11 @@ def register_channels(register):
     from channelsync_taobao.channel import TaobaoChannel
 
     register("taobao", TaobaoChannel)
+
+
+@hookimpl
+def register_intake(register):
+    """TMC messages over a kept connection (see intake.py)."""
+    from channelsync_taobao.intake import TmcListener
+
+    register("taobao", TmcListener)

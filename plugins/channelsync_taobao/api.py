@@ -30,6 +30,7 @@ TRADES_INCREMENT = "taobao.trades.sold.increment.get"
 TRADE_FULLINFO = "taobao.trade.fullinfo.get"
 OFFLINE_SEND = "taobao.logistics.offline.send"
 REFUNDS_RECEIVE = "taobao.refunds.receive.get"
+REFUND_GET = "taobao.refund.get"
 TOKEN_REFRESH = "taobao.top.auth.token.refresh"  # service-market apps only
 
 # --- limits ----------------------------------------------------------------
@@ -48,8 +49,10 @@ ITEM_PAGE_FIELDS = "num_iid,title,approve_status,modified,outer_id"
 ITEM_DETAIL_FIELDS = "num_iid,title,approve_status,outer_id,num,price,sku"
 TRADE_FIELDS = ("tid,status,created,modified,pay_time,consign_time,end_time,payment,"
                 "orders.oid,orders.num_iid,orders.sku_id,orders.outer_sku_id,orders.outer_iid,"
-                "orders.num,orders.price,orders.status,orders.refund_status")
+                "orders.num,orders.price,orders.status,orders.refund_status,orders.refund_id,"
+                "orders.consign_time,orders.logistics_company,orders.invoice_no")
 REFUND_FIELDS = "refund_id,tid,oid,status,modified,refund_fee,num"
+REFUND_DETAIL_FIELDS = "refund_id,tid,oid,status,num,has_good_return,good_status,modified"
 
 # --- statuses --------------------------------------------------------------
 ONSALE = "onsale"
@@ -58,9 +61,14 @@ WAIT_BUYER_PAY = "WAIT_BUYER_PAY"
 WAIT_SELLER_SEND_GOODS = "WAIT_SELLER_SEND_GOODS"
 WAIT_BUYER_CONFIRM_GOODS = "WAIT_BUYER_CONFIRM_GOODS"
 TRADE_FINISHED = "TRADE_FINISHED"
-TRADE_CLOSED = "TRADE_CLOSED"  # closed after payment: refunded
+SELLER_CONSIGNED_PART = "SELLER_CONSIGNED_PART"  # some sub-orders shipped
+TRADE_CLOSED = "TRADE_CLOSED"  # closed after payment: refunded (or every sub-order closed)
 TRADE_CLOSED_BY_TAOBAO = "TRADE_CLOSED_BY_TAOBAO"  # closed before payment
 REFUND_SUCCESS = "SUCCESS"
+NO_REFUND = "NO_REFUND"
+#: sub-order refund_status values: the buyer has sent the goods back / is to send them
+WAIT_SELLER_CONFIRM_GOODS = "WAIT_SELLER_CONFIRM_GOODS"
+WAIT_BUYER_RETURN_GOODS = "WAIT_BUYER_RETURN_GOODS"
 
 
 def response_key(method: str) -> str:

@@ -21,6 +21,7 @@ from channelsync.sdk.models import (
     Listing,
     ListingContent,
     Order,
+    OrderLine,
     Page,
     PriceUpdate,
     StockUpdate,
@@ -30,7 +31,7 @@ from channelsync.sdk.money import fen_to_yuan
 from channelsync_taobao import api
 from channelsync_taobao.client import TopClient
 from channelsync_taobao.signing import format_time
-from channelsync_taobao.translate import listings_of, order_of, payload
+from channelsync_taobao.translate import listings_of, order_of, payload, refund_ids
 
 LISTING_PAGE = 100  # items a listing page; their details take 5 items.seller.list.get calls
 
@@ -199,12 +200,25 @@ class TaobaoChannel(Channel):
         trades = ((root.get("trades") or {}).get("trade")) or []
         if self.settings.get("confirm_with_fullinfo"):
             return [self.order(str(t.get("tid"))) for t in trades]
-        return payload(lambda: [order_of(t) for t in trades])
+        return [self._translate(t) for t in trades]
 
     def order(self, tid: str) -> Order:
         """One trade's current state from trade.fullinfo.get (authoritative when lists lag)."""
         root = self.client.execute(api.TRADE_FULLINFO, {"tid": tid, "fields": api.TRADE_FIELDS})
-        return payload(lambda: order_of(root["trade"]))
+        return self._translate(payload(lambda: root["trade"]))
+
+    def fetch_order(self, order_external_id: str) -> Order | None:
+        return self.order(order_external_id)
+
+    def _translate(self, trade: dict[str, Any]) -> Order:
+        """A trade with the details of its sub-orders' refunds: how many units, goods back or not.
+        A refund only some trades have, read one call each (never guessed: a whole
+        sub-order counted refunded would put units on sale that are still sold)."""
+        refunds = {}
+        for refund_id in payload(lambda: refund_ids(trade)):
+            root = self.client.execute(api.REFUND_GET, {"refund_id": refund_id, "fields": api.REFUND_DETAIL_FIELDS})
+            refunds[refund_id] = payload(lambda: dict(root["refund"]))
+        return payload(lambda: order_of(trade, refunds))
 
     def fetch_refunds(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
         """Trades with a refund that succeeded in the window, read with trade.fullinfo.get."""
@@ -219,10 +233,31 @@ class TaobaoChannel(Channel):
         return Page(orders, str(page_no + 1) if refunds and root.get("has_next") else None)
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
-        root = self.client.execute(api.OFFLINE_SEND, {"tid": order_external_id, "out_sid": tracking_no,
-                                                      "company_code": carrier.strip().upper()})
+        self.ship_parcel(order_external_id, carrier, tracking_no, None)
+
+    def ship_parcel(self, order_external_id: str, carrier: str, tracking_no: str,
+                    lines: Sequence[OrderLine] | None) -> None:
+        """``logistics.offline.send``; a partial parcel names whole sub-orders (``is_split``,
+        ``sub_tid``): Taobao ships a sub-order at once, never part of its units."""
+        params = {"tid": order_external_id, "out_sid": tracking_no, "company_code": carrier.strip().upper()}
+        if lines is not None:
+            params.update(is_split=1, sub_tid=",".join(self._sub_orders(order_external_id, lines)))
+        root = self.client.execute(api.OFFLINE_SEND, params)
         if not (root.get("shipping") or {}).get("is_success"):
             raise Rejected(f"logistics.offline.send for {order_external_id} did not succeed", code="is_success")
+
+    def _sub_orders(self, tid: str, lines: Sequence[OrderLine]) -> list[str]:
+        root = self.client.execute(api.TRADE_FULLINFO, {"tid": tid, "fields": api.TRADE_FIELDS})
+        subs = payload(lambda: ((root["trade"].get("orders") or {}).get("order")) or [])
+        oids = []
+        for line in lines:
+            sub = next((s for s in subs if line.external_sku_id in (str(s.get("sku_id")), str(s.get("num_iid")))
+                        or (line.sku_code and line.sku_code == s.get("outer_sku_id"))), None)
+            if sub is None or int(sub.get("num") or 0) != line.quantity:
+                raise Rejected(f"Taobao ships whole sub-orders: {line.sku_code or line.external_sku_id} "
+                               f"x{line.quantity} is not one sub-order of trade {tid}", code="partial-sub-order")
+            oids.append(str(sub["oid"]))
+        return oids
 
     # --- auth ---------------------------------------------------------------------------
     def refresh_auth(self) -> None:

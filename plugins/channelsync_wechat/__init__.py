@@ -13,3 +13,11 @@ def register_channels(register):
     from channelsync_wechat.channel import WechatChannel
 
     register("wechat", WechatChannel)
+
+
+@hookimpl
+def register_intake(register):
+    """Message push, plain and encrypted (see intake.py)."""
+    from channelsync_wechat.intake import WechatPush
+
+    register("wechat", WechatPush)

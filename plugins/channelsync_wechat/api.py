@@ -67,6 +67,9 @@ CANCELLED = 250
 REFUND_DONE = ("MERCHANT_REFUND_SUCCESS", "MERCHANT_RETURN_SUCCESS")
 AFTERSALE_REFUND = "REFUND"
 AFTERSALE_RETURN = "RETURN"
+#: an exchange after-sale (换货): the type name and its done status are UNCONFIRMED
+AFTERSALE_EXCHANGE = "EXCHANGE"
+EXCHANGE_DONE = "MERCHANT_EXCHANGE_SUCCESS"
 
 # --- delivery ------------------------------------------------------------------------
 DELIVER_BY_EXPRESS = 1  # deliver_type: self-contracted express company

@@ -19,10 +19,19 @@ import httpx
 from channelsync import Capabilities, Channel, Setting
 from channelsync.sdk.batch import Call, run_calls
 from channelsync.sdk.errors import NotFound, Rejected
-from channelsync.sdk.models import Listing, ListingContent, Order, Page, PriceUpdate, StockUpdate, UpdateResult
+from channelsync.sdk.models import (
+    Listing,
+    ListingContent,
+    Order,
+    OrderLine,
+    Page,
+    PriceUpdate,
+    StockUpdate,
+    UpdateResult,
+)
 from channelsync_wechat import api
 from channelsync_wechat.client import WechatClient
-from channelsync_wechat.translate import delivery_products, listings_of, order_of, payload
+from channelsync_wechat.translate import aftersale_ids, delivery_products, listings_of, order_of, payload
 
 #: product fields ``product/update`` is sent back with (read, title changed, written)
 UPDATE_FIELDS = ("out_product_id", "title", "sub_title", "head_imgs", "desc_info", "cats", "cats_v2", "attrs",
@@ -40,9 +49,8 @@ class WechatChannel(Channel):
         price_batch_size=20,  # one auditfree call per product in the batch, all its SKUs at once
         listing_page_size=api.PRODUCT_PAGE_MAX,  # product ids a page; each product is then read
         order_page_size=api.ORDER_PAGE_MAX,
-        # order/list/get takes 7 days, getaftersalelist only 24 hours: the core hands
-        # both methods the same window, so the shorter one is declared
-        max_order_window=api.AFTERSALE_WINDOW,
+        max_order_window=api.ORDER_WINDOW,  # order/list/get: 7 days
+        max_refund_window=api.AFTERSALE_WINDOW,  # getaftersalelist: 24 hours, cut inside the order window
         rate_per_second=5.0,  # WeChat publishes per-API minute and daily quotas, no per-second figure
         rate_burst=5,
         can_publish=False,  # a new product needs categories, images and qualifications the master lacks
@@ -155,8 +163,17 @@ class WechatChannel(Channel):
         return Page(orders, str(answer["next_key"]) if more else None)
 
     def order(self, order_id: str) -> Order:
-        """One order's current state (order/get)."""
-        return payload(lambda: order_of(self._order_json(order_id)))
+        """One order's current state (order/get), with its after-sale orders read one call
+        each when it has any (the order lists their ids, not what they cover)."""
+        order = self._order_json(order_id)
+        cases = []
+        for aftersale_id in payload(lambda: aftersale_ids(order)):
+            answer = self.client.post(api.AFTERSALE_GET, {"after_sale_order_id": aftersale_id})
+            cases.append(payload(lambda: dict(answer["after_sale_order"])))
+        return payload(lambda: order_of(order, cases))
+
+    def fetch_order(self, order_external_id: str) -> Order | None:
+        return self.order(order_external_id)
 
     def _order_json(self, order_id: str) -> dict[str, Any]:
         answer = self.client.post(api.ORDER_GET, {"order_id": order_id})
@@ -183,9 +200,22 @@ class WechatChannel(Channel):
         return Page(orders, str(answer["next_key"]) if more else None)
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
-        """One parcel with every line of the order; ``carrier`` is WeChat's delivery_id (e.g. "SF")."""
+        self.ship_parcel(order_external_id, carrier, tracking_no, None)
+
+    def ship_parcel(self, order_external_id: str, carrier: str, tracking_no: str,
+                    lines: Sequence[OrderLine] | None) -> None:
+        """One parcel: the given lines (units of each), or every line of the order;
+        ``carrier`` is WeChat's delivery_id (e.g. "SF")."""
         order = self._order_json(order_external_id)
         products = payload(lambda: delivery_products(order))
+        if lines is not None:
+            ids = {p["sku_id"]: p["product_id"] for p in products}
+            missing = [ln.external_sku_id for ln in lines if ln.external_sku_id not in ids]
+            if missing:
+                raise Rejected(f"order {order_external_id} has no SKU {', '.join(map(str, missing))}",
+                               code="no-such-line")
+            products = [{"product_id": ids[ln.external_sku_id], "sku_id": ln.external_sku_id,
+                         "product_cnt": ln.quantity} for ln in lines]
         self.client.post(api.DELIVERY_SEND, {"order_id": str(order_external_id), "delivery_list": [{
             "delivery_id": carrier.strip().upper(), "waybill_id": tracking_no.strip(),
             "deliver_type": api.DELIVER_BY_EXPRESS, "product_infos": products}]})

@@ -12,8 +12,8 @@ from channelsync.cli.main import COMMAND_PLUGINS, register_default_plugins
 from channelsync.sdk.hookspecs import hookimpl
 from channelsync.sdk.plugins import make_manager
 
-BUILT_IN = {"catalog", "stock", "orders", "run", "reload", "resync", "ship", "status", "channels", "plugins", "check",
-            "sandbox", "demo", "report", "price", "listings"}
+BUILT_IN = {"catalog", "stock", "orders", "run", "reload", "resync", "ship", "status", "channels", "plugins",
+            "check", "sandbox", "demo", "report", "price", "listings", "returns"}
 
 
 @pytest.fixture
@@ -25,8 +25,8 @@ def pm():
 
 def test_the_command_modules_are_default_plugins(pm):
     assert COMMAND_PLUGINS == ("channelsync.cli.catalog", "channelsync.cli.sync", "channelsync.cli.status",
-                                    "channelsync.cli.sandbox", "channelsync.cli.report", "channelsync.cli.prices",
-                                    "channelsync.cli.listings")
+                               "channelsync.cli.returns", "channelsync.cli.sandbox", "channelsync.cli.report",
+                               "channelsync.cli.prices", "channelsync.cli.listings")
     assert pm.get_plugin("channelsync.cli.catalog") is catalog
     assert pm.get_plugin("channelsync.cli.sync") is sync
     assert pm.get_plugin("channelsync.cli.status") is status

@@ -167,8 +167,9 @@ plugin = "taobaoo"
     assert errors == [
         "channels.tb.colour: unknown key (expected one of: " + ", ".join(sorted(
             ["enabled", "poll_interval", "order_overlap", "order_lag", "initial_lookback", "reconcile_interval",
-             "rate_per_second", "burst", "restock_on_return", "publish_new", "display_name", "share", "buffer", "max",
-             "zero_below", "plugin", "warehouses", "price", "settings", "overrides"])) + ")",
+             "rate_per_second", "burst", "restock_on_refund", "publish_new", "display_name", "order_window",
+             "refund_window", "share", "buffer", "max",
+             "zero_below", "plugin", "warehouses", "price", "settings", "overrides", "intake"])) + ")",
         'channels.tb.share: expected a number between 0 and 1, got "abc"',
         'channels.jd.plugin: unknown plugin "taobaoo" (expected one of: bare, shop)',
     ]
@@ -226,7 +227,8 @@ shares = 1
     text = text.replace('plugin = "shop"', 'plugin = "shop"\nnickname = "tb"')
     errors = problems(text)
     assert len(errors) == 6
-    assert errors[0].startswith("colour: unknown key (expected one of: channels, daemon, defaults, low_stock, promotions,")
+    assert errors[0].startswith("colour: unknown key (expected one of: channels, daemon, defaults, intake, low_stock, "
+                                "promotions,")
     assert errors[1].startswith("defaults.shares: unknown key (expected one of: buffer, max, price, share,")
     assert errors[2].startswith("channels.tb.nickname: unknown key (expected one of: ")
     assert errors[3] == ("channels.tb.price.markup: unknown key (expected one of: markup_fixed, markup_percent, "
@@ -378,3 +380,32 @@ def test_redacted_hides_secrets_only():
     assert shown["app_key"] == "key-1" and shown["mode"] == "body"
     assert "s3cr3t-from-env" not in repr(shown)
     assert channel.settings["app_secret"] == "s3cr3t-from-env"  # the channel itself keeps the value
+
+
+# --- after-sales and windows (issue 16) ------------------------------------------------------
+
+def test_restock_on_refund_and_the_windows_are_read():
+    config = loader_ok(SHOP.replace('plugin = "shop"', 'plugin = "shop"\nrestock_on_refund = true\n'
+                                                     'order_window = 3600\nrefund_window = 600'))
+    tb = config.channels["tb"]
+    assert (tb.restock_on_refund, tb.order_window, tb.refund_window) == (True, 3600.0, 600.0)
+
+
+def test_the_old_restock_on_return_name_still_works():
+    config = loader_ok(SHOP.replace('plugin = "shop"', 'plugin = "shop"\nrestock_on_return = true'))
+    assert config.channels["tb"].restock_on_refund is True
+
+
+def test_both_names_at_once_is_one_clear_error():
+    text = SHOP.replace('plugin = "shop"', 'plugin = "shop"\nrestock_on_return = true\nrestock_on_refund = false')
+    assert problems(text) == ["channels.tb.restock_on_return: renamed to restock_on_refund, which is also set "
+                              "(expected only restock_on_refund)"]
+
+
+def test_a_window_must_be_positive():
+    assert problems(SHOP.replace('plugin = "shop"', 'plugin = "shop"\nrefund_window = 0')) == [
+        "channels.tb.refund_window: expected a number greater than 0, got 0"]
+
+
+def loader_ok(text: str):
+    return config.loads(text, TYPES, ENV)

@@ -60,7 +60,10 @@ access_token = {{ file = "jd_token" }}
             second = subprocess.run([*cs, "run"], env=env, capture_output=True, text=True, timeout=30)
             assert second.returncode == 2 and "already running" in second.stderr
             sim.place_order([("P-1", 3)])
-            time.sleep(1.5)
+            # wait for the poll to commit it (a JD poll window is 3 calls at 2 calls/s), not a fixed sleep
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not _orders_in(tmp_path / "cs.db"):
+                time.sleep(0.1)
         finally:
             daemon.send_signal(signal.SIGTERM)
             out, err = daemon.communicate(timeout=30)
@@ -71,3 +74,17 @@ access_token = {{ file = "jd_token" }}
         assert creds["app_secret"] not in status.stdout
         orders = subprocess.run([*cs, "orders", "list"], env=env, capture_output=True, text=True, check=True)
         assert "paid" in orders.stdout, "the order ingested before SIGTERM was committed"
+
+
+def _orders_in(db) -> int:
+    """Orders committed so far, read without disturbing the daemon (read-only, busy-tolerant)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from channelsync.config.settings import ChannelConfig, Config, SkuOverride, StockRules
-from channelsync.engine import inventory
+from channelsync.engine import inventory, reservations
 from channelsync.store import Store
 
 NOW = "2026-06-01T00:00:00.000000+00:00"
@@ -108,8 +108,10 @@ def order(store: Store, lines: list[tuple[str, int]], reserved: bool = True, cha
         "INSERT INTO orders (channel, external_id, status, created_at, modified_at, first_seen_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)", (channel, f"O{_orders}", "paid" if reserved else "shipped", NOW, NOW, NOW, NOW))
     for n, (code, qty) in enumerate(lines, 1):
-        store.execute("INSERT INTO order_lines (order_id, line_no, sku_code, quantity, reserved) VALUES (?, ?, ?, ?, ?)",
-                      (cur.lastrowid, n, code, qty, int(reserved)))
+        store.execute("INSERT INTO order_lines (order_id, line_no, sku_code, quantity) VALUES (?, ?, ?, ?)",
+                      (cur.lastrowid, n, code, qty))
+        if reserved:
+            reservations.reserve(store, cur.lastrowid, n, code, qty, ())
 
 
 def test_move_writes_the_ledger_and_on_hand(store):
@@ -217,26 +219,6 @@ def test_affected_includes_components_and_the_bundles_built_from_them(store):
     assert inventory.affected(store, ["AB"]) == {"AB", "A", "B", "BC"}
     assert inventory.affected(store, ["C", "D"]) == {"C", "BC", "D", "DD"}
     assert inventory.affected(store, []) == set()
-
-
-def test_consume_takes_from_warehouses_in_order_and_the_first_takes_the_shortfall(store):
-    sku(store, "A", {"main": 1, "north": 2, "south": 5})
-    inventory.consume(store, "A", 5, ["north", "main"], "shipment", "O1")
-    assert inventory.on_hand(store, "A", ["north"]) == -2  # 2 taken, then the 2 short
-    assert inventory.on_hand(store, "A", ["main"]) == 0
-    assert inventory.on_hand(store, "A", ["south"]) == 5  # not one of the channel's
-    assert store.scalar("SELECT SUM(delta) FROM stock_movements WHERE reference = 'O1'") == -5
-
-
-def test_consume_and_restock_a_bundle_move_its_components(store):
-    sku(store, "A", {"main": 10})
-    sku(store, "B", {"main": 10})
-    sku(store, "AB", bundle={"A": 1, "B": 3})
-    inventory.consume(store, "AB", 2, ["main"], "shipment", "O1")
-    assert (inventory.on_hand(store, "A"), inventory.on_hand(store, "B"), inventory.on_hand(store, "AB")) == (8, 4, 0)
-    inventory.restock(store, "AB", 1, ["main"], "O1")
-    assert (inventory.on_hand(store, "A"), inventory.on_hand(store, "B")) == (9, 7)
-    assert store.scalar("SELECT COUNT(*) FROM stock_movements WHERE reason = 'return'") == 2
 
 
 def listing(store: Store, channel: str, code: str, expected: int | None) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from channelsync.config.settings import ChannelConfig, Config, PriceRules, StockRules
-from channelsync.engine import listings
+from channelsync.engine import listings, reservations
 from channelsync.sdk.models import Listing
 from channelsync.store import Store, ts
 
@@ -329,8 +329,9 @@ def test_content_quantity_is_the_channel_target_net_of_reservations(store):
     sku(store, "A", on_hand=10)
     cur = store.execute("INSERT INTO orders (channel, external_id, status, created_at, modified_at, first_seen_at, "
                         "updated_at) VALUES ('jd', 'O1', 'paid', ?, ?, ?, ?)", (NOW, NOW, NOW, NOW))
-    store.execute("INSERT INTO order_lines (order_id, line_no, sku_code, quantity, reserved) VALUES (?, 1, 'A', 3, 1)",
+    store.execute("INSERT INTO order_lines (order_id, line_no, sku_code, quantity) VALUES (?, 1, 'A', 3)",
                   (cur.lastrowid,))
+    reservations.reserve(store, cur.lastrowid, 1, "A", 3, ())
     cfg = ChannelConfig(name="tb", plugin="fake")
     assert listings.content(store, config_with(cfg), cfg, "A").quantity == 7
 

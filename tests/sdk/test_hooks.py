@@ -140,3 +140,24 @@ def test_trace_switch_prints_hook_calls(monkeypatch, capsys):
 def test_load_plugins_restricts_entry_points(monkeypatch):
     monkeypatch.setenv("CHANNELSYNC_LOAD_PLUGINS", "")
     assert [n for n, _ in make_manager().list_name_plugin()] == []
+
+
+class WrongIntake:
+    @hookimpl
+    def register_intake(self, register):
+        register("fake", FakeChannel)  # not a Receiver
+
+
+def test_register_intake_collects_receivers_and_refuses_other_classes():
+    from channelsync.sdk.intake import Receiver
+    from channelsync.sdk.plugins import intake_types
+
+    found = intake_types(make_manager())
+    assert {"ownsite", "wechat", "taobao", "jd"} <= set(found)
+    assert all(issubclass(cls, Receiver) for cls in found.values())
+    import pytest
+
+    from channelsync.sdk.errors import UserError
+
+    with pytest.raises(UserError, match="not a channelsync.Receiver subclass"):
+        intake_types(make_manager(extra=[WrongIntake()], load_entry_points=False))

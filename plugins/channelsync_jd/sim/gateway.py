@@ -27,6 +27,7 @@ from channelsync_jd import errors as codes
 from channelsync_jd.signing import parse_timestamp, sign
 from channelsync_jd.sim.orders import OrderApi
 from channelsync_jd.sim.wares import WareApi
+from channelsync_jd.sim.messages import JdMessagesSent
 
 APP_KEY = "sandbox-jd-key"
 APP_SECRET = "sandbox-jd-secret"
@@ -65,6 +66,8 @@ class JdSimulator(WareApi, OrderApi, Simulator):
     ``max_skew``: seconds a request timestamp may be off the wall clock (None
     turns the check off, for tests that drive a far-off client clock).
     """
+
+    messages = JdMessagesSent()  # what the platform pushes (intake)
 
     plugin = "jd"
 
@@ -153,7 +156,8 @@ class JdSimulator(WareApi, OrderApi, Simulator):
                 api.STOCK_UPDATE_OLD: self.update_stock, api.PRICE_UPDATE: self.update_price,
                 api.WARE_UP_OR_DOWN: self.up_or_down, api.WARE_TITLE_UPDATE: self.update_title,
                 api.ORDER_SEARCH: self.search_orders, api.ORDER_GET: self.get_order,
-                api.ORDER_SHIPMENT: self.shipment, api.REFUND_QUERY: self.query_refunds}
+                api.ORDER_SHIPMENT: self.shipment, api.REFUND_QUERY: self.query_refunds,
+                api.ASC_QUERY: self.query_services}
 
     # --- envelopes ---------------------------------------------------------------
     @staticmethod

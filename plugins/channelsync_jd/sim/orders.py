@@ -27,8 +27,12 @@ JD_STATE = {"paid": api.WAIT_SELLER_STOCK_OUT, "shipped": api.WAIT_GOODS_RECEIVE
 
 def jd_state(order: SimOrder) -> str | None:
     if order.status == "refunded":
-        return api.WAIT_GOODS_RECEIVE_CONFIRM if order.carrier else api.TRADE_CANCELED
+        return api.WAIT_GOODS_RECEIVE_CONFIRM if order.parcels else api.TRADE_CANCELED
     return JD_STATE.get(order.status)
+
+
+#: SimAfterSale kind -> asc customerExpect
+EXPECT = {"return": api.ASC_RETURN, "exchange": api.ASC_EXCHANGE, "refund": api.ASC_REFUND_ONLY}
 
 
 def _seconds(moment: datetime) -> datetime:
@@ -146,6 +150,39 @@ class OrderApi:
                  "orderId": o.order_id, "status": "1", "applyTime": format_plain(o.refunded_at),
                  "checkTime": format_plain(o.refunded_at)} for o in chunk]
         return self.ok(method, {"queryResult": {"success": True, "result": rows, "totalCount": len(found)}})
+
+
+    # --- after-sales services ---------------------------------------------------------------
+    def query_services(self, method: str, p: dict) -> Response:
+        """``asc.query.list`` by ``orderId`` or an update-time window: one service per
+        after-sale case, each naming its SKU, count and what the buyer expects."""
+        def refuse(message: str) -> Response:
+            return self.ok(method, {"result": {"success": False, "errorCode": codes.PARAM_ERROR,
+                                               "errorMessage": message}})
+
+        size, page_no = _int(p.get("pageSize", 10)), _int(p.get("pageNumber", 1))
+        if size is None or not 1 <= size <= api.ASC_PAGE_SIZE:
+            return refuse(f"pageSize must be 1..{api.ASC_PAGE_SIZE}")
+        if page_no is None or page_no < 1:
+            return refuse("pageNumber must be >= 1")
+        try:
+            start = parse_timestamp(str(p["updateTimeBegin"])) if p.get("updateTimeBegin") else None
+            end = parse_timestamp(str(p["updateTimeEnd"])) if p.get("updateTimeEnd") else None
+        except ValueError:
+            return refuse("updateTimeBegin/updateTimeEnd must be yyyy-MM-dd HH:mm:ss")
+        if start is None and not p.get("orderId"):
+            return refuse("orderId or updateTimeBegin is required")
+        rows = sorted(((o, a) for o in self.orders.values() for a in o.aftersales
+                       if (not p.get("orderId") or str(p["orderId"]) == o.order_id)
+                       and (start is None or _seconds(a.created_at) >= _seconds(start))
+                       and (end is None or _seconds(a.created_at) <= _seconds(end))),
+                      key=lambda pair: (pair[1].created_at, pair[1].aftersale_id))
+        chunk = rows[(page_no - 1) * size: page_no * size]
+        data = [{"serviceId": int(a.aftersale_id), "orderId": o.order_id, "skuId": a.external_id,
+                 "skuNum": a.quantity, "customerExpect": EXPECT[a.kind], "serviceStatus": api.ASC_DONE[0],
+                 "updateDate": format_plain(a.created_at)} for o, a in chunk]
+        return self.ok(method, {"result": {"success": True, api.ASC_RESULT: {"data": data,
+                                                                             "totalCount": len(rows)}}})
 
 
 def _int(value: Any) -> int | None:

@@ -286,6 +286,9 @@ def test_only_approved_refund_applications_become_refunded_orders(mock, adapter)
                     {"id": 1, "orderId": 901, "status": "0", "applyTime": "2024-11-11 08:00:00"},
                     {"id": 2, "orderId": 902, "status": "1", "applyTime": "2024-11-11 08:00:00",
                      "checkTime": "2024-11-11 09:00:00"}]}}})
+        if method == "jingdong.asc.query.list":  # no after-sales service: the refund names no lines
+            return httpx.Response(200, json={"jingdong_asc_query_list_responce": {"code": "0", "result": {
+                "success": True, "pageResult": {"data": [], "totalCount": 0}}}})
         assert json.loads(dict(parse_qsl(request.content.decode()))["360buy_param_json"])["order_id"] == "902"
         return httpx.Response(200, json={"jingdong_pop_order_get_responce": {"code": "0", "orderDetailInfo": {
             "apiResult": {"success": True}, "orderInfo": {
@@ -299,5 +302,6 @@ def test_only_approved_refund_applications_become_refunded_orders(mock, adapter)
     [order] = page.items
     assert (order.external_id, order.status, order.platform_status) == ("902", OrderStatus.REFUNDED, "FINISHED_L")
     assert order.modified_at == datetime(2024, 11, 11, 1, 0, tzinfo=timezone.utc)  # approval, Beijing 09:00
-    assert [(ln.sku_code, ln.quantity) for ln in order.lines] == [("R-1", 1)]
-    assert page.next_token is None and route.call_count == 2
+    # money back for the whole order, goods kept: every unit refunded, none expected back
+    assert [(ln.sku_code, ln.quantity, ln.refunded, ln.returning) for ln in order.lines] == [("R-1", 1, 1, 0)]
+    assert page.next_token == "asc:1" and route.call_count == 3  # then the after-sales services

@@ -172,7 +172,9 @@ def test_refunds_page_at_50(env):
     now = env.sim.now()
     first = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), None)
     second = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), first.next_token)
-    assert (len(first.items), first.next_token, len(second.items), second.next_token) == (50, "2", 2, None)
+    assert (len(first.items), first.next_token, len(second.items), second.next_token) == (50, "2", 2, "asc:1")
+    services = env.adapter.fetch_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), "asc:1")
+    assert (len(services.items), services.next_token) == (50, "asc:2")  # 52 services, one per refunded line
 
 
 # --- wares: shelf and title act on every SKU of the ware -------------------------------------

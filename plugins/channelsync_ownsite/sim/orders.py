@@ -57,6 +57,10 @@ class OrderRoutes:
             "date_paid": local_text(paid), "date_paid_gmt": gmt_text(paid),
             "date_completed": local_text(completed), "date_completed_gmt": gmt_text(completed),
             "total": fen_to_yuan(order.total), "line_items": lines,
+            # WooCommerce lists an order's refunds by id and amount; their lines are in orders/{id}/refunds
+            "refunds": [{"id": int(case.aftersale_id), "reason": "",
+                         "total": fen_to_yuan(-self._refund_total(order, case))}
+                        for case in order.aftersales if case.kind != "exchange"],
         }
 
     def order(self, order_id: str) -> SimOrder:
@@ -150,18 +154,27 @@ class OrderRoutes:
             return Response(201, entry)
 
     def list_refunds(self, req: Request, order_id: str) -> Response:
+        """One refund per after-sale case of the base (WooCommerce has no exchanges: those
+        are not shown), newest first, each with the line and the units it refunds."""
         with self.lock:
             order = self.order(order_id)
-            if order.status != "refunded":
-                return Response(200, [])
-            refund_id = self.refund_ids.setdefault(order_id, int(self.new_id()))
-            when = order.refunded_at or order.modified_at
-            return Response(200, [{
-                "id": refund_id, "date_created": local_text(when), "date_created_gmt": gmt_text(when),
-                "amount": fen_to_yuan(order.total), "reason": "", "refunded_by": 1, "refunded_payment": True,
-                "line_items": [{"product_id": int(ln.item_id), "sku": ln.sku_code or "", "quantity": -ln.quantity,
-                                "total": fen_to_yuan(-ln.price * ln.quantity)} for ln in order.lines],
-            }])
+            rows = []
+            for case in reversed([c for c in order.aftersales if c.kind != "exchange"]):
+                n = next(i for i, ln in enumerate(order.lines, start=1) if ln.external_id == case.external_id)
+                line = order.lines[n - 1]
+                rows.append({
+                    "id": int(case.aftersale_id), "date_created": local_text(case.created_at),
+                    "date_created_gmt": gmt_text(case.created_at), "amount": fen_to_yuan(
+                        self._refund_total(order, case)), "reason": "", "refunded_by": 1, "refunded_payment": True,
+                    "line_items": [{"id": int(case.aftersale_id) * 10 + 1, "product_id": int(line.item_id),
+                                    "variation_id": 0 if line.external_id == line.item_id else int(line.external_id),
+                                    "sku": line.sku_code or "", "quantity": -case.quantity,
+                                    "total": fen_to_yuan(-line.price * case.quantity)}]})
+            return Response(200, rows)
+
+    @staticmethod
+    def _refund_total(order: SimOrder, case: Any) -> int:
+        return order.line(case.external_id).price * case.quantity
 
     def _shipment_from_notes(self, order_id: str) -> tuple[str | None, str | None]:
         for entry in reversed(self.order_notes.get(order_id, [])):

@@ -37,6 +37,7 @@ from channelsync_ownsite.signing import METHODS, OAUTH_PARAMS, SKEW_SECONDS, par
 from channelsync_ownsite.sim.catalog import CatalogRoutes
 from channelsync_ownsite.sim.orders import OrderRoutes
 from channelsync_ownsite.sim.wire import WooError, error
+from channelsync_ownsite.sim.messages import WooWebhookMessages
 
 SANDBOX_KEY = "ck_sandbox_ownsite"
 SANDBOX_SECRET = "cs_sandbox_ownsite"
@@ -73,6 +74,8 @@ PERMISSION = {
 
 class OwnsiteSimulator(CatalogRoutes, OrderRoutes, Simulator):
     """WooCommerce REST v3 under ``/wp-json/wc/v3/``; control API under ``/_sim/``."""
+
+    messages = WooWebhookMessages()  # what the platform pushes (intake)
 
     plugin = "ownsite"
 
@@ -133,9 +136,10 @@ class OwnsiteSimulator(CatalogRoutes, OrderRoutes, Simulator):
                 self.paid_at.setdefault(order_id, order.modified_at)
             return order
 
-    def ship(self, order_id: str, carrier: str = "SIM", tracking_no: str = "0") -> SimOrder:
+    def ship(self, order_id: str, carrier: str = "SIM", tracking_no: str = "0",
+             lines: dict[str, int] | None = None) -> SimOrder:
         with self.lock:
-            order = super().ship(order_id, carrier, tracking_no)
+            order = super().ship(order_id, carrier, tracking_no, lines)
             if order.status == "shipped":
                 self.completed_at.setdefault(order_id, order.modified_at)
             return order

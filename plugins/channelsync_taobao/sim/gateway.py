@@ -29,6 +29,7 @@ from channelsync_taobao import api
 from channelsync_taobao.signing import parse_time, sign
 from channelsync_taobao.sim.items import ItemsApi
 from channelsync_taobao.sim.orders import OrdersApi
+from channelsync_taobao.sim.messages import TmcMessages
 
 APP_KEY = "sandbox-taobao-key"
 APP_SECRET = "sandbox-taobao-secret"
@@ -79,6 +80,8 @@ class TaobaoSimulator(ItemsApi, OrdersApi, Simulator):
     advice the adapter declares.
     """
 
+    messages = TmcMessages()  # what the platform pushes (intake)
+
     plugin = "taobao"
 
     def __init__(self, *, max_skew: float | None = api.TIMESTAMP_SKEW_SECONDS,
@@ -88,7 +91,6 @@ class TaobaoSimulator(ItemsApi, OrdersApi, Simulator):
         self.max_order_window = max_order_window
         self.sessions: set[str] = {SESSION}
         self.refresh_tokens: set[str] = {REFRESH_TOKEN}
-        self.consigned: dict[str, datetime] = {}
 
     def first_id(self) -> int:
         return 520_000_000_001  # num_iid, sku_id and tid are longs
@@ -106,13 +108,6 @@ class TaobaoSimulator(ItemsApi, OrdersApi, Simulator):
     def expire_tokens(self) -> None:
         with self.lock:
             self.sessions.clear()
-
-    def ship(self, order_id: str, carrier: str = "SIM", tracking_no: str = "0"):
-        order = super().ship(order_id, carrier, tracking_no)
-        with self.lock:
-            if order.carrier is not None:
-                self.consigned.setdefault(order_id, order.modified_at)
-        return order
 
     # --- the gateway ------------------------------------------------------------
     def handlers(self) -> dict[str, Callable[[dict[str, str]], Response]]:

@@ -4,6 +4,13 @@ The base simulator's order states map onto TOP trade statuses. A paid order
 the buyer cancels is, on Taobao, a refund before shipment: TRADE_CLOSED with
 a successful refund, like a refunded one. An order closed before payment is
 TRADE_CLOSED_BY_TAOBAO.
+
+Each line is a sub-order (``oid`` = tid * 100 + n) with its own ``status``,
+``refund_status`` and ``refund_id``, and once in a parcel its ``consign_time``,
+``logistics_company`` and ``invoice_no``. Every after-sale case is a refund
+(``taobao.refund.get``) with its ``num`` and ``has_good_return``; the simulator
+settles each at once (SUCCESS). ``logistics.offline.send`` with ``is_split=1``
+ships the sub-orders named in ``sub_tid``.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from channelsync.sdk.money import fen_to_yuan
-from channelsync.sim.simulator import Response, SimOrder
+from channelsync.sim.simulator import Response, SimAfterSale, SimLine, SimOrder
 from channelsync_taobao import api
 from channelsync_taobao.signing import format_time, parse_time
 
@@ -25,36 +32,67 @@ class OrdersApi:
 
     def order_handlers(self) -> dict[str, Callable[[dict[str, str]], Response]]:
         return {api.TRADES_INCREMENT: self._increment, api.TRADE_FULLINFO: self._fullinfo,
-                api.OFFLINE_SEND: self._offline_send, api.REFUNDS_RECEIVE: self._refunds}
+                api.OFFLINE_SEND: self._offline_send, api.REFUNDS_RECEIVE: self._refunds,
+                api.REFUND_GET: self._refund_get}
 
     # --- views --------------------------------------------------------------------------
     @staticmethod
     def trade_status(order: SimOrder) -> str:
         if order.status == "cancelled":
             return api.TRADE_CLOSED if order.paid else api.TRADE_CLOSED_BY_TAOBAO
+        if order.status == "paid" and order.parcels:
+            return api.SELLER_CONSIGNED_PART
         return {"new": api.WAIT_BUYER_PAY, "paid": api.WAIT_SELLER_SEND_GOODS,
                 "shipped": api.WAIT_BUYER_CONFIRM_GOODS, "completed": api.TRADE_FINISHED,
                 "refunded": api.TRADE_CLOSED}[order.status]
 
     def refunded(self, order: SimOrder) -> bool:
-        return order.status == "refunded" or (order.status == "cancelled" and order.paid)
+        return bool(order.aftersales) or (order.status == "cancelled" and order.paid)
+
+    @staticmethod
+    def oid(order: SimOrder, n: int) -> int:
+        return int(order.order_id) * 100 + n
+
+    def sub_order(self, order: SimOrder, n: int, line: SimLine, trade_status: str) -> dict[str, Any]:
+        cases = [a for a in order.aftersales if a.external_id == line.external_id and a.kind != "exchange"]
+        status = trade_status
+        if line.released >= line.quantity or (order.status == "cancelled" and order.paid):
+            status = api.TRADE_CLOSED  # refunded before it shipped: the sub-order is closed
+        elif line.shipped >= line.quantity - line.released and line.shipped and order.status == "paid":
+            status = api.WAIT_BUYER_CONFIRM_GOODS
+        sub: dict[str, Any] = {
+            "oid": self.oid(order, n), "num_iid": int(line.item_id), "sku_id": int(line.external_id),
+            "num": line.quantity, "price": fen_to_yuan(line.price), "status": status,
+            "refund_status": api.REFUND_SUCCESS if cases or status == api.TRADE_CLOSED else api.NO_REFUND,
+            **({"outer_sku_id": line.sku_code} if line.sku_code else {})}
+        if cases:
+            sub["refund_id"] = int(cases[-1].aftersale_id)
+        parcels = [p for p in order.parcels if line.external_id in p.lines]
+        if parcels:
+            sub.update(consign_time=format_time(parcels[0].at), logistics_company=parcels[-1].carrier,
+                       invoice_no=parcels[-1].tracking_no)
+        return sub
 
     def trade_json(self, order: SimOrder) -> dict[str, Any]:
         status = self.trade_status(order)
-        refund = "SUCCESS" if self.refunded(order) else "NO_REFUND"
         trade: dict[str, Any] = {
             "tid": int(order.order_id), "status": status, "created": format_time(order.created_at),
             "modified": format_time(order.modified_at), "payment": fen_to_yuan(order.total),
-            "orders": {"order": [{"oid": int(order.order_id) * 100 + n, "num_iid": int(line.item_id),
-                                  "sku_id": int(line.external_id), "num": line.quantity,
-                                  "price": fen_to_yuan(line.price), "status": status, "refund_status": refund,
-                                  **({"outer_sku_id": line.sku_code} if line.sku_code else {})}
-                                 for n, line in enumerate(order.lines)]}}
+            "orders": {"order": [self.sub_order(order, n, line, status) for n, line in enumerate(order.lines)]}}
         if order.paid:
             trade["pay_time"] = format_time(order.created_at)
-        if order.order_id in self.consigned:
-            trade["consign_time"] = format_time(self.consigned[order.order_id])
+        if order.parcels:
+            trade["consign_time"] = format_time(order.parcels[0].at)
         return trade
+
+    def refund_json(self, order: SimOrder, case: SimAfterSale) -> dict[str, Any]:
+        n = next(i for i, line in enumerate(order.lines) if line.external_id == case.external_id)
+        price = order.lines[n].price
+        return {"refund_id": int(case.aftersale_id), "tid": int(order.order_id), "oid": self.oid(order, n),
+                "status": api.REFUND_SUCCESS, "modified": format_time(case.created_at),
+                "refund_fee": fen_to_yuan(price * case.quantity), "num": case.quantity,
+                "has_good_return": case.kind == "return", "good_status": "BUYER_RETURNED_GOODS"
+                if case.kind == "return" else ("BUYER_RECEIVED" if case.shipped_before else "BUYER_NOT_RECEIVED")}
 
     def _window(self, params: dict[str, str], required: bool) -> tuple[datetime, datetime] | None | Response:
         if not required and not params.get("start_modified") and not params.get("end_modified"):
@@ -128,7 +166,14 @@ class OrdersApi:
         if order.status != "paid":
             return self.refused("isv.logistics-offline-service-error:trade-status",
                                 f"trade status {self.trade_status(order)} does not allow shipping")
-        self.ship(order.order_id, params["company_code"], params["out_sid"])
+        lines = None
+        if params.get("is_split") == "1":
+            oids = {s.strip() for s in params.get("sub_tid", "").split(",") if s.strip()}
+            lines = {line.external_id: line.open for n, line in enumerate(order.lines)
+                     if str(self.oid(order, n)) in oids and line.open > 0}
+            if not lines or len(lines) != len(oids):
+                return self.invalid("sub_tid", "sub_tid must name sub-orders of this trade still to ship")
+        self.ship(order.order_id, params["company_code"], params["out_sid"], lines)
         return self.ok(api.OFFLINE_SEND, {"shipping": {"is_success": True}})
 
     def _refunds(self, params: dict[str, str]) -> Response:
@@ -137,14 +182,21 @@ class OrdersApi:
             return window
         rows = []
         for order in self.orders.values():
-            when = order.refunded_at or order.modified_at
-            if not self.refunded(order) or not self.in_window(when, window):
-                continue
-            if params.get("status") and params["status"] != api.REFUND_SUCCESS:
-                continue
-            rows.append((when, {"refund_id": int(order.order_id) * 10 + 1, "tid": int(order.order_id),
-                                "oid": int(order.order_id) * 100, "status": api.REFUND_SUCCESS,
-                                "modified": format_time(when), "refund_fee": fen_to_yuan(order.total),
-                                "num": sum(line.quantity for line in order.lines)}))
-        rows.sort(key=lambda r: (r[0], r[1]["tid"]), reverse=True)
+            for case in order.aftersales:
+                if case.kind == "exchange" or not self.in_window(case.created_at, window):
+                    continue
+                if params.get("status") and params["status"] != api.REFUND_SUCCESS:
+                    continue
+                rows.append((case.created_at, self.refund_json(order, case)))
+        rows.sort(key=lambda r: (r[0], r[1]["refund_id"]), reverse=True)
         return self.paged(api.REFUNDS_RECEIVE, "refund", [r for _, r in rows], params, api.REFUND_PAGE_MAX)
+
+    def _refund_get(self, params: dict[str, str]) -> Response:
+        refused = self.required(params, "refund_id", "fields")
+        if refused:
+            return refused
+        for order in self.orders.values():
+            for case in order.aftersales:
+                if case.aftersale_id == params["refund_id"] and case.kind != "exchange":
+                    return self.ok(api.REFUND_GET, {"refund": self.refund_json(order, case)})
+        return self.refused("isv.refund-not-exist", f"refund {params['refund_id']} does not exist")

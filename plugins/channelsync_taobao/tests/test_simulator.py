@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from channelsync.sdk.errors import NotFound, RateLimited, Rejected
-from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
+from channelsync.sdk.models import ListingContent, OrderLine, OrderStatus, PriceUpdate, StockUpdate
 from channelsync.testing.pytest_plugin import every_item
 from channelsync_taobao import api
 from channelsync_taobao.channel import TaobaoChannel
@@ -198,7 +198,9 @@ def test_trade_statuses_and_refunds(sim, adapter, clock):
     orders = {o.external_id: o for o in every_item(lambda t: adapter.fetch_orders(since, clock(), t))}
     assert orders[unpaid.order_id].platform_status == api.TRADE_CLOSED_BY_TAOBAO
     assert orders[unpaid.order_id].status == OrderStatus.CANCELLED
-    assert orders[paid_cancelled.order_id].status == OrderStatus.REFUNDED
+    # a cancel after payment is a refund on Taobao (TRADE_CLOSED), but nothing shipped: cancelled
+    assert orders[paid_cancelled.order_id].platform_status == api.TRADE_CLOSED
+    assert orders[paid_cancelled.order_id].status == OrderStatus.CANCELLED
     assert orders[paid_cancelled.order_id].shipped is False
     returned = orders[refunded_after_shipment.order_id]
     assert (returned.status, returned.shipped, returned.total) == (OrderStatus.REFUNDED, True, 3980)
@@ -244,3 +246,45 @@ def test_timestamp_skew_is_measured_on_the_wall_clock(clock, connect_simulator):
     clock.now = datetime(2001, 1, 1, tzinfo=timezone.utc)  # the platform's business clock, far away
     _, adapter = connect_simulator(TaobaoChannel, clock=clock)
     assert adapter.list_listings(None).items == []
+
+
+# --- after-sales and split parcels (issue 16) -----------------------------------------------------
+
+def test_a_partial_refund_of_a_sub_order_counts_only_its_units(sim, adapter, clock):
+    sim.seed("PR-1", 10, 100)
+    sim.seed("PR-2", 10, 100)
+    order = sim.place_order([("PR-1", 3), ("PR-2", 1)])
+    sim.refund_line(order.order_id, "PR-1", 1)  # one of three: TOP says SUCCESS on the sub-order
+    seen = adapter.order(order.order_id)
+    assert [(ln.sku_code, ln.refunded, ln.returning, ln.shipped) for ln in seen.lines] == [
+        ("PR-1", 1, 0, 0), ("PR-2", 0, 0, 0)]
+    assert api.REFUND_GET in sim.calls  # the units come from the refund, never from the sub-order's status
+    assert seen.status == OrderStatus.PAID
+
+
+def test_split_parcels_name_whole_sub_orders(sim, adapter):
+    sim.seed("SP-1", 10, 100)
+    sim.seed("SP-2", 10, 100)
+    order = sim.place_order([("SP-1", 2), ("SP-2", 1)])
+    first, second = order.lines
+    with pytest.raises(Rejected, match="whole sub-orders"):
+        adapter.ship_parcel(order.order_id, "SF", "SF1", [OrderLine("SP-1", 1, first.external_id)])
+    adapter.ship_parcel(order.order_id, "SF", "SF1", [OrderLine("SP-1", 2, first.external_id)])
+    seen = adapter.order(order.order_id)
+    assert (seen.status, seen.platform_status) == (OrderStatus.PAID, api.SELLER_CONSIGNED_PART)
+    assert [ln.shipped for ln in seen.lines] == [2, 0]
+    adapter.ship_parcel(order.order_id, "ZTO", "Z2", [OrderLine("SP-2", 1, second.external_id)])
+    seen = adapter.order(order.order_id)
+    assert seen.status == OrderStatus.SHIPPED
+    assert [(p.carrier, p.tracking_no, [ln.quantity for ln in p.lines]) for p in seen.parcels] == [
+        ("SF", "SF1", [2]), ("ZTO", "Z2", [1])]
+
+
+def test_a_return_after_shipment_is_refunded_and_coming_back(sim, adapter):
+    sim.seed("RT-1", 10, 100)
+    order = sim.place_order([("RT-1", 2)])
+    adapter.ship(order.order_id, "SF", "SF1")
+    sim.return_line(order.order_id, "RT-1", 2)
+    seen = adapter.order(order.order_id)
+    assert (seen.status, seen.platform_status) == (OrderStatus.REFUNDED, api.TRADE_CLOSED)
+    assert [(ln.refunded, ln.returning, ln.shipped) for ln in seen.lines] == [(2, 2, 2)]

@@ -35,6 +35,7 @@ from channelsync.sim.simulator import Request, Response, Simulator
 from channelsync_wechat import api
 from channelsync_wechat.sim.orders import OrdersApi
 from channelsync_wechat.sim.products import ProductsApi
+from channelsync_wechat.sim.messages import WechatPushMessages
 
 APPID = "sandbox-wechat-appid"
 SECRET = "sandbox-wechat-secret"
@@ -83,6 +84,8 @@ class WechatSimulator(ProductsApi, OrdersApi, Simulator):
     refreshes allowed per Beijing day.
     """
 
+    messages = WechatPushMessages()  # what the platform pushes (intake)
+
     plugin = "wechat"
 
     def __init__(self, *, sku_update_interval: float | None = None,
@@ -94,8 +97,6 @@ class WechatSimulator(ProductsApi, OrdersApi, Simulator):
         self.stable: str | None = None  # the token the normal stable_token call hands out
         self.forced: dict[date, int] = {}  # forced refreshes per Beijing day
         self.stock_updated: dict[str, datetime] = {}  # sku_id -> last stock/update
-        self.delivered_at: dict[str, datetime] = {}
-        self.aftersales: dict[str, str] = {}  # after_sale_order_id -> order_id
 
     def first_id(self) -> int:
         return 10_000_000_000_001  # product, SKU and order ids are long numbers sent as strings

@@ -1,11 +1,12 @@
 """The simulator's order methods: order ids by update time, order reads, delivery, after-sales.
 
 The base simulator's order states map onto WeChat statuses: new 10, paid 20,
-shipped 30, completed 100, cancelled 250. A refund is an after-sale that
-returned the money: the order closes as 250 and lists the after-sale in
-``aftersale_detail`` (type REFUND before shipment, RETURN after). The
-simulator keeps one after-sale per refunded order covering the whole order
-(the platform opens one per product line).
+partly shipped 21, shipped 30, completed 100, cancelled 250. Every after-sale
+case of the base (one per product line and request) is a WeChat after-sale
+order: type REFUND (money only), RETURN (goods back, money back) or EXCHANGE,
+with its ``product_info`` count, listed in the order's ``aftersale_detail``. An
+order whose every unit was refunded closes as 250. Each parcel is one entry of
+``delivery_info.delivery_product_info`` with the products it holds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any, Callable
 
-from channelsync.sim.simulator import Response, SimOrder
+from channelsync.sim.simulator import Response, SimAfterSale, SimOrder
 from channelsync_wechat import api
 from channelsync_wechat.sim.products import _int
 
@@ -34,36 +35,21 @@ class OrdersApi:
                 api.DELIVERY_SEND: self._delivery_send, api.AFTERSALE_LIST: self._aftersale_list,
                 api.AFTERSALE_GET: self._aftersale_get}
 
-    # --- buyer actions that leave platform records ------------------------------------------
-    def ship(self, order_id: str, carrier: str = "SIM", tracking_no: str = "0") -> SimOrder:
-        order = super().ship(order_id, carrier, tracking_no)
-        with self.lock:
-            if order.carrier is not None:
-                self.delivered_at.setdefault(order_id, order.modified_at)
-        return order
-
-    def refund(self, order_id: str) -> SimOrder:
-        order = super().refund(order_id)
-        with self.lock:
-            if order.status == "refunded" and order_id not in self.aftersales.values():
-                self.aftersales[self.new_id()] = order_id
-        return order
-
     # --- views ----------------------------------------------------------------------------------
-    def aftersale_id_of(self, order_id: str) -> str | None:
-        return next((a for a, o in self.aftersales.items() if o == order_id), None)
+    def aftersale_cases(self) -> dict[str, tuple[SimOrder, SimAfterSale]]:
+        return {a.aftersale_id: (o, a) for o in self.orders.values() for a in o.aftersales}
 
-    def aftersale_json(self, aftersale_id: str) -> dict[str, Any]:
-        order = self.orders[self.aftersales[aftersale_id]]
-        returned = order.order_id in self.delivered_at
-        when = self.epoch(order.refunded_at or order.modified_at)
-        first = order.lines[0]
-        return {"after_sale_order_id": aftersale_id, "order_id": order.order_id,
-                "status": api.REFUND_DONE[1] if returned else api.REFUND_DONE[0],
-                "type": api.AFTERSALE_RETURN if returned else api.AFTERSALE_REFUND,
-                "product_info": {"product_id": first.item_id, "sku_id": first.external_id,
-                                 "count": sum(line.quantity for line in order.lines)},
-                "refund_info": {"amount": order.total}, "create_time": when, "update_time": when}
+    def aftersale_json(self, order: SimOrder, case: SimAfterSale) -> dict[str, Any]:
+        kind, status = {"refund": (api.AFTERSALE_REFUND, api.REFUND_DONE[0]),
+                        "return": (api.AFTERSALE_RETURN, api.REFUND_DONE[1]),
+                        "exchange": (api.AFTERSALE_EXCHANGE, api.EXCHANGE_DONE)}[case.kind]
+        line = order.line(case.external_id)
+        when = self.epoch(case.created_at)
+        return {"after_sale_order_id": case.aftersale_id, "order_id": order.order_id, "status": status,
+                "type": kind, "product_info": {"product_id": line.item_id, "sku_id": line.external_id,
+                                               "count": case.quantity},
+                "refund_info": {"amount": 0 if case.kind == "exchange" else line.price * case.quantity},
+                "create_time": when, "update_time": when}
 
     def order_json(self, order: SimOrder) -> dict[str, Any]:
         lines = [{"product_id": line.item_id, "sku_id": line.external_id, "sku_cnt": line.quantity,
@@ -76,19 +62,20 @@ class OrdersApi:
         }
         if order.paid:
             detail["pay_info"] = {"pay_time": self.epoch(order.created_at)}
-        if order.order_id in self.delivered_at:
+        if order.parcels:
             detail["delivery_info"] = {"delivery_product_info": [{
-                "waybill_id": order.tracking_no, "delivery_id": order.carrier,
-                "delivery_time": self.epoch(self.delivered_at[order.order_id]),
-                "product_infos": [{"product_id": ln["product_id"], "sku_id": ln["sku_id"],
-                                   "product_cnt": ln["sku_cnt"]} for ln in lines]}]}
-        aftersale = self.aftersale_id_of(order.order_id)
-        return {"order_id": order.order_id, "status": STATUSES[order.status],
+                "waybill_id": p.tracking_no, "delivery_id": p.carrier, "delivery_time": self.epoch(p.at),
+                "product_infos": [{"product_id": order.line(ext).item_id, "sku_id": ext, "product_cnt": n}
+                                  for ext, n in p.lines.items()]} for p in order.parcels]}
+        status = STATUSES[order.status]
+        if order.status == "paid" and order.parcels:
+            status = api.PARTLY_SHIPPED
+        return {"order_id": order.order_id, "status": status,
                 "create_time": self.epoch(order.created_at), "update_time": self.epoch(order.modified_at),
                 "order_detail": detail,
                 "aftersale_detail": {"on_aftersale_order_cnt": 0, "aftersale_order_list": [
-                    {"aftersale_order_id": aftersale, "status": self.aftersale_json(aftersale)["status"]}]
-                    if aftersale else []}}
+                    {"aftersale_order_id": a.aftersale_id, "status": self.aftersale_json(order, a)["status"]}
+                    for a in order.aftersales]}}
 
     def window(self, start: Any, end: Any, longest: timedelta) -> tuple[int, int] | Response:
         """Epoch-second bounds, both ends inclusive, no longer than ``longest``."""
@@ -133,34 +120,37 @@ class OrdersApi:
         return self.ok(order=self.order_json(order))
 
     def _delivery_send(self, body: dict[str, Any]) -> Response:
-        """One parcel holding every line of a paid order (partial delivery is not simulated)."""
+        """Parcels of a paid order: each lists the products (and counts) it holds; the order
+        is partly shipped (21) until every unit has left."""
         order = self.found_order(body)
         if isinstance(order, Response):
             return order
         parcels = body.get("delivery_list")
-        if not isinstance(parcels, list) or len(parcels) != 1 or not isinstance(parcels[0], dict):
-            return self.invalid("delivery_list must hold one parcel")
-        parcel = parcels[0]
-        if parcel.get("delivery_id") not in CARRIERS:
-            return self.invalid(f"unknown delivery_id {parcel.get('delivery_id')!r}")
-        if not parcel.get("waybill_id"):
-            return self.invalid("waybill_id is required")
-        if _int(parcel.get("deliver_type")) not in (1, 2):
-            return self.invalid("deliver_type must be 1 (express) or 2 (no logistics)")
-        try:
-            sent = Counter({(str(p["product_id"]), str(p["sku_id"])): 0 for p in parcel.get("product_infos") or []})
-            for p in parcel.get("product_infos") or []:
-                sent[(str(p["product_id"]), str(p["sku_id"]))] += int(p["product_cnt"])
-        except (KeyError, TypeError, ValueError):
-            return self.invalid("product_infos need product_id, sku_id and product_cnt")
-        wanted = Counter()
-        for line in order.lines:
-            wanted[(line.item_id, line.external_id)] += line.quantity
-        if sent != wanted:
-            return self.invalid("product_infos must list every line of the order")
+        if not isinstance(parcels, list) or not parcels or not all(isinstance(p, dict) for p in parcels):
+            return self.invalid("delivery_list must hold at least one parcel")
         if order.status != "paid":
             return self.invalid(f"order status {STATUSES[order.status]} does not allow delivery")
-        self.ship(order.order_id, str(parcel["delivery_id"]), str(parcel["waybill_id"]))
+        plan = []
+        left = Counter({line.external_id: line.open for line in order.lines})
+        for parcel in parcels:
+            if parcel.get("delivery_id") not in CARRIERS:
+                return self.invalid(f"unknown delivery_id {parcel.get('delivery_id')!r}")
+            if not parcel.get("waybill_id"):
+                return self.invalid("waybill_id is required")
+            if _int(parcel.get("deliver_type")) not in (1, 2):
+                return self.invalid("deliver_type must be 1 (express) or 2 (no logistics)")
+            try:
+                sent = Counter()
+                for p in parcel.get("product_infos") or []:
+                    sent[str(p["sku_id"])] += int(p["product_cnt"])
+            except (KeyError, TypeError, ValueError):
+                return self.invalid("product_infos need product_id, sku_id and product_cnt")
+            if not sent or any(n <= 0 or n > left[sku] for sku, n in sent.items()):
+                return self.invalid("product_infos must list units of the order still to ship")
+            left -= sent
+            plan.append((str(parcel["delivery_id"]), str(parcel["waybill_id"]), dict(sent)))
+        for carrier, waybill, sent in plan:
+            self.ship(order.order_id, carrier, waybill, sent)
         return self.ok()
 
     def _aftersale_list(self, body: dict[str, Any]) -> Response:
@@ -176,7 +166,7 @@ class OrdersApi:
         if isinstance(paging, Response):
             return paging
         offset, size = paging
-        rows = [self.aftersale_json(a) for a in self.aftersales]
+        rows = [self.aftersale_json(o, a) for o, a in self.aftersale_cases().values()]
         ids = [r["after_sale_order_id"] for r in sorted(rows, key=lambda r: (r[field], int(r["after_sale_order_id"])))
                if window[0] <= r[field] <= window[1]]
         chunk = ids[offset:offset + size]
@@ -185,6 +175,7 @@ class OrdersApi:
 
     def _aftersale_get(self, body: dict[str, Any]) -> Response:
         aftersale = str(body.get("after_sale_order_id") or "")
-        if aftersale not in self.aftersales:
+        cases = self.aftersale_cases()
+        if aftersale not in cases:
             return self.invalid(f"after_sale_order_id {aftersale!r} does not exist")
-        return self.ok(after_sale_order=self.aftersale_json(aftersale))
+        return self.ok(after_sale_order=self.aftersale_json(*cases[aftersale]))

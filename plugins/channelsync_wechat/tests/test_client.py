@@ -94,6 +94,9 @@ def test_order_page_maps_statuses_lines_and_times(mock, adapter):
             "order_detail": detail, "aftersale_detail": {"aftersale_order_list": aftersale or []}}}
     answer(mock, api.ORDER_GET, order("9001", 20),
            order("9002", 250, [{"aftersale_order_id": "7001", "status": "MERCHANT_RETURN_SUCCESS"}], delivered=True))
+    case = answer(mock, api.AFTERSALE_GET, {"errcode": 0, "errmsg": "ok", "after_sale_order": {
+        "after_sale_order_id": "7001", "order_id": "9002", "status": "MERCHANT_RETURN_SUCCESS", "type": "RETURN",
+        "product_info": {"product_id": "1001", "sku_id": "2001", "count": 1}}})
     since = datetime(2024, 11, 11, 1, 0, 0, 500_000, tzinfo=timezone.utc)
     page = adapter.fetch_orders(since, since + timedelta(hours=1), None)
     assert sent_request(listed).json == {"update_time_range": {"start_time": 1731286800, "end_time": 1731290401},
@@ -104,12 +107,17 @@ def test_order_page_maps_statuses_lines_and_times(mock, adapter):
     assert paid.created_at == datetime(2024, 11, 11, 1, 0, tzinfo=timezone.utc)
     assert paid.modified_at == datetime(2024, 11, 11, 2, 0, tzinfo=timezone.utc)
     assert (refunded.status, refunded.shipped, refunded.platform_status) == (OrderStatus.REFUNDED, True, "250")
+    # its after-sale order says which line and how many: 1 of the 2 refunded and coming back
+    assert sent_request(case).json == {"after_sale_order_id": "7001"}
+    assert [(ln.refunded, ln.returning) for ln in refunded.lines] == [(1, 1)]
     assert page.next_token == "NEXT"
 
 
-@pytest.mark.parametrize("status,expected", [(10, OrderStatus.NEW), (21, OrderStatus.SHIPPED),
+# 21 (partly shipped) stays paid: the parcels say per line what left; 200 and 250 with nothing
+# delivered are cancelled (closed before shipment), whatever the after-sales did
+@pytest.mark.parametrize("status,expected", [(10, OrderStatus.NEW), (21, OrderStatus.PAID),
                                              (30, OrderStatus.SHIPPED), (100, OrderStatus.COMPLETED),
-                                             (200, OrderStatus.REFUNDED), (250, OrderStatus.CANCELLED)])
+                                             (200, OrderStatus.CANCELLED), (250, OrderStatus.CANCELLED)])
 def test_order_statuses(mock, adapter, status, expected):
     answer(mock, api.ORDER_GET, {"errcode": 0, "errmsg": "ok", "order": {
         "order_id": "9", "status": status, "create_time": 1, "update_time": 2, "order_detail": {}}})

@@ -89,7 +89,8 @@ def test_aftersale_window_is_at_most_24_hours(raw, adapter, clock):
     with pytest.raises(Rejected) as info:
         adapter.fetch_refunds(clock.now - timedelta(hours=25), clock.now, None)
     assert info.value.code == "10020004"
-    assert adapter.capabilities.max_order_window <= api.AFTERSALE_WINDOW
+    assert adapter.capabilities.max_refund_window <= api.AFTERSALE_WINDOW  # cut inside the order window
+    assert adapter.capabilities.max_order_window == api.ORDER_WINDOW  # which it no longer shortens
 
 
 def test_orders_page_in_update_time_order(sim, adapter, clock):
@@ -176,14 +177,20 @@ def test_delivery_checks_carrier_lines_and_status(sim, raw, adapter):
     order = sim.place_order([("DL-1", 2)])
     line = order.lines[0]
     parcel = {"delivery_id": "SF", "waybill_id": "SF1", "deliver_type": 1,
-              "product_infos": [{"product_id": line.item_id, "sku_id": line.external_id, "product_cnt": 1}]}
+              "product_infos": [{"product_id": line.item_id, "sku_id": line.external_id, "product_cnt": 3}]}
     assert raw(api.DELIVERY_SEND, {"order_id": order.order_id, "delivery_list": [parcel]})["errcode"] == 40097
     assert raw(api.DELIVERY_SEND, {"order_id": order.order_id, "delivery_list": [
         {**parcel, "delivery_id": "NOPE"}]})["errcode"] == 40097
     assert sim.orders[order.order_id].status == "paid"
-    adapter.ship(order.order_id, "SF", "SF1234")
+    one = {**parcel, "product_infos": [{**parcel["product_infos"][0], "product_cnt": 1}]}
+    assert raw(api.DELIVERY_SEND, {"order_id": order.order_id, "delivery_list": [one]})["errcode"] == 0
+    seen = adapter.order(order.order_id)  # partly shipped: still paid, the line says 1 left
+    assert (seen.status, seen.platform_status, seen.lines[0].shipped) == (OrderStatus.PAID, "21", 1)
+    adapter.ship(order.order_id, "SF", "SF1234")  # the rest
     seen = adapter.order(order.order_id)
     assert (seen.status, seen.shipped, sim.orders[order.order_id].carrier) == (OrderStatus.SHIPPED, True, "SF")
+    assert [(p.carrier, p.tracking_no, [ln.quantity for ln in p.lines]) for p in seen.parcels] == [
+        ("SF", "SF1", [1]), ("SF", "SF1234", [1])]
     with pytest.raises(Rejected):
         adapter.ship(order.order_id, "SF", "SF1234")
 
@@ -200,8 +207,9 @@ def test_refunds_are_seen_through_after_sales(sim, adapter, clock):
     sim.cancel(cancelled.order_id)
     refunds = {o.external_id: o for o in every_item(
         lambda tok: adapter.fetch_refunds(clock.now - timedelta(hours=1), clock.now, tok))}
-    assert set(refunds) == {before.order_id, after.order_id}
-    assert refunds[before.order_id].status == OrderStatus.REFUNDED and not refunds[before.order_id].shipped
+    # a paid order cancelled is refunded through an after-sale too, so all three are listed
+    assert set(refunds) == {before.order_id, after.order_id, cancelled.order_id}
+    assert refunds[before.order_id].status == OrderStatus.CANCELLED and not refunds[before.order_id].shipped
     assert refunds[after.order_id].status == OrderStatus.REFUNDED and refunds[after.order_id].shipped
     assert adapter.order(cancelled.order_id).status == OrderStatus.CANCELLED
     assert sim.stock("RF-1") == 4, "units come back for the refund and the cancel before shipment only"
@@ -234,6 +242,8 @@ def test_a_full_window_with_fractions_of_a_second_is_accepted(sim, adapter, cloc
     order = sim.place_order([("FW-1", 1)])
     sim.refund(order.order_id)
     until = clock.now + timedelta(microseconds=300_000)
-    since = until - adapter.capabilities.max_order_window  # rounded outwards this would be 24 h + 1 s
+    since = until - adapter.capabilities.max_refund_window  # rounded outwards this would be 24 h + 1 s
     assert [o.external_id for o in adapter.fetch_refunds(since, until, None).items] == [order.order_id]
+    assert [o.external_id for o in adapter.fetch_orders(since, until, None).items] == [order.order_id]
+    since = until - adapter.capabilities.max_order_window  # the same for the 7-day order window
     assert [o.external_id for o in adapter.fetch_orders(since, until, None).items] == [order.order_id]
