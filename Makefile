@@ -22,7 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
-	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/intake.py $(filter --quick,$(ARGS))
 
 clean:
 	rm -rf $(VENV) build *.egg-info
