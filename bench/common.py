@@ -6,7 +6,7 @@ import os
 import platform
 import resource
 import statistics
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from channelsync.sim.fake import FakePlatform
 from channelsync.testing.harness import Shop
@@ -34,7 +34,7 @@ def load() -> str:
 
 def machine() -> str:
     return (f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
 
 
 def peak_rss_mib() -> float:

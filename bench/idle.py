@@ -46,12 +46,13 @@ print(json.dumps({"skus": skus, "channels": 4, "seconds": round(wall), "cpu_perc
                   "rss_mib": round(now), "rss_before_daemon_mib": round(before)}))
 """
 
+MAKE = ("import sys; from channelsync.telemetry import log; log.configure('json', 'error'); "
+        "from bench.common import make_shop; make_shop(sys.argv[1], int(sys.argv[2])).close()")
+
 
 def bench_idle(skus: int, seconds: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-c", "import sys; from channelsync.telemetry import log; "
-                        "log.configure('json', 'error'); from bench.common import make_shop; "
-                        "make_shop(sys.argv[1], int(sys.argv[2])).close()", tmp, str(skus)], check=True)
+        subprocess.run([sys.executable, "-c", MAKE, tmp, str(skus)], check=True)
         out = subprocess.run([sys.executable, "-c", CHILD, str(skus), tmp, str(seconds)], capture_output=True,
                              text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])

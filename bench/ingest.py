@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bench.common import load, make_shop
 from channelsync.engine import orders
@@ -24,7 +24,7 @@ def seed_history(shop, n: int, skus: int = SKUS) -> None:
     """``n`` completed orders of one line each, spread over the channels and a year."""
     if not n:
         return
-    start = datetime.now(timezone.utc) - timedelta(days=365)
+    start = datetime.now(UTC) - timedelta(days=365)
     chans = list(shop.config.channels)
     store = shop.store
     step = 50_000
@@ -49,7 +49,7 @@ def bench_ingest(history: int, n_orders: int, skus: int = SKUS) -> dict:
         shop.resync_all()
         shop.settle()
         seed_history(shop, history, skus)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         batch = [Order(f"o{i}", OrderStatus.PAID, now, now + timedelta(microseconds=i),
                        [OrderLine(f"S{(i * 7) % skus:06d}", 1)]) for i in range(n_orders)]
         cfg = shop.config.channels["a"]

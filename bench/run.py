@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` finds `bench`
 
-from bench import idle, ingest, oversell, propagation, resync  # noqa: E402
-from bench.common import machine  # noqa: E402
-from channelsync.telemetry import log  # noqa: E402
+from bench import idle, ingest, oversell, propagation, resync
+from bench.common import machine
+from channelsync.telemetry import log
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
