@@ -60,14 +60,15 @@ def bench_propagation(per_minute: float, latency: float, seconds: float, poll: f
                 time.sleep(0.2)
             time.sleep(poll * 2)
             latent.reset(latency)  # from here on, only what the orders cause
-            gap, start = 60.0 / per_minute, time.monotonic()
-            n = 0
+            # Poisson arrivals: evenly spaced ones would meet the polls at the same phase every time
+            start, due, n = time.monotonic(), 0.0, 0
             while time.monotonic() - start < seconds:
                 channel, sku = rng.choice(CHANNELS), f"S{n % (skus // 2):06d}"
                 order = shop.platform(channel).place_order([(sku, 1)])
                 placed.append((channel, sku, order.order_id, time.monotonic()))
                 n += 1
-                time.sleep(max(0.0, start + n * gap - time.monotonic()))
+                due += rng.expovariate(per_minute / 60.0)
+                time.sleep(max(0.0, start + due - time.monotonic()))
             deadline = time.monotonic() + poll + 30
             while time.monotonic() < deadline and not all(
                     any(t >= at for t in told.get((o, s), ())) for c, s, _, at in placed for o in CHANNELS if o != c):
