@@ -1,8 +1,10 @@
 """What every command shares: the lazily built config, plugins and store, and the exit codes.
 
-Exit codes: 0 success; 1 a platform or runtime failure; 2 bad input (config,
-CSV, unknown SKU, usage); 3 partly done (some channels failed, or a
-consistency check found differences).
+Exit codes: 0 success; 1 a platform or runtime failure (and an unexpected error,
+whose details go to a log file); 2 bad input (config, CSV, unknown SKU, usage);
+3 partly done (some channels failed, or a consistency check found differences);
+4 ``status``: something needs attention (the daemon is not running, a channel is
+failing or degraded, pushes are parked); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import click
 from channelsync.sdk.errors import UserError
 from channelsync.telemetry import log
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_ATTENTION = 0, 1, 2, 3, 4
 
 
 class App:
@@ -57,9 +59,18 @@ class App:
         from channelsync.engine import catalog
         from channelsync.store import Store
 
-        store = Store(self.config.db_path)
+        settings = self.config.store
+        store = Store(self.config.db_path, lock_timeout=settings.lock_timeout, lock_log_every=settings.lock_log_every)
         catalog.sync_warehouses(store, self.config)
         return store
+
+    @cached_property
+    def reader(self):
+        """The database opened read-only: what commands that only look use (never writes, not
+        even on opening, so they work on a read-only copy and beside a busy writer)."""
+        from channelsync.store import Store
+
+        return Store(self.config.db_path, readonly=True, lock_log_every=self.config.store.lock_log_every)
 
     def channel_names(self, names: tuple[str, ...]) -> list[str]:
         unknown = [n for n in names if n not in self.config.channels]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 
 import click
@@ -23,22 +21,33 @@ def catalog_group() -> None:
 
 
 @catalog_group.command("import")
-@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("csv_file", type=click.File("rb"))
 @pass_app
 def catalog_import(app: App, csv_file) -> None:
-    """Import CSV_FILE (all-or-nothing; problems name row and column)."""
-    text = csv_file.read()
+    """Import CSV_FILE (all-or-nothing; problems name row and column).
+
+    UTF-8, GB18030/GBK or UTF-16 (Excel "Unicode text"); comma, tab or semicolon separated."""
+    from channelsync.engine.csvfile import CsvFile
+
+    source = csv_file.name if isinstance(csv_file.name, str) else "<stdin>"
+    csvf = CsvFile(csv_file, source, size=_size(csv_file))
+    with progress.file_progress(source, enabled=not app.json) as on_progress:
+        report = catalog.import_csv(app.store, app.config, csvf, source=source,
+                                    publish_channels=list(app.config.channels), progress=on_progress)
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(report.queued.items()))
+    app.emit({**vars(report), "pushes_queued": report.pushes_queued},
+             f"imported {report.skus_new} new and {report.skus_changed} changed SKUs ({report.products} new "
+             f"products) from {report.rows} rows ({report.encoding}), {report.stock_set} stock levels set, "
+             f"{report.pushes_queued} pushes queued" + (f" ({kinds})" if kinds else ""))
+
+
+def _size(stream) -> int | None:
+    import os
+
     try:
-        rows = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)  # the header is no SKU
-    except csv.Error:  # the import itself reports what is wrong with the file
-        rows = text.count("\n")
-    with progress.bar(f"importing {rows} rows", rows) as bar:
-        report = catalog.import_csv(app.store, app.config, io.StringIO(text), source=csv_file.name,
-                                    publish_channels=list(app.config.channels), progress=bar.update)
-    data = {k: v for k, v in vars(report).items() if k != "changed_skus"}
-    app.emit(data, f"imported {report.skus_new} new and {report.skus_changed} changed SKUs "
-                   f"({report.products} new products), {report.stock_set} stock levels set, "
-                   f"{report.pushes_queued} pushes queued")
+        return os.fstat(stream.fileno()).st_size or None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 @catalog_group.command("export")
@@ -46,7 +55,7 @@ def catalog_import(app: App, csv_file) -> None:
 @pass_app
 def catalog_export(app: App, output) -> None:
     """Write the catalog as CSV (the same columns import reads)."""
-    output.write(catalog.export_csv(app.store, app.config))
+    output.write(catalog.export_csv(app.reader, app.config))
 
 
 @click.group("stock")
@@ -96,7 +105,7 @@ def stock_adjust(app: App, sku: str, delta: int, warehouse: str | None, reason: 
 @pass_app
 def stock_show(app: App, sku: str) -> None:
     """On hand and reserved per warehouse, and what each channel should show."""
-    r = catalog.stock_report(app.store, app.config, sku)
+    r = catalog.stock_report(app.reader, app.config, sku)
     lines = [f"{sku}" + (" (bundle: " + " + ".join(f"{b['component']}*{b['qty']}" for b in r["bundle"]) + ")"
                          if r["bundle"] else "")]
     lines.append(f"  {'warehouse':<14} {'on hand':>8} {'reserved':>9} {'free':>6}")
@@ -119,7 +128,7 @@ def stock_low(app: App, show_all: bool) -> None:
     """SKUs whose available units (all warehouses, less reserved) are at or below their reorder point."""
     from channelsync.engine import lowstock
 
-    rows = lowstock.levels(app.store, app.config, only_low=not show_all)
+    rows = lowstock.levels(app.reader, app.config, only_low=not show_all)
     colour = not app.json and sys.stdout.isatty()
     human = table.render(["SKU", "title", "on hand", "reserved", "available", "reorder point", ""],
                          [[r["sku"], r["title"], r["on_hand"], r["reserved"], r["available"], r["reorder_point"],
@@ -137,10 +146,10 @@ def orders_group() -> None:
 @orders_group.command("list")
 @click.option("--channel")
 @click.option("--status", type=click.Choice(["new", "paid", "shipped", "completed", "cancelled", "refunded"]))
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
 @pass_app
 def orders_list(app: App, channel: str | None, status: str | None, limit: int) -> None:
-    rows = app.store.query(
+    rows = app.reader.query(
         "SELECT id, channel, external_id, status, total, modified_at, unmatched_lines FROM orders "
         "WHERE (? IS NULL OR channel = ?) AND (? IS NULL OR status = ?) ORDER BY modified_at DESC LIMIT ?",
         (channel, channel, status, status, limit))
@@ -157,7 +166,7 @@ def orders_list(app: App, channel: str | None, status: str | None, limit: int) -
 def orders_show(app: App, order: str) -> None:
     """ORDER: internal id, CHANNEL:EXTERNAL_ID, or an external id. Lines with what was
     shipped, refunded and returned; parcels; the after-sales history."""
-    data = orders_detail(app.store, find_order(app.store, order))
+    data = orders_detail(app.reader, find_order(app.reader, order))
     human = [f"order {data['channel']}:{data['external_id']} (#{data['id']}) {data['status']} "
              f"[{data['platform_status']}] total {fen_to_yuan(data['total'])}"]
     for ln in data["lines"]:

@@ -11,9 +11,7 @@ import sys
 
 import click
 
-from channelsync.cli.app import EXIT_FAILED, EXIT_OK, EXIT_USAGE, App
-from channelsync.sdk.errors import ChannelError, ChannelsyncError, UserError
-from channelsync.telemetry import log
+from channelsync.cli.app import EXIT_OK, App
 
 #: the built-in command modules, registered as default plugins
 COMMAND_PLUGINS = ("channelsync.cli.catalog", "channelsync.cli.sync", "channelsync.cli.status",
@@ -41,25 +39,23 @@ def register_default_plugins(pm) -> None:
 
 
 def main(argv: list[str] | None = None, pm=None) -> None:
-    """The console script: runs the group and turns errors into messages and exit codes."""
+    """The console script: runs the group and turns every error into a message and an exit code
+    (``cli/errors.py``); not even an unexpected one reaches the operator as a traceback."""
+    from channelsync.cli import errors
     from channelsync.sdk.plugins import make_manager
 
+    args = list(sys.argv[1:] if argv is None else argv)
+    json_out = "--json" in args
     try:
         pm = pm or make_manager()
         register_default_plugins(pm)
         pm.hook.register_commands(cli=cli)
-        rc = cli.main(args=argv, obj=pm, standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        rc = EXIT_FAILED
-    except click.ClickException as exc:
-        exc.show()
-        rc = EXIT_USAGE
-    except UserError as exc:
-        click.echo(f"error: {log.redact_text(str(exc))}", err=True)
-        rc = EXIT_USAGE
-    except (ChannelError, ChannelsyncError) as exc:
-        click.echo(f"failed: {log.redact_text(str(exc))}", err=True)
-        rc = EXIT_FAILED
+        rc = cli.main(args=args, obj=pm, standalone_mode=False)
+    except SystemExit as exc:  # a command's own exit code
+        rc = exc.code
+    except BrokenPipeError:  # `channelsync status | head`: the reader left, nothing to say
+        sys.stderr.close()
+        rc = EXIT_OK
+    except BaseException as exc:  # noqa: BLE001 - the one place every error becomes a message
+        rc = errors.report(exc, json_out)
     sys.exit(rc if isinstance(rc, int) else EXIT_OK)
-

@@ -7,7 +7,7 @@ import sys
 import click
 
 from channelsync.cli import progress, table
-from channelsync.cli.app import App, pass_app
+from channelsync.cli.app import EXIT_ATTENTION, App, pass_app
 from channelsync.sdk.errors import ChannelError
 from channelsync.sdk.hookspecs import hookimpl
 from channelsync.sync import paging, retry
@@ -17,26 +17,36 @@ from channelsync.sync import paging, retry
 @click.option("--channel", "only", multiple=True, help="Details of this channel (repeatable).")
 @pass_app
 def status(app: App, only: tuple[str, ...]) -> None:
-    """Per channel: health, last poll and push, queue, parked failures; low stock; --channel for details."""
+    """Per channel: health, last poll and push, queue, parked failures; low stock; --channel for details.
+
+    Read-only. Exits 4 when something needs attention: the daemon is not running, or a
+    channel shown is failing, degraded (pushes retried or parked) or its worker crashed."""
     from channelsync.daemon.intake_ledger import intake_rows
     from channelsync.engine import lowstock
     from channelsync.engine.channels import status_rows
 
     names = app.channel_names(only) if only else None
-    rows = [r for r in status_rows(app.store, app.config) if names is None or r["channel"] in names]
-    seen = intake_rows(app.store)
+    rows = [r for r in status_rows(app.reader, app.config) if names is None or r["channel"] in names]
+    seen = intake_rows(app.reader)
     for r in rows:
         r["intake"] = {"enabled": app.config.channels[r["channel"]].intake.enabled,
                        **seen.get(r["channel"], {"accepted": 0, "rejected": {}})}
-    daemon = app.store.one("SELECT pid, started_at, heartbeat_at FROM daemon WHERE id = 1")
+    daemon = app.reader.one("SELECT pid, started_at, heartbeat_at FROM daemon WHERE id = 1")
     running = app.daemon_running()
-    low = lowstock.levels(app.store, app.config, only_low=True)
+    low = lowstock.levels(app.reader, app.config, only_low=True)
+    attention = ([] if running else ["the daemon is not running"]) + [
+        f"{r['channel']}: {r['health']}" + (f" ({r['last_error']})" if r["last_error"] else "")
+        for r in rows if r["enabled"] and r["health"] not in ("ok", "unknown")]
     data = {"daemon": {"running": running, **(daemon or {})}, "channels": rows,
-            "low_stock": [{k: r[k] for k in ("sku", "available", "reorder_point")} for r in low]}
+            "low_stock": [{k: r[k] for k in ("sku", "available", "reorder_point")} for r in low],
+            "attention": attention}
     if "*" in seen:
         data["intake_unknown_channel"] = seen["*"]["rejected"]
     text = status_text(app, rows, daemon if running else None, low, details=bool(only))
-    app.emit(data, "\n".join([text] + intake_text(rows, seen.get("*"), sys.stdout.isatty())))
+    lines = [text] + intake_text(rows, seen.get("*"), sys.stdout.isatty())
+    app.emit(data, "\n".join(lines + (["needs attention: " + "; ".join(attention)] if attention else [])))
+    if attention:
+        raise SystemExit(EXIT_ATTENTION)
 
 
 def intake_text(rows: list[dict], unknown: dict | None, colour: bool) -> list[str]:
@@ -79,17 +89,20 @@ def status_text(app: App, rows: list[dict], daemon: dict | None, low: list[dict]
         shown = f"{cfg.display_name} ({r['channel']})" if cfg.display_name else r["channel"]  # --channel takes the key
         body.append([shown, r["plugin"], table.paint(health, colour),
                      table.age(r["last_poll_ok_at"]), table.age(r["last_push_at"]), r["queue"]["pending"],
-                     r["queue"]["failed"], r["listings"], r["unmatched_listings"],
+                     r["queue"]["failed"], r["listings"], r["unmatched_listings"], r["drift"]["count"],
                      _expiry(r["token_expires_at"], colour)])
     out.append(table.render(["channel", "plugin", "health", "last poll ok", "last push", "queued", "parked",
-                             "listings", "unmatched", "token expires"], body, right=(5, 6, 7, 8),
+                             "listings", "unmatched", "drift", "token expires"], body, right=(5, 6, 7, 8, 9),
                             empty="(no channels configured)"))
     for r in rows:
+        # poll and push apart (issue 11); a plain line until the table gives them columns
+        out.append(f"{r['channel']}: poll {r['poll']['health']}, push {r['push']['health']}, "
+                   f"parked {r['push']['parked']}" + (f"; worker: {r['worker_error']}" if r["worker_error"] else ""))
         if r["last_error"]:
             out.append(f"{r['channel']}: last error: {r['last_error'] if details else r['last_error'][:100]}")
         if details:
             out.append(f"{r['channel']}: order cursor {r['order_cursor'] or '-'} ({table.age(r['order_cursor'])})")
-            stopped = resync_cursor(app.store, r["channel"])
+            stopped = resync_cursor(app.reader, r["channel"])
             if stopped:
                 out.append(f"{r['channel']}: resync interrupted after {stopped['report']['seen']} listings "
                            f"(started {table.age(stopped['started_at'])}); the next resync goes on from there")
@@ -100,11 +113,23 @@ def status_text(app: App, rows: list[dict], daemon: dict | None, low: list[dict]
         elif r["queue"]["failed"]:
             out.append(f"{r['channel']}: {r['queue']['failed']} parked push(es): see `status --channel "
                        f"{r['channel']}`; `resync` retries them")
+        out.extend(_drift_lines(r, details))
     if low:
         shown = ", ".join(f"{x['sku']} ({x['available']} <= {x['reorder_point']})" for x in low[:8])
         out.append(f"{table.paint('LOW', colour)} stock: {len(low)} SKU(s) at or below their reorder point: {shown}"
                    + (" ..." if len(low) > 8 else "") + "; see `stock low`")
     return "\n".join(out)
+
+
+def _drift_lines(r: dict, details: bool) -> list[str]:
+    """Drift the channel showed (found by the drift check or resync, and repaired): the
+    latest one, or with details each of the latest, as SKU, value seen, value expected."""
+    drift = r["drift"]
+    if not drift["count"]:
+        return []
+    shown = [f"{d['sku']} showed {d['seen']}, expected {d['expected']} ({table.age(d['found_at'])})"
+             for d in drift["latest"][:None if details else 1]]
+    return [f"{r['channel']}: drift found and repaired: {drift['count']} (latest: {'; '.join(shown)})"]
 
 
 @click.command("channels")
@@ -142,11 +167,23 @@ def plugins(app: App) -> None:
 
 
 @click.command("check")
-@click.option("--offline", is_flag=True, help="Only validate the config; do not call the platforms.")
+@click.option("--offline", is_flag=True, help="Only validate the config and the database path; call no platform.")
 @pass_app
 def check(app: App, offline: bool) -> None:
-    """Validate the config (every mistake with its key path) and each channel's credentials."""
+    """Validate the config (every mistake with its key path), the database path, and each channel's credentials."""
+    from channelsync.config import runtime
+    from channelsync.store import StoreError
+
     config = app.config  # raises ConfigError listing every mistake
+    problem = _db_path_problem(config.db_path)
+    if problem:
+        raise StoreError(f"store.path: {problem}")
+    try:
+        reader = app.reader
+        warnings = runtime.warnings(config, lambda sku: bool(reader.scalar("SELECT 1 FROM skus WHERE code = ?",
+                                                                          (sku,))))
+    except StoreError as exc:
+        raise StoreError(f"store.path: {exc}") from None
     results = {}
     names = [] if offline else app.channel_names(())
     with progress.bar("checking credentials", len(names)) as bar:
@@ -161,7 +198,8 @@ def check(app: App, offline: bool) -> None:
             finally:
                 lane.close()
                 bar.update(1)
-    human = [f"config {config.path}: ok ({len(config.channels)} channels)"]
+    human = [f"config {config.path}: ok ({len(config.channels)} channels), database {config.db_path}"]
+    human += [f"warning: {w}" for w in warnings]
     human += [f"{n}: credentials {r}" for n, r in results.items()]
     intake_on = [n for n, c in config.channels.items() if c.intake.enabled]
     base = config.intake.public_url or f"http://{config.intake.host}:{config.intake.port}"
@@ -169,10 +207,28 @@ def check(app: App, offline: bool) -> None:
         human += [f"intake on {config.intake.host}:{config.intake.port}"
                   + ("" if config.intake.public_url else " (no public_url: platforms need the proxy's address)")]
         human += [f"{n}: intake at {base}/intake/{n}" for n in intake_on]
-    app.emit({"config": str(config.path), "channels": results,
+    app.emit({"config": str(config.path), "database": str(config.db_path), "warnings": warnings, "channels": results,
               "intake": {n: f"{base}/intake/{n}" for n in intake_on}}, "\n".join(human))
     if any(r != "ok" for r in results.values()):
         raise SystemExit(1)
+
+
+def _db_path_problem(path) -> str | None:
+    """Why the daemon could not create or write the database at ``path`` (None: it can)."""
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_dir():
+        return f"{path} is a directory (expected the database file's path)"
+    if path.exists():
+        return None if os.access(path, os.R_OK | os.W_OK) else f"{path} is not writable by this user"
+    parent = next((p for p in [path.parent, *path.parent.parents] if p.exists()), None)
+    if parent is None or not parent.is_dir():
+        return f"{path} cannot be created: {parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{path} cannot be created: {parent} is not writable by this user"
+    return None
 
 
 @hookimpl

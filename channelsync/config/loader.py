@@ -23,6 +23,7 @@ from channelsync.config import intake
 from channelsync.config.plugin_settings import PluginSettings, show as _show
 from channelsync.config.settings import (ChannelConfig, Config, DaemonConfig, PriceRules, Promotion, SkuOverride,
                                          StockRules)
+from channelsync.config import runtime
 from channelsync.sdk.channel import Channel
 from channelsync.sdk.errors import UserError
 from channelsync.telemetry.log import REDACTED
@@ -63,12 +64,13 @@ DAEMON = {"http_host": _TEXT,
           "http_port": ("int", lambda n: 0 <= n <= 65535, "a port between 0 and 65535 (0 disables)"),
           "log_format": ("str", lambda s: s in ("auto", "json", "console"), "one of: auto, console, json"),
           "log_level": ("str", lambda s: s in ("debug", "info", "warning", "error", "critical"),
-                        "one of: critical, debug, error, info, warning")}
+                        "one of: critical, debug, error, info, warning")} | runtime.DAEMON_RULES
 CHANNEL = {"enabled": _BOOL, "poll_interval": _POSITIVE, "order_overlap": _NON_NEGATIVE,
            "order_lag": _NON_NEGATIVE, "initial_lookback": _NON_NEGATIVE, "reconcile_interval": _POSITIVE,
            "rate_per_second": _POSITIVE, "burst": ("int", lambda n: n >= 1, "an integer >= 1"),
            "restock_on_refund": _BOOL, "publish_new": _BOOL, "display_name": _TEXT,
-           "order_window": _POSITIVE, "refund_window": _POSITIVE}
+           "order_window": _POSITIVE, "refund_window": _POSITIVE,
+           "drift_check_interval": _NON_NEGATIVE, "drift_check_max": ("int", lambda n: n >= 1, "an integer >= 1")}
 #: old names still read, with the name that replaced them
 RENAMED = {"restock_on_return": "restock_on_refund"}
 CHANNEL_TABLES = ("plugin", "warehouses", "price", "settings", "overrides", "intake")
@@ -204,10 +206,7 @@ class _Checker(PluginSettings):
     # --- sections --------------------------------------------------------------
     def config(self, data: dict, path: Path | None) -> Config:
         data = self.table((), data, TOP_LEVEL)
-        store = self.table(("store",), data.get("store", {}), ("path",))
-        db_path = self.file("channelsync.db")
-        if "path" in store and self.value(("store", "path"), store["path"], _TEXT) is not None:
-            db_path = self.file(store["path"])
+        db_path, store = runtime.store(self, data.get("store", {}))
         daemon = self.table(("daemon",), data.get("daemon", {}), DAEMON)
         if isinstance(daemon.get("log_level"), str):
             daemon = daemon | {"log_level": daemon["log_level"].lower()}  # "INFO" is what people type
@@ -222,7 +221,7 @@ class _Checker(PluginSettings):
                     for name, raw in channels_raw.items()}
         low = self.fields(("low_stock",), self.table(("low_stock",), data.get("low_stock", {}), LOW_STOCK), LOW_STOCK)
         return Config(path=path, db_path=db_path, daemon=DaemonConfig(**self.fields(("daemon",), daemon, DAEMON)),
-                      warehouses=warehouses, channels=channels, **low,
+                      warehouses=warehouses, channels=channels, store=store, **low,
                       promotions=self.promotions(data.get("promotions", []), channels_raw))
 
     def warehouses(self, data: dict) -> dict[str, str]:

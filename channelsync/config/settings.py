@@ -88,6 +88,8 @@ class ChannelConfig:
     order_lag: float = 0.0            # seconds before now the window ends
     initial_lookback: float = 86400.0 # first poll reaches this far back
     reconcile_interval: float = 900.0 # seconds between resyncs by the daemon
+    drift_check_interval: float = 60.0  # seconds between reads of recent listings (0: off)
+    drift_check_max: int = 200        # listings read at most per drift check
     rate_per_second: float | None = None  # overrides the plugin's capability
     burst: int | None = None
     warehouses: tuple[str, ...] = ()  # sells from these, in priority order (reserve, ship); empty: all
@@ -109,6 +111,17 @@ class DaemonConfig:
     http_port: int = 9464        # /healthz and /metrics; 0 disables
     log_format: str = "auto"     # auto | json | console
     log_level: str = "info"
+    # /healthz answers 503 when: "any_failing" (default), "any_degraded" (also retries and
+    # parked pushes) or "all_failing"; a dead worker or a stopping daemon is always 503
+    unhealthy_when: str = "any_failing"
+    restart_backoff_max: float = 300.0  # seconds: longest pause before a crashed worker restarts
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    lock_log_every: float = 5.0          # seconds between "database is locked, waiting" log lines
+    lock_timeout: float = 120.0          # the CLI gives up after this; the daemon waits for ever
+    key: bytes | None = field(default=None, repr=False)  # from store.key = { file = ... }: encrypts renewed tokens
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,7 @@ class Config:
     warehouses: dict[str, str] = field(default_factory=lambda: {"main": "Main warehouse"})
     channels: dict[str, ChannelConfig] = field(default_factory=dict)
     promotions: tuple[Promotion, ...] = ()
+    store: StoreSettings = StoreSettings()
     #: stock at or below this is low (补货提醒) for SKUs without their own reorder point; None: off
     reorder_point: int | None = None
     intake: IntakeConfig = IntakeConfig()

@@ -18,7 +18,9 @@ class InstanceLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # it sits with the database: owner only
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)  # left 0644 by an older release
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -42,7 +44,10 @@ class InstanceLock:
         path = Path(str(db_path) + ".lock")
         if not path.exists():
             return False
-        fd = os.open(path, os.O_RDWR)
+        try:
+            fd = os.open(path, os.O_RDONLY)  # read-only: works on a read-only copy too
+        except OSError:
+            return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -27,10 +27,12 @@ import schedule
 import structlog
 
 from channelsync.config.settings import Config
+from channelsync.config import runtime
 from channelsync.daemon import handoff, intake, upkeep
-from channelsync.daemon.health import HealthServer
+from channelsync.daemon.health import HealthServer, health_document
 from channelsync.daemon.lock import InstanceLock
-from channelsync.engine import catalog, outbox, pricing
+from channelsync.daemon.supervisor import describe, supervise
+from channelsync.engine import catalog, channels, outbox, pricing
 from channelsync.engine.channels import status_rows
 from channelsync.sdk.errors import ChannelError
 from channelsync.sdk.plugins import channel_types, intake_types
@@ -57,31 +59,56 @@ class Worker(threading.Thread):
         self.poke = threading.Event()  # a doorbell rang or the daemon stops: the poll loop looks now
         # platform messages ring it; a second look 5 s later for platforms whose search trails them
         self.doorbell = Doorbell(lag=owner.config.channels[name].order_lag, recheck=5.0)
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # the last crash, until a run gets through a cycle again
+        self.crashes = 0
         self.pusher: Pusher | None = None
         self.sweeper: Sweeper | None = None
-
-    def alive(self) -> bool:
-        return self.is_alive() and all(h is None or h.is_alive() for h in (self.pusher, self.sweeper))
+        self.ended = threading.Event()  # this run of _serve is over: its pusher and sweeper stop
+        self.helper_error: BaseException | None = None  # a pusher or sweeper crashed: the run restarts
 
     def run(self) -> None:
         structlog.contextvars.bind_contextvars(channel=self.channel_name, run_id=self.owner.run_id)
-        store = Store(self.owner.config.db_path)
-        cfg = self.owner.config.channels[self.channel_name]
-        runner = None
-        stopping = self.owner.stop.is_set
+        self.crashes = supervise(self.channel_name, self._serve, self.owner.stop,
+                                 backoff_max=self.owner.config.daemon.restart_backoff_max, on_crash=self._crashed)
+
+    def _crashed(self, exc: BaseException, pause: float) -> None:
+        self.error = exc
+        store = self.owner.open_store()
         try:
+            with store.write():
+                channels.record_worker(store, self.channel_name, f"worker crashed ({describe(exc)}); "
+                                                                 f"restarting in {pause:g} s")
+        finally:
+            store.close()
+
+    def _serve(self) -> None:
+        store = self.owner.open_store()
+        lane = None
+        self.ended.clear()
+        self.helper_error = None
+        self.pusher = self.sweeper = None
+        try:
+            cfg = self.owner.config.channels[self.channel_name]
             lane = open_lane(self.owner.config, self.channel_name, store, self.owner.types, self.owner.pm,
                              self.owner.transports.get(self.channel_name), on_queued=self.owner.wake_all)
             runner = ChannelRunner(lane)
+            stopping = self.owner.stop.is_set
             self.pusher = Pusher(self, lane)
             self.pusher.start()
             jobs = schedule.Scheduler()
+            if cfg.drift_check_interval > 0:  # on its own clock: with intake the poll may be minutes apart
+                jobs.every(cfg.drift_check_interval).seconds.do(runner.check_stock)
             jobs.every(cfg.reconcile_interval).seconds.do(self._resync, lane)
             self._resync(lane)  # link listings and repair drift before the first cycle (reads the overlap)
-            self.sweeper = Sweeper(self, lane)  # made when started: health reads a made one as alive
+            next_poll = time.monotonic() + cfg.poll_interval
+            runner.cycle(stopping, push=False, overlap=False)  # the sweeper reads the overlap
+            if self.error is not None:  # running again after a crash: the channel is no longer marked
+                with store.write():
+                    channels.record_worker(store, self.channel_name, None)
+                log.info("worker_recovered", channel=self.channel_name)
+                self.error = None
+            self.sweeper = Sweeper(self, lane)
             self.sweeper.start()
-            next_poll = time.monotonic()
             while not stopping():
                 if lane.config is not self.owner.config:  # reloaded on SIGHUP: take the new rules
                     lane.config, lane.cfg = self.owner.config, self.owner.config.channels[self.channel_name]
@@ -97,20 +124,19 @@ class Worker(threading.Thread):
                 if stopping():
                     break
                 handoff.serve_pending(lane, stopping)  # a resync takes the lane's lock page by page
+                if self.helper_error is not None:  # the pusher or sweeper crashed: restart the whole run
+                    raise self.helper_error
                 # sleep until the next poll is due, a doorbell rings, or a tick (handed-over requests)
                 self.poke.wait(max(0.0, min(self.owner.tick, next_poll - time.monotonic())))
                 self.poke.clear()
-        except BaseException as exc:  # a worker must never die silently
-            self.error = exc
-            log.exception("worker_crashed", channel=self.channel_name)
-            self.owner.stop.set()
         finally:
+            self.ended.set()
             self.wake.set()
             for helper in (self.pusher, self.sweeper):
                 if helper is not None and helper.is_alive():
                     helper.join(timeout=60)
-            if runner is not None:
-                runner.close()
+            if lane is not None:
+                lane.close()
             store.close()
 
     def _resync(self, lane: Lane) -> None:
@@ -134,19 +160,19 @@ class _Beside(threading.Thread):
     def run(self) -> None:
         owner = self.worker.owner
         structlog.contextvars.bind_contextvars(channel=self.worker.channel_name, run_id=owner.run_id)
-        store = Store(owner.config.db_path)
+        store = owner.open_store()
         try:
             lane = replace(self.lane, store=store)
             runner = ChannelRunner(lane)
-            while not owner.stop.is_set():
+            while not owner.stop.is_set() and not self.worker.ended.is_set():
                 if lane.config is not owner.config:  # reloaded on SIGHUP: set before the pushes it queues
                     lane.config, lane.cfg = owner.config, owner.config.channels[self.worker.channel_name]
                 self.step(runner)
                 self.pause(lane)
-        except BaseException as exc:  # must never die silently either
-            self.worker.error = exc
+        except Exception as exc:  # never silently: the worker re-raises it and the supervisor restarts the run
             log.exception("worker_crashed", channel=self.worker.channel_name, thread=self.role)
-            owner.stop.set()
+            self.worker.helper_error = exc
+            self.worker.poke.set()
         finally:
             store.close()  # not the adapter: the worker owns it and closes it after joining us
 
@@ -231,11 +257,22 @@ class Daemon:
         try:
             return self._run(install_signals, until)
         finally:
+            if self.http_server is not None and not self.http_server.thread.is_alive():
+                self.http_server.httpd.server_close()  # bound but never served: start-up failed
             self.lock.release()
 
+    def open_store(self) -> Store:
+        """A connection of the daemon's: it waits for another process's write lock for ever, saying so."""
+        return Store(self.config.db_path, lock_log_every=self.config.store.lock_log_every)
+
     def _run(self, install_signals: bool, until: Callable[[], bool] | None) -> int:
-        store = Store(self.config.db_path)
+        if self.serve_http and self.config.daemon.http_port:  # first: a busy port changes nothing
+            self.http_server = HealthServer(self.health, self.config.daemon.http_host, self.config.daemon.http_port)
+        store = self.open_store()
         catalog.sync_warehouses(store, self.config)
+        for warning in runtime.warnings(self.config, lambda sku: bool(
+                store.scalar("SELECT 1 FROM skus WHERE code = ?", (sku,)))):
+            log.warning("config_warning", message=warning)
         with store.write():
             store.execute("INSERT INTO daemon (id, pid, started_at, heartbeat_at) VALUES (1, ?, ?, ?) "
                           "ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, started_at = excluded.started_at, "
@@ -247,9 +284,8 @@ class Daemon:
                 signal.signal(signal.SIGHUP, self.request_reload)
         # before anything else runs: a taken intake port stops the start with one clear message
         self.intake_server = intake.start(self.config, intake_types(self.pm), self.ring)
-        if self.serve_http and self.config.daemon.http_port:
-            self.http_server = HealthServer(self.health, self.config.daemon.http_host,
-                                            self.config.daemon.http_port).start()
+        if self.http_server is not None:
+            self.http_server.start()
         for name, cfg in self.config.channels.items():
             if cfg.enabled:
                 self.workers[name] = Worker(self, name)
@@ -287,9 +323,9 @@ class Daemon:
         with store.write():
             store.execute("UPDATE daemon SET pid = NULL WHERE id = 1")
         store.close()
-        crashed = [w.channel_name for w in self.workers.values() if w.error is not None]
-        log.info("daemon_stopped", crashed=crashed)
-        return 1 if crashed else 0
+        crashed = {w.channel_name: w.crashes for w in self.workers.values() if w.crashes}
+        log.info("daemon_stopped", worker_crashes=crashed)
+        return 0  # a channel's trouble is in status and /healthz; the daemon itself stopped cleanly
 
     def _queue_all_prices(self, store: Store) -> None:
         """A promotion started or ended: every listed SKU's price is due for a check."""
@@ -301,18 +337,16 @@ class Daemon:
         self.wake_all()
 
     def health(self) -> dict:
-        store = Store(self.config.db_path)
+        store = Store(self.config.db_path, readonly=True)
         try:
             rows = status_rows(store, self.config)
         finally:
             store.close()
-        alive = {n: w.alive() for n, w in self.workers.items()}
+        alive = {n: w.is_alive() for n, w in self.workers.items()}  # a crashed pusher restarts the worker's run
         links = self.intake_server.intake.ledger.links if self.intake_server is not None else {}
-        ok = bool(alive) and all(alive.values()) and not self.stop.is_set()
-        return {"status": "ok" if ok else "failing", "run_id": self.run_id,
-                "channels": {r["channel"]: {"health": r["health"], "worker_alive": alive.get(r["channel"], False),
-                                            "queue": r["queue"],
-                                            # a lost intake link costs latency, not correctness: shown, not failing
-                                            "intake": {"enabled": self.config.channels[r["channel"]].intake.enabled,
-                                                       "connected": links.get(r["channel"])}}
-                             for r in rows}}
+        doc = health_document(rows, alive, policy=self.config.daemon.unhealthy_when,
+                              stopping=self.stop.is_set(), run_id=self.run_id)
+        for name, shown in doc["channels"].items():
+            # a lost intake link costs latency, not correctness: shown, not failing
+            shown["intake"] = {"enabled": self.config.channels[name].intake.enabled, "connected": links.get(name)}
+        return doc

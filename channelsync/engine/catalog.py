@@ -21,24 +21,26 @@ from dataclasses import dataclass, field
 from typing import IO, Callable, Iterable
 
 from channelsync.config.settings import Config
-from channelsync.engine import inventory, listings, outbox, reservations
+from channelsync.engine import bounds, catalog_rows, inventory, listings, outbox, reservations
+from channelsync.engine.csvfile import CsvFile
 from channelsync.sdk.errors import UserError
-from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
+from channelsync.sdk.money import fen_to_yuan
 from channelsync.store import Store, ts, utcnow
 
-REQUIRED = ("product_code", "sku_code", "price")
-KNOWN = REQUIRED + ("product_title", "description", "sku_title", "barcode", "cost", "attributes", "status", "bundle",
-                    "reorder_point")
-STATUSES = ("active", "discontinued")
+BATCH = 2000  # rows staged, written or queued per statement batch: memory stays flat for any file size
+SHOWN = 50     # problems shown (all are counted)
+Progress = Callable[[str, int, "int | None"], None]
 
 
 class CatalogImportError(UserError):
     """A CSV import refused; ``problems`` are "row N, column X: ..." lines."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(self, source: str, problems: list[str], total: int | None = None) -> None:
         self.problems = problems
-        shown = problems[:50] + ([f"... and {len(problems) - 50} more"] if len(problems) > 50 else [])
-        super().__init__(f"{source}: {len(problems)} problem(s), nothing was imported:\n  " + "\n  ".join(shown))
+        self.source = source
+        total = len(problems) if total is None else total
+        shown = problems[:SHOWN] + ([f"... and {total - SHOWN} more"] if total > SHOWN else [])
+        super().__init__(f"{source}: {total} problem(s), nothing was imported:\n  " + "\n  ".join(shown))
 
 
 @dataclass
@@ -47,8 +49,23 @@ class ImportReport:
     skus_new: int = 0
     skus_changed: int = 0
     stock_set: int = 0
-    pushes_queued: int = 0
-    changed_skus: set[str] = field(default_factory=set)
+    rows: int = 0
+    encoding: str = ""
+    #: pushes queued, by kind (stock, price, shelf, listing, publish)
+    queued: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pushes_queued(self) -> int:
+        """Every push the import queued, of every kind."""
+        return sum(self.queued.values())
+
+    def queue(self, store: Store, channel: str, sku_code: str, kind: str) -> None:
+        """Queue one push and count it once, however many rows ask for it (counted in a
+        temporary table of the import, not in memory)."""
+        outbox.queue(store, channel, sku_code, kind)
+        if store.execute("INSERT INTO temp.import_queued (channel, sku_code, kind) VALUES (?, ?, ?) "
+                         "ON CONFLICT DO NOTHING", (channel, sku_code, kind)).rowcount:
+            self.queued[kind] = self.queued.get(kind, 0) + 1
 
 
 def sync_warehouses(store: Store, config: Config) -> None:
@@ -59,129 +76,182 @@ def sync_warehouses(store: Store, config: Config) -> None:
                           "SET name = excluded.name", (code, name))
 
 
-def import_csv(store: Store, config: Config, stream: IO[str], source: str = "<csv>",
-               publish_channels: Iterable[str] = (), progress: Callable[[int], None] = lambda n: None) -> ImportReport:
+def import_csv(store: Store, config: Config, stream: IO[str] | IO[bytes] | CsvFile, source: str = "<csv>",
+               publish_channels: Iterable[str] = (), progress: Progress | None = None
+               ) -> ImportReport:
     """Import a catalog CSV, all or nothing: every problem is reported with its row and
     column before anything is written; a clean file is written in one transaction that
-    also queues the pushes it causes (and publishing on ``publish_channels``)."""
-    rows, problems = _parse(store, config, stream)
-    if problems:
-        raise CatalogImportError(source, problems)
-    report = ImportReport()
-    now = ts(utcnow())
-    with store.write():
-        for r in rows:
-            _write_row(store, r, now, report)
-            progress(1)  # writing is most of the time of a large import
-        for r in rows:  # bundles after every SKU exists
-            if r["bundle"] is not None:
-                store.execute("DELETE FROM bundle_components WHERE bundle_code = ?", (r["sku_code"],))
-                for comp, qty in r["bundle"]:
-                    store.execute("INSERT INTO bundle_components (bundle_code, component_code, qty) VALUES (?,?,?)",
-                                  (r["sku_code"], comp, qty))
-        report.pushes_queued = inventory.queue_stock(store, config, report.changed_skus)
-        publishing = [c for c in publish_channels if c in config.channels and config.channels[c].publish_new]
-        for r in rows:
-            for ch in publishing:
-                if r["status"] == "active" and not store.scalar(
-                        "SELECT 1 FROM listings WHERE channel = ? AND sku_code = ?", (ch, r["sku_code"])):
-                    outbox.queue(store, ch, r["sku_code"], "publish")
-                    report.pushes_queued += 1
+    also queues the pushes it causes (and publishing on ``publish_channels``).
+
+    Rows are staged in temporary tables, never held in memory, so the size of the file
+    does not matter; ``progress(stage, done, total)`` is called every few thousand rows:
+    ("reading", bytes read, file size or None), then ("writing", rows written, rows)."""
+    csvf = stream if isinstance(stream, CsvFile) else CsvFile(stream, source)
+    report = ImportReport(encoding=csvf.describe())
+    _staging(store, create=True)
+    try:
+        problems, total = _stage(store, config, csvf, progress, report)
+        if not total:
+            with store.write():
+                problems, total = _check_graph(store)
+                if not total:
+                    _write_all(store, config, report, list(publish_channels), progress)
+        if total:
+            raise CatalogImportError(csvf.source, problems, total)
+    finally:
+        _staging(store, create=False)
     return report
 
 
-def _parse(store: Store, config: Config, stream: IO[str]) -> tuple[list[dict], list[str]]:
-    reader = csv.DictReader(stream)
-    header = reader.fieldnames or []
-    problems = [f"header: missing column {c!r}" for c in REQUIRED if c not in header]
-    stock_cols = {}
-    for col in header:
-        if col.startswith("stock:"):
-            wh = col.split(":", 1)[1]
-            if wh not in config.warehouses:
-                problems.append(f"header: column {col!r} names unknown warehouse {wh!r} "
-                                f"(known: {', '.join(sorted(config.warehouses))})")
-            stock_cols[col] = wh
-        elif col not in KNOWN:
-            problems.append(f"header: unknown column {col!r}")
-    if problems:
-        return [], problems
-    rows, seen = [], {}
-    for n, raw in enumerate(reader, start=2):  # row 1 is the header
-        def bad(col: str, msg: str) -> None:
-            problems.append(f"row {n}, column {col}: {msg}")
-        if None in raw:
-            bad("(extra)", f"{len(raw[None])} more field(s) than the header has")
-        r = {k: (v or "").strip() for k, v in raw.items() if k is not None}
-        for col in ("product_code", "sku_code"):
-            if not r.get(col):
-                bad(col, "is empty")
-        code = r.get("sku_code", "")
-        if code in seen:
-            bad("sku_code", f"{code!r} already appears on row {seen[code]}")
-        seen[code] = n
-        row = {"sku_code": code, "product_code": r.get("product_code", ""),
-               "product_title": r.get("product_title") or r.get("product_code", ""),
-               "description": r.get("description", ""), "sku_title": r.get("sku_title", ""),
-               "barcode": r.get("barcode") or None, "status": r.get("status") or "active", "stock": {},
-               "bundle": None, "attributes": {}}
-        for col, key in (("price", "base_price"), ("cost", "cost")):
-            try:
-                row[key] = yuan_to_fen(r[col]) if r.get(col) else None
-            except ValueError as exc:
-                bad(col, str(exc))
-        if not r.get("price"):
-            bad("price", "is empty (expected yuan like 129.90)")
-        if row["status"] not in STATUSES:
-            bad("status", f"{row['status']!r} is not one of {', '.join(STATUSES)}")
-        if r.get("attributes"):
-            for part in r["attributes"].split(";"):
-                key, eq, value = part.partition("=")
-                if not eq or not key.strip():
-                    bad("attributes", f"{part!r} is not key=value")
-                else:
-                    row["attributes"][key.strip()] = value.strip()
-        if r.get("bundle"):
-            row["bundle"] = []
-            for part in r["bundle"].split("+"):
-                comp, _, qty = part.strip().partition("*")
-                if not qty.strip().isdigit() or int(qty) < 1 or not comp.strip():
-                    bad("bundle", f"{part.strip()!r} is not CODE*QTY")
-                else:
-                    row["bundle"].append((comp.strip(), int(qty)))
-        if "reorder_point" in header:  # absent column: leave each SKU's point as it is
-            point = r.get("reorder_point", "")
-            if point and not point.isdigit():
-                bad("reorder_point", f"{point!r} is not a whole number of units >= 0")
-            row["reorder_point"] = int(point) if point.isdigit() else None
-        for col, wh in stock_cols.items():
-            value = r.get(col, "")
-            if value == "":
-                continue
-            if not value.lstrip("-").isdigit() or int(value) < 0:
-                bad(col, f"{value!r} is not a whole number of units >= 0")
-            elif row["bundle"]:
-                bad(col, "a bundle has no stock of its own (its components do)")
-            else:
-                row["stock"][wh] = int(value)
-        rows.append(row)
-    codes = set(seen)
-    for row, n in ((r, seen[r["sku_code"]]) for r in rows):
-        for comp, _ in row["bundle"] or ():
-            if comp == row["sku_code"]:
-                problems.append(f"row {n}, column bundle: a bundle cannot contain itself")
-            elif comp not in codes and not store.scalar("SELECT 1 FROM skus WHERE code = ?", (comp,)):
-                problems.append(f"row {n}, column bundle: unknown component SKU {comp!r}")
-    return rows, problems
+def _staging(store: Store, create: bool) -> None:
+    """The temporary tables an import stages its rows in (this connection only; never in the database file)."""
+    for table, columns in (("import_rows", "n INTEGER NOT NULL, sku_code TEXT PRIMARY KEY, data TEXT NOT NULL"),
+                           ("import_edges", "bundle TEXT NOT NULL, component TEXT NOT NULL, qty INTEGER, n INTEGER"),
+                           ("import_changed", "sku_code TEXT PRIMARY KEY"),
+                           ("import_queued", "channel TEXT, sku_code TEXT, kind TEXT, PRIMARY KEY (channel, sku_code, kind)"),
+                           ("import_products", "code TEXT PRIMARY KEY, title TEXT, description TEXT")):
+        store.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        if create:
+            store.execute(f"CREATE TEMP TABLE {table} ({columns})")
 
 
-def _write_row(store: Store, r: dict, now: str, report: ImportReport) -> None:
-    product = store.one("SELECT * FROM products WHERE code = ?", (r["product_code"],))
+def _stage(store: Store, config: Config, csvf: CsvFile, progress, report: ImportReport) -> tuple[list[str], int]:
+    problems: list[str] = []
+    total = 0
+
+    def add(found: list[str]) -> None:
+        nonlocal total
+        total += len(found)
+        problems.extend(found[:max(0, SHOWN * 2 - len(problems))])
+
+    header = catalog_rows.Header(csvf.columns, config)
+    add(csvf.duplicates() + header.problems)
+    if total:
+        return problems, total
+    pending = 0
+    store.execute("BEGIN")
+    try:
+        for n, fields in csvf.rows():
+            row, found = catalog_rows.parse_row(n, fields, header)
+            add(found)
+            report.rows += 1
+            if not store.execute("INSERT INTO temp.import_rows (n, sku_code, data) VALUES (?, ?, ?) "
+                                 "ON CONFLICT (sku_code) DO NOTHING",
+                                 (n, row["sku_code"], json.dumps(row, ensure_ascii=False))).rowcount:
+                first = store.scalar("SELECT n FROM temp.import_rows WHERE sku_code = ?", (row["sku_code"],))
+                add([f"row {n}, column sku_code: {row['sku_code']!r} already appears on row {first}"])
+            for comp, qty in row["bundle"] or ():
+                store.execute("INSERT INTO temp.import_edges (bundle, component, qty, n) VALUES (?,?,?,?)",
+                              (row["sku_code"], comp, qty, n))
+            pending += 1
+            if pending >= BATCH:
+                store.execute("COMMIT")
+                store.execute("BEGIN")
+                pending = 0
+                if progress is not None:
+                    progress("reading", csvf.position, csvf.size)
+    finally:
+        store.execute("COMMIT")
+    if progress is not None:
+        progress("reading", csvf.position, csvf.size)
+    return problems, total
+
+
+def _check_graph(store: Store) -> tuple[list[str], int]:
+    """Bundle components that exist, and no cycle in the bundle graph the import would
+    leave (the file's bundles replacing the database's): run inside the write."""
+    problems = [f"row {r['n']}, column bundle: unknown component SKU {r['component']!r}" for r in store.query(
+        "SELECT e.n, e.component FROM temp.import_edges e WHERE e.component NOT IN (SELECT sku_code FROM "
+        "temp.import_rows) AND e.component NOT IN (SELECT code FROM skus) ORDER BY e.n LIMIT ?", (SHOWN,))]
+    edges: dict[str, list[str]] = {}
+    for bundle, comp in store.execute(
+            "SELECT bundle_code, component_code FROM bundle_components WHERE bundle_code NOT IN "
+            "(SELECT bundle FROM temp.import_edges) UNION ALL SELECT bundle, component FROM temp.import_edges"):
+        edges.setdefault(bundle, []).append(comp)
+    for cycle in catalog_rows.find_cycles(edges):
+        rows = {r["sku_code"]: r["n"] for r in store.query(
+            f"SELECT sku_code, n FROM temp.import_rows WHERE sku_code IN ({','.join('?' * len(cycle))})", cycle)}
+        start = next((i for i, c in enumerate(cycle[:-1]) if c in rows), None)
+        if start is not None:  # spelled from the file's own row, where the operator fixes it
+            cycle = cycle[start:-1] + cycle[:start] + [cycle[start]]
+        where = f"row {rows[cycle[0]]}" if start is not None else "the database"
+        problems.append(f"{where}, column bundle: bundle cycle {' -> '.join(cycle)} (a bundle cannot contain "
+                        "itself, directly or through another bundle)")
+    return problems, len(problems)
+
+
+def _write_all(store: Store, config: Config, report: ImportReport, publish_channels: list[str],
+               progress: Progress | None) -> None:
+    now = ts(utcnow())
+    written = 0
+    # the products as they were before this file: a later row of the same product must still
+    # see the change, so rows compare with these, not with what an earlier row wrote
+    store.execute("INSERT INTO temp.import_products (code, title, description) SELECT code, title, description "
+                  "FROM products WHERE code IN (SELECT DISTINCT json_extract(data, '$.product_code') "
+                  "FROM temp.import_rows)")
+    for batch in _batches(store, "SELECT n, data FROM temp.import_rows WHERE n > ? ORDER BY n LIMIT ?"):
+        for r in batch:
+            row = json.loads(r["data"])
+            _write_row(store, row, now, report, store.one("SELECT * FROM temp.import_products WHERE code = ?",
+                                                          (row["product_code"],)))
+        written += len(batch)
+        if progress is not None:
+            progress("writing", written, report.rows)
+    _queue_product_content(store, report)
+    bundles = [r["bundle"] for r in store.query("SELECT DISTINCT bundle FROM temp.import_edges")]
+    for code in bundles:  # bundles after every SKU exists
+        store.execute("DELETE FROM bundle_components WHERE bundle_code = ?", (code,))
+        store.execute("INSERT INTO bundle_components (bundle_code, component_code, qty) SELECT bundle, component, "
+                      "qty FROM temp.import_edges WHERE bundle = ?", (code,))
+    last = 0
+    while True:  # 500 at a time: SQLite's variable limit, and sets that stay small
+        page = store.execute("SELECT rowid, sku_code FROM temp.import_changed WHERE rowid > ? ORDER BY rowid "
+                             "LIMIT 500", (last,)).fetchall()
+        if not page:
+            break
+        last = page[-1][0]
+        stock = inventory.queue_stock(store, config, [r[1] for r in page])
+        if stock:
+            report.queued["stock"] = report.queued.get("stock", 0) + stock
+    publishing = [c for c in publish_channels if c in config.channels and config.channels[c].publish_new]
+    if publishing:
+        for batch in _batches(store, "SELECT n, sku_code FROM temp.import_rows WHERE n > ? AND "
+                                     "json_extract(data, '$.status') = 'active' ORDER BY n LIMIT ?"):
+            for r in batch:
+                for ch in publishing:
+                    if not store.scalar("SELECT 1 FROM listings WHERE channel = ? AND sku_code = ?",
+                                        (ch, r["sku_code"])):
+                        report.queue(store, ch, r["sku_code"], "publish")
+
+
+def _queue_product_content(store: Store, report: ImportReport) -> None:
+    """A product's title or description changed: every listing of every SKU of that
+    product is told (the SKUs this file names and those it does not)."""
+    for code, in store.execute("SELECT b.code FROM temp.import_products b JOIN products p ON p.code = b.code "
+                               "WHERE b.title IS NOT p.title OR b.description IS NOT p.description").fetchall():
+        for ls in store.query("SELECT l.channel, l.sku_code FROM listings l JOIN skus s ON s.code = l.sku_code "
+                              "WHERE s.product_code = ? ORDER BY l.channel, l.sku_code", (code,)):
+            report.queue(store, ls["channel"], ls["sku_code"], "listing")
+
+
+def _batches(store: Store, sql: str) -> Iterable[list[dict]]:
+    """Pages of ``sql`` (which takes the last ``n`` seen and a limit), so no page holds the whole file."""
+    last = 0
+    while True:
+        rows = store.query(sql, (last, BATCH))
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]["n"]
+
+
+def _write_row(store: Store, r: dict, now: str, report: ImportReport, product: dict | None) -> None:
+    new_product = store.scalar("SELECT 1 FROM products WHERE code = ?", (r["product_code"],)) is None
     store.execute(
         "INSERT INTO products (code, title, description, status, updated_at) VALUES (?,?,?,'active',?) "
         "ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description, "
         "updated_at = excluded.updated_at", (r["product_code"], r["product_title"], r["description"], now))
-    report.products += product is None
+    report.products += new_product
     old = store.one("SELECT * FROM skus WHERE code = ?", (r["sku_code"],))
     store.execute(
         "INSERT INTO skus (code, product_code, title, barcode, attributes, base_price, cost, status, updated_at) "
@@ -197,22 +267,22 @@ def _write_row(store: Store, r: dict, now: str, report: ImportReport) -> None:
         report.skus_new += 1
     else:
         changed = False
-        content_changed = (old["title"] != r["sku_title"] or (product is not None and (
-            product["title"] != r["product_title"] or product["description"] != r["description"])))
+        content_changed = old["title"] != r["sku_title"] or old["product_code"] != r["product_code"] or (
+            product is not None and (product["title"], product["description"]) != (r["product_title"], r["description"]))
         for kind, differs in (("price", old["base_price"] != r["base_price"] or old["cost"] != r["cost"]),
                               ("shelf", old["status"] != r["status"]), ("listing", content_changed)):
             if differs:
                 changed = True
                 for ch in store.query("SELECT channel FROM listings WHERE sku_code = ?", (r["sku_code"],)):
-                    outbox.queue(store, ch["channel"], r["sku_code"], kind)
-                    report.pushes_queued += 1
+                    report.queue(store, ch["channel"], r["sku_code"], kind)
         report.skus_changed += changed
-    if old is None or old["status"] != r["status"]:
-        report.changed_skus.add(r["sku_code"])  # discontinued: targets drop to 0
+    changed = old is None or old["status"] != r["status"]  # discontinued: targets drop to 0
     for wh, qty in r["stock"].items():
         if inventory.set_on_hand(store, r["sku_code"], wh, qty, reason="import", actor="catalog import"):
             report.stock_set += 1
-            report.changed_skus.add(r["sku_code"])
+            changed = True
+    if changed:
+        store.execute("INSERT INTO temp.import_changed (sku_code) VALUES (?) ON CONFLICT DO NOTHING", (r["sku_code"],))
 
 
 def export_csv(store: Store, config: Config) -> str:
@@ -249,16 +319,24 @@ def change_stock(store: Store, config: Config, code: str, warehouse: str, *, set
     """``stock set`` / ``stock adjust``: one ledger row and the pushes it causes, in one transaction."""
     if warehouse not in config.warehouses:
         raise UserError(f"unknown warehouse {warehouse!r} (configured: {', '.join(sorted(config.warehouses))})")
+    try:  # the documented bounds (engine/bounds.py), before anything is opened for writing
+        if set_to is not None:
+            bounds.units(set_to, what="QUANTITY")
+        if delta is not None:
+            bounds.units(delta, signed=True, what="DELTA")
+    except ValueError as exc:
+        raise UserError(f"stock {'set' if set_to is not None else 'adjust'} {code}: {exc}") from None
     with store.write():
         require_sku(store, code, stockable=True)
         before = inventory.on_hand(store, code, (warehouse,))
         if set_to is not None:
-            if set_to < 0:
-                raise UserError(f"stock cannot be set below 0 (got {set_to})")
             inventory.set_on_hand(store, code, warehouse, set_to, reason=reason, actor=actor)
         elif delta:
             if before + delta < 0:
                 raise UserError(f"{code} in {warehouse}: on-hand {before} {delta:+d} would go below 0")
+            if before + delta > bounds.MAX_UNITS:
+                raise UserError(f"{code} in {warehouse}: on-hand {before} {delta:+d} would exceed "
+                                f"{bounds.MAX_UNITS:,} units")
             inventory.move(store, code, warehouse, delta, reason, actor=actor)
         queued = inventory.queue_stock(store, config, [code])
         after = inventory.on_hand(store, code, (warehouse,))

@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from channelsync.config.settings import Config
-from channelsync.engine import outbox
+from channelsync.engine import listings, outbox
 from channelsync.store import Store, parse_ts, ts
+from channelsync.telemetry.log import redact_text
 
 
 def register(store: Store, name: str, plugin: str) -> None:
@@ -31,13 +32,62 @@ def move_cursor(store: Store, name: str, to: datetime) -> None:
     store.execute("UPDATE channels SET order_cursor = ? WHERE name = ?", (ts(to), name))
 
 
+def _clean(error: str | None) -> str | None:
+    """An error as status and /healthz may show it: a platform or library may echo a token."""
+    return None if error is None else redact_text(error)
+
+
+_RANK = {"unknown": 0, "ok": 0, "degraded": 1, "failing": 2}
+
+
+def combined(poll: str, push: str, worker_error: str | None, parked: int = 0) -> str:
+    """One word for a channel: the worst of its order poll, its pushes, its worker and
+    parked pushes (which need a person: "degraded" at least)."""
+    words = [poll, push, "failing" if worker_error else "ok", "degraded" if parked else "ok"]
+    worst = max(words, key=lambda w: _RANK.get(w, 2))
+    return "unknown" if worst == "ok" and poll == "unknown" and push == "unknown" else worst
+
+
+def _combine(store: Store, name: str) -> None:
+    row = store.one("SELECT poll_health, poll_error, push_health, push_error, worker_error FROM channels "
+                    "WHERE name = ?", (name,))
+    if row is None:
+        return
+    error = row["worker_error"] or row["poll_error"] or row["push_error"]
+    store.execute("UPDATE channels SET health = ?, last_error = ? WHERE name = ?",
+                  (combined(row["poll_health"], row["push_health"], row["worker_error"]), error, name))
+
+
+def record_poll(store: Store, name: str, error: str | None, at: datetime, *,
+                token_expires_at: datetime | None) -> None:
+    """An order poll's outcome: ok when ``error`` is None, else failing; never touches push health."""
+    store.execute(
+        "UPDATE channels SET poll_health = ?, poll_error = ?, last_poll_at = ?, "
+        "last_poll_ok_at = CASE WHEN ? THEN ? ELSE last_poll_ok_at END, token_expires_at = ? WHERE name = ?",
+        ("ok" if error is None else "failing", _clean(error), ts(at), error is None, ts(at), ts(token_expires_at),
+         name))
+    _combine(store, name)
+
+
+def record_push(store: Store, name: str, health: str, error: str | None) -> None:
+    """A push round's outcome ("ok" or "degraded" while pushes are retried); never touches poll health."""
+    store.execute("UPDATE channels SET push_health = ?, push_error = ? WHERE name = ?", (health, _clean(error), name))
+    _combine(store, name)
+
+
+def record_worker(store: Store, name: str, error: str | None) -> None:
+    """The daemon's worker for the channel crashed (``error``) or runs again (None)."""
+    store.execute("UPDATE channels SET worker_error = ? WHERE name = ?", (_clean(error), name))
+    _combine(store, name)
+
+
 def record_health(store: Store, name: str, health: str, error: str | None, at: datetime, *, poll_ok: bool,
                   token_expires_at: datetime | None) -> None:
-    """The outcome of a poll or a push round: ``health`` is "ok", "degraded" or "failing"."""
-    store.execute(
-        "UPDATE channels SET health = ?, last_error = ?, last_poll_at = ?, "
-        "last_poll_ok_at = CASE WHEN ? THEN ? ELSE last_poll_ok_at END, token_expires_at = ? WHERE name = ?",
-        (health, error, ts(at), poll_ok, ts(at), ts(token_expires_at), name))
+    """The older single call: a poll outcome when ``poll_ok`` or the error is a poll's, else a push round's."""
+    if poll_ok or (error or "").startswith("order poll"):
+        record_poll(store, name, None if poll_ok else error, at, token_expires_at=token_expires_at)
+    else:
+        record_push(store, name, health, error)
 
 
 def pushed(store: Store, name: str, at: datetime) -> None:
@@ -67,14 +117,26 @@ def status_rows(store: Store, config: Config) -> list[dict[str, Any]]:
         ch = store.one("SELECT * FROM channels WHERE name = ?", (name,)) or {}
         failures = store.query("SELECT sku_code, kind, attempts, last_error, updated_at FROM outbox "
                                "WHERE channel = ? AND status = 'failed' ORDER BY updated_at DESC LIMIT 20", (name,))
+        queue = outbox.depth(store, name)
+        retrying = store.scalar("SELECT last_error FROM outbox WHERE channel = ? AND status = 'pending' AND "
+                                "last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 1", (name,))
+        poll, push = ch.get("poll_health", "unknown"), ch.get("push_health", "unknown")
         rows.append({
             "channel": name, "plugin": cfg.plugin, "enabled": cfg.enabled,
-            "health": ch.get("health", "unknown"), "last_error": ch.get("last_error"),
+            "health": combined(poll, push, ch.get("worker_error"), queue["failed"]),
+            "last_error": ch.get("last_error") or (f"{queue['failed']} push(es) parked" if queue["failed"] else None),
+            "poll": {"health": poll, "error": ch.get("poll_error"), "last_ok_at": ch.get("last_poll_ok_at")},
+            "push": {"health": push, "error": ch.get("push_error") or (retrying if push == "degraded" else None),
+                     "last_at": ch.get("last_push_at"), "parked": queue["failed"]},
+            "worker_error": ch.get("worker_error"),
             "last_poll_ok_at": ch.get("last_poll_ok_at"), "last_push_at": ch.get("last_push_at"),
             "order_cursor": ch.get("order_cursor"), "token_expires_at": ch.get("token_expires_at"),
-            "queue": outbox.depth(store, name), "failures": failures,
+            "queue": queue, "failures": failures,
             "listings": store.scalar("SELECT COUNT(*) FROM listings WHERE channel = ?", (name,)),
             "unmatched_listings": store.scalar("SELECT COUNT(*) FROM unmatched_listings WHERE channel = ?", (name,)),
+            # drift found (and repaired) by the drift check and resync: how many, the latest with SKU, seen, expected
+            "drift": listings.drift_summary(store, name),
+            "waiting_for_read": listings.waiting(store, name) + listings.pending_reads(store, name),
         })
     return rows
 

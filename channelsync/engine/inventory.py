@@ -22,6 +22,7 @@ import structlog
 
 from channelsync.config.settings import ChannelConfig, Config, StockRules
 from channelsync.engine import outbox, reservations
+from channelsync.sdk.errors import UserError
 from channelsync.store import Store, ts, utcnow
 
 log = structlog.get_logger("channelsync.engine.inventory")
@@ -75,6 +76,15 @@ def on_hand(store: Store, sku_code: str, warehouses: Iterable[str] | None = None
         (sku_code, *whs))
 
 
+class BundleCycle(UserError):
+    """The bundle graph in the database loops (written behind the CLI's back): refused, never recursed."""
+
+    def __init__(self, cycle: list[str]) -> None:
+        self.cycle = cycle
+        super().__init__(f"bundle cycle {' -> '.join(cycle)}: a bundle cannot contain itself; give one of them "
+                         "other components with `channelsync catalog import`")
+
+
 class Reads:
     """The reads behind targets, each made once per unit of work: one ingest's SKUs are
     wanted by every channel, and a SKU's reservations and stock are the same for all
@@ -96,13 +106,15 @@ def _status(store: Store, sku_code: str) -> str | None:
 
 
 def available(store: Store, sku_code: str, warehouses: Iterable[str] | None = None,
-              reads: Reads | None = None) -> int:
+              reads: Reads | None = None, _path: tuple = ()) -> int:
     """On hand over ``warehouses`` less reserved; a bundle: the fewest whole bundles its components make."""
     reads = reads or Reads(store)
     parts = reads.get(components, sku_code)
     whs = tuple(warehouses or ())
     if parts:
-        return max(0, min(available(store, code, whs, reads) // qty for code, qty in parts))
+        if sku_code in _path:  # a guard: imports refuse cycles, but the database may have been edited by hand
+            raise BundleCycle([*_path[_path.index(sku_code):], sku_code])
+        return max(0, min(available(store, code, whs, reads, (*_path, sku_code)) // qty for code, qty in parts))
     return reads.get(on_hand, sku_code, whs) - reads.get(reserved, sku_code, whs)
 
 

@@ -3,26 +3,29 @@
 A listing maps (channel, SKU) to the platform's ids and keeps three facts:
 
 * ``expected`` — what the platform should show now. It is the heart of the
-  oversell rule (see the design's "Telling a channel its quantity"): a push
-  sends ``target - expected``, so it must move only where this module moves it:
-  set by a successful push, lowered by the channel's own orders as they are
-  ingested, raised again when such an order is put back, and reset to what the
-  platform really shows by reconciliation.
+  oversell rule (see the design's "Telling a channel its quantity"): it moves
+  only here — set by a push that succeeded, moved by the channel's own orders as
+  they are ingested (the platform's own arithmetic: sales off, put-backs on, never
+  below 0), and moved by the difference a read of the platform found (drift).
 * ``pushed_*`` — what we last told the platform.
-* ``seen_*`` — what the platform last showed us.
+* ``seen_*`` / ``read_*`` — what the platform last showed us. A read is *pending*
+  until the order poll covers it: only then are the sales it already reflects
+  known, so only then can the rest be called drift (``settle_reads``).
 
-Every other module reads the table; none writes it. Listings that link to no
-master SKU are kept here too, in ``unmatched_listings``.
+It also holds each stock mode's policy (``Policy``, ``absolute_value``). Every
+other module reads the table; none writes it. Listings that link to no master SKU
+are kept here too, in ``unmatched_listings``, and drift found in ``drift``.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from channelsync.config.settings import ChannelConfig, Config
 from channelsync.engine import inventory, pricing
+from channelsync.sdk.channel import Capabilities
 from channelsync.sdk.models import Listing, ListingContent
 from channelsync.store import Store, ts, utcnow
 
@@ -37,32 +40,222 @@ def expected(store: Store, channel: str, sku_code: str) -> int | None:
     return store.scalar("SELECT expected FROM listings WHERE channel = ? AND sku_code = ?", (channel, sku_code))
 
 
-# --- the channel's own orders ------------------------------------------------
-def lower_expected(store: Store, channel: str, sku_code: str, units: int, absolute: bool = False) -> None:
-    """The platform took ``units`` off by itself (a sale; negative: it put them back).
+# --- each stock mode's policy ----------------------------------------------------
+@dataclass(frozen=True)
+class Policy:
+    """How the core tells one channel a quantity without erasing a sale or doubling a change.
 
-    A platform shows no less than 0: a decrement that raced a sale was floored
-    there, so a negative ``expected`` would later push sold units back on sale.
-    An absolute-only platform may have had a sale erased by our last set, so its
-    own orders cannot tell what it shows now: ``expected`` becomes unknown and the
-    target is set again right after the ingest.
+    * increment: send ``target - expected``. With idempotency keys a call that may have
+      applied is sent again with its key; without, it is never sent again blindly: the
+      listing is read, the read settled against the orders, and a fresh delta computed.
+    * compare_and_set: send ``target`` on condition ``expected``; a conflict reads first.
+    * absolute, able to read: set ``min(target, current + target - expected)`` so sales
+      not ingested yet stay off, then verify the set against the next read.
+    * absolute, blind: set ``target``; its own orders make ``expected`` unknown, and the
+      target is set again right after each ingest (the only window left is the poll's).
     """
-    if absolute:
+
+    mode: str
+    keys: bool
+    reads: bool
+
+    @classmethod
+    def of(cls, caps: Capabilities, reads: bool) -> Policy:
+        return cls(caps.stock_mode, caps.idempotency_keys and caps.stock_mode == "increment", reads)
+
+    @property
+    def blind(self) -> bool:
+        """Absolute without reads: own orders cannot tell what the platform shows."""
+        return self.mode == "absolute" and not self.reads
+
+    @property
+    def resend_safe(self) -> bool:
+        """Sending a call that may have applied again cannot apply it twice."""
+        return self.keys or self.mode == "compare_and_set"
+
+    @property
+    def tracks_calls(self) -> bool:
+        """A call in flight is recorded, so a crash or timeout cannot let it apply twice."""
+        return not self.blind
+
+
+def absolute_value(target: int, expected: int | None, current: int | None) -> int:
+    """The quantity an absolute set sends: the target less the sales the platform took
+    that we have not ingested (``current`` below ``expected``); never above the target,
+    never below 0. Unknown ``expected`` or ``current``: the target."""
+    if expected is None or current is None:
+        return max(0, target)
+    return max(0, min(target, current + target - expected))
+
+
+# --- the channel's own orders ------------------------------------------------
+#: how far a platform's order times may be from our read times (whole seconds, clock skew)
+CLOCK_MARGIN = timedelta(seconds=2)
+
+
+def lower_expected(store: Store, channel: str, sku_code: str, units: int, blind: bool = False,
+                   at: datetime | None = None) -> None:
+    """The platform took ``units`` off by itself (a sale; negative: it put them back) at ``at``.
+
+    A platform shows no less than 0: a decrement that raced a sale was floored there,
+    so ``expected`` is floored too (``orders`` applies an ingest's changes in the
+    platform's time order, so the floor falls where the platform's did). A pending read
+    is moved too when the change happened before it (a sale created by the end of the
+    read, a put-back before its start): that read already shows it. A blind (absolute,
+    no reads) listing becomes unknown and is set again.
+    """
+    if blind:
         store.execute("UPDATE listings SET expected = NULL WHERE channel = ? AND sku_code = ?", (channel, sku_code))
         return
-    store.execute("UPDATE listings SET expected = MAX(0, expected - ?) WHERE channel = ? AND sku_code = ? "
-                  "AND expected IS NOT NULL", (units, channel, sku_code))
+    at = at or utcnow()
+    # platforms keep whole seconds and their clocks are not ours: a sale this close to the
+    # read counts as shown by it, a put-back as not (both err towards showing less)
+    sold, put_back = ts(at - CLOCK_MARGIN), ts(at + CLOCK_MARGIN)
+    store.execute(
+        "UPDATE listings SET expected = MAX(0, expected - ?), read_expected = CASE WHEN read_qty IS NOT NULL AND "
+        "((? > 0 AND ? <= read_to) OR (? < 0 AND ? <= read_from)) THEN MAX(0, read_expected - ?) "
+        "ELSE read_expected END WHERE channel = ? AND sku_code = ? AND expected IS NOT NULL",
+        (units, units, sold, units, put_back, units, channel, sku_code))
 
 
-# --- pushes that succeeded ---------------------------------------------------
+# --- pushes ------------------------------------------------------------------
 def stock_pushed(store: Store, channel: str, sku_code: str, *, absolute: bool, quantity: int, delta: int,
-                 at: datetime) -> None:
-    """A stock push was accepted: the platform now shows ``quantity`` (absolute set) or
-    what it showed plus ``delta`` (increment)."""
+                 at: datetime, sent: int | None = None) -> None:
+    """A stock push was accepted: the platform now shows ``quantity`` (absolute set or
+    compare-and-set) or what it showed plus ``delta`` (increment).
+
+    ``sent`` is what an absolute set really sent when it kept unseen sales off: their
+    orders will lower ``expected`` when ingested, so ``expected`` is the target. A set
+    replaces what a pending read was measured against, so that read is dropped.
+    """
     store.execute(
         "UPDATE listings SET expected = CASE WHEN ? OR expected IS NULL THEN ? ELSE expected + ? END, "
-        "pushed_qty = ?, pushed_at = ? WHERE channel = ? AND sku_code = ?",
-        (absolute, quantity, delta, quantity, ts(at), channel, sku_code))
+        "pushed_qty = ?, pushed_at = ?, "
+        "read_qty = CASE WHEN ? THEN NULL ELSE read_qty END, read_expected = CASE WHEN ? THEN NULL ELSE read_expected END "
+        "WHERE channel = ? AND sku_code = ?",
+        (absolute, quantity, delta, quantity if sent is None else sent, ts(at), absolute, absolute, channel, sku_code))
+
+
+def want_check(store: Store, channel: str, sku_code: str, hold: bool, at: datetime | None = None) -> None:
+    """Ask for a read of the listing at the next check. With ``hold`` its stock pushes wait
+    until the read is settled (a call that may have applied, a refused subtract, a
+    conflict: sending before knowing could apply a change twice); without, the read
+    verifies what was just set (an absolute set may have erased a sale in its gap)."""
+    store.execute("UPDATE listings SET check_wanted_at = COALESCE(check_wanted_at, ?), "
+                  "check_holds = MAX(check_holds, ?) WHERE channel = ? AND sku_code = ?",
+                  (ts(at or utcnow()), int(hold), channel, sku_code))
+    if hold:  # a read taken before the doubtful call cannot tell whether it applied
+        store.execute("UPDATE listings SET read_qty = NULL, read_expected = NULL, read_from = NULL, read_to = NULL "
+                      "WHERE channel = ? AND sku_code = ?", (channel, sku_code))
+
+
+def held(listing: dict) -> bool:
+    """Stock pushes wait: a read was asked for with ``hold`` and is not settled yet."""
+    return listing.get("check_wanted_at") is not None and bool(listing.get("check_holds"))
+
+
+def wanted(store: Store, channel: str) -> int:
+    """Listings of the channel a read was asked for and not taken yet (held or not)."""
+    return store.scalar("SELECT COUNT(*) FROM listings WHERE channel = ? AND check_wanted_at IS NOT NULL AND "
+                        "read_qty IS NULL", (channel,))
+
+
+def waiting(store: Store, channel: str) -> int:
+    """Listings of the channel whose stock pushes wait for a read not taken yet."""
+    return store.scalar("SELECT COUNT(*) FROM listings WHERE channel = ? AND check_wanted_at IS NOT NULL AND "
+                        "check_holds = 1 AND read_qty IS NULL", (channel,))
+
+
+def pending_reads(store: Store, channel: str) -> int:
+    """Reads of the channel the order poll has not covered yet."""
+    return store.scalar("SELECT COUNT(*) FROM listings WHERE channel = ? AND read_qty IS NOT NULL", (channel,))
+
+
+# --- reads of the platform's quantity ------------------------------------------
+_IN_FLIGHT = ("SELECT 1 FROM outbox o WHERE o.channel = ? AND o.sku_code = ? AND o.kind = 'stock' "
+              "AND o.inflight_key IS NOT NULL")
+
+
+def begin_read(store: Store, channel: str, sku_code: str, quantity: int, read_from: datetime,
+               read_to: datetime) -> None:
+    """The platform showed ``quantity`` during [read_from, read_to]: kept until the order
+    poll covers ``read_to``. An unknown ``expected`` starts from the read itself."""
+    # a stock call in flight may or may not show in the read, and not yet in ``expected``:
+    # such a read cannot be judged, so it is not kept (the call settles first)
+    store.execute(
+        "UPDATE listings SET expected = COALESCE(expected, ?), read_qty = ?, read_expected = COALESCE(expected, ?), "
+        "read_from = ?, read_to = ?, seen_qty = ?, seen_at = ? WHERE channel = ? AND sku_code = ? AND NOT EXISTS "
+        f"({_IN_FLIGHT})", (quantity, quantity, quantity, ts(read_from), ts(read_to), quantity, ts(read_to), channel,
+                            sku_code, channel, sku_code))
+
+
+def read_missed(store: Store, channel: str, sku_code: str) -> None:
+    """The platform did not return the listing: stop waiting for a read (resync relinks it)."""
+    store.execute("UPDATE listings SET check_wanted_at = NULL, check_holds = 0 WHERE channel = ? AND sku_code = ?",
+                  (channel, sku_code))
+
+
+@dataclass(frozen=True)
+class Drift:
+    sku_code: str
+    seen: int
+    expected: int | None
+
+
+def settle_reads(store: Store, channel: str, covered: datetime | None, source: str = "check",
+                 now: datetime | None = None, limit: int = 500) -> tuple[list[str], list[Drift]]:
+    """Settle the pending reads the order poll now covers (``read_to <= covered``).
+
+    The read showed ``read_qty`` where, by every order it reflects, the platform should
+    have shown ``read_expected``; any difference is drift, and ``expected`` moves by it
+    (changes after the read moved both sides alike). Settles at most ``limit`` reads
+    (call again until none is left); returns the SKUs settled and the drift.
+    """
+    if covered is None:
+        return [], []
+    now_s = ts(now or utcnow())
+    rows = store.query("SELECT sku_code, read_qty, read_expected FROM listings WHERE channel = ? AND "
+                       "read_qty IS NOT NULL AND read_to <= ? LIMIT ?", (channel, ts(covered), limit))
+    drift = []
+    for r in rows:
+        diff = r["read_qty"] - (r["read_expected"] if r["read_expected"] is not None else r["read_qty"])
+        if diff:
+            drift.append(Drift(r["sku_code"], r["read_qty"], r["read_expected"]))
+            store.execute("INSERT INTO drift (channel, sku_code, seen, expected, found_at, source) VALUES (?,?,?,?,?,?)",
+                          (channel, r["sku_code"], r["read_qty"], r["read_expected"], now_s, source))
+        store.execute(
+            "UPDATE listings SET expected = MAX(0, COALESCE(expected, read_qty) + ?), read_qty = NULL, "
+            "read_expected = NULL, read_from = NULL, read_to = NULL, check_wanted_at = NULL, check_holds = 0, "
+            "checked_at = ? "
+            "WHERE channel = ? AND sku_code = ?", (diff, now_s, channel, r["sku_code"]))
+    return [r["sku_code"] for r in rows], drift
+
+
+def to_check(store: Store, channel: str, *, since: datetime | None, limit: int) -> list[dict]:
+    """Listings worth reading now, most urgent first: those a read was asked for; with
+    ``since``, those pushed or sold since then, then the longest unchecked."""
+    idle = ("NOT EXISTS (SELECT 1 FROM outbox o WHERE o.channel = l.channel AND o.sku_code = l.sku_code AND "
+            "o.kind = 'stock' AND o.inflight_key IS NOT NULL)")  # see begin_read
+    wanted = store.query(f"SELECT * FROM listings l WHERE channel = ? AND check_wanted_at IS NOT NULL AND "
+                         f"read_qty IS NULL AND {idle} ORDER BY check_wanted_at LIMIT ?", (channel, limit))
+    if since is None or len(wanted) >= limit:
+        return wanted
+    s = ts(since)
+    rest = store.query(
+        "SELECT l.*, (l.pushed_at >= ? OR EXISTS (SELECT 1 FROM order_lines ol JOIN orders o ON o.id = ol.order_id "
+        "WHERE o.channel = l.channel AND ol.sku_code = l.sku_code AND o.updated_at >= ?)) AS recent "
+        f"FROM listings l WHERE l.channel = ? AND l.check_wanted_at IS NULL AND l.read_qty IS NULL AND {idle} "
+        "ORDER BY recent DESC, COALESCE(l.checked_at, l.seen_at, '') LIMIT ?",
+        (s, s, channel, limit - len(wanted)))
+    return wanted + rest
+
+
+def drift_summary(store: Store, channel: str, limit: int = 5) -> dict:
+    """Drift found on the channel: how many, and the latest (SKU, seen, expected)."""
+    count = store.scalar("SELECT COUNT(*) FROM drift WHERE channel = ?", (channel,))
+    latest = store.query("SELECT sku_code AS sku, seen, expected, found_at, source FROM drift WHERE channel = ? "
+                         "ORDER BY id DESC LIMIT ?", (channel, limit))
+    return {"count": count, "latest": latest}
 
 
 def price_pushed(store: Store, channel: str, sku_code: str, price: int) -> None:
@@ -98,10 +291,13 @@ class Seen:
     drift: tuple[int | None, int] | None = None
 
 
-def record_seen(store: Store, channel: str, sku_code: str, listing: Listing, *, reset_expected: bool) -> Seen:
+def record_seen(store: Store, channel: str, sku_code: str, listing: Listing, *, reset_expected: bool,
+                read_from: datetime | None = None) -> Seen:
     """Link ``listing`` to ``sku_code`` (the platform's word on ids wins) and record what it
-    shows; with ``reset_expected`` its quantity becomes ``expected``, repairing drift."""
-    now = ts(utcnow())
+    shows. With ``reset_expected`` its quantity is a read (``begin_read``, started at
+    ``read_from``): settled once the order poll covers it, so sales not ingested yet are
+    not taken for drift. ``Seen.drift`` is the naive difference, for a dry run's report."""
+    now = utcnow()
     row = get(store, channel, sku_code)
     if row is None:
         # a stale row may hold this external id under another code
@@ -110,18 +306,19 @@ def record_seen(store: Store, channel: str, sku_code: str, listing: Listing, *, 
             "INSERT INTO listings (channel, sku_code, external_id, item_id, expected, seen_qty, seen_price, "
             "seen_on_shelf, seen_title, seen_at, linked_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (channel, sku_code, listing.external_id, listing.item_id, listing.quantity, listing.quantity,
-             listing.price, int(listing.on_shelf), listing.title, now, now))
-        return Seen(new_link=True)
+             listing.price, int(listing.on_shelf), listing.title, ts(now), ts(now)))
+    else:
+        store.execute(
+            "UPDATE listings SET external_id = ?, item_id = ?, seen_qty = ?, seen_price = ?, "
+            "seen_on_shelf = ?, seen_title = ?, seen_at = ? WHERE channel = ? AND sku_code = ?",
+            (listing.external_id, listing.item_id, listing.quantity, listing.price, int(listing.on_shelf),
+             listing.title, ts(now), channel, sku_code))
+    if reset_expected and listing.quantity is not None:
+        begin_read(store, channel, sku_code, listing.quantity, read_from or now, now)
     drift = None
-    if reset_expected and listing.quantity is not None and row["expected"] != listing.quantity:
+    if row is not None and reset_expected and listing.quantity is not None and row["expected"] != listing.quantity:
         drift = (row["expected"], listing.quantity)
-    new_expected = listing.quantity if reset_expected and listing.quantity is not None else row["expected"]
-    store.execute(
-        "UPDATE listings SET external_id = ?, item_id = ?, expected = ?, seen_qty = ?, seen_price = ?, "
-        "seen_on_shelf = ?, seen_title = ?, seen_at = ? WHERE channel = ? AND sku_code = ?",
-        (listing.external_id, listing.item_id, new_expected, listing.quantity, listing.price, int(listing.on_shelf),
-         listing.title, now, channel, sku_code))
-    return Seen(new_link=False, drift=drift)
+    return Seen(new_link=row is None, drift=drift)
 
 
 def record_unmatched(store: Store, channel: str, listing: Listing, reason: str) -> None:
@@ -141,7 +338,8 @@ def matched(store: Store, channel: str, external_id: str) -> None:
 # --- what a listing should say ------------------------------------------------
 def content(store: Store, config: Config, cfg: ChannelConfig, sku_code: str,
             listing: dict | None = None) -> ListingContent | None:
-    """The master data a listing push or a publish sends (None: no such SKU)."""
+    """The master data a listing push or a publish sends (None: no such SKU): the
+    product's title and description, the SKU's own title apart."""
     row = store.one(
         "SELECT s.code, s.product_code, s.title AS sku_title, s.attributes, s.status AS sku_status, "
         "p.title, p.description, p.status FROM skus s JOIN products p ON p.code = s.product_code WHERE s.code = ?",
@@ -151,10 +349,20 @@ def content(store: Store, config: Config, cfg: ChannelConfig, sku_code: str,
     on_shelf = _on_shelf(row["sku_status"], row["status"])
     decision = pricing.price_for(store, config, cfg, sku_code, utcnow())
     return ListingContent(
-        sku_code=sku_code, product_code=row["product_code"], title=row["sku_title"] or row["title"],
+        sku_code=sku_code, product_code=row["product_code"], title=row["title"], sku_title=row["sku_title"],
         description=row["description"], on_shelf=on_shelf, price=decision.price if decision else None,
         quantity=inventory.channel_target(store, cfg, sku_code), attributes=json.loads(row["attributes"]),
         external_id=listing["external_id"] if listing else None, item_id=listing["item_id"] if listing else None)
+
+
+def same_item(store: Store, channel: str, sku_code: str, item_id: str | None, product_code: str) -> list[str]:
+    """The other SKUs of ``product_code`` listed on the same platform item as ``sku_code``."""
+    if item_id is None:
+        return []
+    rows = store.query("SELECT l.sku_code FROM listings l JOIN skus s ON s.code = l.sku_code WHERE l.channel = ? "
+                       "AND l.item_id = ? AND l.sku_code != ? AND s.product_code = ?",
+                       (channel, item_id, sku_code, product_code))
+    return [r["sku_code"] for r in rows]
 
 
 def wanted_on_shelf(store: Store, sku_code: str) -> bool:

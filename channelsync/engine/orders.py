@@ -55,6 +55,8 @@ class IngestResult:
     skus: set[str] = field(default_factory=set)
     unmatched_lines: int = 0
     pushes_queued: int = 0
+    #: (when, SKU, units) the platform took off by itself (negative: put back), in arrival order
+    taken: list[tuple[datetime, str, int]] = field(default_factory=list)
 
 
 def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Order],
@@ -62,21 +64,33 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
     """Apply ``orders`` and (if given) move the channel's cursor, in one transaction,
     then queue the stock pushes the changes call for.
 
-    ``absolute``: the channel only takes absolute quantities. A sale that landed just
-    before our last absolute set was erased by it, so its own orders cannot tell what
-    the platform shows now: the listing is marked unknown and the target is set again
-    right after this ingest, as the design asks for such platforms.
+    ``absolute``: the channel only takes absolute quantities and cannot be read (a
+    blind channel, see ``listings.Policy``). A sale that landed just before our last
+    absolute set was erased by it, so its own orders cannot tell what the platform
+    shows now: the listing is marked unknown and the target is set again right after
+    this ingest. Every other channel's ``expected`` follows the platform's arithmetic:
+    the ingest's sales and put-backs are applied in the platform's time order, each
+    floored at 0, whatever order the orders arrived in.
     """
     now = now or utcnow()
     result = IngestResult()
     with store.write():
         for order in orders:
             _apply(store, config, cfg, order, now, result, absolute)
+        _move_expected(store, cfg, result, absolute)
         if cursor is not None:
             channels.move_cursor(store, cfg.name, cursor)
         if result.skus:
             result.pushes_queued = inventory.queue_stock(store, config, result.skus, now)
     return result
+
+
+def _move_expected(store: Store, cfg: ChannelConfig, result: IngestResult, absolute: bool) -> None:
+    """Apply the platform's own takes and put-backs to ``expected`` in the platform's time
+    order (a stable sort: one order's sale stays before its put-back), each floored at 0
+    as the platform floors a decrement that raced a sale."""
+    for at, sku, units in sorted(result.taken, key=lambda t: t[0]):
+        listings.lower_expected(store, cfg.name, sku, units, absolute, at)
 
 
 def unchanged(store: Store, channel: str, orders: Sequence[Order]) -> set[str]:
@@ -118,7 +132,7 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
         # clamp below can only overstate expected, which under-shows, never oversells.
         for line in lines:
             if line["sku_code"]:
-                listings.lower_expected(store, cfg.name, line["sku_code"], line["quantity"], absolute)
+                result.taken.append((order.created_at, line["sku_code"], line["quantity"]))
             line["held"] = line["quantity"]
     reported = list(order.lines) + [OrderLine(None, 0)] * max(0, len(lines) - len(order.lines))
     whole_refund = order.status == S.REFUNDED and not any(ln.refunded or ln.returning for ln in order.lines)
@@ -181,7 +195,11 @@ def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, 
     sku = line["sku_code"]
     if sku:
         if held_to != line["held"]:  # the platform took these units off (or put them back) on its own
-            listings.lower_expected(store, cfg.name, sku, held_to - line["held"], absolute)
+            # a sale is dated by its creation (it was paid no earlier), a put-back by the
+            # latest change (it happened no later): a pending read is then only ever
+            # judged to show more than it does, which under-shows, never oversells
+            result.taken.append((order.created_at if held_to > line["held"] else order.modified_at, sku,
+                                 held_to - line["held"]))
         if ship_to > line["shipped"]:
             shipments.book(store, order_id, line["line_no"], sku, ship_to - line["shipped"], cfg.warehouses, ref)
         moved = _reserve(store, cfg, order_id, line["line_no"], sku, reserve_to, 0 if first else None)

@@ -73,6 +73,24 @@ def due_again(store: Store, row: dict, now: datetime | None = None) -> None:
                   (ts(now or utcnow()), row["channel"], row["sku_code"], row["kind"]))
 
 
+#: how long a held stock row waits before it is looked at again
+HOLD_SECONDS = 1.0
+
+
+def hold(store: Store, row: dict, now: datetime | None = None) -> None:
+    """The row waits for a read of its listing to settle: look again shortly, no attempt counted."""
+    store.execute("UPDATE outbox SET next_at = ? WHERE channel = ? AND sku_code = ? AND kind = ?",
+                  (ts((now or utcnow()) + timedelta(seconds=HOLD_SECONDS)), row["channel"], row["sku_code"],
+                   row["kind"]))
+
+
+def release(store: Store, channel: str, sku_codes, kind: str = "stock", now: datetime | None = None) -> None:
+    """Rows held for their listings' reads are due now (the reads settled)."""
+    for code in sku_codes:
+        store.execute("UPDATE outbox SET next_at = ? WHERE channel = ? AND sku_code = ? AND kind = ? AND "
+                      "status = 'pending'", (ts(now or utcnow()), channel, code, kind))
+
+
 def retry_later(store: Store, row: dict, delay: float, error: str, now: datetime | None = None) -> None:
     """A retryable failure: count the attempt and try again after ``delay`` seconds."""
     now = now or utcnow()

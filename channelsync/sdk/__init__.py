@@ -33,6 +33,7 @@ from channelsync.sdk.errors import (
     NotFound,
     RateLimited,
     Rejected,
+    StockConflict,
     Transient,
     UserError,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "Parcel", "PriceUpdate",
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
+    "StockConflict",
     "Call", "run_calls", "fen_to_yuan", "yuan_to_fen",
     "Receiver", "IntakeRequest", "Bell", "Verified", "Reply", "IntakeRejected",
 ]

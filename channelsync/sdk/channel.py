@@ -41,8 +41,16 @@ class Capabilities:
     """What the platform can do; the core plans calls from this.
 
     ``stock_mode``: "increment" (deltas; with ``idempotency_keys`` a retried
-    call cannot apply twice), "compare_and_set", or "absolute" (the core pushes
-    right after ingesting that channel's orders to keep the window small).
+    call cannot apply twice), "compare_and_set" (``StockUpdate.expected`` is the
+    condition; raise ``StockConflict`` when the platform shows another value), or
+    "absolute". How the core uses each mode, and ``read_stock`` where the adapter
+    implements it, is in ``channelsync.engine.listings``.
+
+    ``stock_read_batch_size``: ids a ``read_stock`` call takes at most.
+
+    ``sku_titles``: each SKU listing has a title of its own, which ``update_listing``
+    sets from ``ListingContent.sku_title``. Without, content is item-level only and
+    the core sends one ``update_listing`` per item for a product change, not one per SKU.
     """
 
     stock_mode: Literal["increment", "absolute", "compare_and_set"] = "absolute"
@@ -61,6 +69,8 @@ class Capabilities:
     can_publish: bool = False
     can_update_content: bool = True
     can_set_shelf: bool = True
+    stock_read_batch_size: int = 20
+    sku_titles: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,23 @@ class Channel:
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         """Apply at most ``capabilities.stock_batch_size`` quantity updates; a result each."""
         raise NotImplementedError
+
+    def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
+        """Optional: the quantity the platform shows now for each listing, by external id.
+
+        ``item_ids[i]`` is the enclosing item of ``external_ids[i]`` (None where the
+        platform has none); at most ``capabilities.stock_read_batch_size`` ids a call.
+        Leave out ids the platform does not know. Implementing it lets the core keep
+        sales it has not ingested yet when it sets an absolute quantity, settle an
+        increment that may have applied without sending it twice, and find drift
+        (a hand edit in the seller centre) by itself.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def reads_stock(cls) -> bool:
+        """Whether this adapter implements ``read_stock``."""
+        return cls.read_stock is not Channel.read_stock
 
     def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
         """Apply at most ``capabilities.price_batch_size`` price updates; a result each."""

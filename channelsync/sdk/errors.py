@@ -67,3 +67,8 @@ class NotFound(ChannelError):
 
 class Rejected(ChannelError):
     """The platform refused the request for good (bad value, no permission, bad signature)."""
+
+
+class StockConflict(Rejected):
+    """A compare-and-set stock update found another quantity than ``expected``: nothing
+    changed. The core reads the platform's quantity, reconciles, and sends a new update."""

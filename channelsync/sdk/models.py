@@ -86,7 +86,13 @@ class PriceUpdate:
 
 @dataclass(frozen=True)
 class ListingContent:
-    """Master data for a listing push or a publish."""
+    """Master data for a listing push or a publish.
+
+    ``title`` and ``description`` are the product's: item-level fields (a Taobao
+    item, a JD ware, a WeChat product, a WooCommerce parent product). ``sku_title``
+    is the SKU's own title, for SKU-level fields only (where the platform has them,
+    ``Capabilities.sku_titles``); it never goes into an item's title.
+    """
 
     sku_code: str
     product_code: str
@@ -98,6 +104,7 @@ class ListingContent:
     attributes: dict = field(default_factory=dict)
     external_id: str | None = None
     item_id: str | None = None
+    sku_title: str | None = None
 
 
 @dataclass(frozen=True)

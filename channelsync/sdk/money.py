@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 
 def yuan_to_fen(text: str) -> int:
@@ -13,7 +13,9 @@ def yuan_to_fen(text: str) -> int:
         raise ValueError(f"not a price: {text!r} (expected yuan like 12.90)") from None
     if not value.is_finite() or value < 0:
         raise ValueError(f"not a price: {text!r} (expected a non-negative amount)")
-    fen = value * 100
+    with localcontext() as ctx:  # exact for any length: the default 28 digits would round silently
+        ctx.prec = max(28, len(value.as_tuple().digits) + 4)
+        fen = value * 100
     if fen != fen.to_integral_value():
         raise ValueError(f"{text!r} has more than 2 decimals")
     return int(fen)

@@ -8,7 +8,8 @@ than HTTP. Register it for one test, never by default::
     platform = FakePlatform.named("shop-a")   # what the channel named "shop-a" talks to
 
 Settings: ``platform`` (the FakePlatform's name), ``token`` (secret),
-``stock_mode`` ("increment" | "absolute"), ``page_size``.
+``stock_mode`` ("increment" | "compare_and_set" | "absolute"), ``idempotency_keys``
+(increments only), ``read_stock`` (whether the core may read quantities), ``page_size``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Sequence
 
 from channelsync.sdk.channel import Capabilities, Channel, Setting
-from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, StockConflict, Transient
 from channelsync.sdk.hookspecs import hookimpl
 from channelsync.sdk.models import (
     Listing,
@@ -82,11 +83,13 @@ class FakeChannel(Channel):
     plugin = "fake"
     capabilities = Capabilities(stock_mode="increment", idempotency_keys=True, stock_batch_size=20,
                                 price_batch_size=20, listing_page_size=25, order_page_size=50,
-                                rate_per_second=1000.0, rate_burst=1000, can_publish=True)
+                                rate_per_second=1000.0, rate_burst=1000, can_publish=True, sku_titles=True)
     settings_schema = {
         "platform": Setting(str, required=True, help="name of the FakePlatform"),
         "token": Setting(str, secret=True, default="fake-token"),
-        "stock_mode": Setting(str, default="increment", choices=("increment", "absolute")),
+        "stock_mode": Setting(str, default="increment", choices=("increment", "compare_and_set", "absolute")),
+        "idempotency_keys": Setting(bool, default=True, help="increments: the platform drops a repeated key"),
+        "read_stock": Setting(bool, default=True, help="the core may read quantities (read_stock)"),
         "page_size": Setting(int, default=25),
     }
 
@@ -94,11 +97,13 @@ class FakeChannel(Channel):
         super().__init__(name, settings, http)
         self.platform = FakePlatform.named(self.settings.get("platform", name))
         mode = self.settings.get("stock_mode", "increment")
-        self.capabilities = replace(self.capabilities, stock_mode=mode, idempotency_keys=mode == "increment",
+        keys = mode == "increment" and bool(self.settings.get("idempotency_keys", True))
+        self.capabilities = replace(self.capabilities, stock_mode=mode, idempotency_keys=keys,
                                     listing_page_size=int(self.settings.get("page_size", 25)))
 
-    def _enter(self) -> None:
-        """Every call: check the token, then play any injected fault."""
+    def _enter(self) -> dict | None:
+        """Every call: check the token, then play any injected fault (a ``lost_answer``
+        is returned for the call to raise after it applied)."""
         p = self.platform
         if self.settings.get("token") != p.token:
             raise Rejected("invalid token", code="invalid-token")
@@ -113,6 +118,7 @@ class FakeChannel(Channel):
                 raise Transient(f"fake {kind}", code=kind)
         if not p.tokens_valid:
             raise AuthExpired("token expired", code="expired")
+        return fault if fault and fault["kind"] == "lost_answer" else None
 
     def refresh_auth(self) -> None:
         self.platform.tokens_valid = True
@@ -131,7 +137,7 @@ class FakeChannel(Channel):
         p = self.platform
         replays = {u.key for u in updates if u.key in p.attempted}
         p.attempted.update(u.key for u in updates)
-        self._enter()
+        lost = self._enter()
         results = []
         with p.lock:
             for u in updates:
@@ -139,16 +145,33 @@ class FakeChannel(Channel):
                 if sku is None:
                     results.append(UpdateResult(u.external_id, NotFound(f"no SKU {u.external_id}", code="not-found")))
                     continue
-                if self.capabilities.stock_mode == "absolute":
+                mode = self.capabilities.stock_mode
+                if mode == "compare_and_set" and sku.quantity != u.expected:
+                    results.append(UpdateResult(u.external_id, StockConflict(
+                        f"{u.external_id} shows {sku.quantity}, not {u.expected}", code="conflict")))
+                    continue
+                if mode != "increment":
                     sku.quantity = u.quantity
-                elif u.key not in p.keys:
+                elif not self.capabilities.idempotency_keys or u.key not in p.keys:
                     p.keys.add(u.key)
                     sku.quantity = max(0, sku.quantity + u.delta)
                 p.told.append((sku.sku_code, sku.quantity))
                 if p.on_told is not None:
                     p.on_told(sku.sku_code, sku.quantity, u.key in replays)
                 results.append(UpdateResult(u.external_id))
+        if lost:
+            raise Transient("fake lost answer (the call applied)", code="lost_answer")
         return results
+
+    def reads_stock(self) -> bool:  # type: ignore[override]  # a setting here, to test both ways
+        return bool(self.settings.get("read_stock", True))
+
+    def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
+        if not self.reads_stock():
+            raise NotImplementedError("read_stock is off for this fake channel")
+        self._enter()
+        with self.platform.lock:
+            return {i: self.platform.skus[i].quantity for i in external_ids if i in self.platform.skus}
 
     def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
         self._enter()
@@ -173,7 +196,7 @@ class FakeChannel(Channel):
         self._enter()
         with self.platform.lock:
             sku = self._sku(content)
-            sku.title, sku.description = content.title, content.description
+            sku.title, sku.description = content.sku_title or content.title, content.description
 
     def set_shelf(self, content: ListingContent, on: bool) -> None:
         self._enter()
@@ -182,7 +205,8 @@ class FakeChannel(Channel):
 
     def publish(self, content: ListingContent) -> list[Listing]:
         self._enter()
-        sku = self.platform.seed(content.sku_code, content.quantity or 0, content.price or 0, title=content.title,
+        sku = self.platform.seed(content.sku_code, content.quantity or 0, content.price or 0,
+                                 title=content.sku_title or content.title,
                                  on_shelf=content.on_shelf)
         return [Listing(sku.external_id, sku.sku_code, sku.item_id, sku.quantity, sku.price, sku.on_shelf, sku.title)]
 

@@ -53,7 +53,11 @@ from channelsync.sim.orders import (  # noqa: F401 - the order shapes, re-export
 from channelsync.sim.types import Request, Response  # re-exported for plugins
 from channelsync.sim.wsgi import jsonable, request_from_environ, send_response
 
-FAULT_KINDS = ("latency", "error_5xx", "timeout", "rate_limit", "auth_expired", "malformed")
+FAULT_KINDS = ("latency", "error_5xx", "timeout", "rate_limit", "auth_expired", "malformed", "lost_answer")
+
+
+#: what ``_fault_or_rate_limit`` returns for a ``lost_answer`` fault
+_LOST_ANSWER = Response(599, b"")
 
 
 @dataclass
@@ -195,7 +199,11 @@ class Simulator(BuyerOrders):
         elif self.messages is not None and self.messages.held and req.path.startswith(self.messages.held_path):
             response = self.messages.serve(self, req)  # the platform's message server (TMC)
         else:
-            response = self._fault_or_rate_limit(req) or self.handle(req)
+            response = self._fault_or_rate_limit(req)
+            if response is _LOST_ANSWER:  # the call applies; its answer never arrives
+                self.handle(req)
+                raise httpx.ReadTimeout("simulated lost answer (the call applied)")
+            response = response or self.handle(req)
         return send_response(response, start_response)
 
     def next_fault(self) -> dict | None:
@@ -232,6 +240,8 @@ class Simulator(BuyerOrders):
                 return self.auth_expired_response(req)
             elif kind == "malformed":
                 return Response(200, b'{"truncated": ', {"Content-Type": "application/json"})
+            elif kind == "lost_answer" and not limited:
+                return _LOST_ANSWER
         if limited:
             return self.rate_limited_response(req)
         return None

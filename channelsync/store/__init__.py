@@ -4,7 +4,7 @@
 are stored (UTC ISO-8601, so text order is time order).
 """
 
-from channelsync.store.db import Store
+from channelsync.store.db import Store, StoreBusy, StoreError
 from channelsync.store.times import parse_ts, ts, utcnow
 
-__all__ = ["Store", "ts", "parse_ts", "utcnow"]
+__all__ = ["Store", "StoreBusy", "StoreError", "ts", "parse_ts", "utcnow"]

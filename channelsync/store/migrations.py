@@ -144,6 +144,50 @@ def _widen_check(db: sqlite_utils.Database, table: str, column: str, values: tup
 
 
 @migrations()
+def m110_store_keys(db: sqlite_utils.Database) -> None:
+    # Random keys made for this database (never derived from a configured secret): the
+    # credentials' fingerprint key. Renewed tokens fingerprinted with the old unsalted
+    # SHA-256 are dropped: they could confirm a guessed secret; the configured values apply.
+    # Each channel's poll and push outcomes are kept apart, so a failing order poll is never
+    # overwritten by a push round's "ok" (``health`` stays the combined word).
+    db.executescript(
+        """
+        CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        DELETE FROM credentials WHERE replaces NOT LIKE 'hmac-sha256:%';
+        ALTER TABLE channels ADD COLUMN poll_health TEXT NOT NULL DEFAULT 'unknown';
+        ALTER TABLE channels ADD COLUMN poll_error TEXT;
+        ALTER TABLE channels ADD COLUMN push_health TEXT NOT NULL DEFAULT 'unknown';
+        ALTER TABLE channels ADD COLUMN push_error TEXT;
+        ALTER TABLE channels ADD COLUMN worker_error TEXT;
+        """
+    )
+
+
+@migrations()
+def m130_stock_reads(db: sqlite_utils.Database) -> None:
+    # A read of a listing's quantity is kept until the order poll covers it (read_to):
+    # only then can the sales it reflects be told from drift. ``read_expected`` is what
+    # the listing should have shown at the read; ``check_wanted_at`` asks for a read
+    # (an absolute set to verify; with ``check_holds`` pushes wait for it: a push that
+    # may have applied, a refused subtract, a compare-and-set conflict).
+    db.executescript(
+        """
+        ALTER TABLE listings ADD COLUMN read_qty INTEGER;
+        ALTER TABLE listings ADD COLUMN read_expected INTEGER;
+        ALTER TABLE listings ADD COLUMN read_from TEXT;
+        ALTER TABLE listings ADD COLUMN read_to TEXT;
+        ALTER TABLE listings ADD COLUMN check_wanted_at TEXT;
+        ALTER TABLE listings ADD COLUMN check_holds INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE listings ADD COLUMN checked_at TEXT;
+        CREATE TABLE drift (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, sku_code TEXT NOT NULL,
+            seen INTEGER NOT NULL, expected INTEGER, found_at TEXT NOT NULL, source TEXT NOT NULL);
+        CREATE INDEX drift_channel ON drift(channel, found_at);
+        """
+    )
+
+
+@migrations()
 def m150_intake(db: sqlite_utils.Database) -> None:
     # Per channel: what its platform messages did, for `status` (the daemon keeps the
     # counts in memory and adds them here every few seconds). ``rejected`` is a JSON

@@ -16,7 +16,7 @@ import httpx
 import pluggy
 
 from channelsync.config.settings import ChannelConfig, Config
-from channelsync.engine import channels
+from channelsync.engine import channels, listings
 from channelsync.sdk.channel import Channel
 from channelsync.sdk.errors import ChannelError, UserError
 from channelsync.store import Store
@@ -50,9 +50,15 @@ class Lane:
     serial: threading.RLock = field(default_factory=threading.RLock)
 
     @property
+    def policy(self) -> listings.Policy:
+        """How stock is told to this channel (its mode, keys, and whether it can be read)."""
+        return listings.Policy.of(self.adapter.capabilities, self.adapter.reads_stock())
+
+    @property
     def absolute(self) -> bool:
-        """The platform takes only absolute quantities (no increments)."""
-        return self.adapter.capabilities.stock_mode == "absolute"
+        """Blind: the platform takes only absolute quantities and cannot be read, so its own
+        orders make ``expected`` unknown (see ``listings.Policy``)."""
+        return self.policy.blind
 
     def call(self, fn: Callable[[], T]) -> T:
         """One platform call under the core's retry policy and this channel's rate budget."""
@@ -69,9 +75,9 @@ class Lane:
 
 def build_adapter(cfg: ChannelConfig, types: dict[str, type[Channel]],
                   transport: httpx.BaseTransport | None = None,
-                  store: Store | None = None) -> tuple[Channel, TokenBucket]:
+                  store: Store | None = None, key: bytes | None = None) -> tuple[Channel, TokenBucket]:
     """An adapter for a configured channel, with its HTTP client and rate budget; with a
-    store, renewed credentials are restored and kept."""
+    store, renewed credentials are restored and kept (encrypted with ``key`` when given)."""
     cls = types.get(cfg.plugin)
     if cls is None:
         raise UserError(f"channels.{cfg.name}.plugin: no plugin provides channel type {cfg.plugin!r}")
@@ -79,10 +85,10 @@ def build_adapter(cfg: ChannelConfig, types: dict[str, type[Channel]],
     budget = TokenBucket(cfg.rate_per_second or caps.rate_per_second, cfg.burst or caps.rate_burst)
     base_url = cfg.settings.get("base_url")
     client = make_client(cfg.name, base_url, bucket=budget, transport=transport) if base_url else None
-    settings = credentials.overlay(store, cfg.name, cfg.settings) if store is not None else cfg.settings
+    settings = credentials.overlay(store, cfg.name, cfg.settings, key) if store is not None else cfg.settings
     adapter = cls(cfg.name, settings, client)
     if store is not None:
-        adapter.credential_sink = lambda values: credentials.save(store, cfg.name, cfg.settings, values)
+        adapter.credential_sink = lambda values: credentials.save(store, cfg.name, cfg.settings, values, key)
     return adapter, budget
 
 
@@ -90,7 +96,7 @@ def open_lane(config: Config, name: str, store: Store, types: dict[str, type[Cha
               transport: httpx.BaseTransport | None = None, on_queued: Callable[[], None] = _nothing) -> Lane:
     """Build the adapter for channel ``name`` and register the channel in the store."""
     cfg = config.channels[name]
-    adapter, budget = build_adapter(cfg, types, transport, store)
+    adapter, budget = build_adapter(cfg, types, transport, store, config.store.key)
     with store.write():
         channels.register(store, name, cfg.plugin)
     return Lane(name, cfg, config, store, adapter, budget, pm.hook, on_queued)

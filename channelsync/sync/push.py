@@ -1,13 +1,14 @@
 """Draining one channel's outbox: batches of the platform's size, results per row.
 
 Network calls happen outside any database transaction; each batch is
-prepared in one transaction and settled in another, so a crash between the
-two re-sends the same increment (same idempotency key) rather than a new one.
+prepared in one transaction and settled in another. A stock call in flight is
+kept on its row, so after a crash between the two it is never applied twice:
+``stockpush`` sends it again only where the platform cannot apply it twice, and
+reads the platform first everywhere else.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -16,9 +17,9 @@ import structlog
 
 from channelsync.engine import channels, inventory, listings, outbox, pricing
 from channelsync.sdk.errors import AuthExpired, ChannelError, RateLimited
-from channelsync.sdk.models import PriceUpdate, StockUpdate, UpdateResult
+from channelsync.sdk.models import PriceUpdate, UpdateResult
 from channelsync.store import parse_ts, utcnow
-from channelsync.sync import retry
+from channelsync.sync import retry, stockpush
 from channelsync.sync.lane import Lane
 from channelsync.telemetry import metrics
 
@@ -67,8 +68,17 @@ def _batch_size(lane: Lane, kind: str) -> int:
 
 def _send(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
     store, now = lane.store, utcnow()
+    targets: dict[str, int] = {}
+    try:
+        current = stockpush.read_current(lane, rows) if kind == "stock" else {}
+    except ChannelError as exc:  # an absolute set without the read could erase unseen sales: wait
+        with store.write():
+            for row in rows:
+                outbox.retry_later(store, row, retry.wait_for(exc, row["attempts"] + 1), f"read before set: {exc}", now)
+        metrics.PUSHES.labels(lane.name, kind, "retry").inc(len(rows))
+        return PushStats(retry=len(rows))
     with store.write():
-        prepared = [(row, p) for row in rows if (p := _prepare(lane, kind, row, now)) is not None]
+        prepared = [(row, p) for row in rows if (p := _prepare(lane, kind, row, now, current, targets)) is not None]
     stats = PushStats(skipped=len(rows) - len(prepared))
     if not prepared:
         return stats
@@ -99,7 +109,7 @@ def _send(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
     with store.write():
         for row, payload in prepared:
             result = by_id.get(_ext(payload)) or UpdateResult(_ext(payload), ChannelError("no result returned", code="plugin"))
-            _settle(lane, kind, row, payload, result, stats)
+            _settle(lane, kind, row, payload, result, stats, targets)
     return stats
 
 
@@ -107,7 +117,7 @@ def _ext(payload) -> str:
     return payload.external_id or ""
 
 
-def _prepare(lane: Lane, kind: str, row: dict, now: datetime):
+def _prepare(lane: Lane, kind: str, row: dict, now: datetime, current: dict[str, int], targets: dict[str, int]):
     """Build the update for a row, or settle it at once when nothing needs sending."""
     store = lane.store
     listing = listings.get(store, lane.name, row["sku_code"])
@@ -124,23 +134,7 @@ def _prepare(lane: Lane, kind: str, row: dict, now: datetime):
         outbox.done(store, row)
         return None
     if kind == "stock":
-        if row["inflight_key"]:  # a call that may have applied: send exactly it again
-            return StockUpdate(row["sku_code"], listing["external_id"], listing["item_id"], row["inflight_target"],
-                               row["inflight_delta"], row["inflight_target"] - row["inflight_delta"], row["inflight_key"])
-        wanted = inventory.channel_target(store, lane.cfg, row["sku_code"])
-        expected = listing["expected"]
-        if expected == wanted:
-            outbox.done(store, row)
-            return None
-        mode = lane.adapter.capabilities.stock_mode
-        if expected is None and mode != "absolute":
-            outbox.park(store, row, "the channel's current quantity is unknown; run `channelsync resync`", now)
-            return None
-        delta = wanted - (expected or 0)
-        key = uuid.uuid4().hex[:20]
-        if mode != "absolute":
-            outbox.mark_in_flight(store, row, key, wanted, delta)
-        return StockUpdate(row["sku_code"], listing["external_id"], listing["item_id"], wanted, delta, expected, key)
+        return stockpush.prepare(lane, row, listing, now, current, targets)
     if kind == "price":
         decision = pricing.price_for(store, lane.config, lane.cfg, row["sku_code"], now)
         shown = listing["seen_price"] if listing["seen_price"] is not None else listing["pushed_price"]
@@ -178,18 +172,21 @@ def _call(lane: Lane, kind: str, payloads: list) -> list[UpdateResult]:
                       retry_if=lambda exc: isinstance(exc, AuthExpired), on_error=lane.count_error)
 
 
-def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, stats: PushStats) -> None:
+def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, stats: PushStats,
+            targets: dict[str, int]) -> None:
     store, now = lane.store, utcnow()
     if result.ok:
         if kind == "stock":
-            listings.stock_pushed(store, lane.name, row["sku_code"], absolute=lane.absolute,
-                                  quantity=payload.quantity, delta=payload.delta, at=now)
-            outbox.clear_in_flight(store, row)
+            stockpush.settled(lane, row, payload, targets, now)
             metrics.PROPAGATION.labels(lane.name).observe((now - parse_ts(row["queued_at"])).total_seconds())
         elif kind == "price":
             listings.price_pushed(store, lane.name, row["sku_code"], payload.price)
         elif kind == "shelf":
             listings.shelf_pushed(store, lane.name, row["sku_code"], payload.on_shelf)
+        elif kind == "listing" and not lane.adapter.capabilities.sku_titles:
+            # item-level content: this call told the whole item, so its other SKUs' rows are done
+            for code in listings.same_item(store, lane.name, row["sku_code"], payload.item_id, payload.product_code):
+                outbox.unqueue(store, lane.name, code, "listing")
         channels.pushed(store, lane.name, now)
         _finish(lane, kind, row, now)
         stats.ok += 1
@@ -203,6 +200,8 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
             lane.budget.pause(delay)
         if not error.maybe_applied:  # certainly not applied: the next try computes afresh
             outbox.clear_in_flight(store, row)
+        if kind == "stock":
+            stockpush.retrying(lane, row, error, now)
         # a fresh token deserves one immediate try; a refresh that keeps failing backs off
         # like any other error instead of spinning through drain()
         immediate = isinstance(error, AuthExpired) and row["attempts"] == 0
@@ -210,6 +209,10 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         stats.retry += 1
         metrics.PUSHES.labels(lane.name, kind, "retry").inc()
         lane.hooks.push_failed(channel=lane.name, sku_code=row["sku_code"], kind=kind, error=error, parked=False)
+    elif kind == "stock" and isinstance(error, ChannelError) and stockpush.refused(lane, row, error, now):
+        stats.retry += 1
+        metrics.PUSHES.labels(lane.name, kind, "retry").inc()
+        log.info("push_refused_reading_first", channel=lane.name, sku=row["sku_code"], error=str(error))
     else:
         outbox.park(store, row, str(error), now)
         stats.parked += 1

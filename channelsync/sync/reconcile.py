@@ -7,6 +7,12 @@ publishing where the channel allows it. With ``dry_run`` each page's
 transaction is rolled back, so the report is exact and nothing changes; the
 report lists each change (SKU, field, from, to), up to ``change_limit``.
 An interrupted run resumes at the page where it stopped (``resume.py``).
+
+Orders are polled before the read and again after it: a quantity read is kept as
+a pending read until the poll covers it, so a sale the order poll had not seen
+yet is not taken for drift (``listings.settle_reads``). Reads a later poll covers
+(a channel with ``order_lag``, an order API that fails) settle in the daemon's
+next cycles; the report counts them as ``pending``.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ from channelsync.store import utcnow
 from channelsync.sync import paging, resume
 from channelsync.sync.lane import Lane
 from channelsync.sync.runner import ChannelRunner
-from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.sync.reconcile")
 
@@ -46,6 +51,7 @@ class ResyncReport:
     unmatched: int = 0
     not_listed: int = 0
     revived: int = 0
+    pending: int = 0
     queued: dict[str, int] = field(default_factory=lambda: {"stock": 0, "price": 0, "shelf": 0, "publish": 0})
     drift_examples: list[dict] = field(default_factory=list)
     #: each change the run made (or, dry, would make): sku, field, from, to; capped at ``change_limit``
@@ -92,6 +98,7 @@ def resync(lane: Lane, what: Iterable[str] = WHAT, skus: Iterable[str] | None = 
         return resync(lane, what, skus, dry_run, progress, change_limit)
     _not_listed(lane, only, what, report, seen_codes, dry_run)
     if not dry_run:
+        _settle(lane, report)
         with store.write():
             channels.resynced(store, lane.name, utcnow())
             channels.save_resync_cursor(store, lane.name, None)  # done: the next run starts at page 1
@@ -100,13 +107,31 @@ def resync(lane: Lane, what: Iterable[str] = WHAT, skus: Iterable[str] | None = 
     return report
 
 
+def _settle(lane: Lane, report: ResyncReport) -> None:
+    """Poll again so the reads just taken are covered, and count the drift they show."""
+    report.drift, report.drift_examples = 0, []
+    stats = ChannelRunner(lane).poll()
+    report.queued["stock"] += stats.pushes_queued
+    for d in stats.drift:
+        report.drift += 1
+        if len(report.drift_examples) < 20:
+            report.drift_examples.append({"sku": d.sku_code, "expected": d.expected, "seen": d.seen})
+    report.pending = listings.pending_reads(lane.store, lane.name)
+
+
 def _pages(lane: Lane, token: str | None, what: set[str], only: set[str] | None, report: ResyncReport,
            seen_codes: set[str], progress: Callable[[int], None], started, sig: dict) -> None:
     store = lane.store
-    pages = paging.pages(lambda tok: lane.call(lambda: lane.adapter.list_listings(tok)), start=token)
+    read_from = [utcnow()]
+
+    def fetch(tok):
+        read_from[0] = utcnow()  # the page's quantities were read after this
+        return lane.call(lambda: lane.adapter.list_listings(tok))
+
+    pages = paging.pages(fetch, start=token)
     while True:
-        # a page is read and recorded under the lane's lock: a push of this channel between the
-        # two would make what the page shows stale; pushes wait one page, not the whole resync
+        # a page is read and recorded under the lane's lock: this channel's pushes wait one
+        # page, not the whole resync, and none lands between a page's read and its record
         with lane.serial:
             page = next(pages, None)
             if page is None:
@@ -114,7 +139,7 @@ def _pages(lane: Lane, token: str | None, what: set[str], only: set[str] | None,
             try:
                 with store.write():
                     for listing in page.items:
-                        _one(lane, listing, what, only, report, seen_codes)
+                        _one(lane, listing, what, only, report, seen_codes, read_from[0])
                     report.seen += len(page.items)
                     if report.dry_run:
                         raise _Rollback
@@ -125,7 +150,7 @@ def _pages(lane: Lane, token: str | None, what: set[str], only: set[str] | None,
 
 
 def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
-         report: ResyncReport, seen_codes: set[str]) -> None:
+         report: ResyncReport, seen_codes: set[str], read_from=None) -> None:
     store, name = lane.store, lane.name
     code = listing.sku_code
     known = bool(code) and store.scalar("SELECT 1 FROM skus WHERE code = ?", (code,)) is not None
@@ -140,18 +165,20 @@ def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
         return
     listings.matched(store, name, listing.external_id)
     report.linked += 1
-    seen = listings.record_seen(store, name, code, listing, reset_expected="stock" in what)
+    seen = listings.record_seen(store, name, code, listing, reset_expected="stock" in what, read_from=read_from)
     if seen.new_link:
         report.new_links += 1
-    elif seen.drift is not None:
+    elif seen.drift is not None:  # as read; a real run counts drift once the poll covers the read (_settle)
         report.drift += 1
-        if not report.dry_run:
-            metrics.DRIFT.labels(name).inc()
         if len(report.drift_examples) < 20:
             report.drift_examples.append({"sku": code, "expected": seen.drift[0], "seen": seen.drift[1]})
-    if "stock" in what:
-        reads = inventory.Reads(store)  # the SKU's figures, read once for every channel's target
+    reads = inventory.Reads(store)  # the SKU's figures, read once for every channel's target
+    if "stock" in what and report.dry_run and seen.drift is not None:
+        # what settling the read would queue, if no order explains the difference
+        report.queued["stock"] += int(inventory.channel_target(store, lane.cfg, code, reads) != listing.quantity)
+    elif "stock" in what:
         report.queued["stock"] += inventory.queue_stock(store, lane.config, [code], reads=reads, channel=name)
+    if "stock" in what:
         target = inventory.channel_target(store, lane.cfg, code, reads)
         if listing.quantity is not None and target != listing.quantity:
             report.change(code, "stock", listing.quantity, target)

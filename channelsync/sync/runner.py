@@ -1,4 +1,4 @@
-"""One channel's sync cycle: poll its orders, then drain its outbox.
+"""One channel's sync cycle: poll its orders, check for drift, then drain its outbox.
 
 A ``ChannelRunner`` drives one ``Lane``; the daemon runs one per channel in its
 own thread, the CLI builds one when no daemon is running. It also keeps the
@@ -14,11 +14,11 @@ from typing import Callable
 
 import structlog
 
-from channelsync.engine import channels, outbox
+from channelsync.engine import channels, listings, outbox
 from channelsync.engine.orders import IngestResult, ingest, unchanged
 from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
-from channelsync.sync import paging, push
+from channelsync.sync import drift, paging, push
 from channelsync.sync.lane import Lane
 from channelsync.telemetry import metrics
 
@@ -35,11 +35,15 @@ class CycleStats:
     poll_ms: int = 0
     push_ms: int = 0
     error: str | None = None
+    #: drift the reads this poll now covers showed (repaired: pushes are queued)
+    drift: list = field(default_factory=list)
+    listings_read: int = 0
 
 
 class ChannelRunner:
     def __init__(self, lane: Lane) -> None:
         self.lane = lane
+        self.drift = drift.DriftCheck(lane)
 
     # --- orders ----------------------------------------------------------
     def poll(self, now: datetime | None = None, overlap: bool = True) -> CycleStats:
@@ -89,11 +93,15 @@ class ChannelRunner:
                                     cursor=end if move_cursor else None, absolute=lane.absolute)
                 self._after_ingest(result, stats)
                 stats.orders_seen += len(found)
-            self._health("ok", None, poll_ok=True)
+            self._poll_health(None)
         except ChannelError as exc:
             stats.error = str(exc)
-            self._health("failing", f"order poll: {exc}")
+            self._poll_health(f"order poll: {exc}")
             log.warning("poll_failed", channel=lane.name, error=str(exc))
+        # reads of the platform are settled only as far as the orders are in (the cursor)
+        with lane.serial:  # settling writes expected: not in the middle of this channel's push batch
+            stats.drift, settled_queued = drift.settle(lane)
+        stats.pushes_queued += settled_queued
         stats.poll_ms = int((time.monotonic() - started) * 1000)
         return stats
 
@@ -113,12 +121,36 @@ class ChannelRunner:
     # --- pushes ----------------------------------------------------------
     def drain(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
         stats = push.drain(self.lane, stop)
+        if listings.wanted(self.lane.store, self.lane.name) and self.check_stock():
+            # a push waits for a read (it may have applied), or an absolute set wants checking:
+            # read, settle, and send what that calls for now, not a poll interval later
+            stats.add(push.drain(self.lane, stop))
         depth = outbox.depth(self.lane.store, self.lane.name)
         metrics.QUEUE_DEPTH.labels(self.lane.name).set(depth["pending"])
         metrics.PARKED.labels(self.lane.name).set(depth["failed"])
-        if stats.retry and not stats.ok:
-            self._health("degraded", "pushes are being retried")
+        if stats.retry or stats.ok or stats.parked:  # a round that tried something: its outcome
+            with self.lane.store.write():
+                if stats.retry:
+                    channels.record_push(self.lane.store, self.lane.name, "degraded",
+                                         f"{stats.retry} push(es) being retried")
+                else:
+                    channels.record_push(self.lane.store, self.lane.name, "ok", None)
+            self._health_metric()
         return stats
+
+    def check_stock(self, stats: CycleStats | None = None, force: bool = False) -> int:
+        """Read the listings the drift check wants read now, then poll again at once so
+        the reads settle in this cycle (a push waiting for one goes out in it, drift is
+        repaired in it), not in the next."""
+        read = self.drift.read(force=force)
+        if read:
+            again = self.poll(overlap=False)  # the reads settle as far as the cursor: no need of the overlap
+            if stats is not None:
+                stats.drift.extend(again.drift)
+                stats.orders_seen += again.orders_seen
+        if stats is not None:
+            stats.listings_read += read
+        return read
 
     def push_round(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
         """Drain, as the daemon's push thread does whenever it is woken; logs a line when
@@ -131,10 +163,11 @@ class ChannelRunner:
         return stats
 
     def cycle(self, stop: Callable[[], bool] = lambda: False, push: bool = True, overlap: bool = True) -> CycleStats:
-        """Poll, then (unless another thread pushes this channel) push; logs the canonical
-        line of the cycle."""
+        """Poll, check for drift, then (unless another thread pushes this channel) push; logs
+        the canonical line of the cycle."""
         lane = self.lane
         stats = self.poll(overlap=overlap)
+        self.check_stock(stats)
         started = time.monotonic()
         if push:
             stats.pushes = self.drain(stop)
@@ -142,7 +175,8 @@ class ChannelRunner:
         line = {"orders_seen": stats.orders_seen, "orders_changed": stats.orders_changed,
                 "unmatched_lines": stats.unmatched_lines, "pushes_queued": stats.pushes_queued,
                 "pushes_ok": stats.pushes.ok, "pushes_retry": stats.pushes.retry,
-                "pushes_parked": stats.pushes.parked, "queue_depth": outbox.depth(lane.store, lane.name)["pending"],
+                "pushes_parked": stats.pushes.parked, "listings_read": stats.listings_read,
+                "drift": len(stats.drift), "queue_depth": outbox.depth(lane.store, lane.name)["pending"],
                 "poll_ms": stats.poll_ms, "push_ms": stats.push_ms}
         if stats.error:
             line["error"] = stats.error
@@ -153,16 +187,20 @@ class ChannelRunner:
         lane.hooks.cycle_finished(channel=lane.name, stats=line)
         return stats
 
-    def _health(self, health: str, error: str | None, poll_ok: bool = False) -> None:
+    def _poll_health(self, error: str | None) -> None:
         lane, now, expires = self.lane, utcnow(), self.lane.adapter.token_expires_at()
         with lane.store.write():
-            channels.record_health(lane.store, lane.name, health, error, now, poll_ok=poll_ok,
-                                   token_expires_at=expires)
-        metrics.channel_health(lane.name, health)
-        if poll_ok:
+            channels.record_poll(lane.store, lane.name, error, now, token_expires_at=expires)
+        self._health_metric()
+        if error is None:
             metrics.LAST_POLL_OK.labels(lane.name).set(now.timestamp())
         if expires is not None:
             metrics.TOKEN_EXPIRY.labels(lane.name).set(expires.timestamp())
+
+    def _health_metric(self) -> None:
+        """The channel's combined health (poll, pushes, worker) as the metric shows it."""
+        health = self.lane.store.scalar("SELECT health FROM channels WHERE name = ?", (self.lane.name,))
+        metrics.channel_health(self.lane.name, health or "unknown")
 
     def close(self) -> None:
         self.lane.close()

@@ -58,3 +58,6 @@ def channel_health(channel: str, state: str) -> None:
 def platform_error(channel: str, code: str | None, kind: str) -> None:
     """Count one error a platform reported: by its code, else the error's kind (e.g. "Transient")."""
     PLATFORM_ERRORS.labels(channel, (code or kind)[:48]).inc()
+DRIFT_LAST = Gauge("channelsync_drift_last_quantity",
+                   "The last drift found on a listing: the quantity seen on the channel and the one expected",
+                   ["channel", "sku", "value"], registry=REGISTRY)

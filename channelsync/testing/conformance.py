@@ -153,6 +153,39 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
             assert env.adapter.set_stock([update])[0].ok
             assert env.sim.stock("INC-1") == 11, "an increment must not erase the sale"
 
+        def test_read_stock_shows_what_the_platform_shows(self, env: Env) -> None:
+            if not env.adapter.reads_stock():
+                pytest.skip("the adapter does not implement read_stock")
+            one = env.sim.seed("RD-1", quantity=10, price=990)
+            two = env.sim.seed("RD-2", quantity=4, price=990)
+            sibling = env.sim.seed("RD-3", quantity=6, price=990, item_id=two.item_id)
+            env.sim.place_order([("RD-1", 3)])      # a sale: the platform took it off
+            env.sim.set_stock_by_hand("RD-3", 500)  # a hand edit in the seller centre
+            skus = [one, two, sibling]
+            shown = env.adapter.read_stock([s.external_id for s in skus], [s.item_id for s in skus])
+            assert shown == {one.external_id: 7, two.external_id: 4, sibling.external_id: 500}
+            ghost = env.adapter.read_stock(["987654321"], ["987654320"])
+            assert ghost == {}, "an id the platform does not know is left out, not raised"
+
+        def test_absolute_push_keeps_an_unseen_sale(self, env: Env) -> None:
+            """The core's push, computed while the platform showed 10, after a sale of 3 it
+            has not ingested: the platform ends at 11 (target 14 less the sale), whatever
+            the stock mode; an absolute one gets ``min(target, current + target - expected)``
+            from a read just before the set."""
+            from channelsync.engine.listings import absolute_value
+
+            if not env.adapter.reads_stock():
+                pytest.skip("the adapter does not implement read_stock")
+            sku = env.sim.seed("ABS-1", quantity=10, price=990)
+            env.sim.place_order([("ABS-1", 3)])
+            current = env.adapter.read_stock([sku.external_id], [sku.item_id])[sku.external_id]
+            quantity = absolute_value(14, 10, current) if env.caps.stock_mode == "absolute" else 14
+            update = StockUpdate(sku.sku_code, sku.external_id, sku.item_id, quantity, 4, 10, uuid.uuid4().hex[:20])
+            if env.caps.stock_mode == "compare_and_set":  # the condition is what the platform shows
+                update = StockUpdate(sku.sku_code, sku.external_id, sku.item_id, 11, 4, current, update.key)
+            assert env.adapter.set_stock([update])[0].ok
+            assert env.sim.stock("ABS-1") == 11, "the unseen sale was put back on sale"
+
         def test_idempotency_key_applies_once(self, env: Env) -> None:
             if not env.caps.idempotency_keys:
                 pytest.skip("platform takes no idempotency key")

@@ -46,7 +46,9 @@ class Shop:
             plugin = opts.pop("plugin", "fake")
             settings = opts.pop("settings", None)
             if settings is None:
-                settings = {"platform": name, "token": "fake-token", "stock_mode": opts.pop("stock_mode", "increment")}
+                settings = {"platform": name, "token": "fake-token", "stock_mode": opts.pop("stock_mode", "increment"),
+                            "idempotency_keys": opts.pop("idempotency_keys", True),
+                            "read_stock": opts.pop("read_stock", True)}
                 fake.FakePlatform(name)  # a fresh platform per test
             unknown = set(opts) - _CHANNEL_KEYS
             assert not unknown, f"unknown channel options {unknown}"
@@ -91,13 +93,22 @@ class Shop:
         for runner in self.runners.values():
             runner.drain()
 
+    def check_all(self, force: bool = False) -> None:
+        """Each channel's drift check (``force``: read as if its interval had passed)."""
+        for runner in self.runners.values():
+            runner.check_stock(force=force)
+
     def settle(self, rounds: int = 10) -> None:
-        """Poll and push until nothing is due (back-offs are not waited for)."""
+        """Poll, check and push until nothing is due and no push waits for a read
+        (back-offs are not waited for; a push held for a read is looked at again)."""
         for _ in range(rounds):
             self.poll_all()
+            self.check_all()
             self.drain_all()
+            if self.store.scalar("SELECT COUNT(*) FROM listings WHERE check_holds = 1"):
+                continue  # the next round reads, settles and releases them
             if not self.store.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND next_at <= ?",
-                                     (ts(utcnow()),)):
+                                       (ts(utcnow()),)):
                 return
 
     def expected(self, channel: str, sku: str) -> int | None:

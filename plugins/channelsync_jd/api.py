@@ -17,6 +17,7 @@ API_VERSION = "2.0"
 SKU_SEARCH = "jingdong.sku.read.searchSkuList"
 STOCK_UPDATE = "jingdong.stock.write.updateSkuStock"
 STOCK_UPDATE_OLD = "jingdong.stock.updateSkuStock"  # older SDKs; the simulator answers both
+STOCK_READ = "jingdong.stock.read.findSkuStock"  # params (skuId) and answer (stockNum) unconfirmed
 PRICE_UPDATE = "jingdong.price.write.updateSkuJdPrice"  # unconfirmed
 WARE_UP_OR_DOWN = "jingdong.ware.write.upOrDown"  # unconfirmed
 WARE_TITLE_UPDATE = "jingdong.ware.write.updateWareTitle"  # unconfirmed

@@ -69,6 +69,7 @@ class JdChannel(Channel):
         can_publish=False,  # new wares need JD category attributes the master does not hold
         can_update_content=True,  # title only
         can_set_shelf=True,  # per ware: every SKU of the ware goes on or off together
+        stock_read_batch_size=1,  # findSkuStock: one SKU a call
     )
     settings_schema = {
         "base_url": Setting(str, default="https://api.jd.com", help="JOS gateway root (POST {base_url}/routerjson)"),
@@ -120,6 +121,17 @@ class JdChannel(Channel):
         return [self._one(u.external_id, api.STOCK_UPDATE, {
             "skuId": _id(u.external_id), "stockNum": max(0, u.quantity),
             **({"storeId": _id(store_id)} if store_id else {})}) for u in updates]
+
+    def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
+        """``findSkuStock``, one SKU a call; a SKU JD does not know is left out."""
+        shown: dict[str, int] = {}
+        for external_id in external_ids:
+            try:
+                root = self.client.execute(api.STOCK_READ, {"skuId": _id(external_id)})
+            except NotFound:
+                continue
+            shown[external_id] = translate(lambda r: int(r["stockNum"]), [root])[0]
+        return shown
 
     def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
         return [self._one(u.external_id, api.PRICE_UPDATE, {"skuId": _id(u.external_id),

@@ -1,7 +1,7 @@
 """The own-site (WooCommerce REST v3) adapter: one page, one batch, one window a call.
 
-WooCommerce only takes absolute stock (``stock_quantity``), so the core sets
-the target right after ingesting this channel's orders. Stock and prices go
+WooCommerce only takes absolute stock (``stock_quantity``): the core reads the
+quantities first (``read_stock``) and sends what keeps unseen sales off. Stock and prices go
 through the batch endpoints (up to 100 records a call), one call per parent
 product: simple products through ``products/batch``, variations through
 ``products/{parent}/variations/batch``.
@@ -48,6 +48,7 @@ class OwnsiteChannel(Channel):
         can_publish=True,  # POST products creates a simple product from master data
         can_update_content=True,
         can_set_shelf=True,
+        stock_read_batch_size=api.MAX_PER_PAGE,  # GET ...?include= takes a page of ids
     )
     settings_schema = {
         "base_url": Setting(str, required=True,
@@ -58,9 +59,6 @@ class OwnsiteChannel(Channel):
                                    help="shown once when the key is created (cs_...); the key needs Read/Write"),
         "auth": Setting(str, default="auto", choices=AUTH_MODES,
                         help="auto: HTTP Basic over https, OAuth 1.0a signature over http (as WooCommerce requires)"),
-        "guard_unseen_sales": Setting(bool, default=True,
-                                      help="read quantities before setting them, so sales not yet ingested "
-                                           "are not put back on sale (one extra GET per batch)"),
         "signature_method": Setting(str, default=DEFAULT_METHOD, choices=tuple(METHODS),
                                     help="OAuth signature method over plain http"),
     }
@@ -106,24 +104,31 @@ class OwnsiteChannel(Channel):
         return found
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
-        """Absolute quantities, one batch call per parent product.
+        """Absolute quantities, one batch call per parent product. The core has already
+        read the shop (``read_stock``) and lowered each quantity by the sales it has not
+        ingested yet; see ``channelsync.engine.listings.Policy``."""
+        return self._batch(updates, lambda u: {"manage_stock": True, "stock_quantity": max(0, int(u.quantity))})
 
-        With ``guard_unseen_sales`` (default) the current quantities are read first
-        and each SKU is set to ``min(target, current + target - expected)``: a sale
-        the shop took after the core's last ingest (current below expected) stays
-        subtracted instead of being put back on sale by the absolute value, and
-        the shop is never told more than the target. See README, "Stock".
-        """
-        guard = bool(self.settings.get("guard_unseen_sales", True))
-
-        def fields(update: StockUpdate, current: int | None) -> dict[str, Any]:
-            return {"manage_stock": True, "stock_quantity": stock_value(update, current if guard else None)}
-
-        return self._batch(updates, fields, read_current=guard and any(u.expected is not None for u in updates))
+    def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
+        """Quantities now: one ``GET ...?include=`` per parent product (simple products together)."""
+        groups: dict[str | None, list[tuple[str, int]]] = {}
+        for external_id, item_id in zip(external_ids, item_ids):
+            record_id = _numeric(external_id)
+            if record_id is not None:
+                parent = None if _is_simple(external_id, item_id) else item_id
+                groups.setdefault(parent, []).append((external_id, record_id))
+        shown: dict[str, int] = {}
+        for parent, members in groups.items():
+            try:
+                current = self._current(parent, [r for _, r in members])
+            except NotFound:  # the parent product is gone: its variations are left out
+                continue
+            shown.update({ext: q for ext, r in members if (q := current.get(r)) is not None})
+        return shown
 
     def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
         """``regular_price`` as a yuan string; sale prices are left as the shop set them."""
-        return self._batch(updates, lambda u, _current: {"regular_price": fen_to_yuan(u.price)})
+        return self._batch(updates, lambda u: {"regular_price": fen_to_yuan(u.price)})
 
     def _current(self, parent: str | None, ids: list[int]) -> dict[int, int | None]:
         """Quantities the shop shows now for ``ids`` (products, or variations of ``parent``)."""
@@ -134,8 +139,7 @@ class OwnsiteChannel(Channel):
         records = WooClient.items(self.client.request("GET", path, params=params), path)
         return {int(r["id"]): translate.quantity(r) for r in records if str(r.get("id", "")).isdigit()}
 
-    def _batch(self, updates: Sequence[StockUpdate | PriceUpdate], fields, read_current: bool = False
-               ) -> list[UpdateResult]:
+    def _batch(self, updates: Sequence[StockUpdate | PriceUpdate], fields) -> list[UpdateResult]:
         results: dict[int, UpdateResult] = {}
         groups: dict[str | None, list[tuple[int, Any, int]]] = {}
         for index, update in enumerate(updates):
@@ -150,8 +154,7 @@ class OwnsiteChannel(Channel):
         for parent, members in groups.items():
             path = "products/batch" if parent is None else f"products/{parent}/variations/batch"
             try:
-                current = self._current(parent, [r for _, _, r in members]) if read_current else {}
-                body = {"update": [{"id": record_id, **fields(update, current.get(record_id))}
+                body = {"update": [{"id": record_id, **fields(update)}
                                    for _, update, record_id in members]}
                 reply = self.client.request("POST", path, json=body)
                 answered = _batch_answers(reply.body)
@@ -172,10 +175,11 @@ class OwnsiteChannel(Channel):
         return [results[i] for i in range(len(updates))]
 
     def update_listing(self, content: ListingContent) -> None:
-        """Name and description live on the product (for a variation: its parent)."""
+        """Name and description live on the product (for a variation: its parent, named
+        after the master product; a simple product is one SKU, named after it)."""
         product = content.item_id or content.external_id
-        self.client.request("PUT", f"products/{product}", json={"name": content.title,
-                                                                "description": content.description})
+        name = (content.sku_title or content.title) if _is_simple(content.external_id, content.item_id) else content.title
+        self.client.request("PUT", f"products/{product}", json={"name": name, "description": content.description})
 
     def set_shelf(self, content: ListingContent, on: bool) -> None:
         """A simple product is published or drafted; a variation is enabled or disabled
@@ -193,7 +197,7 @@ class OwnsiteChannel(Channel):
     def publish(self, content: ListingContent) -> list[Listing]:
         """Create a simple product carrying the merchant SKU code."""
         body: dict[str, Any] = {
-            "name": content.title, "type": "simple", "sku": content.sku_code, "description": content.description,
+            "name": content.sku_title or content.title, "type": "simple", "sku": content.sku_code, "description": content.description,
             "status": api.ON_SHELF if content.on_shelf else api.OFF_SHELF_PRODUCT,
             "manage_stock": True, "stock_quantity": int(content.quantity or 0)}
         if content.price is not None:
@@ -259,18 +263,6 @@ class OwnsiteChannel(Channel):
         from channelsync_ownsite.sim import OwnsiteSimulator
 
         return OwnsiteSimulator(**options)
-
-
-def stock_value(update: StockUpdate, current: int | None) -> int:
-    """The quantity to set: the target, lowered by sales the core has not ingested yet.
-
-    ``expected`` is what the core believes the shop shows; ``current`` below it
-    means the shop sold units the core has not seen (or a person lowered the
-    stock): keep that difference. Never above the target, never below zero.
-    """
-    if update.expected is None or current is None:
-        return max(0, int(update.quantity))
-    return max(0, min(int(update.quantity), current + int(update.quantity) - int(update.expected)))
 
 
 def _is_simple(external_id: str | None, item_id: str | None) -> bool:

@@ -3,7 +3,8 @@
 Taobao takes stock increments (``skus.quantity.update`` with ``type=2``), up
 to 20 SKUs of one item a call, so a push never erases a sale the core has not
 ingested yet. It takes no idempotency key, so a call that timed out may have
-applied: the core re-sends it, and reconciliation repairs the rare double.
+applied: the core reads the quantities (``read_stock``) and settles them against
+the orders before it sends anything again.
 """
 
 from __future__ import annotations
@@ -108,6 +109,20 @@ class TaobaoChannel(Channel):
         return Page(listings, f"{api.INSTOCK}:1" if phase == api.ONSALE else None)
 
     # --- stock and prices --------------------------------------------------------
+    def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
+        """Quantities now, through items.seller.list.get (20 items a call)."""
+        wanted = set(external_ids)
+        items = list(dict.fromkeys(str(i or e) for e, i in zip(external_ids, item_ids)))
+        shown: dict[str, int] = {}
+        for start in range(0, len(items), api.ITEMS_PER_LIST_CALL):
+            detail = self.client.execute(api.ITEMS_LIST, {
+                "num_iids": ",".join(items[start:start + api.ITEMS_PER_LIST_CALL]), "fields": api.ITEM_DETAIL_FIELDS})
+            rows = ((detail.get("items") or {}).get("item")) or []
+            for ls in payload(lambda: [ls for item in rows for ls in listings_of(item)]):
+                if ls.external_id in wanted and ls.quantity is not None:
+                    shown[ls.external_id] = ls.quantity
+        return shown
+
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         """Increments (``type=2``), one call per item; Taobao floors a decrease at 0.
 

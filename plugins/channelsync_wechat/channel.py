@@ -3,8 +3,8 @@
 Stock goes out as increments (``stock/update`` with ``diff_type`` 1 add / 2
 subtract, one SKU a call), never as "set", so a push cannot erase a sale the
 core has not ingested yet. WeChat takes no idempotency key: a call that timed
-out may have applied; the core re-sends it and reconciliation repairs the rare
-double.
+out may have applied, so the core reads the quantities (``read_stock``) and
+settles them against the orders before it sends anything again.
 """
 
 from __future__ import annotations
@@ -97,6 +97,20 @@ class WechatChannel(Channel):
         return Page(listings, f"{api.LIST_PHASES[phase]}|0|" if phase < len(api.LIST_PHASES) else None)
 
     # --- stock and prices -------------------------------------------------------------
+    def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
+        """Quantities now: one product/get per product; a product gone is left out."""
+        wanted = set(external_ids)
+        shown: dict[str, int] = {}
+        for product_id in dict.fromkeys(str(i) for i in item_ids if i):
+            try:
+                product = self.client.post(api.PRODUCT_GET, {"product_id": product_id, "data_type": 1})
+            except NotFound:
+                continue
+            for ls in payload(lambda: listings_of(product["product"])):
+                if ls.external_id in wanted and ls.quantity is not None:
+                    shown[ls.external_id] = ls.quantity
+        return shown
+
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         """``delta`` as an increment: diff_type 1 adds, 2 subtracts; nothing to send for 0."""
         calls = []

@@ -134,10 +134,11 @@ def test_resync_status_orders_and_ship_without_daemon(env):
     assert "shipped" in run("ship", f"a:{order.order_id}", "--carrier", "SF", "--tracking", "SF123").output
     assert fake.FakePlatform.named("a").orders[order.order_id].tracking_no == "SF123"
     run("ship", f"a:{order.order_id}", "--carrier", "SF", "--tracking", "SF123", expect=2)  # not paid any more
-    status = run("--json", "status").stdout
+    status = run("--json", "status", expect=4).stdout  # 4: needs attention, no daemon is running
     assert "fake-token-value-1234" not in status
     data = json.loads(status)
     assert {c["channel"] for c in data["channels"]} == {"a", "b"}
+    assert data["attention"] == ["the daemon is not running"]
 
 
 def test_channels_and_plugins_hide_secrets(env):
@@ -163,3 +164,20 @@ def test_missing_secret_is_named_not_shown(env, monkeypatch):
     monkeypatch.delenv("FAKE_TOKEN")
     result = run("check", "--offline", expect=2)
     assert "channels.a.settings.token" in result.output and "FAKE_TOKEN" in result.output
+
+
+def test_status_counts_drift_with_sku_seen_and_expected(env):
+    path, run = env
+    run("catalog", "import", str(path / "catalog.csv"))
+    run("resync")
+    fake.FakePlatform.named("a").set_stock_by_hand("TEA-01", 500)  # a hand edit in the seller centre
+    report = json.loads(run("--json", "resync", "--channel", "a", "--what", "stock").stdout)
+    assert report["a"]["drift"] == 1 and report["a"]["drift_examples"] == [{"sku": "TEA-01", "expected": 12,
+                                                                             "seen": 500}]
+    assert fake.FakePlatform.named("a").stock("TEA-01") == 12
+    data = json.loads(run("--json", "status", expect=4).stdout)  # 4: needs attention, no daemon runs here
+    drift = {c["channel"]: c["drift"] for c in data["channels"]}
+    assert drift["b"]["count"] == 0 and drift["a"]["count"] == 1
+    assert {k: drift["a"]["latest"][0][k] for k in ("sku", "seen", "expected")} == {
+        "sku": "TEA-01", "seen": 500, "expected": 12}
+    assert "a: drift found and repaired: 1 (latest: TEA-01 showed 500, expected 12 (" in run("status", expect=4).output

@@ -37,9 +37,9 @@ def lines_starting(out, word):
 
 def test_status_is_a_table_with_ages_and_health_words(shop):
     _, run = shop
-    assert "LOW" not in run("status").output
+    assert "LOW" not in run("status", expect=4).output  # 4: needs attention, no daemon runs here
     run("stock", "set", "TEA-02", "2", "-w", "main")
-    out = run("status").output
+    out = run("status", expect=4).output
     header = lines_starting(out, "channel")[0]
     for column in ("plugin", "health", "last poll ok", "last push", "queued", "parked", "unmatched"):
         assert column in header
@@ -52,7 +52,7 @@ def test_status_is_a_table_with_ages_and_health_words(shop):
 
 def test_status_channel_gives_details(shop):
     _, run = shop
-    out = run("status", "--channel", "b").output
+    out = run("status", "--channel", "b", expect=4).output
     assert lines_starting(out, "京东自营 (b)") and not lines_starting(out, "a ")
     assert "order cursor" in out
     assert "unknown channel 'zz'" in run("status", "--channel", "zz", expect=2).output

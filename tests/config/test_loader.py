@@ -168,7 +168,7 @@ plugin = "taobaoo"
         "channels.tb.colour: unknown key (expected one of: " + ", ".join(sorted(
             ["enabled", "poll_interval", "order_overlap", "order_lag", "initial_lookback", "reconcile_interval",
              "rate_per_second", "burst", "restock_on_refund", "publish_new", "display_name", "order_window",
-             "refund_window", "share", "buffer", "max",
+             "refund_window", "drift_check_interval", "drift_check_max", "share", "buffer", "max",
              "zero_below", "plugin", "warehouses", "price", "settings", "overrides", "intake"])) + ")",
         'channels.tb.share: expected a number between 0 and 1, got "abc"',
         'channels.jd.plugin: unknown plugin "taobaoo" (expected one of: bare, shop)',

@@ -258,6 +258,18 @@ def test_first_seen_cancelled_after_a_floored_decrement_puts_the_units_back(stor
     assert expected(store) == 3  # max(0, 1 - 3) + 3
 
 
+@pytest.mark.parametrize("arrival", ["sale first", "refund first"])
+def test_a_refund_and_a_sale_in_one_poll_follow_the_platforms_order(store, arrival):
+    # the platform showed 0; O1 (2 units, ingested earlier) was refunded at 9:05, putting
+    # 2 back; then a buyer took 1 at 9:06: it shows 1, whatever order the poll lists them in
+    ingest(store, order(S.PAID))
+    store.execute("UPDATE listings SET expected = 0 WHERE channel = 'tb' AND sku_code = 'A'")
+    refund = order(S.REFUNDED, minutes=5)
+    sale = Order("O2", S.PAID, T0 + timedelta(minutes=6), T0 + timedelta(minutes=6), [OrderLine("A", 1)])
+    ingest(store, *([sale, refund] if arrival == "sale first" else [refund, sale]))
+    assert expected(store) == 1
+
+
 def test_first_seen_refunded_unshipped_is_replayed_like_a_cancel(store):
     store.execute("UPDATE listings SET expected = 1 WHERE channel = 'tb' AND sku_code = 'A'")
     ingest(store, order(S.REFUNDED, lines=[("A", 3)]))

@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from channelsync.engine import catalog, inventory
+from channelsync.sdk.errors import Transient
+from channelsync.sync import reconcile
 from channelsync.testing.harness import Shop
 from channelsync.sim.simulator import OutOfStock
 
@@ -194,3 +196,151 @@ class CoreMachine(RuleBasedStateMachine):
 CoreMachine.TestCase.settings = settings(max_examples=75, stateful_step_count=35, deadline=None,
                                          suppress_health_check=[HealthCheck.too_slow])
 TestCore = CoreMachine.TestCase
+
+
+# --- issue 13: every stock mode, reads, ambiguous failures, crashes, hand edits ---------------
+# Kept apart from CoreMachine's rules so that other extensions merge without touching them.
+
+MODES = {"keyless": {"idempotency_keys": False},                         # increments without a key
+         "cas": {"stock_mode": "compare_and_set"},
+         "blind": {"stock_mode": "absolute", "read_stock": False}}        # "abs" above reads (the default)
+MODE_CHANNELS = (*MODES, "abs", "inc")
+EVERY = CHANNELS + tuple(MODES)
+
+
+class Crash(BaseException):
+    """kill -9 between the platform applying a stock batch and the core settling it."""
+
+
+class StockModesMachine(CoreMachine):
+    """CoreMachine's world plus a channel of every other stock mode, with lost answers,
+    crashes between send and settle, seller-centre hand edits and the drift check.
+
+    Its promises: nothing a push sends leaves a channel above its target (unless a
+    person typed more by hand, which the check then repairs); once quiet, every
+    channel shows exactly its target — no sale erased, no change applied twice, no
+    hand edit kept; and the ledger sums to on-hand (CoreMachine's invariant)."""
+
+    @initialize(target_dir=st.just(None))
+    def start(self, target_dir) -> None:
+        import tempfile
+
+        self.tmp = tempfile.TemporaryDirectory()
+        self.shop = Shop(self.tmp.name, {"inc": {}, "abs": {"stock_mode": "absolute"},
+                                         "half": {"share": Decimal("0.5"), "buffer": 1}, **MODES})
+        for ch in EVERY:
+            for code in ALL:
+                self.shop.platform(ch).seed(code, 0, 1000)
+        self.shop.import_csv("product_code,sku_code,price,bundle,stock:main\n"
+                             "P,A,10.00,,5\nP,B,10.00,,8\nP,C,10.00,,2\nK,KIT,30.00,A*1+B*2,\n")
+        self.violations, self.edited = [], set()
+        for ch in EVERY:
+            self.shop.platform(ch).on_told = lambda sku, qty, replay, ch=ch: self._told(ch, sku, qty, replay)
+        self.shop.resync_all()
+        self._quiesce()
+
+    def _told(self, ch: str, sku: str, qty: int, replay: bool) -> None:
+        if replay and ch in ("keyless", "abs"):
+            # no key to drop a repeat: a call that may have applied is read and settled, never sent again
+            self.violations.append((ch, sku, qty, "a call sent again without a key"))
+        if (ch, sku) not in getattr(self, "edited", ()):  # an increment keeps a hand edit until it is found
+            super()._told(ch, sku, qty, replay)
+
+    def _quiesce(self) -> None:
+        for ch in EVERY:
+            self.shop.platform(ch).faults.clear()
+        for _ in range(6):
+            self.shop.store.execute("UPDATE outbox SET next_at = ?", (PAST,))  # back-offs elapse
+            self.shop.check_all(force=True)  # the drift check's interval passes too
+            self.shop.settle()
+
+    @rule(ch=st.sampled_from(MODE_CHANNELS), sku=st.sampled_from(ALL), qty=st.integers(1, 3))
+    def mode_buyer_orders(self, ch, sku, qty) -> None:
+        try:
+            self.shop.platform(ch).place_order([(sku, qty)])
+        except OutOfStock:
+            pass
+
+    @rule(ch=st.sampled_from(MODE_CHANNELS), data=st.data())
+    def mode_buyer_cancels(self, ch, data) -> None:
+        paid = self._orders(ch, "paid")
+        if paid:
+            self.shop.platform(ch).cancel(data.draw(st.sampled_from(paid)))
+
+    @rule(ch=st.sampled_from(MODE_CHANNELS))
+    def mode_cycle(self, ch) -> None:
+        self.shop.runners[ch].cycle()
+
+    @rule(ch=st.sampled_from(MODE_CHANNELS))
+    def mode_push(self, ch) -> None:
+        self.shop.runners[ch].drain()
+
+    @rule(ch=st.sampled_from(MODE_CHANNELS))
+    def answer_lost(self, ch) -> None:
+        """The platform's next call applies, and its answer never arrives."""
+        self.shop.platform(ch).inject("lost_answer", count=1)
+
+    @rule(ch=st.sampled_from(MODE_CHANNELS))
+    def push_whose_answer_is_lost(self, ch) -> None:
+        """A stock call applies on the platform and its answer is lost on the way back."""
+        adapter = self.shop.lanes[ch].adapter
+        real = adapter.set_stock
+
+        def lost(updates):
+            adapter.set_stock = real
+            real(updates)
+            raise Transient("answer lost", code="lost_answer")
+
+        adapter.set_stock = lost
+        self.shop.runners[ch].drain()
+        adapter.set_stock = real
+
+    @rule(ch=st.sampled_from(MODE_CHANNELS), sale=st.sampled_from([None, *SKUS]))
+    def crash_between_send_and_settle(self, ch, sale) -> None:
+        adapter = self.shop.lanes[ch].adapter
+        real = adapter.set_stock
+
+        def applied_then_killed(updates):
+            real(updates)
+            if sale is not None:  # a buyer right after the write, before the restart
+                try:
+                    self.shop.platform(ch).place_order([(sale, 1)])
+                except OutOfStock:
+                    pass
+            raise Crash
+
+        adapter.set_stock = applied_then_killed
+        try:
+            self.shop.runners[ch].drain()
+        except Crash:
+            pass
+        self.shop.restart()
+
+    @rule(ch=st.sampled_from(MODE_CHANNELS), sku=st.sampled_from(SKUS), qty=st.integers(0, 30))
+    def hand_edit(self, ch, sku, qty) -> None:
+        self.edited.add((ch, sku))
+        self.edited.update((ch, b) for b in ALL if b not in SKUS)  # a bundle follows its components
+        self.shop.platform(ch).set_stock_by_hand(sku, qty)
+
+    @rule(ch=st.sampled_from(MODE_CHANNELS))
+    def drift_check(self, ch) -> None:
+        self.shop.runners[ch].check_stock(force=True)
+
+    @rule()
+    def every_mode_quiet_means_consistent(self) -> None:
+        """Once quiet, every channel of every mode shows exactly its target: no erased sale
+        survived, no change applied twice, no hand edit kept (the blind channel cannot be
+        read: its hand edits wait for a resync, which runs here as the daemon's would)."""
+        if any(ch == "blind" for ch, _ in self.edited):
+            reconcile.resync(self.shop.lanes["blind"], what=["stock"])
+        self._quiesce()
+        for ch in EVERY:
+            for sku in ALL:
+                assert self.shop.platform(ch).stock(sku) == self._target(ch, sku), (ch, sku)
+        assert not self.shop.store.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")
+        self.edited.clear()
+
+
+StockModesMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=30, deadline=None,
+                                               suppress_health_check=[HealthCheck.too_slow])
+TestStockModes = StockModesMachine.TestCase

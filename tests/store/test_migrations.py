@@ -12,7 +12,7 @@ from channelsync.store.migrations import migrations
 
 TABLES = {"products", "skus", "bundle_components", "warehouses", "stock", "stock_movements", "channels",
           "listings", "unmatched_listings", "orders", "order_lines", "outbox", "requests", "daemon",
-          "credentials", "low_stock", "intake"}
+          "credentials", "store_keys", "low_stock", "intake"}
 NOW = "2026-06-01T00:00:00.000000+00:00"
 #: every migration, in order (other issues add theirs; the tests below need not name them)
 ALL = [m.name for m in migrations._migrations]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from channelsync.store import Store, parse_ts, ts, utcnow
+from channelsync.store import Store, StoreBusy, parse_ts, ts, utcnow
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ class Boom(Exception):
 def test_connection_pragmas(store):
     assert store.scalar("PRAGMA journal_mode") == "wal"
     assert store.scalar("PRAGMA foreign_keys") == 1
-    assert store.scalar("PRAGMA busy_timeout") == 30_000
+    assert store.scalar("PRAGMA busy_timeout") == 5_000  # one wait slice; Store.write keeps waiting after it
 
 
 def test_foreign_keys_are_enforced(store):
@@ -105,9 +105,8 @@ def test_an_error_escaping_both_blocks_rolls_back_all(store):
     assert names(store) == []
 
 
-def test_an_inner_error_caught_by_the_outer_block_keeps_the_inner_writes(store):
-    # No savepoint: a nested block is part of the outer unit and has no rollback of its own.
-    # What it wrote before failing commits with the outer block.
+def test_an_inner_error_caught_by_the_outer_block_undoes_only_the_inner_writes(store):
+    # A nested block is a savepoint: what it wrote before failing is undone, the outer unit goes on.
     with store.write():
         add(store, "outer")
         try:
@@ -117,7 +116,8 @@ def test_an_inner_error_caught_by_the_outer_block_keeps_the_inner_writes(store):
         except Boom:
             pass
         assert store.conn.in_transaction
-    assert names(store) == ["inner", "outer"]
+        add(store, "after")
+    assert names(store) == ["after", "outer"]
 
 
 def test_a_second_connection_cannot_write_while_a_write_is_open(store):
@@ -143,7 +143,8 @@ def test_write_takes_the_lock_up_front(store):
         # BEGIN IMMEDIATE: refused when entering, before any statement of the block runs
         entered = []
         store.execute("PRAGMA busy_timeout = 100")
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
+        store.lock_timeout = 0.2
+        with pytest.raises(StoreBusy, match="locked by another process"):
             with store.write():
                 entered.append(True)
         assert entered == []

@@ -1,5 +1,6 @@
 """Renewed credentials survive a restart, until the operator changes the configured value."""
 
+import hashlib
 from dataclasses import replace
 
 from channelsync.sync import credentials
@@ -36,6 +37,9 @@ def test_renewed_token_is_restored_after_restart_and_yields_to_config(tmp_path):
         fresh.close()
         stored = store.scalar("SELECT value FROM credentials WHERE channel = 'tb' AND key = 'session'")
         assert stored == new_session and store.scalar("SELECT replaces FROM credentials") != new_session
-        assert credentials.fingerprint(creds["session"]) == store.scalar(
-            "SELECT replaces FROM credentials WHERE key = 'session'")
+        replaces = store.scalar("SELECT replaces FROM credentials WHERE key = 'session'")
+        db_key = bytes.fromhex(store.scalar("SELECT value FROM store_keys WHERE name = 'credentials'"))
+        assert replaces == credentials.fingerprint(creds["session"], db_key)
+        # an HMAC with this database's random key: a leaked file cannot confirm a guessed secret
+        assert hashlib.sha256(creds["session"].encode()).hexdigest() not in replaces
         store.close()

@@ -153,10 +153,13 @@ def test_open_lane_passes_on_queued(store, pm):
     assert calls == [1]
 
 
-def test_lane_absolute_follows_the_adapters_stock_mode(store, pm):
-    config = fake_config(inc={}, abs={"stock_mode": "absolute"})
+def test_lane_absolute_means_absolute_and_unreadable(store, pm):
+    config = fake_config(inc={}, abs={"stock_mode": "absolute", "read_stock": False},
+                         reads={"stock_mode": "absolute"})
     assert open_lane(config, "inc", store, channel_types(pm), pm).absolute is False
     assert open_lane(config, "abs", store, channel_types(pm), pm).absolute is True
+    reads = open_lane(config, "reads", store, channel_types(pm), pm)
+    assert reads.absolute is False and reads.policy.reads and reads.policy.mode == "absolute"
 
 
 def test_a_compare_and_set_lane_is_not_absolute(store):

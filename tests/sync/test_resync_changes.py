@@ -66,7 +66,8 @@ def test_an_interrupted_resync_resumes_at_the_page_where_it_stopped(shop):
     from channelsync.cli.status import status_text
 
     rows = channels.status_rows(shop.store, shop.config)
-    shown = status_text(SimpleNamespace(config=shop.config, store=shop.store), rows, None, [], details=True)
+    shown = status_text(SimpleNamespace(config=shop.config, store=shop.store, reader=shop.store), rows, None, [],
+                        details=True)
     assert "a: resync interrupted after 20 listings" in shown
 
     tokens.clear()

@@ -153,7 +153,7 @@ class JdSimulator(WareApi, OrderApi, Simulator):
 
     def handlers(self) -> dict[str, Callable[[str, dict], Response]]:
         return {api.SKU_SEARCH: self.search_skus, api.STOCK_UPDATE: self.update_stock,
-                api.STOCK_UPDATE_OLD: self.update_stock, api.PRICE_UPDATE: self.update_price,
+                api.STOCK_UPDATE_OLD: self.update_stock, api.STOCK_READ: self.read_stock, api.PRICE_UPDATE: self.update_price,
                 api.WARE_UP_OR_DOWN: self.up_or_down, api.WARE_TITLE_UPDATE: self.update_title,
                 api.ORDER_SEARCH: self.search_orders, api.ORDER_GET: self.get_order,
                 api.ORDER_SHIPMENT: self.shipment, api.REFUND_QUERY: self.query_refunds,

@@ -57,6 +57,12 @@ class WareApi:
         sku.quantity, sku.modified_at = quantity, self.now()
         return self.ok(method, {"success": True})
 
+    def read_stock(self, method: str, p: dict) -> Response:
+        sku = self._sku(method, p)
+        if isinstance(sku, Response):
+            return sku
+        return self.ok(method, {"skuId": num(sku.external_id), "stockNum": sku.quantity})
+
     def update_price(self, method: str, p: dict) -> Response:
         sku = self._sku(method, p)
         if isinstance(sku, Response):

@@ -14,8 +14,7 @@ from channelsync_ownsite.signing import signature
 
 SHOP = "https://shop.example.com"
 API = f"{SHOP}/wp-json/wc/v3"
-SETTINGS = {"base_url": SHOP, "consumer_key": "ck_live", "consumer_secret": "cs_very-secret",
-            "guard_unseen_sales": False}
+SETTINGS = {"base_url": SHOP, "consumer_key": "ck_live", "consumer_secret": "cs_very-secret"}
 
 
 @pytest.fixture

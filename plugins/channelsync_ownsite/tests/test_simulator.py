@@ -155,34 +155,23 @@ def test_many_orders_in_one_second_page_by_count(clocked_sim, clock, connect_sim
 
 # --- stock --------------------------------------------------------------------------
 
-def test_a_sale_not_yet_ingested_stays_subtracted(sim, adapter):
-    sku = sim.seed("G-1", 10, 100)
-    push = update(sku, 14, expected=10)  # computed while the shop showed 10
-    sim.place_order([("G-1", 3)])  # the shop sells 3 before the push lands
-    assert adapter.set_stock([push])[0].ok
-    assert sim.stock("G-1") == 11
+def test_read_stock_shows_what_the_shop_shows_now(sim, adapter):
+    # the guard against erasing unseen sales lives in the core now: the adapter reads and sets
+    plain = sim.seed("G-1", 10, 100)
+    red = sim.seed("G-R", 4, 100, item_id="6000")
+    blue = sim.seed("G-B", 6, 100, item_id="6000")
+    sim.place_order([("G-1", 3)])
+    sim.set_stock_by_hand("G-B", 30)
+    ids = [plain.external_id, red.external_id, blue.external_id, "424242"]
+    shown = adapter.read_stock(ids, [plain.item_id, red.item_id, blue.item_id, None])
+    assert shown == {plain.external_id: 7, red.external_id: 4, blue.external_id: 30}  # the unknown id left out
 
 
-def test_the_guarded_value_never_exceeds_the_target(sim, adapter):
-    sku = sim.seed("G-2", 10, 100)
-    sim.set_stock_by_hand("G-2", 30)  # someone raised it in wp-admin
-    assert adapter.set_stock([update(sku, 5, expected=10)])[0].ok
-    assert sim.stock("G-2") == 5
-
-
-def test_unknown_expected_sets_the_target(sim, adapter):
+def test_set_stock_sends_the_quantity_it_is_given(sim, adapter):
     sku = sim.seed("G-3", 10, 100)
     sim.place_order([("G-3", 3)])
-    assert adapter.set_stock([update(sku, 14, expected=None)])[0].ok
+    assert adapter.set_stock([update(sku, 14, expected=10)])[0].ok
     assert sim.stock("G-3") == 14
-
-
-def test_guard_can_be_switched_off(sim, connect_simulator):
-    _, ch = connect_simulator(OwnsiteChannel, sim, settings={"base_url": SHOP, "guard_unseen_sales": False})
-    sku = sim.seed("G-4", 10, 100)
-    sim.place_order([("G-4", 3)])
-    assert ch.set_stock([update(sku, 14, expected=10)])[0].ok
-    assert sim.stock("G-4") == 14
 
 
 def test_variations_are_updated_through_their_parent(sim, adapter):
