@@ -14,15 +14,25 @@ from channelsync.sdk.hookspecs import hookimpl
 
 
 @click.command("sandbox")
-@click.option("--port", "ports", multiple=True, metavar="PLUGIN=PORT", help="e.g. taobao=9001 (repeatable).")
+@click.option("--instance", "wanted", multiple=True, metavar="NAME=PLUGIN",
+              help="Serve a simulator named NAME for channel type PLUGIN (repeatable: two shops of one "
+                   "platform are two instances). Default: one per installed plugin with a simulator.")
+@click.option("--port", "ports", multiple=True, metavar="NAME=PORT", help="e.g. taobao=9001 (repeatable).")
+@click.option("--free-ports", is_flag=True, help="Listen on free ports (printed) instead of the fixed ones.")
+@click.option("--rate-limit", "limits", multiple=True, metavar="[NAME=]CALLS",
+              help="Calls a second each simulator allows before answering its platform's rate-limit error "
+                   "(all, or NAME=CALLS for one; repeatable).")
+@click.option("--seed", "seed_file", type=click.File("r", encoding="utf-8-sig"), metavar="CATALOG.csv",
+              help="Put the SKUs of a catalog CSV (the `catalog import` format) on every simulator.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--env", "print_env", is_flag=True,
               help="Print `export` lines for the sandbox secrets that config/channelsync.toml reads, and exit.")
 @click.option("--intake", "intake_url", default="http://127.0.0.1:9465", show_default=True, metavar="URL",
               help="Send each platform's messages (webhooks, push) to URL/intake/<channel>; 'off' to send none.")
 @pass_app
-def sandbox_cmd(app: App, ports, host: str, print_env: bool, intake_url: str) -> None:
-    """Serve every platform simulator on 127.0.0.1 until stopped (Ctrl-C); buyer actions send the
+def sandbox_cmd(app: App, wanted, ports, free_ports: bool, limits, seed_file, host: str, print_env: bool,
+                intake_url: str) -> None:
+    """Serve every installed platform simulator on 127.0.0.1 until stopped (Ctrl-C); buyer actions send the
     platforms' messages to the intake of `channelsync run` (channel names as in config/channelsync.toml)."""
     from channelsync.sdk.plugins import intake_types
     from channelsync.sim import sandbox
@@ -31,22 +41,40 @@ def sandbox_cmd(app: App, ports, host: str, print_env: bool, intake_url: str) ->
         for name, value in sandbox.secret_exports(app.types, host, intake_types(app.pm)).items():
             click.echo(f"export {name}={shlex.quote(value)}")
         return
-
-    chosen = {}
+    chosen = [sandbox.Instance(*_pair(spec, "--instance", "NAME=PLUGIN")) for spec in wanted] or None
+    by_port = {}
     for spec in ports:
-        plugin, _, port = spec.partition("=")
-        if plugin not in sandbox.BUILTIN or not port.isdigit():
-            raise click.UsageError(f"--port {spec!r}: expected PLUGIN=PORT with PLUGIN one of {', '.join(sandbox.BUILTIN)}")
-        chosen[plugin] = int(port)
+        name, port = _pair(spec, "--port", "NAME=PORT")
+        if not port.isdigit() or int(port) > 65535:
+            raise click.UsageError(f"--port {spec!r}: PORT must be a number from 0 to 65535")
+        by_port[name] = int(port)
+    every, by_limit = None, {}
+    for spec in limits:
+        name, _, value = spec.rpartition("=")
+        try:
+            rate = float(value)
+            if not rate > 0:
+                raise ValueError
+        except ValueError:
+            raise click.UsageError(f"--rate-limit {spec!r}: expected CALLS (a positive number) or NAME=CALLS") from None
+        if name:
+            by_limit[name] = rate
+        else:
+            every = rate
+    rows = sandbox.read_seed(seed_file, seed_file.name) if seed_file is not None else []
     if intake_url != "off" and not intake_url.startswith(("http://", "https://")):
         raise click.UsageError(f"--intake {intake_url!r}: expected an http:// URL or 'off'")
-    running = sandbox.start(app.types, ports=chosen, host=host, intake=None if intake_url == "off" else intake_url)
-    if not running:
+    plan = sandbox.instances(app.types, chosen, by_port, by_limit, every, free_ports)
+    if not plan:
         raise click.ClickException("no platform simulators are installed")
+    running = sandbox.start(app.types, host=host, intake=None if intake_url == "off" else intake_url, serve=plan)
+    sandbox.seed(running, rows)
     info = sandbox.describe(running)
-    app.emit(info, "\n".join(f"{n:<8} {i['base_url']}  control {i['control_url']}  credentials "
+    app.emit(info, "\n".join(f"{n:<12} {i['plugin']:<9} {i['base_url']}  control {i['control_url']}"
+                             + (f"  limit {i['rate_limit']:g}/s" if i["rate_limit"] else "") + "  credentials "
                              + ", ".join(f"{k}={v}" for k, v in i["credentials"].items() if k != "base_url")
-                             for n, i in info.items()) + "\nCtrl-C to stop.")
+                             for n, i in info.items())
+             + (f"\nseeded {len(rows)} SKUs on each" if rows else "") + "\nCtrl-C to stop.")
     sys.stdout.flush()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -56,6 +84,13 @@ def sandbox_cmd(app: App, ports, host: str, print_env: bool, intake_url: str) ->
         pass
     finally:
         sandbox.stop(running)
+
+
+def _pair(spec: str, option: str, shape: str) -> tuple[str, str]:
+    name, eq, value = spec.partition("=")
+    if not eq or not name.strip() or not value.strip():
+        raise click.UsageError(f"{option} {spec!r}: expected {shape}")
+    return name.strip(), value.strip()
 
 
 @click.command("demo")

@@ -22,6 +22,21 @@ def register(store: Store, name: str, plugin: str) -> None:
                   "SET plugin = excluded.plugin", (name, plugin))
 
 
+def learnt_rate(store: Store, name: str) -> tuple[float, float | None, datetime] | None:
+    """(rate, ceiling, when last refused) the channel's platform was found to allow, if any."""
+    row = store.one("SELECT learnt_rate, learnt_ceiling, learnt_refused_at FROM channels WHERE name = ?", (name,))
+    if not row or row["learnt_rate"] is None or row["learnt_refused_at"] is None:
+        return None
+    return row["learnt_rate"], row["learnt_ceiling"], parse_ts(row["learnt_refused_at"])
+
+
+def keep_learnt_rate(store: Store, name: str, rate: float | None, ceiling: float | None,
+                     refused_at: datetime | None) -> None:
+    """Keep what the rate budget learnt (None: nothing, the declared rate holds again)."""
+    store.execute("UPDATE channels SET learnt_rate = ?, learnt_ceiling = ?, learnt_refused_at = ? WHERE name = ?",
+                  (rate, ceiling, ts(refused_at), name))
+
+
 def cursor(store: Store, name: str) -> datetime | None:
     """Where the channel's next order poll starts (before the overlap is taken off)."""
     return parse_ts(store.scalar("SELECT order_cursor FROM channels WHERE name = ?", (name,)))

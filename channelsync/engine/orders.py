@@ -400,3 +400,13 @@ def find_order(store: Store, ref: str) -> dict:
         raise UserError(f"order {ref!r} exists on several channels ({', '.join(r['channel'] for r in rows)}); "
                         f"say CHANNEL:{ref}")
     raise UserError(f"no order {ref!r} (see `channelsync orders list`)")
+
+
+def orders_modified(store: Store, channel: str):
+    """``external_id -> stored modified time`` for one channel (a read per call, no cache):
+    the poll skips a detail call for an order the platform lists as unchanged."""
+    def stored(external_id: str) -> datetime | None:
+        value = store.scalar("SELECT modified_at FROM orders WHERE channel = ? AND external_id = ?",
+                             (channel, external_id))
+        return datetime.fromisoformat(value) if value else None
+    return stored

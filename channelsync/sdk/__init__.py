@@ -24,7 +24,8 @@ subclasses ``channelsync.sim.Simulator``; ``channelsync.testing.conformance.suit
 is its test suite. The whole guide: docs/plugins.md.
 """
 
-from channelsync.sdk.batch import Call, run_calls
+from channelsync.sdk.auth import Credential, TokenAuth
+from channelsync.sdk.batch import Call, grouped, run_calls
 from channelsync.sdk.channel import Capabilities, Channel, Setting
 from channelsync.sdk.errors import (
     AuthExpired,
@@ -32,13 +33,18 @@ from channelsync.sdk.errors import (
     ChannelsyncError,
     NotFound,
     RateLimited,
+    Reauthorize,
     Rejected,
     StockConflict,
     Transient,
+    UnexpectedPayload,
     UserError,
 )
 from channelsync.sdk.hookspecs import hookimpl
-from channelsync.sdk.intake import Bell, IntakeRejected, IntakeRequest, Receiver, Reply, Verified
+# the intake endpoint's answer is ``channelsync.sdk.intake.Reply``; at the top it is ``IntakeReply``,
+# since ``Reply`` there is the page a channel's paginated method answers (``channelsync.sdk.paging``)
+from channelsync.sdk.intake import Bell, IntakeRejected, IntakeRequest, Receiver, Verified
+from channelsync.sdk.intake import Reply as IntakeReply
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
@@ -52,13 +58,16 @@ from channelsync.sdk.models import (
     UpdateResult,
 )
 from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
+from channelsync.sdk.paging import At, Detail, Keyset, NewestFirst, NextToken, Offset, PageNumber, Paginator, Phases, Reply
 
 __all__ = [
     "hookimpl", "Channel", "Capabilities", "Setting",
     "Listing", "ListingContent", "Order", "OrderLine", "OrderStatus", "Page", "Parcel", "PriceUpdate",
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
-    "StockConflict",
-    "Call", "run_calls", "fen_to_yuan", "yuan_to_fen",
-    "Receiver", "IntakeRequest", "Bell", "Verified", "Reply", "IntakeRejected",
+    "Reauthorize", "UnexpectedPayload", "StockConflict",
+    "Call", "run_calls", "grouped", "fen_to_yuan", "yuan_to_fen",
+    "Paginator", "NextToken", "PageNumber", "Offset", "Keyset", "NewestFirst", "Phases", "At", "Reply", "Detail",
+    "TokenAuth", "Credential",
+    "Receiver", "IntakeRequest", "Bell", "Verified", "IntakeReply", "IntakeRejected",
 ]

@@ -8,7 +8,7 @@ them with the rules the core's retry policy depends on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from channelsync.sdk.errors import ChannelError, NotFound, Rejected, Transient
 from channelsync.sdk.models import UpdateResult
@@ -17,11 +17,32 @@ from channelsync.sdk.models import UpdateResult
 @dataclass
 class Call:
     """One platform call covering ``updates`` (``send`` None: nothing to tell the platform);
-    ``singles`` replace it one update at a time if it is refused."""
+    ``singles`` replace it one update at a time if it is refused.
+
+    ``answers``: for a platform that answers per record inside a successful call,
+    turns ``send()``'s return value into ``{external_id: error or None}``; an
+    update it does not mention is refused ("no result in the platform's answer").
+    """
 
     updates: list[Any]
     send: Callable[[], Any] | None
     singles: list[Callable[[], Any]] = field(default_factory=list)
+    answers: Callable[[Any], Mapping[str, Exception | None]] | None = None
+
+
+def grouped(updates: Sequence[Any], by: Callable[[Any], Hashable], send: Callable[[list[Any]], Any], *,
+            answers: Callable[[Any], Mapping[str, Exception | None]] | None = None,
+            fall_back: bool = True) -> list[Call]:
+    """One ``Call`` per group of updates sharing ``by(update)`` (e.g. the item id), in the
+    order groups first appear; ``send(group)`` makes the group's call. With ``fall_back`` a
+    refused group is re-sent one update at a time, so one stale SKU does not sink its siblings.
+    Run them with ``run_calls(updates, grouped(...))``."""
+    groups: dict[Hashable, list[Any]] = {}
+    for update in updates:
+        groups.setdefault(by(update), []).append(update)
+    return [Call(group, (lambda g=group: send(g)),
+                 [(lambda u=u: send([u])) for u in group] if fall_back and len(group) > 1 else [], answers)
+            for group in groups.values()]
 
 
 def run_calls(updates: Sequence[Any], calls: list[Call]) -> list[UpdateResult]:
@@ -37,7 +58,7 @@ def run_calls(updates: Sequence[Any], calls: list[Call]) -> list[UpdateResult]:
     failed: list[ChannelError] = []
     sent = False
 
-    def attempt(batch: list[Any], send: Callable[[], Any]) -> bool:
+    def attempt(batch: list[Any], send: Callable[[], Any], answers=None) -> bool:
         """False when the call was refused for good."""
         nonlocal sent
         if failed:
@@ -47,7 +68,7 @@ def run_calls(updates: Sequence[Any], calls: list[Call]) -> list[UpdateResult]:
                     maybe_applied=False))
             return True
         try:
-            send()
+            reply = send()
         except (NotFound, Rejected) as error:
             for u in batch:
                 results[u.external_id] = UpdateResult(u.external_id, error)
@@ -59,16 +80,23 @@ def run_calls(updates: Sequence[Any], calls: list[Call]) -> list[UpdateResult]:
             for u in batch:
                 results[u.external_id] = UpdateResult(u.external_id, error)
             return True
-        for u in batch:
-            results[u.external_id] = UpdateResult(u.external_id)
         sent = True
+        told = answers(reply) if answers is not None else None
+        for u in batch:
+            if told is None:
+                results[u.external_id] = UpdateResult(u.external_id)
+            elif u.external_id in told:
+                results[u.external_id] = UpdateResult(u.external_id, told[u.external_id])
+            else:
+                results[u.external_id] = UpdateResult(u.external_id, Rejected(
+                    f"the platform's answer has no result for {u.external_id}", code="no-result"))
         return True
 
     for call in calls:
         if call.send is None:
             for u in call.updates:
                 results[u.external_id] = UpdateResult(u.external_id)
-        elif not attempt(call.updates, call.send) and call.singles:
+        elif not attempt(call.updates, call.send, call.answers) and call.singles:
             for u, single in zip(call.updates, call.singles):
-                attempt([u], single)
+                attempt([u], single, call.answers)
     return [results[u.external_id] for u in updates]

@@ -12,14 +12,16 @@ adapter maps its platform's error envelope (see ``self.json()``).
 
 from __future__ import annotations
 
+import importlib
 import json as jsonlib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable, ClassVar, Iterable, Literal, Mapping, Sequence
 
 import httpx
 
-from channelsync.sdk.errors import AuthExpired, RateLimited, Rejected, Transient
+from channelsync.sdk.auth import TokenAuth
+from channelsync.sdk.errors import AuthExpired, ChannelError, RateLimited, Rejected, Transient
 from channelsync.sdk.models import (
     Listing,
     ListingContent,
@@ -30,6 +32,7 @@ from channelsync.sdk.models import (
     StockUpdate,
     UpdateResult,
 )
+from channelsync.sdk.paging import At, Paginator, Reply, decode, encode
 
 #: what ``Channel.simulator()`` returns: a WSGI application (in practice a
 #: ``channelsync.sim.Simulator``, which the sdk does not import: the kit sits above it)
@@ -45,12 +48,26 @@ class Capabilities:
     condition; raise ``StockConflict`` when the platform shows another value), or
     "absolute". How the core uses each mode, and ``read_stock`` where the adapter
     implements it, is in ``channelsync.engine.listings``.
-
     ``stock_read_batch_size``: ids a ``read_stock`` call takes at most.
-
     ``sku_titles``: each SKU listing has a title of its own, which ``update_listing``
     sets from ``ListingContent.sku_title``. Without, content is item-level only and
     the core sends one ``update_listing`` per item for a product change, not one per SKU.
+    ``idempotency_keys``: the platform takes ``StockUpdate.key`` and applies a key once.
+    ``stock_batch_size`` / ``price_batch_size``: updates per ``set_stock`` / ``set_prices``.
+    ``listing_page_size`` / ``order_page_size``: ``At.size`` the kit asks the paginators for.
+    ``max_order_window``: the longest ``[since, until)`` the order calls accept (the core splits).
+    ``rate_per_second`` / ``rate_burst``: the budget the core starts from (config may lower it;
+    a rate-limited answer lowers it further, see ``channelsync.sync.ratelimit``).
+    ``can_publish`` / ``can_update_content`` / ``can_set_shelf``: whether the core queues
+    ``publish`` / ``update_listing`` / ``set_shelf`` for this channel at all.
+    ``listing_prices``: listings carry the platform's price (``Listing.price``); without it
+    resync compares no prices and the conformance suite asks for none on listings.
+    ``order_lag``: how long after a change the platform's order list shows it (late indexing):
+    the poll window ends this long before now (the config's ``order_lag`` can only add to it).
+    ``carriers``: the core's carrier codes (what an operator types: ``SF``, ``YTO``) to the
+    platform's; when given, ``ship`` refuses a code not among its keys or values, listing them.
+    ``timezone``: the zone the platform's naive times are in (``Channel.platform_time`` and
+    ``Channel.local_time`` use it).
     """
 
     stock_mode: Literal["increment", "absolute", "compare_and_set"] = "absolute"
@@ -71,6 +88,20 @@ class Capabilities:
     can_set_shelf: bool = True
     stock_read_batch_size: int = 20
     sku_titles: bool = False
+    listing_prices: bool = True
+    order_lag: timedelta = timedelta(0)
+    carriers: Mapping[str, str] = field(default_factory=dict)
+    timezone: tzinfo = timezone.utc
+
+    def carrier(self, code: str) -> str | None:
+        """The platform's code for carrier ``code`` (any case), None when the platform lacks it."""
+        if not self.carriers:
+            return code.strip()
+        wanted = code.strip().upper()
+        by_key = {k.upper(): v for k, v in self.carriers.items()}
+        if wanted in by_key:
+            return by_key[wanted]
+        return next((v for v in self.carriers.values() if v.upper() == wanted), None)
 
 
 @dataclass(frozen=True)
@@ -97,6 +128,19 @@ class Channel:
     capabilities: ClassVar[Capabilities] = Capabilities()
     #: settings the channel accepts; ``base_url`` is the platform's API root
     settings_schema: ClassVar[dict[str, Setting]] = {}
+    #: how ``listing_page`` / ``order_page`` / ``refund_page`` page (``channelsync.sdk.paging``);
+    #: None: the plugin overrides ``list_listings`` / ``fetch_orders`` / ``fetch_refunds`` itself
+    listing_pages: ClassVar[Paginator | None] = None
+    order_pages: ClassVar[Paginator | None] = None
+    refund_pages: ClassVar[Paginator | None] = None
+    #: the error table by HTTP status for ``self.call`` (5xx and 429 are typed already): when
+    #: given, a 4xx listed raises its class and any other 4xx ``Rejected``, with the JSON body's
+    #: ``error_field`` as the message; empty: 4xx responses are returned for the plugin to map
+    status_errors: ClassVar[Mapping[int, type[ChannelError]]] = {}
+    error_field: ClassVar[str] = "error"
+    #: ``"package.module:Class"`` of the platform's simulator, imported only when asked for
+    #: (tests, the sandbox); the default ``simulator()`` builds it
+    simulator_class: ClassVar[str] = ""
 
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         self.name = name
@@ -105,11 +149,30 @@ class Channel:
         self.http = http
         #: set by the core: persists what ``save_credentials`` is given
         self.credential_sink: Callable[[dict[str, str]], None] | None = None
+        #: the channel's token life cycle, when it has one (``channelsync.sdk.auth.TokenAuth``):
+        #: the default ``refresh_auth`` renews it and ``token_expires_at`` reads it
+        self.auth: TokenAuth | None = None
+
+    # --- declared paging: write these three, the kit does the tokens -------
+    def listing_page(self, at: At) -> Reply[Listing]:
+        """The page of listings ``at`` places (``listing_pages`` says which fields count)."""
+        raise NotImplementedError
+
+    def order_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
+        """The page of orders modified in ``[since, until)`` that ``at`` places."""
+        raise NotImplementedError
+
+    def refund_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
+        """The page of orders whose after-sales changed in the window (declare ``refund_pages``)."""
+        raise NotImplementedError
 
     # --- listings --------------------------------------------------------
     def list_listings(self, page_token: str | None) -> Page[Listing]:
-        """One page of the channel's SKU listings, and the token for the next."""
-        raise NotImplementedError
+        """One page of the channel's SKU listings, and the token for the next.
+
+        With ``listing_pages`` declared this is ``listing_page`` and the paginator;
+        override it only when no paginator fits (the escape hatch)."""
+        return self._paged(self.listing_pages, self.capabilities.listing_page_size, page_token, self.listing_page)
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         """Apply at most ``capabilities.stock_batch_size`` quantity updates; a result each."""
@@ -151,13 +214,27 @@ class Channel:
     # --- orders ----------------------------------------------------------
     def fetch_orders(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
         """Orders created or modified in ``[since, until)``; the window never exceeds
-        ``capabilities.max_order_window`` (the core splits longer ones)."""
-        raise NotImplementedError
+        ``capabilities.max_order_window`` (the core splits longer ones). With ``order_pages``
+        declared this is ``order_page`` and the paginator."""
+        return self._paged(self.order_pages, self.capabilities.order_page_size, page_token,
+                           lambda at: self.order_page(since, until, at))
 
     def fetch_refunds(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
         """Orders whose refunds changed in the window, in their current state.
-        Platforms whose order status already shows refunds keep this default."""
-        return Page([], None)
+        Platforms whose order status already shows refunds declare no ``refund_pages``."""
+        if self.refund_pages is None:
+            return Page([], None)
+        return self._paged(self.refund_pages, self.capabilities.order_page_size, page_token,
+                           lambda at: self.refund_page(since, until, at))
+
+    def _paged(self, paginator: Paginator | None, size: int, page_token: str | None,
+               fetch: Callable[[At], Reply]) -> Page:
+        if paginator is None:
+            raise NotImplementedError(f"{type(self).__name__}: declare a paginator or override the method")
+        at = decode(page_token, paginator, size)
+        reply = fetch(at)
+        following = paginator.next(at, reply)
+        return Page(list(reply.items), encode(following, paginator, size) if following is not None else None)
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         """Tell the channel the order shipped."""
@@ -180,7 +257,10 @@ class Channel:
 
     # --- auth and life cycle ----------------------------------------------
     def refresh_auth(self) -> None:
-        """Called by the core after ``AuthExpired``; the call is then retried once."""
+        """Called by the core after ``AuthExpired``; the call is then retried once.
+        The default renews ``self.auth`` when the channel has one."""
+        if self.auth is not None:
+            self.auth.renew()
 
     def save_credentials(self, values: Mapping[str, str]) -> None:
         """Call after renewing credentials (a new session, access or refresh token): the
@@ -191,12 +271,20 @@ class Channel:
 
     def token_expires_at(self) -> datetime | None:
         """When the current access token expires, if the platform says (for ``status``)."""
-        return None
+        return self.auth.expires_at if self.auth is not None else None
 
     @classmethod
     def simulator(cls, **options: Any) -> WSGIApp:
         """A WSGI app imitating the platform, with the control API of ``channelsync.sim.Simulator``."""
-        raise NotImplementedError
+        if not cls.simulator_class:
+            raise NotImplementedError(f"{cls.__name__} has no simulator")
+        module, _, name = cls.simulator_class.partition(":")
+        return getattr(importlib.import_module(module), name)(**options)
+
+    @classmethod
+    def has_simulator(cls) -> bool:
+        """Whether ``simulator()`` gives one (declared, or the method overridden)."""
+        return bool(cls.simulator_class) or cls.simulator.__func__ is not Channel.simulator.__func__  # type: ignore[attr-defined]
 
     def close(self) -> None:
         if self.http is not None:
@@ -224,7 +312,30 @@ class Channel:
             raise AuthExpired(f"HTTP 401 from {url}", code="401")
         if response.status_code >= 500:
             raise Transient(f"HTTP {response.status_code} from {url}", code=str(response.status_code))
+        if response.status_code >= 400 and self.status_errors:
+            raise self._status_error(response, url)
         return response
+
+    def _status_error(self, response: httpx.Response, url: str) -> ChannelError:
+        try:
+            body = jsonlib.loads(response.content)
+            message = str(body.get(self.error_field) or "") if isinstance(body, dict) else ""
+        except ValueError:
+            message = ""
+        cls = self.status_errors.get(response.status_code, Rejected)
+        return cls(message or f"HTTP {response.status_code} from {url}", code=str(response.status_code))
+
+    def local_time(self, moment: datetime) -> datetime:
+        """An aware time in the platform's declared ``capabilities.timezone``."""
+        return moment.astimezone(self.capabilities.timezone)
+
+    def platform_time(self, value: str | int | float | datetime) -> datetime:
+        """A platform time as an aware datetime: epoch seconds, or ISO / "YYYY-MM-DD HH:MM:SS"
+        text, naive text read in the declared ``capabilities.timezone``."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, timezone.utc)
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
+        return moment if moment.tzinfo else moment.replace(tzinfo=self.capabilities.timezone)
 
     @staticmethod
     def json(response: httpx.Response) -> Any:

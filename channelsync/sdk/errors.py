@@ -61,6 +61,30 @@ class AuthExpired(ChannelError):
     retryable = True
 
 
+class Reauthorize(ChannelError):
+    """The channel's authorisation is gone for good (a refresh token spent or revoked):
+    a person must re-authorise the app. The message says exactly what to do; the core
+    keeps the channel's pushes waiting instead of parking them, and retries no login."""
+
+
+class UnexpectedPayload(Transient):
+    """The platform answered something the plugin could not translate (a field missing,
+    of the wrong type): raised by the core for a translation error in any adapter call."""
+
+    def __init__(self, message: str = "unexpected payload", *, code: str | None = "payload") -> None:
+        super().__init__(message, code=code, maybe_applied=True)
+
+
+def unexpected_payload(error: Exception, where: str = "") -> UnexpectedPayload:
+    """The clear error for a ``KeyError``/``TypeError``/``ValueError``/... met while translating."""
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return UnexpectedPayload(f"unexpected payload{' from ' + where if where else ''} ({detail})")
+
+
+#: what a translation that met an unexpected payload raises
+TRANSLATION_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError)
+
+
 class NotFound(ChannelError):
     """The item, SKU or order does not exist on the platform. Permanent."""
 

@@ -90,6 +90,8 @@ class Simulator(BuyerOrders):
         self.faults: list[dict] = []
         self.rate_limit = rate_limit
         self.burst = burst
+        #: calls refused by ``rate_limit`` (injected rate-limit faults not counted), for tests
+        self.rate_limited = 0
         self._bucket_tokens = float(burst)
         self._bucket_at = time.monotonic()
         self._ids = itertools.count(self.first_id())
@@ -243,6 +245,8 @@ class Simulator(BuyerOrders):
             elif kind == "lost_answer" and not limited:
                 return _LOST_ANSWER
         if limited:
+            with self.lock:
+                self.rate_limited += 1
             return self.rate_limited_response(req)
         return None
 

@@ -283,3 +283,16 @@ def m171_resync_cursor(db: sqlite_utils.Database) -> None:
     # where an interrupted resync stopped (JSON: next page token, start time, arguments, counts so far),
     # saved with each page's changes, so the next resync resumes there instead of at page 1
     db.executescript("ALTER TABLE channels ADD COLUMN resync_cursor TEXT;")
+
+
+@migrations()
+def m180_learnt_rate(db: sqlite_utils.Database) -> None:
+    # The rate a channel's platform turned out to allow (issue 18a): kept so a restarted
+    # daemon does not meet the limit again at the declared rate (WeChat then pauses a minute).
+    db.executescript(
+        """
+        ALTER TABLE channels ADD COLUMN learnt_rate REAL;
+        ALTER TABLE channels ADD COLUMN learnt_ceiling REAL;
+        ALTER TABLE channels ADD COLUMN learnt_refused_at TEXT;
+        """
+    )

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from datetime import timedelta
+from typing import Callable, Iterator, TypeVar
 
 import httpx
 import pluggy
@@ -19,8 +20,9 @@ from channelsync.config.settings import ChannelConfig, Config
 from channelsync.engine import channels, listings
 from channelsync.sdk.channel import Channel
 from channelsync.sdk.errors import ChannelError, UserError
-from channelsync.store import Store
-from channelsync.sync import credentials, retry
+from channelsync.sdk.models import Page
+from channelsync.store import Store, utcnow
+from channelsync.sync import credentials, paging, retry
 from channelsync.sync.http import make_client
 from channelsync.sync.ratelimit import TokenBucket
 from channelsync.telemetry import metrics
@@ -48,6 +50,7 @@ class Lane:
     #: (pushes never wait behind a poll's API calls); this keeps their store effects in turn.
     #: A copy of the lane for another thread (``dataclasses.replace``) shares it.
     serial: threading.RLock = field(default_factory=threading.RLock)
+    _kept_version: int = 0
 
     @property
     def policy(self) -> listings.Policy:
@@ -68,6 +71,25 @@ class Lane:
         """Count an error the platform reported. Here, not in plugins: Taobao, JD and WeChat send
         theirs with HTTP 200, so only the typed error the adapter raises carries the code."""
         metrics.platform_error(self.name, error.code, type(error).__name__)
+
+    def items(self, fetch: Callable[[str | None], Page[T]], stored: paging.Stored | None = None,
+              size: int | None = None) -> Iterator[T]:
+        """Every item of a paged read, each page and each detail call made through ``call``."""
+        return paging.items(lambda tok: self.call(lambda: fetch(tok)), self.call, stored,
+                            size or self.adapter.capabilities.listing_page_size)
+
+    def keep_budget(self) -> None:
+        """Store what the rate budget learnt since it was last kept (a restart starts from it)."""
+        if self.budget.version == self._kept_version:
+            return
+        rate, ceiling, since = self.budget.learnt()
+        refused_at = utcnow() - timedelta(seconds=since) if since is not None else None
+        with self.store.write():
+            if since is None:
+                channels.keep_learnt_rate(self.store, self.name, None, None, None)
+            else:
+                channels.keep_learnt_rate(self.store, self.name, rate, ceiling, refused_at)
+        self._kept_version = self.budget.version
 
     def close(self) -> None:
         self.adapter.close()
@@ -99,4 +121,8 @@ def open_lane(config: Config, name: str, store: Store, types: dict[str, type[Cha
     adapter, budget = build_adapter(cfg, types, transport, store, config.store.key)
     with store.write():
         channels.register(store, name, cfg.plugin)
-    return Lane(name, cfg, config, store, adapter, budget, pm.hook, on_queued)
+    learnt = channels.learnt_rate(store, name)
+    if learnt is not None:  # what the platform allowed before a restart, unless long ago
+        rate, ceiling, refused_at = learnt
+        budget.restore(rate, ceiling, (utcnow() - refused_at).total_seconds())
+    return Lane(name, cfg, config, store, adapter, budget, pm.hook, on_queued, budget.version)

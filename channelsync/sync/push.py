@@ -16,7 +16,7 @@ from typing import Callable
 import structlog
 
 from channelsync.engine import channels, inventory, listings, outbox, pricing
-from channelsync.sdk.errors import AuthExpired, ChannelError, RateLimited
+from channelsync.sdk.errors import AuthExpired, ChannelError, RateLimited, Reauthorize
 from channelsync.sdk.models import PriceUpdate, UpdateResult
 from channelsync.store import parse_ts, utcnow
 from channelsync.sync import retry, stockpush
@@ -26,6 +26,10 @@ from channelsync.telemetry import metrics
 log = structlog.get_logger("channelsync.sync.push")
 
 KINDS = ("stock", "price", "shelf", "listing", "publish")
+#: seconds a push waits when the channel needs re-authorising (a restart with new credentials retries at once)
+REAUTHORIZE_WAIT = 300.0
+#: what each content kind needs the channel to declare
+_CAN = {"listing": "can_update_content", "shelf": "can_set_shelf"}
 
 
 @dataclass
@@ -85,7 +89,7 @@ def _send(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
     try:
         results = _call(lane, kind, [p for _, p in prepared])
     except ChannelError as exc:
-        if not exc.retryable and len(prepared) > 1:
+        if not exc.retryable and len(prepared) > 1 and not isinstance(exc, Reauthorize):
             # one bad record must not block the rest: retry them one by one
             for row, _ in prepared:
                 stats.add(_send(lane, kind, [row]))
@@ -105,6 +109,9 @@ def _send(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
             lane.adapter.refresh_auth()
         except ChannelError as exc:
             log.warning("refresh_auth_failed", channel=lane.name, error=str(exc))
+    limited = next((r.error for r in results if isinstance(r.error, RateLimited)), None)
+    if limited is not None:  # one refused call slows the channel once, however many rows it carried
+        lane.budget.limited(limited.retry_after)
     by_id = {r.external_id: r for r in results}
     with store.write():
         for row, payload in prepared:
@@ -130,8 +137,8 @@ def _prepare(lane: Lane, kind: str, row: dict, now: datetime, current: dict[str,
         if content is None:  # linked meanwhile, or no longer in the catalog
             outbox.done(store, row)
         return content
-    if listing is None:
-        outbox.done(store, row)
+    if listing is None or (kind in _CAN and not getattr(lane.adapter.capabilities, _CAN[kind])):
+        outbox.done(store, row)  # nothing to send: not linked, or the platform cannot take it
         return None
     if kind == "stock":
         return stockpush.prepare(lane, row, listing, now, current, targets)
@@ -194,10 +201,16 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         log.debug("push_ok", channel=lane.name, sku=row["sku_code"], kind=kind)
         return
     error = result.error
+    if isinstance(error, Reauthorize):
+        # nothing was sent and nothing is wrong with the row: it waits for a person to
+        # re-authorise (the message says how), instead of being parked with every other row
+        outbox.clear_in_flight(store, row)
+        outbox.retry_later(store, row, REAUTHORIZE_WAIT, str(error), now)
+        stats.retry += 1
+        metrics.PUSHES.labels(lane.name, kind, "retry").inc()
+        return
     if isinstance(error, ChannelError) and error.retryable:
         delay = retry.wait_for(error, row["attempts"] + 1)
-        if isinstance(error, RateLimited):
-            lane.budget.pause(delay)
         if not error.maybe_applied:  # certainly not applied: the next try computes afresh
             outbox.clear_in_flight(store, row)
         if kind == "stock":

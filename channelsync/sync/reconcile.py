@@ -98,6 +98,7 @@ def resync(lane: Lane, what: Iterable[str] = WHAT, skus: Iterable[str] | None = 
         return resync(lane, what, skus, dry_run, progress, change_limit)
     _not_listed(lane, only, what, report, seen_codes, dry_run)
     if not dry_run:
+        lane.keep_budget()
         _settle(lane, report)
         with store.write():
             channels.resynced(store, lane.name, utcnow())
@@ -136,17 +137,19 @@ def _pages(lane: Lane, token: str | None, what: set[str], only: set[str] | None,
             page = next(pages, None)
             if page is None:
                 return
+            # a page's detail calls go one by one under the budget, each with its own retries
+            found = paging.resolve(page.items, lane.call, size=lane.adapter.capabilities.listing_page_size)
             try:
                 with store.write():
-                    for listing in page.items:
+                    for listing in found:
                         _one(lane, listing, what, only, report, seen_codes, read_from[0])
-                    report.seen += len(page.items)
+                    report.seen += len(found)
                     if report.dry_run:
                         raise _Rollback
                     resume.save(lane, page.next_token, started, sig, report)
             except _Rollback:
                 pass
-        progress(len(page.items))
+        progress(len(found))
 
 
 def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
@@ -182,7 +185,7 @@ def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
         target = inventory.channel_target(store, lane.cfg, code, reads)
         if listing.quantity is not None and target != listing.quantity:
             report.change(code, "stock", listing.quantity, target)
-    if "price" in what and listing.price is not None:
+    if "price" in what and lane.adapter.capabilities.listing_prices and listing.price is not None:
         decision = pricing.price_for(store, lane.config, lane.cfg, code, utcnow())
         if decision is not None and decision.price != listing.price:
             outbox.queue(store, name, code, "price")

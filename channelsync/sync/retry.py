@@ -12,7 +12,14 @@ from typing import Callable, TypeVar
 
 import tenacity
 
-from channelsync.sdk.errors import AuthExpired, ChannelError, RateLimited
+from channelsync.sdk.errors import (
+    TRANSLATION_ERRORS,
+    AuthExpired,
+    ChannelError,
+    ChannelsyncError,
+    RateLimited,
+    unexpected_payload,
+)
 from channelsync.sync.ratelimit import TokenBucket
 
 T = TypeVar("T")
@@ -38,6 +45,19 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, ChannelError) and error.retryable
 
 
+def guarded(fn: Callable[[], T], where: str = "") -> Callable[[], T]:
+    """``fn`` with a translation error (``KeyError``, ``TypeError``, ...) turned into the clear
+    ``UnexpectedPayload``: the one place every adapter call's payload guard lives."""
+    def run() -> T:
+        try:
+            return fn()
+        except ChannelsyncError:
+            raise
+        except TRANSLATION_ERRORS as exc:
+            raise unexpected_payload(exc, where) from exc
+    return run
+
+
 def call(fn: Callable[[], T], *, refresh_auth: Callable[[], None] | None = None,
          bucket: TokenBucket | None = None, attempts: int = 4,
          sleep: Callable[[float], None] | None = None,
@@ -45,8 +65,8 @@ def call(fn: Callable[[], T], *, refresh_auth: Callable[[], None] | None = None,
          on_error: Callable[[ChannelError], None] | None = None) -> T:
     """Run ``fn`` with the core's policy.
 
-    ``RateLimited`` pauses the channel's whole budget (so its other calls wait
-    too); ``AuthExpired`` refreshes once and retries at once; other retryable
+    ``RateLimited`` pauses the channel's whole budget and lowers its rate (so its
+    other calls wait too); ``AuthExpired`` refreshes once and retries at once; other retryable
     errors back off; permanent errors propagate straight away. ``retry_if``
     narrows what is retried inline (the outbox retries only auth inline);
     ``on_error`` sees every failed attempt (the lane counts them by platform code).
@@ -61,15 +81,15 @@ def call(fn: Callable[[], T], *, refresh_auth: Callable[[], None] | None = None,
                 raise error
             refreshed = True
             refresh_auth()
-        elif isinstance(error, RateLimited) and bucket is not None and error.retry_after:
-            bucket.pause(error.retry_after)
+        elif isinstance(error, RateLimited) and bucket is not None:
+            bucket.limited(error.retry_after)  # the whole channel slows down, not just this call
 
     def wait(state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception()
         if isinstance(error, AuthExpired):
             return 0.0
-        if isinstance(error, RateLimited) and bucket is not None and error.retry_after:
-            return 0.0  # the bucket already holds every caller back
+        if isinstance(error, RateLimited) and bucket is not None:
+            return 0.0  # the bucket already holds every caller back, at its lowered rate
         return wait_for(error, state.attempt_number)
 
     retrying = tenacity.Retrying(
@@ -80,12 +100,13 @@ def call(fn: Callable[[], T], *, refresh_auth: Callable[[], None] | None = None,
         reraise=True,
         **({"sleep": sleep} if sleep else {}),
     )
+    guarded_fn = guarded(fn)
     if on_error is None:
-        return retrying(fn)
+        return retrying(guarded_fn)
 
     def attempt() -> T:
         try:
-            return fn()
+            return guarded_fn()
         except ChannelError as exc:
             on_error(exc)
             raise

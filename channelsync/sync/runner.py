@@ -15,7 +15,7 @@ from typing import Callable
 import structlog
 
 from channelsync.engine import channels, listings, outbox
-from channelsync.engine.orders import IngestResult, ingest, unchanged
+from channelsync.engine.orders import IngestResult, ingest, orders_modified, unchanged
 from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
 from channelsync.sync import drift, paging, push
@@ -59,7 +59,9 @@ class ChannelRunner:
         start = (cursor or now - timedelta(seconds=cfg.initial_lookback))
         if overlap or cursor is None:
             start -= timedelta(seconds=cfg.order_overlap)
-        return self._read(start, now - timedelta(seconds=cfg.order_lag), move_cursor=True)
+        # the platform's declared indexing lag is a floor; the config can only add to it
+        lag = max(timedelta(seconds=cfg.order_lag), self.lane.adapter.capabilities.order_lag)
+        return self._read(start, now - lag, move_cursor=True)
 
     def sweep(self, now: datetime | None = None) -> CycleStats:
         """Re-read ``[cursor - overlap, cursor)``: orders the platform indexed late, or whose
@@ -79,12 +81,14 @@ class ChannelRunner:
             for since, end in paging.windows(start, until, longest):
                 log.debug("poll_window", channel=lane.name, since=since.isoformat(), until=end.isoformat())
                 found = {}
+                stored = orders_modified(lane.store, lane.name)
                 # refunds in their own (possibly shorter) windows inside the order window, so
                 # a short after-sale limit never shortens the order window
                 reads = [(adapter.fetch_orders, since, end)] + [
                     (adapter.fetch_refunds, s, e) for s, e in paging.windows(since, end, refund_longest)]
                 for fetch, s, e in reads:
-                    for order in paging.items(lambda tok, f=fetch, s=s, e=e: lane.call(lambda: f(s, e, tok))):
+                    for order in lane.items(lambda tok, f=fetch, s=s, e=e: f(s, e, tok), stored,
+                                            adapter.capabilities.order_page_size):
                         found[order.external_id] = order  # the later read of the same order wins
                 same = unchanged(lane.store, lane.name, list(found.values()))
                 fresh = [o for o in found.values() if o.external_id not in same]
@@ -180,6 +184,7 @@ class ChannelRunner:
                 "poll_ms": stats.poll_ms, "push_ms": stats.push_ms}
         if stats.error:
             line["error"] = stats.error
+        lane.keep_budget()
         busy = stats.error or stats.orders_changed or stats.pushes_queued or stats.pushes.ok or stats.pushes.retry \
             or stats.pushes.parked or stats.unmatched_lines
         # an idle cycle is not news: every 30 s per channel it would bury the lines that are

@@ -32,13 +32,17 @@ def ship(lane: Lane, ref: str, carrier: str, tracking_no: str, lines: Sequence[S
         raise UserError(f"order {ref!r} belongs to channel {order['channel']!r}, not {lane.name!r}")
     if order["status"] not in ("paid", "shipped"):
         raise UserError(f"order {where} is {order['status']}; only paid orders ship")
+    code = lane.adapter.capabilities.carrier(carrier)
+    if code is None:
+        known = ", ".join(sorted(lane.adapter.capabilities.carriers))
+        raise UserError(f"--carrier {carrier!r}: {lane.cfg.plugin} does not know this carrier; use one of {known}")
     chosen = parcel_lines(lane.store, order, [(str(s), int(n)) for s, n in lines or ()])
     rows = {r["line_no"]: r for r in open_lines(lane.store, order["id"])}
     whole = all(chosen.get(no, 0) == r["open"] for no, r in rows.items()) and not any(
         r["shipped"] for r in rows.values())
     parcel = None if whole else [OrderLine(rows[no]["sku_code"], n, rows[no]["external_sku_id"], rows[no]["price"])
                                  for no, n in sorted(chosen.items())]
-    lane.call(lambda: lane.adapter.ship_parcel(order["external_id"], carrier, tracking_no, parcel))
+    lane.call(lambda: lane.adapter.ship_parcel(order["external_id"], code, tracking_no, parcel))
     result = mark_shipped(lane.store, lane.config, lane.cfg, order, carrier, tracking_no, chosen)
     queued = result.pushes_queued
     try:  # the platform's own status now; a failure here leaves it to the next poll

@@ -13,6 +13,8 @@ Helpers to import from this module:
 * ``FrozenClock`` — a clock that stands still until a test sets ``clock.now``.
 * ``sent_request(route, n=-1)`` — call ``n`` of a respx route, with its ``query``, ``form`` and ``json``.
 * ``every_page(fetch)`` / ``every_item(fetch)`` — follow page tokens as the core does.
+* ``resolved(page)`` — a page's items with its ``Detail`` objects fetched, as the core does.
+* ``core_call(fn)`` — call the adapter as the core does (translation errors -> ``UnexpectedPayload``).
 
 Imports of channelsync and respx happen inside the fixtures: this module is
 loaded by every pytest run in an environment where channelsync is installed.
@@ -28,6 +30,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple
 from urllib.parse import parse_qsl
 
 import pytest
+
+# the conformance suite says what it expected in its own words; this makes any bare assert a
+# plugin's tests meet in it readable too (pytest does not rewrite an installed module otherwise)
+pytest.register_assert_rewrite("channelsync.testing.conformance")
 
 if TYPE_CHECKING:
     import httpx
@@ -180,6 +186,21 @@ def every_page(fetch: Callable[[str | None], Page]) -> Iterator[Page]:
 
 
 def every_item(fetch: Callable[[str | None], Page]) -> Iterator[Any]:
-    """The items of ``every_page(fetch)``, in order."""
+    """The items of ``every_page(fetch)``, in order, details fetched (``resolved``)."""
     for page in every_page(fetch):
-        yield from page.items
+        yield from resolved(page)
+
+
+def resolved(page: Page) -> list[Any]:
+    """A page's items as the core ingests them: ``Detail`` objects fetched one call each (each
+    key once, gone ones skipped), a translation error raised as ``UnexpectedPayload``."""
+    from channelsync.sync import paging, retry
+
+    return paging.resolve(page.items, lambda fn: retry.guarded(fn)())
+
+
+def core_call(fn: Callable[[], Any]) -> Any:
+    """``fn()`` as the core calls an adapter: a translation error becomes ``UnexpectedPayload``."""
+    from channelsync.sync import retry
+
+    return retry.guarded(fn)()

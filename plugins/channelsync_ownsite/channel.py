@@ -1,4 +1,12 @@
-"""The own-site (WooCommerce REST v3) adapter: one page, one batch, one window a call.
+"""The own-site (WooCommerce REST v3) adapter: declarations and translation.
+
+Products page by number (``X-WP-TotalPages``); a variable product's variations
+are a paged detail the core reads call by call; orders page by their modified
+time (``Keyset``), so an order modified while we page cannot shift an unseen
+one onto a page already read. WooCommerce keys do not expire: an ``AuthExpired``
+here is a refused timestamp or nonce, which the client cures by adopting the
+shop's clock from that answer; every call signs afresh, so the default
+``refresh_auth`` (nothing to renew) is right.
 
 WooCommerce only takes absolute stock (``stock_quantity``): the core reads the
 quantities first (``read_stock``) and sends what keeps unseen sales off. Stock and prices go
@@ -18,8 +26,10 @@ from typing import Any, Mapping, Sequence
 import httpx
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.sdk.errors import AuthExpired, ChannelError, NotFound, Rejected, Transient
-from channelsync.sdk.models import Listing, ListingContent, Order, Page, PriceUpdate, StockUpdate, UpdateResult
+from channelsync.sdk import At, Detail, Keyset, PageNumber, Reply
+from channelsync.sdk.batch import grouped, run_calls
+from channelsync.sdk.errors import ChannelError, NotFound, Transient
+from channelsync.sdk.models import Listing, ListingContent, Order, PriceUpdate, StockUpdate, UpdateResult
 from channelsync.sdk.money import fen_to_yuan
 from channelsync_ownsite import api, translate
 from channelsync_ownsite.client import AUTH_MODES, WooClient
@@ -63,6 +73,10 @@ class OwnsiteChannel(Channel):
                                     help="OAuth signature method over plain http"),
     }
 
+    listing_pages = PageNumber()
+    order_pages = Keyset(key=lambda order: order.modified_at)
+    simulator_class = "channelsync_ownsite.sim:OwnsiteSimulator"
+
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         super().__init__(name, settings, http)
         self.client = WooClient(self.call, base_url=self.settings.get("base_url") or "",
@@ -72,36 +86,26 @@ class OwnsiteChannel(Channel):
                                 signature_method=self.settings.get("signature_method") or DEFAULT_METHOD)
 
     # --- listings -----------------------------------------------------------
-    def list_listings(self, page_token: str | None) -> Page[Listing]:
-        """One page of products; a variable product contributes one listing per variation."""
-        page = int(page_token or 1)
+    def listing_page(self, at: At) -> Reply[Listing]:
+        """One page of products; a variable product is a detail: its variations, paged by the core."""
         reply = self.client.request("GET", "products", params={
-            "page": page, "per_page": self.capabilities.listing_page_size, "orderby": "id", "order": "asc",
-            "status": "any"})
-        products = WooClient.items(reply, "products")
-        listings: list[Listing] = []
+            "page": at.page, "per_page": at.size, "orderby": "id", "order": "asc", "status": "any"})
+        products = reply.body
+        found: list[Any] = []
         for product in products:
             kind = product.get("type", "simple")
             if kind == "variable":
-                listings.extend(translate.variation_listing(product, v) for v in self._variations(product["id"]))
+                found.append(Detail(f"product {product['id']}", pages=lambda at, p=product: self._variations(p, at),
+                                    paginator=PageNumber()))
             elif kind not in NOT_LISTED:
-                listings.append(translate.product_listing(product))
-        more = page < reply.total_pages if reply.total_pages is not None else len(products) >= self.capabilities.listing_page_size
-        return Page(listings, str(page + 1) if more and products else None)
+                found.append(translate.product_listing(product))
+        return Reply(found, total_pages=reply.total_pages, count=len(products))
 
-    def _variations(self, product_id: Any) -> list[dict[str, Any]]:
-        """Every variation of one product: detail calls within this listing page,
-        bounded by the X-WP-TotalPages the shop reports."""
-        found: list[dict[str, Any]] = []
-        page, pages = 1, 1
-        while page <= pages:
-            reply = self.client.request("GET", f"products/{product_id}/variations",
-                                        params={"page": page, "per_page": api.MAX_PER_PAGE, "orderby": "id",
-                                                "order": "asc"})
-            found.extend(WooClient.items(reply, "variations"))
-            pages = reply.total_pages or 1
-            page += 1
-        return found
+    def _variations(self, product: dict[str, Any], at: At) -> Reply[Listing]:
+        reply = self.client.request("GET", f"products/{product['id']}/variations", params={
+            "page": at.page, "per_page": api.MAX_PER_PAGE, "orderby": "id", "order": "asc"})
+        return Reply([translate.variation_listing(product, v) for v in reply.body],
+                     total_pages=reply.total_pages or 1)
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         """Absolute quantities, one batch call per parent product. The core has already
@@ -136,43 +140,24 @@ class OwnsiteChannel(Channel):
         params: dict[str, Any] = {"include": ",".join(map(str, ids)), "per_page": api.MAX_PER_PAGE}
         if parent is None:
             params["status"] = "any"
-        records = WooClient.items(self.client.request("GET", path, params=params), path)
+        records = self.client.request("GET", path, params=params).body
         return {int(r["id"]): translate.quantity(r) for r in records if str(r.get("id", "")).isdigit()}
 
     def _batch(self, updates: Sequence[StockUpdate | PriceUpdate], fields) -> list[UpdateResult]:
-        results: dict[int, UpdateResult] = {}
-        groups: dict[str | None, list[tuple[int, Any, int]]] = {}
-        for index, update in enumerate(updates):
-            record_id = _numeric(update.external_id)
-            if record_id is None:
-                code = PRODUCT_INVALID_ID if _is_simple(update.external_id, update.item_id) else VARIATION_INVALID_ID
-                results[index] = UpdateResult(update.external_id, NotFound(
-                    f"{update.external_id!r} is not a WooCommerce id", code=code))
-                continue
-            parent = None if _is_simple(update.external_id, update.item_id) else update.item_id
-            groups.setdefault(parent, []).append((index, update, record_id))
-        for parent, members in groups.items():
+        """One batch call per parent product (the kit groups, falls back and reads per-record answers)."""
+        def send(group: list[Any]) -> Any:
+            if _numeric(group[0].external_id) is None:
+                code = PRODUCT_INVALID_ID if _is_simple(group[0].external_id, group[0].item_id) else VARIATION_INVALID_ID
+                raise NotFound(f"{group[0].external_id!r} is not a WooCommerce id", code=code)
+            parent = _parent(group[0])
             path = "products/batch" if parent is None else f"products/{parent}/variations/batch"
-            try:
-                body = {"update": [{"id": record_id, **fields(update)}
-                                   for _, update, record_id in members]}
-                reply = self.client.request("POST", path, json=body)
-                answered = _batch_answers(reply.body)
-            except AuthExpired:
-                raise  # the core refreshes and sends the whole batch again
-            except ChannelError as exc:
-                answered, failure = {}, exc
-            else:
-                failure = None
-            for index, update, record_id in members:
-                if failure is not None:
-                    results[index] = UpdateResult(update.external_id, failure)
-                elif record_id not in answered:
-                    results[index] = UpdateResult(update.external_id, Rejected(
-                        f"the shop's batch answer has no entry for id {record_id}", code="batch_no_result"))
-                else:
-                    results[index] = UpdateResult(update.external_id, answered[record_id])
-        return [results[i] for i in range(len(updates))]
+            return self.client.request("POST", path, json={"update": [
+                {"id": int(u.external_id), **fields(u)} for u in group]}).body
+
+        def group(update: Any) -> Any:  # an id WooCommerce cannot have is refused on its own
+            return _parent(update) if _numeric(update.external_id) is not None else ("invalid", update.external_id)
+
+        return run_calls(updates, grouped(updates, group, send, answers=_batch_answers))
 
     def update_listing(self, content: ListingContent) -> None:
         """Name and description live on the product (for a variation: its parent, named
@@ -203,48 +188,38 @@ class OwnsiteChannel(Channel):
         if content.price is not None:
             body["regular_price"] = fen_to_yuan(content.price)
         reply = self.client.request("POST", "products", json=body)
-        return [translate.product_listing(WooClient.object(reply, "products"))]
+        return [translate.product_listing(reply.body)]
 
     # --- orders ---------------------------------------------------------------
-    def fetch_orders(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
-        """Orders modified in the window, oldest change first.
+    def order_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
+        """Orders modified in the window, oldest change first (``Keyset`` on the modified time).
 
         WooCommerce compares whole seconds and both bounds are exclusive, so the
         query is widened by a second each side (an order seen twice is harmless).
-        The token moves the lower bound up to the last page's newest change
-        instead of counting pages, so an order modified while we page (it moves
-        to the end) cannot shift an unseen one back onto a page already read.
         """
-        if page_token:
-            after, _, page_text = page_token.rpartition("|")
-            page = int(page_text)
-        else:
-            after, page = translate.format_gmt(since.replace(microsecond=0) - timedelta(seconds=1)), 1
+        after = translate.format_gmt((at.key or since).replace(microsecond=0) - timedelta(seconds=1))
         before = translate.format_gmt(until.replace(microsecond=0) + timedelta(seconds=1))
-        per_page = self.capabilities.order_page_size
         reply = self.client.request("GET", "orders", params={
             "modified_after": after, "modified_before": before, "dates_are_gmt": True, "orderby": "modified",
-            "order": "asc", "per_page": per_page, "page": page})
-        payloads = WooClient.items(reply, "orders")
-        orders = [self._order(p) for p in payloads]
-        full = len(payloads) >= per_page and (reply.total_pages is None or page < reply.total_pages)
-        if not full:
-            return Page(orders, None)
-        newest = translate.format_gmt(max(o.modified_at for o in orders) - timedelta(seconds=1))
-        if newest > after:
-            return Page(orders, f"{newest}|1")
-        return Page(orders, f"{after}|{page + 1}")  # a whole page within one second: count pages there
+            "order": "asc", "per_page": at.size, "page": at.page})
+        # an order that lists refunds needs one more call for them: a detail the core makes on its
+        # own. Never skipped as unchanged: a refund need not move the order's modified time.
+        found = [Detail(str(p["id"]), lambda p=p: self._order(p)) if p.get("refunds") else translate.order(p)
+                 for p in reply.body]
+        last = max((translate.gmt(p.get("date_modified_gmt") or p.get("date_created_gmt")) for p in reply.body),
+                   default=None)
+        return Reply(found, total_pages=reply.total_pages, last_key=last)
 
     def _order(self, payload: dict[str, Any]) -> Order:
         """An order, with its refunds read (one call) when it lists any: they say which lines."""
         refunds = None
         if payload.get("refunds"):
             reply = self.client.request("GET", f"orders/{payload['id']}/refunds", params={"per_page": 100})
-            refunds = WooClient.items(reply, "refunds")
+            refunds = reply.body
         return translate.order(payload, refunds)
 
     def fetch_order(self, order_external_id: str) -> Order | None:
-        return self._order(WooClient.object(self.client.request("GET", f"orders/{order_external_id}"), "order"))
+        return self._order(self.client.request("GET", f"orders/{order_external_id}").body)
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         """A customer note with carrier and tracking number, then status ``completed``."""
@@ -252,40 +227,33 @@ class OwnsiteChannel(Channel):
         self.client.request("POST", f"orders/{order_external_id}/notes", json={"note": note, "customer_note": True})
         self.client.request("PUT", f"orders/{order_external_id}", json={"status": api.COMPLETED})
 
-    # --- auth -------------------------------------------------------------------
-    def refresh_auth(self) -> None:
-        """WooCommerce keys do not expire: nothing to fetch. ``AuthExpired`` here means a
-        refused timestamp or nonce; the client has already adopted the shop's clock from
-        that response, and every call signs with a fresh timestamp and nonce."""
-
-    @classmethod
-    def simulator(cls, **options: Any):
-        from channelsync_ownsite.sim import OwnsiteSimulator
-
-        return OwnsiteSimulator(**options)
-
 
 def _is_simple(external_id: str | None, item_id: str | None) -> bool:
     return item_id is None or item_id == external_id
+
+
+def _parent(update: Any) -> str | None:
+    """The parent product of a variation; None for a simple product (its own parent)."""
+    return None if _is_simple(update.external_id, update.item_id) else update.item_id
 
 
 def _numeric(value: str | None) -> int | None:
     return int(value) if value is not None and str(value).isdigit() else None
 
 
-def _batch_answers(body: Any) -> dict[int, ChannelError | None]:
+def _batch_answers(body: Any) -> dict[str, ChannelError | None]:
     """id -> its error (None when updated), from ``{"update": [product | {"id", "error"}]}``."""
     if not isinstance(body, dict) or not isinstance(body.get("update"), list):
         # a 2xx that is not WooCommerce's answer (a proxy page): unknown whether it applied
         raise Transient("the shop's batch answer has no update list", code="envelope")
-    answers: dict[int, ChannelError | None] = {}
+    answers: dict[str, ChannelError | None] = {}
     for entry in body["update"]:
         if not isinstance(entry, dict) or not str(entry.get("id", "")).isdigit():
             continue
         error = entry.get("error")
         if isinstance(error, dict):
             data = error.get("data") if isinstance(error.get("data"), dict) else {}
-            answers[int(entry["id"])] = error_for(error.get("code"), error.get("message"), data.get("status"))
+            answers[str(entry["id"])] = error_for(error.get("code"), error.get("message"), data.get("status"))
         else:
-            answers[int(entry["id"])] = None
+            answers[str(entry["id"])] = None
     return answers

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import httpx
 
 from channelsync.sdk.channel import Channel
-from channelsync.sdk.errors import AuthExpired, Transient
+from channelsync.sdk.errors import AuthExpired
 from channelsync_ownsite import api
 from channelsync_ownsite.errors import MSG_BAD_TIMESTAMP, error_for
 from channelsync_ownsite.signing import DEFAULT_METHOD, METHODS, basic_header, oauth_params
@@ -115,20 +115,6 @@ class WooClient:
         if server.tzinfo is None:
             server = server.replace(tzinfo=timezone.utc)
         self.clock_offset = (server - self.clock()).total_seconds()
-
-    @staticmethod
-    def items(reply: Reply, what: str) -> list[dict[str, Any]]:
-        """A collection body: a JSON list of objects, or a transient envelope error."""
-        if not isinstance(reply.body, list) or not all(isinstance(x, dict) for x in reply.body):
-            raise Transient(f"{what}: expected a JSON list", code="envelope")
-        return reply.body
-
-    @staticmethod
-    def object(reply: Reply, what: str) -> dict[str, Any]:
-        """A single-resource body: a JSON object, or a transient envelope error."""
-        if not isinstance(reply.body, dict):
-            raise Transient(f"{what}: expected a JSON object", code="envelope")
-        return reply.body
 
 
 def _param(value: Any) -> str:

@@ -1,13 +1,16 @@
-"""WooCommerce JSON <-> channelsync models: listings, orders, money and dates."""
+"""WooCommerce JSON <-> channelsync models: listings, orders, money and dates.
+
+A payload that does not fit raises as it is (``KeyError``, ``ValueError``, ...):
+the core reports it as an unexpected payload, once, for every plugin.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from channelsync.sdk.errors import Transient
 from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus
 from channelsync.sdk.money import yuan_to_fen
 from channelsync_ownsite import api
@@ -38,20 +41,14 @@ def price_fen(value: Any) -> int | None:
         return yuan_to_fen(str(value))
     except ValueError:
         # more than 2 decimals (a shop set to 3-4 price decimals): round like the shop displays
-        try:
-            return int((Decimal(str(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        except InvalidOperation:
-            raise Transient(f"unreadable price {value!r}", code="envelope") from None
+        return int((Decimal(str(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def gmt(value: Any) -> datetime | None:
     """A ``*_gmt`` field ("2024-05-01T08:00:00", no zone) as an aware UTC datetime."""
     if not value:
         return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise Transient(f"unreadable date {value!r}", code="envelope") from None
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
@@ -106,7 +103,7 @@ def order(payload: dict[str, Any], refunds: list[dict[str, Any]] | None = None) 
     created = gmt(payload.get("date_created_gmt"))
     modified = gmt(payload.get("date_modified_gmt")) or created
     if created is None or modified is None:
-        raise Transient(f"order {payload.get('id')}: no dates", code="envelope")
+        raise ValueError(f"order {payload.get('id')}: no dates")
     shipped = bool(payload.get("date_completed_gmt")) or status == api.COMPLETED
     back: dict[str, int] = {}
     for refund in refunds or []:

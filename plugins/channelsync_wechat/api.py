@@ -73,3 +73,5 @@ EXCHANGE_DONE = "MERCHANT_EXCHANGE_SUCCESS"
 
 # --- delivery ------------------------------------------------------------------------
 DELIVER_BY_EXPRESS = 1  # deliver_type: self-contracted express company
+#: delivery_id codes (the platform lists them in order/deliverycompanylist/get)
+DELIVERY_IDS = ("SF", "ZTO", "YTO", "STO", "YUNDA", "YD", "EMS", "JD", "JTSD", "DBL", "HTKY", "ZJS")

@@ -1,37 +1,30 @@
-"""The WeChat Channels shop adapter: one page, one batch, one window a call.
+"""The WeChat Channels shop adapter: declarations and translation; the kit pages and fans out.
 
 Stock goes out as increments (``stock/update`` with ``diff_type`` 1 add / 2
 subtract, one SKU a call), never as "set", so a push cannot erase a sale the
 core has not ingested yet. WeChat takes no idempotency key: a call that timed
 out may have applied, so the core reads the quantities (``read_stock``) and
-settles them against the orders before it sends anything again.
+settles them against the orders before it sends anything again. List calls
+return ids only: every product, order and after-sale is a ``Detail`` the core
+reads with its own call, under the budget, retried alone.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 from math import ceil, floor
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import httpx
 
 from channelsync import Capabilities, Channel, Setting
-from channelsync.sdk.batch import Call, run_calls
+from channelsync.sdk import Detail, NextToken, Phases, Reply, TokenAuth
+from channelsync.sdk.batch import Call, grouped, run_calls
 from channelsync.sdk.errors import NotFound, Rejected
-from channelsync.sdk.models import (
-    Listing,
-    ListingContent,
-    Order,
-    OrderLine,
-    Page,
-    PriceUpdate,
-    StockUpdate,
-    UpdateResult,
-)
+from channelsync.sdk.models import Listing, ListingContent, Order, OrderLine, PriceUpdate, StockUpdate, UpdateResult
 from channelsync_wechat import api
 from channelsync_wechat.client import WechatClient
-from channelsync_wechat.translate import aftersale_ids, delivery_products, listings_of, order_of, payload
+from channelsync_wechat.translate import aftersale_ids, delivery_products, listings_of, order_of
 
 #: product fields ``product/update`` is sent back with (read, title changed, written)
 UPDATE_FIELDS = ("out_product_id", "title", "sub_title", "head_imgs", "desc_info", "cats", "cats_v2", "attrs",
@@ -56,6 +49,8 @@ class WechatChannel(Channel):
         can_publish=False,  # a new product needs categories, images and qualifications the master lacks
         can_update_content=True,  # title and description; the platform reviews them before they show
         can_set_shelf=True,  # per product: every SKU of the product goes on or off together
+        carriers={code: code for code in api.DELIVERY_IDS},  # ship's carrier is WeChat's delivery_id
+        timezone=api.BEIJING,
     )
     settings_schema = {
         "base_url": Setting(str, default=api.DEFAULT_BASE_URL,
@@ -63,38 +58,32 @@ class WechatChannel(Channel):
         "appid": Setting(str, required=True, help="微信小店后台 (store.weixin.qq.com) > 服务市场 > 经营工具 > 自研: AppID"),
         "secret": Setting(str, required=True, secret=True, help="the AppSecret on the same page (enable or reset it there)"),
     }
+    listing_pages = Phases(api.LIST_PHASES, NextToken())  # on sale first, then delisted; next_key within each
+    order_pages = refund_pages = NextToken()
+    simulator_class = "channelsync_wechat.sim:WechatSimulator"
 
     def __init__(self, name: str, settings: Mapping[str, Any], http: httpx.Client | None = None) -> None:
         super().__init__(name, settings, http)
         self.client = WechatClient(self.call, appid=str(self.settings.get("appid") or ""),
                                    secret=str(self.settings.get("secret") or ""))
+        # stable_token hands out the same token until it nears expiry, so nothing needs storing;
+        # a forced refresh (20 a day) only when the platform hands back the token it refused
+        self.auth = self.client.auth = TokenAuth(self, issue=self.client.fetch_token, persist=False,
+                                                 margin=timedelta(seconds=api.TOKEN_OVERLAP))
 
     # --- listings --------------------------------------------------------------------
-    def list_listings(self, page_token: str | None) -> Page[Listing]:
-        """Up to 30 products (on sale first, then delisted), each read with product/get.
-
-        Page token: ``status|seen|next_key``. ``product/list/get`` returns ids
-        only; a product gone between the list and the read is skipped.
-        """
-        status, seen, next_key = _split(page_token) if page_token else (api.ON_SALE, 0, "")
-        body: dict[str, Any] = {"status": status, "page_size": api.PRODUCT_PAGE_MAX}
-        if next_key:
-            body["next_key"] = next_key
+    def listing_page(self, at) -> Reply:
+        """Product ids of one status (``at.phase``); each product is a detail read with product/get."""
+        body: dict[str, Any] = {"status": at.phase, "page_size": at.size}
+        if at.token:
+            body["next_key"] = at.token
         answer = self.client.post(api.PRODUCT_LIST, body)
-        ids = payload(lambda: [str(i) for i in answer.get("product_ids") or []])
-        total = payload(lambda: int(answer.get("total_num") or 0))
-        listings: list[Listing] = []
-        for product_id in ids:
-            try:
-                product = self.client.post(api.PRODUCT_GET, {"product_id": product_id, "data_type": 1})
-            except NotFound:
-                continue
-            listings.extend(payload(lambda: listings_of(product["product"])))
-        seen += len(ids)
-        if ids and seen < total and answer.get("next_key"):
-            return Page(listings, f"{status}|{seen}|{answer['next_key']}")
-        phase = api.LIST_PHASES.index(status) + 1
-        return Page(listings, f"{api.LIST_PHASES[phase]}|0|" if phase < len(api.LIST_PHASES) else None)
+        ids = [str(i) for i in answer.get("product_ids") or []]
+        return Reply([Detail(i, lambda i=i: self.product_listings(i)) for i in ids],
+                     next_token=answer.get("next_key"), total=int(answer.get("total_num") or 0))
+
+    def product_listings(self, product_id: str) -> list[Listing]:
+        return listings_of(self.client.post(api.PRODUCT_GET, {"product_id": product_id, "data_type": 1})["product"])
 
     # --- stock and prices -------------------------------------------------------------
     def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
@@ -103,42 +92,26 @@ class WechatChannel(Channel):
         shown: dict[str, int] = {}
         for product_id in dict.fromkeys(str(i) for i in item_ids if i):
             try:
-                product = self.client.post(api.PRODUCT_GET, {"product_id": product_id, "data_type": 1})
+                listings = self.product_listings(product_id)
             except NotFound:
                 continue
-            for ls in payload(lambda: listings_of(product["product"])):
-                if ls.external_id in wanted and ls.quantity is not None:
-                    shown[ls.external_id] = ls.quantity
+            shown.update({ls.external_id: ls.quantity for ls in listings
+                          if ls.external_id in wanted and ls.quantity is not None})
         return shown
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         """``delta`` as an increment: diff_type 1 adds, 2 subtracts; nothing to send for 0."""
-        calls = []
-        for u in updates:
-            if u.delta == 0:
-                calls.append(Call([u], None))
-                continue
-            calls.append(Call([u], lambda u=u: self.client.post(api.STOCK_UPDATE, {
-                "product_id": _product(u), "sku_id": str(u.external_id),
-                "diff_type": api.ADD if u.delta > 0 else api.SUBTRACT, "num": abs(u.delta)})))
-        return run_calls(updates, calls)
+        return run_calls(updates, [Call([u], (lambda u=u: self.client.post(api.STOCK_UPDATE, {
+            "product_id": _product(u), "sku_id": str(u.external_id),
+            "diff_type": api.ADD if u.delta > 0 else api.SUBTRACT, "num": abs(u.delta)})) if u.delta else None)
+            for u in updates])
 
     def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
         """One ``auditfree`` call per product (price changes skip review); fen as they are.
-
-        A product's call that is refused is sent again SKU by SKU, so one stale
-        SKU does not take its siblings down with it.
-        """
-        groups: dict[str, list[PriceUpdate]] = defaultdict(list)
-        for u in updates:
-            groups[str(u.item_id or "")].append(u)
-
-        def prices(group: list[PriceUpdate]) -> Callable[[], Any]:
-            return lambda: self.client.post(api.PRICE_UPDATE, {"product_id": _product(group[0]), "skus": [
-                {"sku_id": str(u.external_id), "sale_price": int(u.price)} for u in group]})
-
-        return run_calls(updates, [Call(group, prices(group), [prices([u]) for u in group] if len(group) > 1 else [])
-                                   for group in groups.values()])
+        A product's refused call is sent again SKU by SKU, so one stale SKU sinks no sibling."""
+        return run_calls(updates, grouped(updates, lambda u: str(u.item_id or ""), lambda group: self.client.post(
+            api.PRICE_UPDATE, {"product_id": _product(group[0]), "skus": [
+                {"sku_id": str(u.external_id), "sale_price": int(u.price)} for u in group]})))
 
     # --- listing content and shelf ------------------------------------------------------
     def update_listing(self, content: ListingContent) -> None:
@@ -150,8 +123,7 @@ class WechatChannel(Channel):
         On the real platform the change goes to review before buyers see it.
         """
         product_id = _product(content)
-        answer = self.client.post(api.PRODUCT_GET, {"product_id": product_id, "data_type": 1})
-        product = payload(lambda: dict(answer["product"]))
+        product = dict(self.client.post(api.PRODUCT_GET, {"product_id": product_id, "data_type": 1})["product"])
         body: dict[str, Any] = {"product_id": product_id}
         body.update({key: product[key] for key in UPDATE_FIELDS if key in product})
         body["skus"] = [{k: v for k, v in sku.items() if k != "stock_num"} for sku in product.get("skus") or []]
@@ -164,54 +136,46 @@ class WechatChannel(Channel):
         self.client.post(api.PRODUCT_LISTING if on else api.PRODUCT_DELISTING, {"product_id": _product(content)})
 
     # --- orders -------------------------------------------------------------------------
-    def fetch_orders(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
-        """Orders updated in the window (whole seconds, widened outwards), each read with order/get."""
-        body: dict[str, Any] = {"update_time_range": _range(since, until, api.ORDER_WINDOW),
-                                "page_size": api.ORDER_PAGE_MAX}
-        if page_token:
-            body["next_key"] = page_token
+    def order_page(self, since: datetime, until: datetime, at) -> Reply:
+        """Ids of orders updated in the window (whole seconds, widened outwards); each order a detail."""
+        body: dict[str, Any] = {"update_time_range": _range(since, until, api.ORDER_WINDOW), "page_size": at.size}
+        if at.token:
+            body["next_key"] = at.token
         answer = self.client.post(api.ORDER_LIST, body)
-        ids = payload(lambda: list(dict.fromkeys(str(i) for i in answer.get("order_id_list") or [])))
-        orders = [self.order(order_id) for order_id in ids]
-        more = bool(answer.get("has_more")) and bool(ids) and bool(answer.get("next_key"))
-        return Page(orders, str(answer["next_key"]) if more else None)
+        ids = list(dict.fromkeys(str(i) for i in answer.get("order_id_list") or []))
+        return Reply([Detail(i, lambda i=i: self.order(i)) for i in ids], next_token=answer.get("next_key"),
+                     has_more=bool(answer.get("has_more")))
 
     def order(self, order_id: str) -> Order:
         """One order's current state (order/get), with its after-sale orders read one call
         each when it has any (the order lists their ids, not what they cover)."""
         order = self._order_json(order_id)
-        cases = []
-        for aftersale_id in payload(lambda: aftersale_ids(order)):
-            answer = self.client.post(api.AFTERSALE_GET, {"after_sale_order_id": aftersale_id})
-            cases.append(payload(lambda: dict(answer["after_sale_order"])))
-        return payload(lambda: order_of(order, cases))
+        cases = [dict(self.client.post(api.AFTERSALE_GET, {"after_sale_order_id": i})["after_sale_order"])
+                 for i in aftersale_ids(order)]
+        return order_of(order, cases)
 
     def fetch_order(self, order_external_id: str) -> Order | None:
         return self.order(order_external_id)
 
     def _order_json(self, order_id: str) -> dict[str, Any]:
-        answer = self.client.post(api.ORDER_GET, {"order_id": order_id})
-        return payload(lambda: dict(answer["order"]))
+        return dict(self.client.post(api.ORDER_GET, {"order_id": order_id})["order"])
 
-    def fetch_refunds(self, since: datetime, until: datetime, page_token: str | None) -> Page[Order]:
-        """Orders whose after-sales changed in the window, in their current state.
-
-        ``getaftersalelist`` takes at most 24 hours (``max_order_window``); each
-        after-sale is read for its order id, and each order once.
-        """
+    def refund_page(self, since: datetime, until: datetime, at) -> Reply:
+        """After-sales changed in the window (at most 24 hours: ``max_refund_window``); each is
+        read for its order id, and that order read once, as details."""
         start, end = _range(since, until, api.AFTERSALE_WINDOW).values()
         body: dict[str, Any] = {"begin_update_time": start, "end_update_time": end}
-        if page_token:
-            body["next_key"] = page_token
+        if at.token:
+            body["next_key"] = at.token
         answer = self.client.post(api.AFTERSALE_LIST, body)
-        ids = payload(lambda: [str(i) for i in answer.get("after_sale_order_id_list") or []])
-        order_ids: dict[str, None] = {}
-        for aftersale_id in ids:
-            detail = self.client.post(api.AFTERSALE_GET, {"after_sale_order_id": aftersale_id})
-            order_ids[payload(lambda: str(detail["after_sale_order"]["order_id"]))] = None
-        orders = [self.order(order_id) for order_id in order_ids]
-        more = bool(answer.get("has_more")) and bool(ids) and bool(answer.get("next_key"))
-        return Page(orders, str(answer["next_key"]) if more else None)
+        ids = [str(i) for i in answer.get("after_sale_order_id_list") or []]
+        return Reply([Detail(f"after-sale {i}", lambda i=i: self._aftersale_order(i)) for i in ids],
+                     next_token=answer.get("next_key"), has_more=bool(answer.get("has_more")))
+
+    def _aftersale_order(self, aftersale_id: str) -> Detail:
+        detail = self.client.post(api.AFTERSALE_GET, {"after_sale_order_id": aftersale_id})
+        order_id = str(detail["after_sale_order"]["order_id"])
+        return Detail(order_id, lambda: self.order(order_id))
 
     def ship(self, order_external_id: str, carrier: str, tracking_no: str) -> None:
         self.ship_parcel(order_external_id, carrier, tracking_no, None)
@@ -219,9 +183,9 @@ class WechatChannel(Channel):
     def ship_parcel(self, order_external_id: str, carrier: str, tracking_no: str,
                     lines: Sequence[OrderLine] | None) -> None:
         """One parcel: the given lines (units of each), or every line of the order;
-        ``carrier`` is WeChat's delivery_id (e.g. "SF")."""
+        ``carrier`` is WeChat's delivery_id (the core checked it against ``capabilities.carriers``)."""
         order = self._order_json(order_external_id)
-        products = payload(lambda: delivery_products(order))
+        products = delivery_products(order)
         if lines is not None:
             ids = {p["sku_id"]: p["product_id"] for p in products}
             missing = [ln.external_sku_id for ln in lines if ln.external_sku_id not in ids]
@@ -231,34 +195,8 @@ class WechatChannel(Channel):
             products = [{"product_id": ids[ln.external_sku_id], "sku_id": ln.external_sku_id,
                          "product_cnt": ln.quantity} for ln in lines]
         self.client.post(api.DELIVERY_SEND, {"order_id": str(order_external_id), "delivery_list": [{
-            "delivery_id": carrier.strip().upper(), "waybill_id": tracking_no.strip(),
+            "delivery_id": carrier, "waybill_id": tracking_no.strip(),
             "deliver_type": api.DELIVER_BY_EXPRESS, "product_infos": products}]})
-
-    # --- auth ---------------------------------------------------------------------------
-    def refresh_auth(self) -> None:
-        """A new access token after 40001/40014/42001 (forced only when the normal call returns
-        the refused token again: forced refreshes are limited to 20 a day)."""
-        self.client.refresh()
-
-    def token_expires_at(self) -> datetime | None:
-        token = self.client.token
-        return token.expires_at if token else None
-
-    @classmethod
-    def simulator(cls, **options: Any):
-        from channelsync_wechat.sim import WechatSimulator
-
-        return WechatSimulator(**options)
-
-
-def _split(token: str) -> tuple[int, int, str]:
-    try:
-        status, seen, next_key = token.split("|", 2)
-        if int(status) in api.LIST_PHASES:
-            return int(status), int(seen), next_key
-    except ValueError:
-        pass
-    raise Rejected(f"not a WeChat listing page token: {token!r}", code="page-token")
 
 
 def _range(since: datetime, until: datetime, longest: timedelta | None = None) -> dict[str, int]:

@@ -2,23 +2,22 @@
 
 Every business call is a JSON POST to ``{base_url}/channels/ec/...`` with the
 access token in the query string (``?access_token=``); every answer carries
-``errcode`` / ``errmsg``. The token comes from ``POST /cgi-bin/stable_token``
-and is cached here until shortly before it expires.
+``errcode`` / ``errmsg``. The token comes from ``POST /cgi-bin/stable_token``.
 
 Nothing here retries, sleeps or pages: one method is one HTTP call (the token
-call aside, made first when no usable token is cached), failures are raised as
+call aside, made first by ``TokenAuth`` when no usable token is cached), failures are raised as
 channelsync's typed errors (``errors.ERRORS``) and the core decides what to do.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import httpx
 
+from channelsync.sdk import Credential, TokenAuth
 from channelsync.sdk.channel import Channel
 from channelsync.sdk.errors import AuthExpired, Rejected, Transient
 from channelsync_wechat import api
@@ -29,89 +28,43 @@ Send = Callable[..., httpx.Response]
 JSON = "application/json;charset=utf-8"
 
 
-@dataclass(frozen=True)
-class Token:
-    """An access token and when it stops working."""
-
-    value: str
-    expires_at: datetime
-
-
 class WechatClient:
-    """Holds the app's credentials and its cached access token; sends channels/ec calls.
+    """Holds the app's credentials and sends channels/ec calls with the channel's access token.
 
-    ``refresh_margin``: seconds before expiry at which a new token is fetched.
-    The platform hands out the next token in the last five minutes of the old
-    one's life (both stay valid meanwhile), so a normal call then gets a fresh one.
+    The token's life (cache, renewal in the last five minutes, a forced refresh only
+    when the platform hands back the refused token) is the kit's ``TokenAuth``, set
+    by the channel as ``auth``; this client makes its one ``stable_token`` call.
     """
 
-    def __init__(self, send: Send, *, appid: str, secret: str, refresh_margin: float = api.TOKEN_OVERLAP,
+    def __init__(self, send: Send, *, appid: str, secret: str,
                  clock: Callable[[], datetime] | None = None) -> None:
         self.send = send
         self.appid = appid
         self._secret = secret
-        self.refresh_margin = refresh_margin
         self.clock = clock or (lambda: datetime.now(timezone.utc))
-        self._token: Token | None = None
-        #: the token the platform last refused, so a refresh does not accept it back
-        self._refused: str | None = None
+        self.auth: TokenAuth | None = None
 
-    # --- the token ------------------------------------------------------------------
-    @property
-    def token(self) -> Token | None:
-        return self._token
-
-    def fetch_token(self, force_refresh: bool = False) -> Token:
-        """One ``stable_token`` call; the answer replaces the cached token.
-
-        ``force_refresh`` makes the platform issue a new token at once (at most
-        20 times a day per app); the normal mode returns the current one.
-        """
+    def fetch_token(self, force_refresh: bool = False) -> Credential:
+        """One ``stable_token`` call. ``force_refresh`` makes the platform issue a new token at
+        once (at most 20 times a day per app); the normal mode returns the current one."""
         body = {"grant_type": api.GRANT_TYPE, "appid": self.appid, "secret": self._secret,
                 "force_refresh": force_refresh}
         response = self.send("POST", api.STABLE_TOKEN, content=_encode(body), headers={"Content-Type": JSON})
         answer = self.unwrap(api.STABLE_TOKEN, response, token_call=True)
-        try:
-            value = str(answer["access_token"])
-            expires_in = min(int(answer["expires_in"]), api.TOKEN_LIFETIME)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise Transient(f"{api.STABLE_TOKEN}: no access_token/expires_in in the answer", code="envelope") from exc
-        self._token = Token(value, self.clock() + timedelta(seconds=expires_in))
-        return self._token
-
-    def valid_token(self) -> str:
-        """The cached token, or a new one when none is cached or it is about to expire."""
-        token = self._token
-        if token is None or self.clock() >= token.expires_at - timedelta(seconds=self.refresh_margin):
-            token = self.fetch_token(force_refresh=False)
-        return token.value
-
-    def refresh(self) -> Token:
-        """A token other than the refused one, spending a forced refresh only when needed.
-
-        After 40001/40014/42001 the platform usually already has a newer token
-        (it expired, or another process refreshed it): the normal call returns
-        it. Only when that call hands back the very token just refused is the
-        refresh forced, so the 20-a-day budget of forced refreshes lasts.
-        """
-        refused = self._refused
-        token = self.fetch_token(force_refresh=False)
-        if refused is not None and token.value == refused:
-            token = self.fetch_token(force_refresh=True)
-        self._refused = None
-        return token
+        expires_in = min(int(answer["expires_in"]), api.TOKEN_LIFETIME)
+        return Credential(str(answer["access_token"]), self.clock() + timedelta(seconds=expires_in))
 
     # --- business calls --------------------------------------------------------------
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` as JSON to ``path`` with the access token; the answer, or a typed error."""
-        token = self.valid_token()
+        assert self.auth is not None, "the channel sets the client's TokenAuth"
+        token = self.auth.token()
         response = self.send("POST", path, params={"access_token": token}, content=_encode(body),
                              headers={"Content-Type": JSON})
         try:
             return self.unwrap(path, response)
         except AuthExpired:
-            # The next call fetches a token instead of sending the refused one again.
-            self._refused, self._token = token, None
+            self.auth.refused(token)  # the next call renews instead of sending it again
             raise
 
     def unwrap(self, path: str, response: httpx.Response, *, token_call: bool = False) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Callable
 from channelsync.sdk.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
 from channelsync_wechat.api import BEIJING
 
-#: 45011 "minute quota reached": the quota window is a minute
+#: 45011 "minute quota reached ... retry next minute": at most this long, until the next whole minute
 MINUTE_QUOTA_WAIT = 60.0
 #: 10020112 "SKU stock updated too often": short; the core coalesces pushes meanwhile
 SKU_TOO_OFTEN_WAIT = 2.0
@@ -26,8 +26,8 @@ SKU_TOO_OFTEN_WAIT = 2.0
 class Rule:
     """How one errcode is raised.
 
-    ``retry_after``: seconds for ``RateLimited`` ("daily" = until Beijing midnight,
-    when WeChat resets daily quotas). ``at_token``: the class on the token call,
+    ``retry_after``: seconds for ``RateLimited`` ("minute" = until the next whole minute,
+    "daily" = until Beijing midnight, when WeChat resets daily quotas). ``at_token``: the class on the token call,
     where it differs. ``maybe_applied``: for ``Transient``, whether the call may
     have taken effect.
     """
@@ -56,7 +56,7 @@ ERRORS: dict[int, Rule] = {
     43002: Rule(Rejected),  # require POST method
     44002: Rule(Rejected),  # empty post data
     45009: Rule(RateLimited, retry_after="daily"),  # daily quota reached (also forced token refreshes)
-    45011: Rule(RateLimited, retry_after=MINUTE_QUOTA_WAIT),  # minute quota reached
+    45011: Rule(RateLimited, retry_after="minute"),  # minute quota reached: "retry next minute"
     47001: Rule(Rejected),  # data format error (body is not the JSON expected)
     48001: Rule(Rejected),  # api unauthorized: the app lacks the permission set
     10020004: Rule(Rejected),  # invalid time range (order list > 7 days, after-sales > 24 h)
@@ -70,6 +70,11 @@ ERRORS: dict[int, Rule] = {
     10020219: Rule(Transient, maybe_applied=False),
     10020289: Rule(Rejected),  # the product was never listed (listing/delisting refused)
 }
+
+
+def seconds_to_next_minute(now: datetime) -> float:
+    """Seconds until the next whole minute, when WeChat's minute quotas reset ("retry next minute")."""
+    return max(1.0, MINUTE_QUOTA_WAIT - (now.second + now.microsecond / 1e6))
 
 
 def seconds_to_beijing_midnight(now: datetime) -> float:
@@ -91,6 +96,8 @@ def error_for(errcode: int, errmsg: str, *, path: str, token_call: bool = False,
     code = str(errcode)
     if cls is RateLimited:
         wait = rule.retry_after
+        if wait == "minute":
+            wait = seconds_to_next_minute((clock or (lambda: datetime.now(timezone.utc)))())
         if wait == "daily":
             wait = seconds_to_beijing_midnight((clock or (lambda: datetime.now(timezone.utc)))())
         return RateLimited(message, retry_after=float(wait) if wait is not None else None, code=code)

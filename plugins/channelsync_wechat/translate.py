@@ -1,18 +1,16 @@
 """WeChat payloads -> channelsync models (products to listings, orders to orders).
 
-Money is already integer fen on this platform; times are epoch seconds.
+Money is already integer fen on this platform; times are epoch seconds. A payload
+missing a field raises here as it is; the core reports it as an unexpected payload.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable, TypeVar
+from typing import Any
 
-from channelsync.sdk.errors import Transient
 from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus, Parcel
 from channelsync_wechat import api
-
-T = TypeVar("T")
 
 #: WeChat order status -> core state (docs/order-statuses.md). 21 (partly shipped) stays
 #: PAID: each line's delivered count says what left. 250 closes an order: CANCELLED, or
@@ -28,14 +26,6 @@ STATUSES = {
 }
 #: after-sale statuses after which the money went back / the goods came back or go out
 DONE = set(api.REFUND_DONE) | {api.EXCHANGE_DONE}
-
-
-def payload(build: Callable[[], T]) -> T:
-    """Run a translation; a payload missing fields is a transient fault (a half answer)."""
-    try:
-        return build()
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise Transient(f"unexpected WeChat payload: {type(exc).__name__}: {exc}", code="payload") from exc
 
 
 def epoch(seconds: Any) -> datetime:

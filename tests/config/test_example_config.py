@@ -15,7 +15,7 @@ def test_example_config_loads_with_sandbox_secrets():
     types, receivers = channel_types(pm), intake_types(pm)
     cfg = config.load(EXAMPLE, types, environ=sandbox.secret_exports(types, receivers=receivers),
                       intake_types=receivers)
-    assert {c.plugin for c in cfg.channels.values()} == set(sandbox.BUILTIN) == set(sandbox.available(types))
+    assert {c.plugin for c in cfg.channels.values()} == set(sandbox.DEFAULT_PORTS) == set(sandbox.available(types))
     for channel in cfg.channels.values():
         sim_creds = types[channel.plugin].simulator().credentials(channel.settings["base_url"])
         for key in channel.secret_keys:

@@ -19,7 +19,7 @@ from channelsync.sim import sandbox
 from channelsync.sync import shipping
 from channelsync.testing.harness import Shop
 
-PLATFORMS = ("fake", *sandbox.BUILTIN)
+PLATFORMS = ("fake", *sandbox.DEFAULT_PORTS)
 CATALOG = ("product_code,sku_code,price,stock:SH,stock:GZ\n"
            "P1,A,10.00,2,5\nP1,B,12.00,6,0\nP2,C,8.00,3,3\n")
 #: platforms whose order API ships part of an order (the others refuse a partial parcel)

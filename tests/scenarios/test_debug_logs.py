@@ -12,7 +12,7 @@ from channelsync.telemetry import log
 from channelsync.testing.harness import Shop
 
 
-@pytest.mark.parametrize("plugin", sandbox.BUILTIN)
+@pytest.mark.parametrize("plugin", tuple(sandbox.DEFAULT_PORTS))
 def test_debug_shows_calls_windows_and_decisions_without_secrets(plugin, tmp_path):
     cls = channel_types(make_manager())[plugin]
     sim = cls.simulator()

@@ -19,7 +19,7 @@ from channelsync.testing.harness import Shop
 from channelsync.sim.server import serve
 from channelsync.sim.simulator import OutOfStock
 
-PLUGINS = sandbox.BUILTIN
+PLUGINS = tuple(sandbox.DEFAULT_PORTS)
 SKUS = [f"E2E-{i:02d}" for i in range(6)]
 # a platform may report a paid order closed before shipment as cancelled or as refunded
 CLOSED = {"cancelled": "closed", "refunded": "closed"}

@@ -26,7 +26,7 @@ SKUS = [f"IN-{i:02d}" for i in range(4)]
 
 def _run(tmp_path, poll_interval, faults, orders_per_channel=2):
     types = channel_types(make_manager())
-    sims = {p: types[p].simulator() for p in sandbox.BUILTIN}
+    sims = {p: types[p].simulator() for p in tuple(sandbox.DEFAULT_PORTS)}
     servers = {p: serve(sim) for p, sim in sims.items()}
     started = {p: s.__enter__() for p, s in servers.items()}
     try:

@@ -175,3 +175,37 @@ def test_a_non_channel_error_is_not_swallowed():
     p = Platform()
     with pytest.raises(KeyError):
         run_calls([u1, u2], [Call([u1], p.send("c1")), Call([u2], broken)])
+
+
+# --- grouped: one call per item, with fall-back to single updates ---------------------------------------------------
+
+def upd_in(external_id: str, item: str) -> StockUpdate:
+    return StockUpdate(sku_code=f"SKU-{external_id}", external_id=external_id, item_id=item,
+                       quantity=5, delta=1, expected=4, key=f"k-{external_id}")
+
+
+def test_grouped_makes_one_call_per_item_and_falls_back_to_singles_when_refused():
+    from channelsync.sdk.batch import grouped
+
+    sent: list[list[str]] = []
+
+    def send(group):
+        sent.append([u.external_id for u in group])
+        if any(u.external_id == "b" for u in group):
+            raise Rejected("sku b is stale", code="stale")
+
+    updates = [upd_in("a", "I1"), upd_in("c", "I2"), upd_in("b", "I1")]
+    results = run_calls(updates, grouped(updates, lambda u: u.item_id, send))
+    assert sent == [["a", "b"], ["a"], ["b"], ["c"]]
+    assert [(r.external_id, r.ok) for r in results] == [("a", True), ("c", True), ("b", False)]
+    assert results[2].error.code == "stale"
+
+
+def test_grouped_reads_per_record_answers_and_a_missing_one_is_refused():
+    from channelsync.sdk.batch import grouped
+
+    updates = [upd_in("a", "I1"), upd_in("b", "I1"), upd_in("c", "I1")]
+    answer = {"a": None, "b": NotFound("gone", code="404")}
+    results = run_calls(updates, grouped(updates, lambda u: u.item_id, lambda g: answer, answers=lambda r: r))
+    assert [r.ok for r in results] == [True, False, False]
+    assert isinstance(results[1].error, NotFound) and results[2].error.code == "no-result"

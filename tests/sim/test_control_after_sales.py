@@ -8,7 +8,7 @@ from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.sim import sandbox
 
 
-@pytest.fixture(params=sandbox.BUILTIN)
+@pytest.fixture(params=tuple(sandbox.DEFAULT_PORTS))
 def control(request):
     sim = channel_types(make_manager())[request.param].simulator()
     sim.seed("A", 10, 1000)

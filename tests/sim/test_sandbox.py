@@ -16,7 +16,7 @@ from channelsync.sim import sandbox
 from channelsync.sync.http import make_client
 from channelsync.sdk.plugins import channel_types, make_manager
 
-PLUGINS = sandbox.BUILTIN
+PLUGINS = tuple(sandbox.DEFAULT_PORTS)
 
 
 def read_json_object(stream) -> dict:

@@ -25,7 +25,7 @@ def test_buyer_actions_in_the_sandbox_post_signed_messages_to_the_intake():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Capture)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     types = channel_types(make_manager())
-    running = sandbox.start(types, ports={p: 0 for p in sandbox.BUILTIN},
+    running = sandbox.start(types, ports={p: 0 for p in tuple(sandbox.DEFAULT_PORTS)},
                             intake=f"http://127.0.0.1:{httpd.server_address[1]}")
     try:
         for r in running.values():

@@ -25,7 +25,7 @@ def applied(db: sqlite_utils.Database) -> list[str]:
 def test_a_new_database_gets_the_whole_schema(store):
     assert TABLES <= set(store.db.table_names())
     assert applied(store.db) == ALL and ALL[:2] == ["m001_initial", "m002_credentials"]
-    assert {"m150_intake", "m170_low_stock", "m171_resync_cursor"} <= set(ALL)
+    assert {"m150_intake", "m170_low_stock", "m171_resync_cursor", "m180_learnt_rate"} <= set(ALL)
     assert migrations.pending(store.db) == []
 
 

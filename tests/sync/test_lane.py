@@ -22,7 +22,7 @@ from channelsync.sim.fake import FakeChannel, FakePlatform
 from channelsync.sync import credentials, retry
 from channelsync.sync.http import BudgetedTransport
 from channelsync.sync.lane import Lane, build_adapter, open_lane
-from channelsync.sync.ratelimit import TokenBucket
+from channelsync.sync.ratelimit import CUT, TokenBucket
 
 
 class Probe(Channel):
@@ -180,6 +180,10 @@ class PauseRecorder:
     def pause(self, seconds: float) -> None:
         self.paused.append(seconds)
 
+    def limited(self, retry_after: float | None = None) -> None:
+        """What the core tells the budget on a rate-limited answer (it pauses and slows)."""
+        self.paused.append(retry_after)
+
 
 def probe_lane(store, budget=None) -> Lane:
     cfg = ChannelConfig(name="p", plugin="probe")
@@ -264,3 +268,18 @@ def test_a_fake_channel_whose_platform_is_not_made_yet_can_be_built():
     adapter, _ = build_adapter(ChannelConfig(name="fresh", plugin="fake", settings={"platform": "fresh"}),
                                {"fake": FakeChannel})
     assert adapter.platform is FakePlatform.named("fresh")
+
+
+def test_the_rate_a_platform_allowed_is_kept_and_a_reopened_lane_starts_from_it(store, pm):
+    config = fake_config(a={})
+    lane = open_lane(config, "a", store, channel_types(pm), pm)
+    declared = lane.budget.rate
+    lane.keep_budget()
+    assert store.one("SELECT learnt_rate FROM channels WHERE name = 'a'")["learnt_rate"] is None  # nothing learnt
+    lane.budget.limited(0)
+    lane.keep_budget()
+    reopened = open_lane(config, "a", store, channel_types(pm), pm)
+    assert (reopened.budget.rate, reopened.budget.burst, reopened.budget.ceiling) == (declared * CUT, 1, declared)
+    store.execute("UPDATE channels SET learnt_refused_at = '2000-01-01T00:00:00.000000+00:00'")
+    long_after = open_lane(config, "a", store, channel_types(pm), pm)
+    assert long_after.budget.rate == declared, "a limit learnt long ago is forgotten"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from channelsync.sync.ratelimit import TokenBucket
+from channelsync.sync.ratelimit import CUT, NEAR_CUT, TokenBucket
 
 
 class FakeTime:
@@ -74,9 +74,6 @@ def test_pause_empties_the_bucket_right_after_a_call():
     assert waits == [pytest.approx(2.0), 0.0, pytest.approx(1.0)]
 
 
-@pytest.mark.xfail(strict=True, reason="TokenBucket.pause() zeroes the tokens but leaves _last behind, so the "
-                   "next acquire() credits the time elapsed before the pause (e.g. while the rate-limited "
-                   "call was in flight) and the bucket refills up to burst instead of staying empty")
 def test_pause_after_idle_time_still_empties_the_bucket():
     t = FakeTime()
     b = t.bucket(rate=1, burst=10)
@@ -139,3 +136,77 @@ def test_threads_together_never_beat_the_rate():
     assert not errors and not any(th.is_alive() for th in pool)
     # 100 tokens with 5 saved up take at least 95 / 1000 s, however the threads interleave
     assert elapsed >= (threads * each - burst) / rate * 0.95
+
+
+# --- the adaptive budget: a refusal lowers the rate, recovery is slow and stays under the ceiling --------------------
+
+def test_a_refusal_cuts_the_rate_a_little_under_half_cuts_the_burst_and_pauses_as_told():
+    t = FakeTime()
+    b = t.bucket(rate=4, burst=4)
+    b.limited(retry_after=2.0)
+    assert (b.rate, b.burst, b.ceiling, b.refusals) == (pytest.approx(4 * CUT), 1, 4.0, 1)
+    assert b.acquire() == pytest.approx(2.0)  # the platform's wait; what accrued meanwhile is one call (burst 1)
+    assert [b.acquire() for _ in range(2)] == [pytest.approx(1 / (4 * CUT))] * 2  # then the lowered rate
+
+
+def test_without_a_wait_from_the_platform_the_pause_is_one_call_at_the_lowered_rate():
+    t = FakeTime()
+    b = t.bucket(rate=4, burst=4)
+    b.limited()
+    assert [b.acquire() for _ in range(2)] == [pytest.approx(1 / (4 * CUT))] * 2
+
+
+def test_repeated_refusals_never_go_below_the_floor():
+    t = FakeTime()
+    b = t.bucket(rate=5, burst=5)
+    for _ in range(40):
+        b.limited(0)
+    assert b.rate == pytest.approx(0.2) and b.refusals == 40
+
+
+def test_recovery_is_slow_and_never_past_the_rate_the_platform_refused():
+    t = FakeTime()
+    b = t.bucket(rate=5, burst=5)
+    b.limited(0)  # refused at 5/s: ceiling 5, rate 2.25
+    rates = []
+    for _ in range(6):
+        t.now += 30
+        b.acquire()
+        rates.append(round(b.rate, 2))
+    assert rates == [2.75, 3.25, 3.75, 4.25, 4.5, 4.5]  # +10 % of the declared rate per quiet 30 s, up to 90 % of 5
+    assert b.burst == 1, "no burst while the platform's limit is below the declared rate"
+
+
+def test_a_passing_limit_is_forgotten_after_a_long_quiet_spell():
+    t = FakeTime()
+    b = t.bucket(rate=5, burst=5)
+    b.limited(0)
+    t.now += 600
+    b.acquire()
+    assert (b.rate, b.burst, b.ceiling) == (5.0, 5, None)
+
+
+def test_a_second_refusal_just_under_the_learnt_limit_lowers_the_ceiling_by_a_smaller_step():
+    t = FakeTime()
+    b = t.bucket(rate=4, burst=2)
+    b.limited(0)  # 4 -> 1.8, ceiling 4
+    t.now += 30
+    b.acquire()  # 2.2
+    b.limited(0)  # refused under the ceiling: timing at the edge, not a far overshoot
+    assert b.ceiling == pytest.approx(2.2) and b.rate == pytest.approx(2.2 * NEAR_CUT)
+
+
+def test_what_was_learnt_survives_a_restart_and_is_forgotten_when_old():
+    t = FakeTime()
+    b = t.bucket(rate=5, burst=5)
+    b.limited(0)
+    t.now += 3
+    rate, ceiling, since = b.learnt()
+    assert (rate, ceiling, since) == (pytest.approx(5 * CUT), 5.0, pytest.approx(3.0))
+    restarted = t.bucket(rate=5, burst=5)
+    restarted.restore(rate, ceiling, since)
+    assert (restarted.rate, restarted.burst, restarted.ceiling) == (rate, 1, 5.0)
+    assert [restarted.acquire() for _ in range(2)] == [0.0, pytest.approx(1 / rate)]  # no saved-up burst
+    stale = t.bucket(rate=5, burst=5)
+    stale.restore(rate, ceiling, 601)
+    assert (stale.rate, stale.burst) == (5.0, 5)

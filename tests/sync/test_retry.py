@@ -12,6 +12,7 @@ from channelsync.sdk.errors import (
     RateLimited,
     Rejected,
     Transient,
+    UnexpectedPayload,
 )
 from channelsync.sync import retry
 
@@ -47,6 +48,10 @@ class FakeBucket:
     def pause(self, seconds: float) -> None:
         self.pauses.append(seconds)
 
+    def limited(self, retry_after: float | None = None) -> None:
+        """What the core tells the budget on a rate-limited answer (it pauses and slows)."""
+        self.pauses.append(retry_after)
+
 
 @pytest.fixture
 def no_jitter(monkeypatch):
@@ -76,13 +81,28 @@ def test_gives_up_after_attempts_and_raises_the_last_error():
     assert fn.calls == 3 and len(sleeps.waits) == 2
 
 
-@pytest.mark.parametrize("error", [Rejected("bad value"), NotFound("gone"), ValueError("adapter bug")])
+@pytest.mark.parametrize("error", [Rejected("bad value"), NotFound("gone"), RuntimeError("adapter bug")])
 def test_permanent_errors_propagate_at_once(error):
     fn, sleeps = Script(error), Sleeps()
     with pytest.raises(type(error)) as info:
         retry.call(fn, sleep=sleeps)
     assert info.value is error
     assert fn.calls == 1 and sleeps.waits == []
+
+
+@pytest.mark.parametrize("error", [KeyError("items"), TypeError("'NoneType' object is not subscriptable"),
+                                   ValueError("invalid literal for int()")])
+def test_a_translation_error_is_an_unexpected_payload_retried_like_a_transient(error):
+    fn, sleeps = Script(error, error, error, error), Sleeps()
+    with pytest.raises(UnexpectedPayload) as info:
+        retry.call(fn, sleep=sleeps)
+    assert str(info.value).startswith("[payload] unexpected payload (") and type(error).__name__ in str(info.value)
+    assert info.value.__cause__ is error and fn.calls == 4
+
+
+def test_a_payload_that_comes_right_on_the_retry_succeeds():
+    fn, sleeps = Script(KeyError("order")), Sleeps()
+    assert retry.call(fn, sleep=sleeps) == "ok" and fn.calls == 2
 
 
 def test_auth_expired_refreshes_once_and_retries_without_waiting():
@@ -144,10 +164,16 @@ def test_rate_limited_with_retry_after_and_no_bucket_sleeps_that_long():
     assert len(sleeps.waits) == 1 and 7 <= sleeps.waits[0] <= 7.25
 
 
-def test_rate_limited_without_retry_after_backs_off_and_leaves_the_bucket_alone(no_jitter):
+def test_rate_limited_without_retry_after_slows_the_bucket_which_paces_the_retry(no_jitter):
     bucket, sleeps = FakeBucket(), Sleeps()
     assert retry.call(Script(RateLimited()), bucket=bucket, sleep=sleeps) == "ok"
-    assert bucket.pauses == []
+    assert bucket.pauses == [None]  # the budget lowers its rate and paces this caller with every other
+    assert sleeps.waits == [0.0]
+
+
+def test_rate_limited_without_a_bucket_backs_off(no_jitter):
+    sleeps = Sleeps()
+    assert retry.call(Script(RateLimited()), sleep=sleeps) == "ok"
     assert sleeps.waits == [0.5]
 
 

@@ -8,13 +8,16 @@ import pytest
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import OrderStatus, PriceUpdate, StockUpdate
-from channelsync.testing.pytest_plugin import sent_request
+from channelsync.sdk.paging import At, decode, encode
+from channelsync.testing.pytest_plugin import resolved, sent_request
 from channelsync_ownsite.channel import OwnsiteChannel
 from channelsync_ownsite.signing import signature
 
 SHOP = "https://shop.example.com"
 API = f"{SHOP}/wp-json/wc/v3"
 SETTINGS = {"base_url": SHOP, "consumer_key": "ck_live", "consumer_secret": "cs_very-secret"}
+#: the kit's token for page 3 of the product list
+PAGE_3 = encode(At(size=100, page=3), OwnsiteChannel.listing_pages, 100)
 
 
 @pytest.fixture
@@ -62,7 +65,7 @@ def test_https_sends_basic_auth_and_no_oauth(mock, adapter):
 def test_http_signs_the_query_with_oauth(mock, make):
     adapter = make(base_url="http://shop.example.com")
     route = mock.get("http://shop.example.com/wp-json/wc/v3/products").mock(return_value=httpx.Response(200, json=[]))
-    adapter.list_listings("3")
+    adapter.list_listings(PAGE_3)
     request = route.calls.last.request
     params = dict(request.url.params)
     assert "Authorization" not in request.headers
@@ -92,8 +95,8 @@ def test_products_and_variations_become_listings(mock, adapter):
         {"id": 22, "sku": "MUG-B", "status": "private", "regular_price": "10", "manage_stock": True,
          "stock_quantity": 0}]))
     page = adapter.list_listings(None)
-    assert page.next_token == "2"
-    assert [(x.external_id, x.item_id, x.sku_code, x.quantity, x.price, x.on_shelf) for x in page.items] == [
+    assert decode(page.next_token, OwnsiteChannel.listing_pages, 100).page == 2
+    assert [(x.external_id, x.item_id, x.sku_code, x.quantity, x.price, x.on_shelf) for x in resolved(page)] == [
         ("11", "11", "TEE-S", 7, 1290, True),
         ("12", "12", None, None, None, False),
         ("21", "20", "MUG-R", 2, 990, True),
@@ -104,7 +107,7 @@ def test_products_and_variations_become_listings(mock, adapter):
 def test_last_listing_page_has_no_next_token(mock, adapter):
     mock.get(f"{API}/products").mock(return_value=httpx.Response(200, headers={"X-WP-TotalPages": "3"}, json=[
         {"id": 11, "type": "simple", "sku": "A", "status": "publish", "regular_price": "1.00"}]))
-    assert adapter.list_listings("3").next_token is None
+    assert adapter.list_listings(PAGE_3).next_token is None
 
 
 def test_orders_are_parsed_with_gmt_dates_lines_and_statuses(mock, adapter):
@@ -241,3 +244,15 @@ def _content(ext, item):
 
     return ListingContent(sku_code="X", product_code="P", title="t", description="", on_shelf=False,
                           external_id=ext, item_id=item)
+
+
+@pytest.mark.parametrize("body", [{"code": "not a list"}, [{"id": 1, "type": "simple", "regular_price": "abc"}],
+                                  ["not an object"]])
+def test_a_body_that_does_not_translate_is_an_unexpected_payload_through_the_core(mock, adapter, body):
+    from channelsync.sdk import UnexpectedPayload
+    from channelsync.testing.pytest_plugin import core_call
+
+    mock.get(f"{API}/products").respond(200, json=body)
+    with pytest.raises(UnexpectedPayload) as info:
+        core_call(lambda: resolved(adapter.list_listings(None)))
+    assert str(info.value).startswith("[payload] unexpected payload (") and info.value.retryable

@@ -20,7 +20,7 @@ from channelsync_wechat import api
 from channelsync_wechat.sim.products import _int
 
 #: delivery_id codes the simulator knows (the platform lists them in order/deliverycompanylist/get)
-CARRIERS = {"SF", "ZTO", "YTO", "STO", "YUNDA", "YD", "EMS", "JD", "JTSD", "DBL", "HTKY", "ZJS", "SIM"}
+CARRIERS = {*api.DELIVERY_IDS, "SIM"}
 #: after-sale ids a page; the platform publishes no figure
 AFTERSALE_PAGE = 50
 STATUSES = {"new": api.UNPAID, "paid": api.PAID, "shipped": api.SHIPPED, "completed": api.COMPLETED,

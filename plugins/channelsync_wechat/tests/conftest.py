@@ -23,5 +23,5 @@ def http(sim):
 def adapter(connect_simulator, sim, clock):
     """The adapter connected to ``sim``; its token bookkeeping runs on the test clock too."""
     _, adapter = connect_simulator(WechatChannel, sim)
-    adapter.client.clock = clock
+    adapter.client.clock = adapter.auth.clock = clock
     return adapter

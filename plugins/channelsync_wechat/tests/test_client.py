@@ -7,7 +7,9 @@ import pytest
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import OrderStatus, PriceUpdate, StockUpdate
-from channelsync.testing.pytest_plugin import sent_request
+from channelsync.sdk import Detail, Reply
+from channelsync.sdk.paging import decode, encode
+from channelsync.testing.pytest_plugin import resolved, sent_request
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.errors import ERRORS, error_for
@@ -64,20 +66,25 @@ def test_listing_page_reads_ids_then_each_product(mock, adapter):
            {"errcode": 0, "errmsg": "ok", "product": {"product_id": "1002", "title": "碗", "status": 5, "skus": [
                {"sku_id": "2003", "out_sku_id": "BOWL", "sale_price": 990, "stock_num": 2}]}})
     page = adapter.list_listings(None)
-    assert [(ls.external_id, ls.sku_code, ls.item_id, ls.quantity, ls.price, ls.on_shelf) for ls in page.items] == [
+    assert [d.key for d in page.items] == ["1001", "1002"] and all(isinstance(d, Detail) for d in page.items)
+    listings = resolved(page)  # the core reads each product with its own call
+    assert [(ls.external_id, ls.sku_code, ls.item_id, ls.quantity, ls.price, ls.on_shelf) for ls in listings] == [
         ("2001", "CUP-R", "1001", 7, 1290, True), ("2002", None, "1001", 0, 1390, True),
         ("2003", "BOWL", "1002", 2, 990, True)]
-    assert page.items[0].title == "茶杯"
+    assert listings[0].title == "茶杯"
     assert sent_request(listed).json == {"status": 5, "page_size": 30}
-    assert page.next_token == "5|2|NK1"
+    at = decode(page.next_token, WechatChannel.listing_pages, 30)
+    assert (at.phase, at.token, at.offset) == (5, "NK1", 2)
 
 
 def test_listing_moves_from_on_sale_to_delisted_then_ends(mock, adapter):
     listed = answer(mock, api.PRODUCT_LIST, {"errcode": 0, "errmsg": "ok", "product_ids": [], "next_key": "",
                                              "total_num": 0})
-    assert adapter.list_listings("5|2|NK1").next_token == "11|0|"
+    second = adapter.listing_pages.next(adapter.listing_pages.first(30), Reply(["x"] * 2, next_token="NK1", total=3))
+    following = adapter.list_listings(encode(second, adapter.listing_pages, 30)).next_token
+    assert decode(following, adapter.listing_pages, 30).phase == api.DELISTED
     assert sent_request(listed).json == {"status": 5, "page_size": 30, "next_key": "NK1"}
-    assert adapter.list_listings("11|0|").next_token is None
+    assert adapter.list_listings(following).next_token is None
 
 
 def test_order_page_maps_statuses_lines_and_times(mock, adapter):
@@ -101,7 +108,7 @@ def test_order_page_maps_statuses_lines_and_times(mock, adapter):
     page = adapter.fetch_orders(since, since + timedelta(hours=1), None)
     assert sent_request(listed).json == {"update_time_range": {"start_time": 1731286800, "end_time": 1731290401},
                                "page_size": 100}
-    paid, refunded = page.items
+    paid, refunded = resolved(page)
     assert (paid.external_id, paid.status, paid.total, paid.shipped) == ("9001", OrderStatus.PAID, 2580, False)
     assert [(ln.sku_code, ln.quantity, ln.external_sku_id, ln.price) for ln in paid.lines] == [("CUP-R", 2, "2001", 1290)]
     assert paid.created_at == datetime(2024, 11, 11, 1, 0, tzinfo=timezone.utc)
@@ -110,7 +117,7 @@ def test_order_page_maps_statuses_lines_and_times(mock, adapter):
     # its after-sale order says which line and how many: 1 of the 2 refunded and coming back
     assert sent_request(case).json == {"after_sale_order_id": "7001"}
     assert [(ln.refunded, ln.returning) for ln in refunded.lines] == [(1, 1)]
-    assert page.next_token == "NEXT"
+    assert decode(page.next_token, WechatChannel.order_pages, 100).token == "NEXT"
 
 
 # 21 (partly shipped) stays paid: the parcels say per line what left; 200 and 250 with nothing
@@ -147,7 +154,8 @@ def test_ship_sends_every_line_with_the_carrier_code(mock, adapter):
         "order_id": "9001", "status": 20, "create_time": 1, "order_detail": {"product_infos": [
             {"product_id": "1001", "sku_id": "2001", "sku_cnt": 2}]}}})
     sent = answer(mock, api.DELIVERY_SEND, {"errcode": 0, "errmsg": "ok"})
-    adapter.ship("9001", "sf", "SF1234567890")
+    assert adapter.capabilities.carrier("sf") == "SF"  # the core maps what the operator typed
+    adapter.ship("9001", adapter.capabilities.carrier("sf"), "SF1234567890")
     assert sent_request(sent).json == {"order_id": "9001", "delivery_list": [{
         "delivery_id": "SF", "waybill_id": "SF1234567890", "deliver_type": 1,
         "product_infos": [{"product_id": "1001", "sku_id": "2001", "product_cnt": 2}]}]}
@@ -165,11 +173,12 @@ def test_the_token_is_fetched_once_and_reused(mock, adapter):
 
 # --- the error table, one class at a time ----------------------------------------------------------
 
-def test_minute_quota_is_rate_limited_for_a_minute(mock, adapter):
+def test_minute_quota_is_rate_limited_until_the_next_minute(mock, adapter):
     answer(mock, api.STOCK_UPDATE, err(45011, "api minute-quota reach limit  mustslower  retry next minute"))
+    adapter.client.clock = lambda: datetime(2024, 11, 11, 1, 0, 20, tzinfo=timezone.utc)
     with pytest.raises(RateLimited) as info:
         adapter.set_stock([stock(+1)])
-    assert (info.value.code, info.value.retry_after) == ("45011", 60.0)
+    assert (info.value.code, info.value.retry_after) == ("45011", 40.0)  # "retry next minute"
     assert "minute-quota" in info.value.message
 
 
@@ -207,9 +216,11 @@ def test_token_refusals_are_auth_expired_and_drop_the_cached_token(mock, adapter
     with pytest.raises(AuthExpired) as info:
         adapter.list_listings(None)
     assert info.value.code == str(errcode)
-    assert adapter.client.token is None
+    assert adapter.auth.current is None
     adapter.list_listings(None)  # fetches a token first, then calls
-    assert mock.routes[0].call_count == 2 and route.call_count == 2
+    # the normal token call hands back the refused token (this mock always does), so it is forced
+    assert mock.routes[0].call_count == 3 and route.call_count == 2
+    assert [sent_request(mock.routes[0], n).json["force_refresh"] for n in range(3)] == [False, False, True]
 
 
 def test_unknown_product_is_not_found(mock, adapter):

@@ -55,7 +55,7 @@ def test_token_answer_sets_expiry_from_expires_in(clock):
         client = WechatClient(httpx.Client(base_url=api.DEFAULT_BASE_URL).request, appid="a", secret="s",
                               clock=clock)
         token = client.fetch_token()
-    assert token.value == "T1" and token.expires_at == clock.now + timedelta(seconds=3600)
+    assert token.token == "T1" and token.expires_at == clock.now + timedelta(seconds=3600)
 
 
 # --- the simulator's token endpoint ------------------------------------------------------------
@@ -126,12 +126,12 @@ def test_simulator_refuses_missing_and_unknown_tokens(http, token, errcode):
 def test_simulator_refuses_an_expired_token_and_the_adapter_refreshes(sim, http, clock, adapter):
     sim.seed("EXP-1", 3, 100)
     assert adapter.list_listings(None).items
-    token = adapter.client.token.value
+    token = adapter.auth.current.token
     clock.now += timedelta(seconds=7201)
     assert http.post(api.PRODUCT_LIST, params={"access_token": token}, json={"page_size": 1}).json()["errcode"] == 42001
     # the adapter's own clock says the token is due: it fetches a new one before calling
     assert adapter.list_listings(None).items
-    assert adapter.client.token.value != token
+    assert adapter.auth.current.token != token
 
 
 def test_adapter_raises_auth_expired_then_refresh_auth_recovers_without_forcing(sim, connect_simulator):
@@ -149,11 +149,10 @@ def test_adapter_raises_auth_expired_then_refresh_auth_recovers_without_forcing(
 
 def test_refresh_auth_forces_only_when_the_platform_returns_the_refused_token(sim, connect_simulator):
     _, adapter = connect_simulator(WechatChannel, sim)
-    adapter.client.fetch_token()
-    refused = adapter.client.token.value
-    adapter.client._refused = refused  # as after a 40001 on a token the platform still hands out
+    refused = adapter.auth.token()
+    adapter.auth.refused(refused)  # as after a 40001 on a token the platform still hands out
     adapter.refresh_auth()
-    assert adapter.client.token.value != refused
+    assert adapter.auth.current.token != refused
     assert sum(sim.forced.values()) == 1
 
 

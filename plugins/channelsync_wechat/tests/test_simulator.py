@@ -8,7 +8,7 @@ import pytest
 
 from channelsync.sdk.errors import NotFound, RateLimited, Rejected, Transient
 from channelsync.sdk.models import ListingContent, OrderStatus, PriceUpdate, StockUpdate
-from channelsync.testing.pytest_plugin import every_item, every_page
+from channelsync.testing.pytest_plugin import every_item, every_page, resolved
 from channelsync_wechat import api
 from channelsync_wechat.channel import WechatChannel
 from channelsync_wechat.client import WechatClient
@@ -21,7 +21,7 @@ def raw(http, clock):
     client = WechatClient(http.request, appid=APPID, secret=SECRET, clock=clock)
 
     def call(path, body):
-        token = client.valid_token()
+        token = client.fetch_token().token
         return http.post(path, params={"access_token": token}, json=body).json()
     return call
 
@@ -101,7 +101,7 @@ def test_orders_page_in_update_time_order(sim, adapter, clock):
         clock.now += timedelta(seconds=1)
     pages = list(every_page(lambda tok: adapter.fetch_orders(clock.now - timedelta(hours=1), clock.now, tok)))
     assert [len(p.items) for p in pages] == [100, 30]
-    assert [o.external_id for p in pages for o in p.items] == placed
+    assert [d.key for p in pages for d in p.items] == placed  # ids in order; each order is read as a detail
 
 
 # --- stock -------------------------------------------------------------------------------------------
@@ -243,7 +243,7 @@ def test_a_full_window_with_fractions_of_a_second_is_accepted(sim, adapter, cloc
     sim.refund(order.order_id)
     until = clock.now + timedelta(microseconds=300_000)
     since = until - adapter.capabilities.max_refund_window  # rounded outwards this would be 24 h + 1 s
-    assert [o.external_id for o in adapter.fetch_refunds(since, until, None).items] == [order.order_id]
-    assert [o.external_id for o in adapter.fetch_orders(since, until, None).items] == [order.order_id]
+    assert [o.external_id for o in resolved(adapter.fetch_refunds(since, until, None))] == [order.order_id]
+    assert [o.external_id for o in resolved(adapter.fetch_orders(since, until, None))] == [order.order_id]
     since = until - adapter.capabilities.max_order_window  # the same for the 7-day order window
-    assert [o.external_id for o in adapter.fetch_orders(since, until, None).items] == [order.order_id]
+    assert [o.external_id for o in resolved(adapter.fetch_orders(since, until, None))] == [order.order_id]
