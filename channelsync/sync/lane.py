@@ -49,8 +49,8 @@ class Lane:
     #: resync, a handed-over request. The daemon polls and pushes a channel from two threads
     #: (pushes never wait behind a poll's API calls); this keeps their store effects in turn.
     #: A copy of the lane for another thread (``dataclasses.replace``) shares it.
-    serial: threading.RLock = field(default_factory=threading.RLock)
     _kept_version: int = 0
+    serial: threading.RLock = field(default_factory=threading.RLock)
 
     @property
     def policy(self) -> listings.Policy:
