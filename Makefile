@@ -21,8 +21,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q $(TEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
-	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/run.py $(ARGS)
+	$(BIN)/python bench/intake.py $(filter --quick,$(ARGS))
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -2,8 +2,10 @@
 
 * a slow or failing channel never stalls the others (each has its thread,
   its connection, its rate budget);
-* an ingest that queues pushes wakes every worker, so pushes start at once;
-* CLI changes are picked up within a second (workers look at the outbox
+* each channel pushes from a thread of its own (``Pusher``), woken whenever an
+  ingest anywhere queues pushes: a push never waits behind a poll, this
+  channel's or another's (a slow order API must not delay stock going out);
+* CLI changes are picked up within a second (pushers look at the outbox
   every ``tick`` seconds);
 * SIGTERM/SIGINT: every wait and the next platform call end at once, workers
   commit what they finished and the process exits 0 within seconds (a call
@@ -19,6 +21,7 @@ import os
 import signal
 import threading
 import time
+from dataclasses import replace
 from typing import Any, Callable
 
 import httpx
@@ -52,17 +55,23 @@ STOP_GRACE = 5.0
 
 class Worker(threading.Thread):
     """One channel's thread: its own store connection and lane, a resync at start, then
-    cycles on schedule, the CLI's handed-over requests, and pushes whenever woken."""
+    polls on schedule and the CLI's handed-over requests. Its ``Pusher`` sends the
+    channel's pushes meanwhile."""
 
     def __init__(self, owner: "Daemon", name: str) -> None:
         super().__init__(name=f"channel-{name}", daemon=True)
         self.owner = owner  # not "daemon": threading.Thread has a daemon flag
         self.channel_name = name
-        self.wake = threading.Event()
+        self.wake = threading.Event()  # pushes were queued: the pusher drains now
+        self.poke = threading.Event()  # a doorbell rang or the daemon stops: the poll loop looks now
         # platform messages ring it; a second look 5 s later for platforms whose search trails them
         self.doorbell = Doorbell(lag=owner.config.channels[name].order_lag, recheck=5.0)
         self.error: BaseException | None = None  # the last crash, until a run gets through a cycle again
         self.crashes = 0
+        self.pusher: Pusher | None = None
+        self.sweeper: Sweeper | None = None
+        self.ended = threading.Event()  # this run of _serve is over: its pusher and sweeper stop
+        self.helper_error: BaseException | None = None  # a pusher or sweeper crashed: the run restarts
 
     def run(self) -> None:
         structlog.contextvars.bind_contextvars(channel=self.channel_name, run_id=self.owner.run_id)
@@ -82,6 +91,9 @@ class Worker(threading.Thread):
     def _serve(self) -> None:
         store = self.owner.open_store()
         lane = None
+        self.ended.clear()
+        self.helper_error = None
+        self.pusher = self.sweeper = None
         try:
             cfg = self.owner.config.channels[self.channel_name]
             lane = open_lane(self.owner.config, self.channel_name, store, self.owner.types, self.owner.pm,
@@ -89,43 +101,123 @@ class Worker(threading.Thread):
                              stop=Stop(self.owner.stop))
             runner = ChannelRunner(lane)
             stopping = self.owner.stop.is_set
+            self.pusher = Pusher(self, lane)
+            self.pusher.start()
             jobs = schedule.Scheduler()
-            jobs.every(cfg.poll_interval).seconds.do(runner.cycle, stopping)
             if cfg.drift_check_interval > 0:  # on its own clock: with intake the poll may be minutes apart
                 jobs.every(cfg.drift_check_interval).seconds.do(runner.check_stock)
             jobs.every(cfg.reconcile_interval).seconds.do(self._resync, lane)
-            self._resync(lane)  # link listings and repair drift before the first cycle
-            runner.cycle(stopping)
+            self._resync(lane)  # link listings and repair drift before the first cycle (reads the overlap)
+            next_poll = time.monotonic() + cfg.poll_interval
+            runner.cycle(stopping, push=False, overlap=False)  # the sweeper reads the overlap
             if self.error is not None:  # running again after a crash: the channel is no longer marked
                 with store.write():
                     channels.record_worker(store, self.channel_name, None)
                 log.info("worker_recovered", channel=self.channel_name)
                 self.error = None
+            self.sweeper = Sweeper(self, lane)
+            self.sweeper.start()
             while not stopping():
                 if lane.config is not self.owner.config:  # reloaded on SIGHUP: take the new rules
                     lane.config, lane.cfg = self.owner.config, self.owner.config.channels[self.channel_name]
+                if time.monotonic() >= next_poll:
+                    # polls start every poll_interval (not that long after the last one ended), so a
+                    # sale waits at most one interval; a poll longer than that is followed at once
+                    next_poll = max(next_poll + lane.cfg.poll_interval, time.monotonic())
+                    runner.cycle(stopping, push=False, overlap=False)  # the sweeper reads the overlap
                 jobs.run_pending()
                 if self.doorbell.due():  # a verified platform message: poll now, not at the next tick
                     metrics.INTAKE_POLLS.labels(self.channel_name).inc()
-                    runner.cycle(stopping)
+                    runner.cycle(stopping, push=False, overlap=False)
                 if stopping():
                     break
-                handoff.serve_pending(lane, stopping)
-                runner.drain(stopping)
-                self.wake.wait(self.owner.tick)
-                self.wake.clear()
+                handoff.serve_pending(lane, stopping)  # a resync takes the lane's lock page by page
+                if self.helper_error is not None:  # the pusher or sweeper crashed: restart the whole run
+                    raise self.helper_error
+                # sleep until the next poll is due, a doorbell rings, or a tick (handed-over requests)
+                self.poke.wait(max(0.0, min(self.owner.tick, next_poll - time.monotonic())))
+                self.poke.clear()
         finally:
+            self.ended.set()
+            self.wake.set()
+            for helper in (self.pusher, self.sweeper):
+                if helper is not None and helper.is_alive():
+                    helper.join(timeout=60)
             if lane is not None:
                 lane.close()
             store.close()
 
     def _resync(self, lane: Lane) -> None:
         try:
-            reconcile.resync(lane)
+            reconcile.resync(lane)  # takes the lane's lock page by page: pushes go on between pages
         except Interrupted:
             pass
         except ChannelError as exc:  # the channel is down: the next scheduled resync tries again
             log.warning("resync_failed", channel=self.channel_name, error=str(exc))
+
+
+class _Beside(threading.Thread):
+    """A thread beside a channel's worker, on the worker's lane: the same adapter and rate
+    budget (one budget per channel) and ``serial`` lock, a store connection of its own."""
+
+    role = ""
+
+    def __init__(self, worker: Worker, lane: Lane) -> None:
+        super().__init__(name=f"{self.role}-{worker.channel_name}", daemon=True)
+        self.worker = worker
+        self.lane = lane
+
+    def run(self) -> None:
+        owner = self.worker.owner
+        structlog.contextvars.bind_contextvars(channel=self.worker.channel_name, run_id=owner.run_id)
+        store = owner.open_store()
+        try:
+            lane = replace(self.lane, store=store)
+            runner = ChannelRunner(lane)
+            while not owner.stop.is_set() and not self.worker.ended.is_set():
+                if lane.config is not owner.config:  # reloaded on SIGHUP: set before the pushes it queues
+                    lane.config, lane.cfg = owner.config, owner.config.channels[self.worker.channel_name]
+                self.step(runner)
+                self.pause(lane)
+        except Exception as exc:  # never silently: the worker re-raises it and the supervisor restarts the run
+            log.exception("worker_crashed", channel=self.worker.channel_name, thread=self.role)
+            self.worker.helper_error = exc
+            self.worker.poke.set()
+        finally:
+            store.close()  # not the adapter: the worker owns it and closes it after joining us
+
+    def step(self, runner: ChannelRunner) -> None:
+        raise NotImplementedError
+
+    def pause(self, lane: Lane) -> None:
+        raise NotImplementedError
+
+
+class Pusher(_Beside):
+    """One channel's pushes, apart from its polls: drains the outbox whenever woken (an
+    ingest on any channel queued pushes) and every ``tick`` (CLI changes, retries due)."""
+
+    role = "push"
+
+    def step(self, runner: ChannelRunner) -> None:
+        runner.push_round(self.worker.owner.stop.is_set)
+
+    def pause(self, lane: Lane) -> None:
+        self.worker.wake.wait(self.worker.owner.tick)
+        self.worker.wake.clear()  # after the wait: a wake during the drain means drain again now
+
+
+class Sweeper(_Beside):
+    """Re-reads the order overlap (late-indexed orders) every ``order_overlap / 20`` seconds,
+    at least a poll interval apart, so polls read only what is new since their cursor."""
+
+    role = "sweep"
+
+    def step(self, runner: ChannelRunner) -> None:
+        runner.sweep()
+
+    def pause(self, lane: Lane) -> None:
+        self.worker.owner.stop.wait(max(lane.cfg.poll_interval, lane.cfg.order_overlap / 20))
 
 
 class Daemon:
@@ -157,7 +249,7 @@ class Daemon:
         worker = self.workers.get(channel)
         if worker is not None:
             worker.doorbell.ring()
-            worker.wake.set()
+            worker.poke.set()
 
     def request_reload(self, *_: Any) -> None:
         self.reload.set()
@@ -166,6 +258,8 @@ class Daemon:
         log.info("daemon_stopping")
         self.stop.set()
         self.wake_all()
+        for worker in self.workers.values():
+            worker.poke.set()
 
     def run(self, install_signals: bool = True, until: Callable[[], bool] | None = None) -> int:
         """Run until stopped; returns the process exit code."""
@@ -269,7 +363,7 @@ class Daemon:
             rows = status_rows(store, self.config)
         finally:
             store.close()
-        alive = {n: w.is_alive() for n, w in self.workers.items()}
+        alive = {n: w.is_alive() for n, w in self.workers.items()}  # a crashed pusher restarts the worker's run
         links = self.intake_server.intake.ledger.links if self.intake_server is not None else {}
         doc = health_document(rows, alive, policy=self.config.daemon.unhealthy_when,
                               stopping=self.stop.is_set(), run_id=self.run_id)

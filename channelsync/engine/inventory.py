@@ -85,23 +85,45 @@ class BundleCycle(UserError):
                          "other components with `channelsync catalog import`")
 
 
-def available(store: Store, sku_code: str, warehouses: Iterable[str] | None = None, _path: tuple = ()) -> int:
+class Reads:
+    """The reads behind targets, each made once per unit of work: one ingest's SKUs are
+    wanted by every channel, and a SKU's reservations and stock are the same for all
+    of them. Only valid while nothing is written in between (inside one ``queue_stock``)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._memo: dict[tuple, object] = {}
+
+    def get(self, fn, *args):
+        key = (fn, *args)
+        if key not in self._memo:
+            self._memo[key] = fn(self.store, *args)
+        return self._memo[key]
+
+
+def _status(store: Store, sku_code: str) -> str | None:
+    return store.scalar("SELECT status FROM skus WHERE code = ?", (sku_code,))
+
+
+def available(store: Store, sku_code: str, warehouses: Iterable[str] | None = None,
+              reads: Reads | None = None, _path: tuple = ()) -> int:
     """On hand over ``warehouses`` less reserved; a bundle: the fewest whole bundles its components make."""
-    parts = components(store, sku_code)
+    reads = reads or Reads(store)
+    parts = reads.get(components, sku_code)
     whs = tuple(warehouses or ())
     if parts:
         if sku_code in _path:  # a guard: imports refuse cycles, but the database may have been edited by hand
             raise BundleCycle([*_path[_path.index(sku_code):], sku_code])
-        return max(0, min(available(store, code, whs, (*_path, sku_code)) // qty for code, qty in parts))
-    return on_hand(store, sku_code, whs) - reserved(store, sku_code, whs)
+        return max(0, min(available(store, code, whs, reads, (*_path, sku_code)) // qty for code, qty in parts))
+    return reads.get(on_hand, sku_code, whs) - reads.get(reserved, sku_code, whs)
 
 
-def channel_target(store: Store, cfg: ChannelConfig, sku_code: str) -> int:
+def channel_target(store: Store, cfg: ChannelConfig, sku_code: str, reads: Reads | None = None) -> int:
     """What channel ``cfg`` should show for ``sku_code`` now (0 for an inactive or unknown SKU)."""
-    status = store.scalar("SELECT status FROM skus WHERE code = ?", (sku_code,))
-    if status != "active":
+    reads = reads or Reads(store)
+    if reads.get(_status, sku_code) != "active":
         return 0  # discontinued or unknown: nothing to sell
-    return target(available(store, sku_code, cfg.warehouses), rules_for(cfg, sku_code))
+    return target(available(store, sku_code, cfg.warehouses, reads), rules_for(cfg, sku_code))
 
 
 def affected(store: Store, skus: Iterable[str]) -> set[str]:
@@ -119,21 +141,27 @@ def affected(store: Store, skus: Iterable[str]) -> set[str]:
     return result
 
 
-def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime | None = None) -> int:
+def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime | None = None,
+                reads: Reads | None = None, channel: str | None = None) -> int:
     """Queue a stock push for every (channel, SKU) whose target differs from what the
-    channel should be showing; un-queue those that agree again. Returns rows queued."""
+    channel should be showing; un-queue those that agree again. Returns rows queued.
+    ``channel``: only that channel's listings (a resync of one channel changes no other's)."""
     now = now or utcnow()
     queued = 0
     codes = affected(store, skus)
     if not codes:
         return 0
     marks = ",".join("?" * len(codes))
-    rows = store.query(f"SELECT channel, sku_code, expected FROM listings WHERE sku_code IN ({marks})", tuple(codes))
+    sql, params = f"SELECT channel, sku_code, expected FROM listings WHERE sku_code IN ({marks})", tuple(codes)
+    if channel is not None:
+        sql, params = sql + " AND channel = ?", (*params, channel)
+    rows = store.query(sql, params)
+    reads = reads or Reads(store)
     for row in rows:
         cfg = config.channels.get(row["channel"])
         if cfg is None or not cfg.enabled:
             continue
-        wanted = channel_target(store, cfg, row["sku_code"])
+        wanted = channel_target(store, cfg, row["sku_code"], reads)
         if row["expected"] is None or wanted != row["expected"]:
             outbox.queue(store, row["channel"], row["sku_code"], "stock", now)
             queued += 1

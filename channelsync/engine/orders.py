@@ -93,6 +93,22 @@ def _move_expected(store: Store, cfg: ChannelConfig, result: IngestResult, absol
         listings.lower_expected(store, cfg.name, sku, units, absolute, at)
 
 
+def unchanged(store: Store, channel: str, orders: Sequence[Order]) -> set[str]:
+    """External ids of ``orders`` that ``_apply`` would skip as re-reads (stored in the same
+    status and platform status, with no line or parcel news): a re-read overlap is sifted
+    here, before the caller takes any lock."""
+    same: set[str] = set()
+    by_id = {o.external_id: o for o in orders if not _line_news(o)}
+    ids = list(by_id)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        rows = store.execute(f"SELECT external_id, status, platform_status FROM orders WHERE channel = ? "
+                             f"AND external_id IN ({','.join('?' * len(chunk))})", (channel, *chunk))
+        same.update(ext for ext, status, platform_status in rows
+                    if by_id[ext].status.value == status and by_id[ext].platform_status == platform_status)
+    return same
+
+
 def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: datetime, result: IngestResult,
            absolute: bool = False) -> None:
     row = store.one("SELECT * FROM orders WHERE channel = ? AND external_id = ?", (cfg.name, order.external_id))

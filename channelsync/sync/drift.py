@@ -55,24 +55,33 @@ class DriftCheck:
         for start in range(0, len(rows), size):
             chunk = rows[start:start + size]
             ids, items = [r["external_id"] for r in chunk], [r["item_id"] for r in chunk]
-            began = utcnow()
-            try:
-                shown = lane.call(lambda ids=ids, items=items: lane.adapter.read_stock(ids, items))
-            except ChannelError as exc:  # the next check tries again; pushes that wait keep waiting
-                log.warning("drift_read_failed", channel=lane.name, error=str(exc))
-                break
-            ended = utcnow()
-            with lane.store.write():
-                for r in chunk:
-                    if r["external_id"] in shown:
-                        listings.begin_read(lane.store, lane.name, r["sku_code"], int(shown[r["external_id"]]),
-                                            began, ended)
-                    else:
-                        listings.read_missed(lane.store, lane.name, r["sku_code"])
-                        log.warning("drift_read_missing", channel=lane.name, sku=r["sku_code"],
-                                    external_id=r["external_id"])
+            # read and recorded under the lane's lock: the daemon pushes from another thread, and a
+            # push landing between the read and its record would be taken for drift and repaired twice
+            with lane.serial:
+                if not self._read_chunk(chunk, ids, items):
+                    break
             read += len(chunk)
         return read
+
+    def _read_chunk(self, chunk: list[dict], ids: list[str], items: list) -> bool:
+        lane = self.lane
+        began = utcnow()
+        try:
+            shown = lane.call(lambda ids=ids, items=items: lane.adapter.read_stock(ids, items))
+        except ChannelError as exc:  # the next check tries again; pushes that wait keep waiting
+            log.warning("drift_read_failed", channel=lane.name, error=str(exc))
+            return False
+        ended = utcnow()
+        with lane.store.write():
+            for r in chunk:
+                if r["external_id"] in shown:
+                    listings.begin_read(lane.store, lane.name, r["sku_code"], int(shown[r["external_id"]]),
+                                        began, ended)
+                else:
+                    listings.read_missed(lane.store, lane.name, r["sku_code"])
+                    log.warning("drift_read_missing", channel=lane.name, sku=r["sku_code"],
+                                external_id=r["external_id"])
+        return True
 
 
 def settle(lane: Lane, source: str = "check") -> tuple[list[listings.Drift], int]:

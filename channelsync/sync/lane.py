@@ -8,6 +8,7 @@ handoff depend on a small, named shape instead of on each other.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable, Iterator, TypeVar
@@ -48,6 +49,11 @@ class Lane:
     _kept_version: int = 0
     #: the daemon's stop: set, it ends this lane's waits and calls with ``Interrupted``
     stop: Stop = NEVER
+    #: held by the work on this channel that must not interleave: an ingest, a push batch, a
+    #: resync, a handed-over request. The daemon polls and pushes a channel from two threads
+    #: (pushes never wait behind a poll's API calls); this keeps their store effects in turn.
+    #: A copy of the lane for another thread (``dataclasses.replace``) shares it.
+    serial: threading.RLock = field(default_factory=threading.RLock)
 
     @property
     def policy(self) -> listings.Policy:

@@ -58,7 +58,8 @@ def drain(lane: Lane, stop: Callable[[], bool] = lambda: False, max_batches: int
             size = _batch_size(lane, kind)
             rows = outbox.due(lane.store, lane.name, kind, size)
             if rows:
-                stats.add(_send(lane, kind, rows))
+                with lane.serial:  # one batch at a time against this channel's ingest and resync
+                    stats.add(_send(lane, kind, rows))
                 sent = True
         if not sent:
             break

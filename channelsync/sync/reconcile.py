@@ -129,19 +129,26 @@ def _pages(lane: Lane, token: str | None, what: set[str], only: set[str] | None,
         read_from[0] = utcnow()  # the page's quantities were read after this
         return lane.call(lambda: lane.adapter.list_listings(tok))
 
-    for page in paging.pages(fetch, start=token):
-        # a page's detail calls go one by one under the budget, each with its own retries
-        found = paging.resolve(page.items, lane.call, size=lane.adapter.capabilities.listing_page_size)
-        try:
-            with store.write():
-                for listing in found:
-                    _one(lane, listing, what, only, report, seen_codes, read_from[0])
-                report.seen += len(found)
-                if report.dry_run:
-                    raise _Rollback
-                resume.save(lane, page.next_token, started, sig, report)
-        except _Rollback:
-            pass
+    pages = paging.pages(fetch, start=token)
+    while True:
+        # a page is read and recorded under the lane's lock: this channel's pushes wait one
+        # page, not the whole resync, and none lands between a page's read and its record
+        with lane.serial:
+            page = next(pages, None)
+            if page is None:
+                return
+            # a page's detail calls go one by one under the budget, each with its own retries
+            found = paging.resolve(page.items, lane.call, size=lane.adapter.capabilities.listing_page_size)
+            try:
+                with store.write():
+                    for listing in found:
+                        _one(lane, listing, what, only, report, seen_codes, read_from[0])
+                    report.seen += len(found)
+                    if report.dry_run:
+                        raise _Rollback
+                    resume.save(lane, page.next_token, started, sig, report)
+            except _Rollback:
+                pass
         progress(len(found))
 
 
@@ -168,13 +175,14 @@ def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
         report.drift += 1
         if len(report.drift_examples) < 20:
             report.drift_examples.append({"sku": code, "expected": seen.drift[0], "seen": seen.drift[1]})
+    reads = inventory.Reads(store)  # the SKU's figures, read once for every channel's target
     if "stock" in what and report.dry_run and seen.drift is not None:
         # what settling the read would queue, if no order explains the difference
-        report.queued["stock"] += int(inventory.channel_target(store, lane.cfg, code) != listing.quantity)
+        report.queued["stock"] += int(inventory.channel_target(store, lane.cfg, code, reads) != listing.quantity)
     elif "stock" in what:
-        report.queued["stock"] += inventory.queue_stock(store, lane.config, [code])
+        report.queued["stock"] += inventory.queue_stock(store, lane.config, [code], reads=reads, channel=name)
     if "stock" in what:
-        target = inventory.channel_target(store, lane.cfg, code)
+        target = inventory.channel_target(store, lane.cfg, code, reads)
         if listing.quantity is not None and target != listing.quantity:
             report.change(code, "stock", listing.quantity, target)
     if "price" in what and lane.adapter.capabilities.listing_prices and listing.price is not None:

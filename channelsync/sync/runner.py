@@ -15,7 +15,7 @@ from typing import Callable
 import structlog
 
 from channelsync.engine import channels, listings, outbox
-from channelsync.engine.orders import IngestResult, ingest, orders_modified
+from channelsync.engine.orders import IngestResult, ingest, orders_modified, unchanged
 from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
 from channelsync.sync import drift, paging, push
@@ -52,17 +52,36 @@ class ChannelRunner:
         self._push_down = False
 
     # --- orders ----------------------------------------------------------
-    def poll(self, now: datetime | None = None) -> CycleStats:
+    def poll(self, now: datetime | None = None, overlap: bool = True) -> CycleStats:
         """Read orders in ``[cursor - overlap, now - lag]``, window by window; each
-        window's orders and the cursor move commit together."""
+        window's orders and the cursor move commit together.
+
+        ``overlap=False`` reads from the cursor only: the daemon does so on every poll and
+        re-reads the overlap in ``sweep`` on a slower schedule of its own, so a poll's cost
+        does not grow with the order rate (at 1,000 orders a minute the five-minute overlap
+        is 5,000 orders, dozens of list calls, on every poll)."""
+        cfg, now = self.lane.cfg, now or utcnow()
+        cursor = channels.cursor(self.lane.store, self.lane.name)
+        start = (cursor or now - timedelta(seconds=cfg.initial_lookback))
+        if overlap or cursor is None:
+            start -= timedelta(seconds=cfg.order_overlap)
+        # the platform's declared indexing lag is a floor; the config can only add to it
+        lag = max(timedelta(seconds=cfg.order_lag), self.lane.adapter.capabilities.order_lag)
+        return self._read(start, now - lag, move_cursor=True)
+
+    def sweep(self, now: datetime | None = None) -> CycleStats:
+        """Re-read ``[cursor - overlap, cursor)``: orders the platform indexed late, or whose
+        clock is behind ours. Already-known orders change nothing; the cursor stays."""
+        cfg, now = self.lane.cfg, now or utcnow()
+        cursor = channels.cursor(self.lane.store, self.lane.name)
+        if cursor is None:
+            return CycleStats()
+        return self._read(cursor - timedelta(seconds=cfg.order_overlap), cursor, move_cursor=False)
+
+    def _read(self, start: datetime, until: datetime, move_cursor: bool) -> CycleStats:
         lane, cfg, adapter = self.lane, self.lane.cfg, self.lane.adapter
         stats = CycleStats()
-        now = now or utcnow()
         started = time.monotonic()
-        cursor = channels.cursor(lane.store, lane.name)
-        start = (cursor or now - timedelta(seconds=cfg.initial_lookback)) - timedelta(seconds=cfg.order_overlap)
-        # the platform's declared indexing lag is a floor; the config can only add to it
-        until = now - max(timedelta(seconds=cfg.order_lag), adapter.capabilities.order_lag)
         try:
             longest, refund_longest = paging.order_windows(adapter.capabilities, cfg)
             for since, end in paging.windows(start, until, longest):
@@ -77,8 +96,11 @@ class ChannelRunner:
                     for order in lane.items(lambda tok, f=fetch, s=s, e=e: f(s, e, tok), stored,
                                             adapter.capabilities.order_page_size):
                         found[order.external_id] = order  # the later read of the same order wins
-                result = ingest(lane.store, lane.config, cfg, list(found.values()), cursor=end,
-                                absolute=lane.absolute)
+                same = unchanged(lane.store, lane.name, list(found.values()))
+                fresh = [o for o in found.values() if o.external_id not in same]
+                with lane.serial:  # the API calls above ran unlocked: this channel's pushes went on
+                    result = ingest(lane.store, lane.config, cfg, fresh,
+                                    cursor=end if move_cursor else None, absolute=lane.absolute)
                 self._after_ingest(result, stats)
                 stats.orders_seen += len(found)
             self._poll_health(None)
@@ -92,7 +114,8 @@ class ChannelRunner:
             self._poll_health(f"order poll: {exc}")
             log.warning("poll_failed", channel=lane.name, error=str(exc))
         # reads of the platform are settled only as far as the orders are in (the cursor)
-        stats.drift, settled_queued = drift.settle(lane)
+        with lane.serial:  # settling writes expected: not in the middle of this channel's push batch
+            stats.drift, settled_queued = drift.settle(lane)
         stats.pushes_queued += settled_queued
         stats.poll_ms = int((time.monotonic() - started) * 1000)
         return stats
@@ -154,7 +177,7 @@ class ChannelRunner:
         repaired in it), not in the next."""
         read = self.drift.read(force=force)
         if read:
-            again = self.poll()
+            again = self.poll(overlap=False)  # the reads settle as far as the cursor: no need of the overlap
             if stats is not None:
                 stats.drift.extend(again.drift)
                 stats.orders_seen += again.orders_seen
@@ -162,13 +185,25 @@ class ChannelRunner:
             stats.listings_read += read
         return read
 
-    def cycle(self, stop: Callable[[], bool] = lambda: False) -> CycleStats:
-        """Poll, check for drift, then push; logs the canonical line of the cycle."""
+    def push_round(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
+        """Drain, as the daemon's push thread does whenever it is woken; logs a line when
+        anything was sent (the poll's ``channel_cycle`` line then shows no pushes)."""
+        started = time.monotonic()
+        stats = self.drain(stop)
+        if stats.ok or stats.retry or stats.parked:
+            log.info("channel_push", channel=self.lane.name, pushes_ok=stats.ok, pushes_retry=stats.retry,
+                     pushes_parked=stats.parked, push_ms=int((time.monotonic() - started) * 1000))
+        return stats
+
+    def cycle(self, stop: Callable[[], bool] = lambda: False, push: bool = True, overlap: bool = True) -> CycleStats:
+        """Poll, check for drift, then (unless another thread pushes this channel) push; logs
+        the canonical line of the cycle."""
         lane = self.lane
-        stats = self.poll()
+        stats = self.poll(overlap=overlap)
         self.check_stock(stats)
         started = time.monotonic()
-        stats.pushes = self.drain(stop)
+        if push:
+            stats.pushes = self.drain(stop)
         stats.push_ms = int((time.monotonic() - started) * 1000)
         line = {"orders_seen": stats.orders_seen, "orders_changed": stats.orders_changed,
                 "unmatched_lines": stats.unmatched_lines, "pushes_queued": stats.pushes_queued,
