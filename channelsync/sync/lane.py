@@ -36,6 +36,18 @@ def _nothing() -> None:
 
 
 @dataclass
+class Answering:
+    """Whether the channel's order API and push API last answered, shared by every thread
+    on the lane (a ``replace`` copy keeps the same object): the poll that finds the channel
+    answering again must know that the push thread saw it down, to bring its backed-off
+    pushes forward. A new lane (a restart) starts "recovering", so rows left in back-off
+    by the last run go out at the first good poll."""
+
+    poll_down: bool = True
+    push_down: bool = False
+
+
+@dataclass
 class Lane:
     name: str
     cfg: ChannelConfig
@@ -54,6 +66,7 @@ class Lane:
     #: (pushes never wait behind a poll's API calls); this keeps their store effects in turn.
     #: A copy of the lane for another thread (``dataclasses.replace``) shares it.
     serial: threading.RLock = field(default_factory=threading.RLock)
+    answering: Answering = field(default_factory=Answering)
 
     @property
     def policy(self) -> listings.Policy:

@@ -46,10 +46,8 @@ class ChannelRunner:
         self.lane = lane
         self.drift = drift.DriftCheck(lane)
         # Prompt recovery: pushes that failed while the channel was down wait out a back-off
-        # of up to minutes; once the channel answers again they go out at once. A new runner
-        # (a restart) starts "recovering", so rows left in back-off by the last run go too.
-        self._poll_down = True
-        self._push_down = False
+        # of up to minutes; once the channel answers again they go out at once. The up/down
+        # state is the lane's (``lane.answering``): the daemon polls and pushes from two threads.
 
     # --- orders ----------------------------------------------------------
     def poll(self, now: datetime | None = None, overlap: bool = True) -> CycleStats:
@@ -104,12 +102,12 @@ class ChannelRunner:
                 self._after_ingest(result, stats)
                 stats.orders_seen += len(found)
             self._poll_health(None)
-            self._answered(probe=not self._poll_down)
-            self._poll_down = False
+            self._answered(probe=not self.lane.answering.poll_down)
+            self.lane.answering.poll_down = False
         except Interrupted:  # stopping: the cursor stays where the last committed window left it
             stats.error = "interrupted: the daemon is stopping"
         except ChannelError as exc:
-            self._poll_down = exc.retryable or self._poll_down
+            self.lane.answering.poll_down = exc.retryable or self.lane.answering.poll_down
             stats.error = str(exc)
             self._poll_health(f"order poll: {exc}")
             log.warning("poll_failed", channel=lane.name, error=str(exc))
@@ -138,7 +136,7 @@ class ChannelRunner:
         """The channel answered: bring its backed-off pushes forward. After a push-only
         failure (polls kept working) only the soonest row goes, as a probe; when it
         succeeds the rest follow (``drain``)."""
-        if probe and not self._push_down:
+        if probe and not self.lane.answering.push_down:
             return
         lane = self.lane
         with lane.store.write():
@@ -148,12 +146,12 @@ class ChannelRunner:
 
     def drain(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
         stats = push.drain(self.lane, stop)
-        if stats.ok and self._push_down:
-            self._push_down = False
+        if stats.ok and self.lane.answering.push_down:
+            self.lane.answering.push_down = False
             self._answered(probe=False)
             stats.add(push.drain(self.lane, stop))
         elif stats.retry and not stats.ok:
-            self._push_down = True
+            self.lane.answering.push_down = True
         if listings.wanted(self.lane.store, self.lane.name) and self.check_stock():
             # a push waits for a read (it may have applied), or an absolute set wants checking:
             # read, settle, and send what that calls for now, not a poll interval later
