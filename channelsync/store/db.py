@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -79,6 +80,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self.lock_log_every = max(0.05, lock_log_every)
         self._depth = 0
+        self._thread = threading.get_ident()  # a sqlite connection serves the thread that opened it
         if readonly:
             conn = self._connect_readonly()
         else:
@@ -199,6 +201,19 @@ class Store:
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
+
+    @contextlib.contextmanager
+    def here(self) -> Iterator["Store"]:
+        """This store, or, called from another thread, a short-lived connection of that
+        thread's to the same database (a renewed token stored from the daemon's push thread)."""
+        if threading.get_ident() == self._thread or self.path == ":memory:":
+            yield self
+            return
+        other = Store(self.path, lock_timeout=self.lock_timeout, lock_log_every=self.lock_log_every)
+        try:
+            yield other
+        finally:
+            other.close()
 
     def close(self) -> None:
         self.conn.close()

@@ -79,6 +79,12 @@ def overlay(store: Store, channel: str, configured: Mapping[str, Any], key: byte
 
 def save(store: Store, channel: str, configured: Mapping[str, Any], values: Mapping[str, str],
          key: bytes | None = None) -> None:
+    with store.here() as here:  # the adapter renews from whichever of the channel's threads calls
+        _save(here, channel, configured, values, key)
+
+
+def _save(store: Store, channel: str, configured: Mapping[str, Any], values: Mapping[str, str],
+          key: bytes | None) -> None:
     with store.write():
         db_key = _db_key(store, create=True)
         for name, value in values.items():

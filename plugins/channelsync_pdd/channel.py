@@ -11,7 +11,7 @@ import httpx
 from channelsync import Capabilities, Channel, Setting
 from channelsync.sdk.auth import Credential, TokenAuth
 from channelsync.sdk.batch import grouped, run_calls
-from channelsync.sdk.errors import Rejected
+from channelsync.sdk.errors import NotFound, Rejected
 from channelsync.sdk.models import Listing, ListingContent, Order, PriceUpdate, StockUpdate, UpdateResult
 from channelsync.sdk.paging import At, Detail, PageNumber, Reply
 from channelsync_pdd import api
@@ -70,6 +70,17 @@ class PddChannel(Channel):
             self.client.execute(api.QUANTITY_UPDATE, {
                 "goods_id": _goods(u), "sku_id": u.external_id, "quantity": max(0, u.quantity) if full else u.delta,
                 "update_type": api.FULL if full else api.INCREMENT})
+
+    def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:
+        """One goods detail a goods: settles an increment that may have applied (PDD takes no key)."""
+        shown: dict[str, int] = {}
+        for gid in dict.fromkeys(filter(None, item_ids)):
+            try:
+                shown.update((s.external_id, s.quantity) for s in listings_of(self.client.execute(
+                    api.GOODS_DETAIL, {"goods_id": gid})))
+            except NotFound:  # deleted on PDD: its SKUs are left out (the core says so)
+                continue
+        return {i: shown[i] for i in external_ids if i in shown}
 
     def set_prices(self, updates: Sequence[PriceUpdate]) -> list[UpdateResult]:
         """The master price is the group price; PDD wants the single-buy price above it."""
