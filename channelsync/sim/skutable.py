@@ -262,7 +262,10 @@ class SkuTable(MutableMapping):
         return ((self._ext_of(row), SkuRow(self, row)) for row in self._live_rows(0))
 
     def clear(self) -> None:
-        self.__init__()
+        # every row dead, its values kept (as ``del``: a view handed out before still reads them)
+        self._alive = bytearray(len(self._alive))
+        self._ext_odd.clear()
+        self._live = 0
 
     # --- what the fake's own calls use ----------------------------------------
     def by_code(self, code: str) -> SkuRow | None:
