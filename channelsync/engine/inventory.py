@@ -178,10 +178,11 @@ def affected(store: Store, skus: Iterable[str]) -> set[str]:
 
 
 def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime | None = None,
-                reads: Reads | None = None, channel: str | None = None) -> int:
+                reads: Reads | None = None, channel: str | None = None, targets: dict | None = None) -> int:
     """Queue a stock push for every (channel, SKU) whose target differs from what the
     channel should be showing; un-queue those that agree again. Returns rows queued.
-    ``channel``: only that channel's listings (a resync of one channel changes no other's)."""
+    ``channel``: only that channel's listings (a resync of one channel changes no other's).
+    ``targets``: filled with each (channel, SKU)'s target, for a caller that reports them."""
     now = now or utcnow()
     queued = 0
     codes = affected(store, skus)
@@ -200,6 +201,8 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
         if cfg is None or not cfg.enabled:
             continue
         wanted = channel_target(store, cfg, row["sku_code"], reads)
+        if targets is not None:
+            targets[(row["channel"], row["sku_code"])] = wanted
         if row["expected"] is None or wanted != row["expected"]:
             pushes.append((row["channel"], row["sku_code"]))
             queued += 1

@@ -198,15 +198,19 @@ def _page(lane: Lane, found: list[Listing], what: set[str], only: set[str] | Non
             if "stock" in what and report.dry_run:  # what settling the read would queue, if no order explains it
                 report.queued["stock"] += int(inventory.channel_target(store, cfg, listing.sku_code, reads)
                                               != listing.quantity)
+    targets: dict[tuple[str, str], int] = {}  # what queue_stock computed: each target once
     if "stock" in what and not report.dry_run:
-        report.queued["stock"] += inventory.queue_stock(store, lane.config, codes, reads=reads, channel=name)
+        report.queued["stock"] += inventory.queue_stock(store, lane.config, codes, reads=reads, channel=name,
+                                                        targets=targets)
     prices = "price" in what and lane.adapter.capabilities.listing_prices
     shelves = "listing" in what and lane.adapter.capabilities.can_set_shelf
     now, debug = utcnow(), log.bind()  # bound once: a lazy logger binds on every call, even filtered out
     for listing in linked:
         code, row = listing.sku_code, master[listing.sku_code]
         if "stock" in what:
-            target = inventory.channel_target(store, cfg, code, reads)
+            target = targets.get((name, code))
+            if target is None:  # a dry run, or a channel that is not enabled
+                target = inventory.channel_target(store, cfg, code, reads)
             if listing.quantity is not None and target != listing.quantity:
                 report.change(code, "stock", listing.quantity, target, debug)
         if prices and listing.price is not None:
