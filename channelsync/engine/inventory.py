@@ -100,6 +100,39 @@ class Reads:
             self._memo[key] = fn(self.store, *args)
         return self._memo[key]
 
+    def preload(self, codes: Iterable[str], warehouse_sets: Iterable[tuple[str, ...]]) -> None:
+        """Fill the memo for ``codes`` with one query per table instead of one per SKU and
+        channel (an ingest page touches ~100 SKUs, wanted by every channel): the same
+        numbers ``get`` would read, so a SKU left out (a bundle's other components) is
+        simply read on demand."""
+        codes = sorted(set(codes))
+        sets = set(warehouse_sets)
+        for i in range(0, len(codes), 5000):  # IN-lists well under SQLite's variable limit
+            chunk = codes[i:i + 5000]
+            marks = ",".join("?" * len(chunk))
+            made: dict[str, list] = {c: [] for c in chunk}
+            for b, c, q in self.store.execute(f"SELECT bundle_code, component_code, qty FROM bundle_components "
+                                              f"WHERE bundle_code IN ({marks}) ORDER BY component_code", chunk):
+                made[b].append((c, q))
+            status = dict.fromkeys(chunk)
+            status.update(self.store.execute(f"SELECT code, status FROM skus WHERE code IN ({marks})", chunk))
+            stock: dict[str, dict] = {c: {} for c in chunk}
+            for code, wh, n in self.store.execute(f"SELECT sku_code, warehouse, SUM(on_hand) FROM stock "
+                                                  f"WHERE sku_code IN ({marks}) GROUP BY 1, 2", chunk):
+                stock[code][wh] = n
+            held: dict[str, dict] = {c: {} for c in chunk}
+            for code, wh, n in self.store.execute(f"SELECT sku_code, warehouse, SUM(quantity) FROM reservations "
+                                                  f"WHERE sku_code IN ({marks}) GROUP BY 1, 2", chunk):
+                held[code][wh] = n
+            for code in chunk:
+                self._memo[(components, code)] = made[code]
+                self._memo[(_status, code)] = status[code]
+                for whs in sets:  # as on_hand / reserved count: no warehouses named is all of them
+                    self._memo[(on_hand, code, whs)] = sum(
+                        n for wh, n in stock[code].items() if not whs or wh in whs)
+                    self._memo[(reserved, code, whs)] = sum(
+                        n for wh, n in held[code].items() if not whs or wh is None or wh in whs)
+
 
 def _status(store: Store, sku_code: str) -> str | None:
     return store.scalar("SELECT status FROM skus WHERE code = ?", (sku_code,))
@@ -130,14 +163,12 @@ def affected(store: Store, skus: Iterable[str]) -> set[str]:
     """The SKUs whose availability may change with ``skus``: themselves, the
     components of bundles among them, and every bundle built from any of those."""
     result = set(skus)
-    for code in list(result):
-        result.update(c for c, _ in components(store, code))
-    if result:
-        marks = ",".join("?" * len(result))
-        rows = store.execute(
-            f"SELECT DISTINCT bundle_code FROM bundle_components WHERE component_code IN ({marks})",
-            tuple(result)).fetchall()
-        result.update(r[0] for r in rows)
+    for sql in ("SELECT DISTINCT component_code FROM bundle_components WHERE bundle_code IN ({})",
+                "SELECT DISTINCT bundle_code FROM bundle_components WHERE component_code IN ({})"):
+        codes = sorted(result)
+        for i in range(0, len(codes), 5000):  # one query per 5,000 SKUs, under SQLite's variable limit
+            chunk = codes[i:i + 5000]
+            result.update(r[0] for r in store.execute(sql.format(",".join("?" * len(chunk))), chunk))
     return result
 
 
@@ -157,18 +188,23 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
         sql, params = sql + " AND channel = ?", (*params, channel)
     rows = store.query(sql, params)
     reads = reads or Reads(store)
+    reads.preload(codes, {tuple(c.warehouses) for c in config.channels.values()})
+    debug = log.bind().debug  # bound once: a logger bound per row was a tenth of an ingest
+    push, agree = [], []
     for row in rows:
         cfg = config.channels.get(row["channel"])
         if cfg is None or not cfg.enabled:
             continue
         wanted = channel_target(store, cfg, row["sku_code"], reads)
         if row["expected"] is None or wanted != row["expected"]:
-            outbox.queue(store, row["channel"], row["sku_code"], "stock", now)
+            push.append((row["channel"], row["sku_code"]))
             queued += 1
-            log.debug("stock_push_queued", channel=row["channel"], sku=row["sku_code"], target=wanted,
-                      expected=row["expected"])
+            debug("stock_push_queued", channel=row["channel"], sku=row["sku_code"], target=wanted,
+                  expected=row["expected"])
         else:
-            outbox.unqueue(store, row["channel"], row["sku_code"], "stock")
+            agree.append((row["channel"], row["sku_code"]))
+    outbox.queue_many(store, push, "stock", now)
+    outbox.unqueue_many(store, agree, "stock")
     return queued
 
 

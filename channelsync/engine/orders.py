@@ -28,6 +28,7 @@ from channelsync.engine import (
     channels,
     inventory,
     listings,
+    order_page,
     reservations,
     returns,
     shipments,
@@ -75,8 +76,9 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
     now = now or utcnow()
     result = IngestResult()
     with store.write():
+        page = order_page.Page(store, cfg, orders)  # the page's stored rows, lines and SKUs, read at once
         for order in orders:
-            _apply(store, config, cfg, order, now, result, absolute)
+            _apply(store, config, cfg, order, now, result, page)
         _move_expected(store, cfg, result, absolute)
         if cursor is not None:
             channels.move_cursor(store, cfg.name, cursor)
@@ -110,8 +112,8 @@ def unchanged(store: Store, channel: str, orders: Sequence[Order]) -> set[str]:
 
 
 def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: datetime, result: IngestResult,
-           absolute: bool = False) -> None:
-    row = store.one("SELECT * FROM orders WHERE channel = ? AND external_id = ?", (cfg.name, order.external_id))
+           page: order_page.Page) -> None:
+    row = page.rows.get(order.external_id)
     before = S(row["status"]) if row else None
     # the same status again may carry line news (a refund of one line, a parcel)
     if order.status not in FORWARD[before] and order.status != before:
@@ -119,11 +121,11 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
     if order.status == before and row["platform_status"] == order.platform_status and not _line_news(order):
         return  # a re-read (overlapping polls): counts only grow, and this one says none
     if row is None:
-        order_id, unmatched = _insert(store, cfg, order, now)
+        order_id, unmatched = _insert(store, cfg, order, now, page)
         result.unmatched_lines += unmatched
     else:
         order_id = row["id"]
-    lines = store.query("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (order_id,))
+    lines = page.lines(order_id)
     ref = f"{cfg.name}:{order.external_id}"
     if row is None and order.status in (S.CANCELLED, S.REFUNDED):
         # Seen only once it was closed: replay it through "paid". If it was paid, the
@@ -139,11 +141,16 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
     changed = before != order.status or (row is not None and row["platform_status"] != order.platform_status)
     for line, said in zip(lines, reported):
         changed |= _apply_line(store, config, cfg, order, order_id, line, said, whole_refund, ref, now, result,
-                               absolute, before)
+                               before, page)
     if row is None:  # a first sighting is worth a look at every channel's target
         result.skus.update(ln["sku_code"] for ln in lines if ln["sku_code"])
     by_id = {k: ln["line_no"] for ln in lines for k in (ln["external_sku_id"], ln["sku_code"]) if k}
     changed |= shipments.record_seen(store, order_id, order.parcels, by_id, now) > 0
+    if row is None:  # a new order's lines, with the counts just worked out
+        store.conn.executemany(
+            "INSERT INTO order_lines (order_id, line_no, sku_code, external_sku_id, quantity, price, held, released, "
+            "shipped, refunded, coming_back) VALUES (:order_id, :line_no, :sku_code, :external_sku_id, :quantity, "
+            ":price, :held, :released, :shipped, :refunded, :coming_back)", lines)
     if not changed:
         return
     held = int(any(line["held"] for line in lines))
@@ -155,12 +162,13 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
         "UPDATE orders SET status = ?, platform_status = ?, modified_at = ?, updated_at = ?, held = ?, shipped = ? "
         "WHERE id = ?",
         (status.value, order.platform_status, ts(order.modified_at), ts(now), held, shipped, order_id))
+    page.rows[order.external_id].update(status=status.value, platform_status=order.platform_status)  # as stored
     result.changed.append((order, before.value if before else None))
 
 
 def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, order_id: int, line: dict,
                 said: OrderLine, whole_refund: bool, ref: str, now: datetime, result: IngestResult,
-                absolute: bool, before: OrderStatus | None) -> bool:
+                before: OrderStatus | None, page: order_page.Page) -> bool:
     """Bring one stored line to what the platform reports; True when anything changed."""
     qty, status, first = line["quantity"], order.status, before is None
     gone = status in (S.SHIPPED, S.COMPLETED) or bool(order.shipped)
@@ -201,14 +209,16 @@ def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, 
             result.taken.append((order.created_at if held_to > line["held"] else order.modified_at, sku,
                                  held_to - line["held"]))
         if ship_to > line["shipped"]:
-            shipments.book(store, order_id, line["line_no"], sku, ship_to - line["shipped"], cfg.warehouses, ref)
-        moved = _reserve(store, cfg, order_id, line["line_no"], sku, reserve_to, 0 if first else None)
+            shipments.book(store, order_id, line["line_no"], sku, ship_to - line["shipped"], page.warehouses, ref)
+        moved = _reserve(store, page, order_id, line["line_no"], sku, reserve_to, 0 if first else None)
         if moved or held_to != line["held"] or ship_to != line["shipped"]:
             result.skus.add(sku)
     _after_sales(store, config, cfg, order_id, line, new, ref, now, result)
     if new == stored:
         return False
     line.update(new)  # the caller sums the order's flags from its lines
+    if first:
+        return True  # a new order's line: stored by ``_apply`` with these counts
     store.execute("UPDATE order_lines SET held = ?, released = ?, shipped = ?, refunded = ?, coming_back = ? "
                   "WHERE order_id = ? AND line_no = ?",
                   (held_to, release_to, ship_to, refunded_to, returning_to, order_id, line["line_no"]))
@@ -221,15 +231,17 @@ def _line_news(order: Order) -> bool:
         ln.refunded or ln.returning or ln.shipped for ln in order.lines)
 
 
-def _reserve(store: Store, cfg: ChannelConfig, order_id: int, line_no: int, sku: str, units: int,
+def _reserve(store: Store, page: order_page.Page, order_id: int, line_no: int, sku: str, units: int,
              have: int | None = None) -> bool:
-    """Make the line hold ``units`` in reservations (``have``: what it holds, when known);
-    True when that moved any."""
-    have = reservations.line_units(store, order_id, line_no, sku) if have is None else have
+    """Make the line hold ``units`` in reservations (``have``: what it holds, when known: a
+    line seen for the first time holds none); True when that moved any."""
+    made = page.parts(sku)
+    fresh = have == 0
+    have = reservations.line_units(store, order_id, line_no, sku, made) if have is None else have
     if units > have:
-        reservations.reserve(store, order_id, line_no, sku, units - have, cfg.warehouses)
+        reservations.reserve(store, order_id, line_no, sku, units - have, page.warehouses, made, fresh)
     elif units < have:
-        reservations.release(store, order_id, line_no, sku, have - units)
+        reservations.release(store, order_id, line_no, sku, have - units, made)
     return units != have
 
 
@@ -253,35 +265,23 @@ def _after_sales(store: Store, config: Config, cfg: ChannelConfig, order_id: int
             result.skus.add(line["sku_code"])
 
 
-def _insert(store: Store, cfg: ChannelConfig, order: Order, now: datetime) -> tuple[int, int]:
+def _insert(store: Store, cfg: ChannelConfig, order: Order, now: datetime, page: order_page.Page) -> tuple[int, int]:
+    """Store a new order; its lines (counts at 0) are kept by the page and stored by ``_apply``
+    once their counts are known (one INSERT each instead of an INSERT and an UPDATE)."""
+    codes = [page.master_code(ln.sku_code, ln.external_sku_id) for ln in order.lines]
+    unmatched = codes.count(None)
     cur = store.execute(
         "INSERT INTO orders (channel, external_id, status, platform_status, created_at, modified_at, first_seen_at, "
-        "updated_at, total) VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?)",
+        "updated_at, total, unmatched_lines) VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?)",
         (cfg.name, order.external_id, order.platform_status, ts(order.created_at), ts(order.modified_at),
-         ts(now), ts(now), order.total))
+         ts(now), ts(now), order.total, unmatched))
     order_id = cur.lastrowid
-    unmatched = 0
-    for no, line in enumerate(order.lines, 1):
-        code = _master_code(store, cfg.name, line.sku_code, line.external_sku_id)
-        if code is None:
-            unmatched += 1
-        store.execute(
-            "INSERT INTO order_lines (order_id, line_no, sku_code, external_sku_id, quantity, price) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (order_id, no, code, line.external_sku_id, line.quantity, line.price))
-    if unmatched:
-        store.execute("UPDATE orders SET unmatched_lines = ? WHERE id = ?", (unmatched, order_id))
+    lines = [{"order_id": order_id, "line_no": no, "sku_code": code, "external_sku_id": ln.external_sku_id,
+              "quantity": ln.quantity, "price": ln.price, "held": 0, "released": 0, "shipped": 0, "refunded": 0,
+              "coming_back": 0} for no, (ln, code) in enumerate(zip(order.lines, codes), 1)]
+    page.inserted({"id": order_id, "external_id": order.external_id, "status": S.NEW.value,
+                   "platform_status": order.platform_status}, lines)
     return order_id, unmatched
-
-
-def _master_code(store: Store, channel: str, sku_code: str | None, external_id: str | None) -> str | None:
-    """The master SKU a line sold: by merchant code, else through the listing's external id."""
-    if sku_code and store.scalar("SELECT 1 FROM skus WHERE code = ?", (sku_code,)):
-        return sku_code
-    if external_id:
-        return store.scalar("SELECT sku_code FROM listings WHERE channel = ? AND external_id = ?",
-                            (channel, external_id))
-    return None
 
 
 def open_lines(store: Store, order_id: int) -> list[dict]:

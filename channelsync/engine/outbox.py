@@ -30,6 +30,30 @@ def queue(store: Store, channel: str, sku_code: str, kind: str, now: datetime | 
         (channel, sku_code, kind, now_s, now_s, now_s))
 
 
+def queue_many(store: Store, keys: list[tuple[str, str]], kind: str, now: datetime | None = None) -> None:
+    """``queue`` for many (channel, SKU) pairs in one statement (an ingest page queues hundreds)."""
+    now_s = ts(now or utcnow())
+    store.conn.executemany(  # the statement of ``queue``, run once per pair by SQLite
+        """
+        INSERT INTO outbox (channel, sku_code, kind, status, attempts, next_at, queued_at, updated_at)
+        VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
+        ON CONFLICT (channel, sku_code, kind) DO UPDATE SET
+            status = 'pending',
+            attempts = CASE WHEN outbox.status = 'failed' THEN 0 ELSE outbox.attempts END,
+            next_at = CASE WHEN outbox.status = 'failed' THEN excluded.next_at ELSE outbox.next_at END,
+            last_error = CASE WHEN outbox.status = 'failed' THEN NULL ELSE outbox.last_error END,
+            updated_at = excluded.updated_at
+        """,
+        [(channel, sku, kind, now_s, now_s, now_s) for channel, sku in keys])
+
+
+def unqueue_many(store: Store, keys: list[tuple[str, str]], kind: str) -> None:
+    """``unqueue`` for many (channel, SKU) pairs in one statement."""
+    store.conn.executemany(
+        "DELETE FROM outbox WHERE channel = ? AND sku_code = ? AND kind = ? AND status = 'pending' "
+        "AND inflight_key IS NULL", [(channel, sku, kind) for channel, sku in keys])
+
+
 def unqueue(store: Store, channel: str, sku_code: str, kind: str) -> None:
     """Drop a pending row that is no longer needed, unless a call is in flight."""
     store.execute(
