@@ -186,23 +186,26 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
     sql, params = f"SELECT channel, sku_code, expected FROM listings WHERE sku_code IN ({marks})", tuple(codes)
     if channel is not None:
         sql, params = sql + " AND channel = ?", (*params, channel)
-    rows = store.query(sql, params)
+    rows = store.execute(sql, params).fetchall()
     reads = reads or Reads(store)
     reads.preload(codes, {tuple(c.warehouses) for c in config.channels.values()})
     debug = log.bind().debug  # bound once: a logger bound per row was a tenth of an ingest
     push, agree = [], []
-    for row in rows:
-        cfg = config.channels.get(row["channel"])
+    avail: dict[tuple, int | None] = {}  # (SKU, warehouses) -> available (None: not on sale), once for all channels
+    for name, sku, expected in rows:
+        cfg = config.channels.get(name)
         if cfg is None or not cfg.enabled:
             continue
-        wanted = channel_target(store, cfg, row["sku_code"], reads)
-        if row["expected"] is None or wanted != row["expected"]:
-            push.append((row["channel"], row["sku_code"]))
+        key = (sku, tuple(cfg.warehouses))
+        if key not in avail:  # as channel_target works it out
+            avail[key] = available(store, sku, key[1], reads) if reads.get(_status, sku) == "active" else None
+        wanted = 0 if avail[key] is None else target(avail[key], rules_for(cfg, sku))
+        if expected is None or wanted != expected:
+            push.append((name, sku))
             queued += 1
-            debug("stock_push_queued", channel=row["channel"], sku=row["sku_code"], target=wanted,
-                  expected=row["expected"])
+            debug("stock_push_queued", channel=name, sku=sku, target=wanted, expected=expected)
         else:
-            agree.append((row["channel"], row["sku_code"]))
+            agree.append((name, sku))
     outbox.queue_many(store, push, "stock", now)
     outbox.unqueue_many(store, agree, "stock")
     return queued

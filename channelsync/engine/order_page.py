@@ -59,10 +59,29 @@ class Page:
             self._listed.update(store.execute(f"SELECT external_id, sku_code FROM listings WHERE channel = ? "
                                               f"AND external_id IN ({marks(chunk)})", (self.channel, *chunk)))
         self.warehouses = reservations.priority(store, cfg.warehouses)
+        # what each SKU of the page is made of (a bundle's components, else itself)
+        codes = self._skus | {c for c in self._listed.values() if c} | {
+            ln["sku_code"] for lines in self._lines.values() for ln in lines if ln["sku_code"]}
+        for chunk in chunks(sorted(codes)):
+            self._made.update((c, []) for c in chunk)
+            for bundle, code, qty in store.execute(
+                    f"SELECT bundle_code, component_code, qty FROM bundle_components WHERE bundle_code IN "
+                    f"({marks(chunk)}) ORDER BY bundle_code, component_code", chunk):
+                self._made[bundle].append((code, qty))
+        for code, made in self._made.items():
+            made[:] = made or [(code, 1)]  # as ``reservations.parts`` answers
 
     def lines(self, order_id: int) -> list[dict]:
         """The stored lines of an order read at the start (or inserted since), by line number."""
         return self._lines.get(order_id, [])
+
+    def new_lines(self, order: Order) -> list[dict]:
+        """A new order's lines as a read of the stored ones returns them (counts at 0; the
+        order id is set once the order is stored)."""
+        return [{"order_id": None, "line_no": no, "sku_code": self.master_code(ln.sku_code, ln.external_sku_id),
+                 "external_sku_id": ln.external_sku_id, "quantity": ln.quantity, "price": ln.price, "held": 0,
+                 "released": 0, "shipped": 0, "refunded": 0, "coming_back": 0}
+                for no, ln in enumerate(order.lines, 1)]
 
     def inserted(self, row: dict, lines: list[dict]) -> None:
         self.rows[row["external_id"]] = row

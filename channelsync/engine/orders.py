@@ -27,6 +27,7 @@ from channelsync.config.settings import ChannelConfig, Config
 from channelsync.engine import (
     channels,
     inventory,
+    line_counts,
     listings,
     order_page,
     reservations,
@@ -120,12 +121,7 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
         return
     if order.status == before and row["platform_status"] == order.platform_status and not _line_news(order):
         return  # a re-read (overlapping polls): counts only grow, and this one says none
-    if row is None:
-        order_id, unmatched = _insert(store, cfg, order, now, page)
-        result.unmatched_lines += unmatched
-    else:
-        order_id = row["id"]
-    lines = page.lines(order_id)
+    lines = page.new_lines(order) if row is None else page.lines(row["id"])
     ref = f"{cfg.name}:{order.external_id}"
     if row is None and order.status in (S.CANCELLED, S.REFUNDED):
         # Seen only once it was closed: replay it through "paid". If it was paid, the
@@ -138,6 +134,12 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
             line["held"] = line["quantity"]
     reported = list(order.lines) + [OrderLine(None, 0)] * max(0, len(lines) - len(order.lines))
     whole_refund = order.status == S.REFUNDED and not any(ln.refunded or ln.returning for ln in order.lines)
+    if row is None:  # stored once, with the status and flags its lines' counts come to
+        order_id = _insert(store, cfg, order, now, page, lines, line_counts.summary(
+            order, [line_counts.counts(ln, said, order, whole_refund)[0] for ln, said in zip(lines, reported)]))
+        result.unmatched_lines += sum(1 for ln in lines if ln["sku_code"] is None)
+    else:
+        order_id = row["id"]
     changed = before != order.status or (row is not None and row["platform_status"] != order.platform_status)
     for line, said in zip(lines, reported):
         changed |= _apply_line(store, config, cfg, order, order_id, line, said, whole_refund, ref, now, result,
@@ -153,15 +155,12 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
             ":price, :held, :released, :shipped, :refunded, :coming_back)", lines)
     if not changed:
         return
-    held = int(any(line["held"] for line in lines))
-    shipped = int(any(line["shipped"] for line in lines))
-    # one meaning on every channel: closed with nothing shipped is cancelled, whatever the
-    # platform calls it (a Taobao trade closed after payment, a WooCommerce "refunded")
-    status = S.CANCELLED if order.status == S.REFUNDED and not shipped else order.status
-    store.execute(
-        "UPDATE orders SET status = ?, platform_status = ?, modified_at = ?, updated_at = ?, held = ?, shipped = ? "
-        "WHERE id = ?",
-        (status.value, order.platform_status, ts(order.modified_at), ts(now), held, shipped, order_id))
+    status, held, shipped = line_counts.summary(order, lines)
+    if row is not None:  # a new order was stored with these already
+        store.execute(
+            "UPDATE orders SET status = ?, platform_status = ?, modified_at = ?, updated_at = ?, held = ?, "
+            "shipped = ? WHERE id = ?",
+            (status.value, order.platform_status, ts(order.modified_at), ts(now), held, shipped, order_id))
     page.rows[order.external_id].update(status=status.value, platform_status=order.platform_status)  # as stored
     result.changed.append((order, before.value if before else None))
 
@@ -170,33 +169,9 @@ def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, 
                 said: OrderLine, whole_refund: bool, ref: str, now: datetime, result: IngestResult,
                 before: OrderStatus | None, page: order_page.Page) -> bool:
     """Bring one stored line to what the platform reports; True when anything changed."""
-    qty, status, first = line["quantity"], order.status, before is None
-    gone = status in (S.SHIPPED, S.COMPLETED) or bool(order.shipped)
-    # units shipped: the line's own count where the platform gives one; else the order's
-    # status ships every unit not released (when in doubt, shipped: that under-shows)
-    if said.shipped is not None:
-        ship_to = max(line["shipped"], min(said.shipped, qty - line["released"]))
-    elif gone:
-        ship_to = qty - line["released"]
-    else:
-        ship_to = line["shipped"]
-    refunded_to = max(line["refunded"], min(qty, qty if whole_refund else said.refunded))
-    if status in (S.CANCELLED, S.REFUNDED):
-        release_to = qty - ship_to  # closed: whatever did not leave is released
-    elif status == S.NEW:
-        release_to = line["released"]
-    else:  # refunded units that have not left are released (only the line's)
-        release_to = max(line["released"], min(refunded_to, qty - ship_to))
-    returning_to = max(line["coming_back"], min(ship_to, ship_to if whole_refund else said.returning))
-    if status in (S.PAID, S.SHIPPED, S.COMPLETED):
-        held_to = qty - release_to
-    elif status in (S.CANCELLED, S.REFUNDED) and line["held"]:
-        held_to = qty - release_to  # shipped units stay taken: the platform does not put them back
-    else:
-        held_to = 0
-    reserve_to = qty - release_to - ship_to if status in (S.PAID, S.SHIPPED, S.COMPLETED) else 0
-    new = {"held": held_to, "released": release_to, "shipped": ship_to, "refunded": refunded_to,
-           "coming_back": returning_to}
+    status, first = order.status, before is None
+    new, reserve_to = line_counts.counts(line, said, order, whole_refund)
+    held_to, ship_to = new["held"], new["shipped"]
     stored = {k: line[k] for k in new}
     if new == stored and not first and status == before:
         return False  # re-read: the line and its reservation are as they were
@@ -221,7 +196,7 @@ def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, 
         return True  # a new order's line: stored by ``_apply`` with these counts
     store.execute("UPDATE order_lines SET held = ?, released = ?, shipped = ?, refunded = ?, coming_back = ? "
                   "WHERE order_id = ? AND line_no = ?",
-                  (held_to, release_to, ship_to, refunded_to, returning_to, order_id, line["line_no"]))
+                  (held_to, new["released"], ship_to, new["refunded"], new["coming_back"], order_id, line["line_no"]))
     return True
 
 
@@ -265,23 +240,22 @@ def _after_sales(store: Store, config: Config, cfg: ChannelConfig, order_id: int
             result.skus.add(line["sku_code"])
 
 
-def _insert(store: Store, cfg: ChannelConfig, order: Order, now: datetime, page: order_page.Page) -> tuple[int, int]:
-    """Store a new order; its lines (counts at 0) are kept by the page and stored by ``_apply``
-    once their counts are known (one INSERT each instead of an INSERT and an UPDATE)."""
-    codes = [page.master_code(ln.sku_code, ln.external_sku_id) for ln in order.lines]
-    unmatched = codes.count(None)
+def _insert(store: Store, cfg: ChannelConfig, order: Order, now: datetime, page: order_page.Page, lines: list[dict],
+            summary: tuple[OrderStatus, int, int]) -> int:
+    """Store a new order with its final status and flags (``summary``); its lines are stored
+    by ``_apply`` once their effects are made (one INSERT each, no UPDATE after)."""
+    status, held, shipped = summary
     cur = store.execute(
         "INSERT INTO orders (channel, external_id, status, platform_status, created_at, modified_at, first_seen_at, "
-        "updated_at, total, unmatched_lines) VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?)",
-        (cfg.name, order.external_id, order.platform_status, ts(order.created_at), ts(order.modified_at),
-         ts(now), ts(now), order.total, unmatched))
-    order_id = cur.lastrowid
-    lines = [{"order_id": order_id, "line_no": no, "sku_code": code, "external_sku_id": ln.external_sku_id,
-              "quantity": ln.quantity, "price": ln.price, "held": 0, "released": 0, "shipped": 0, "refunded": 0,
-              "coming_back": 0} for no, (ln, code) in enumerate(zip(order.lines, codes), 1)]
-    page.inserted({"id": order_id, "external_id": order.external_id, "status": S.NEW.value,
+        "updated_at, total, unmatched_lines, held, shipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (cfg.name, order.external_id, status.value, order.platform_status, ts(order.created_at),
+         ts(order.modified_at), now_s := ts(now), now_s, order.total,
+         sum(1 for ln in lines if ln["sku_code"] is None), held, shipped))
+    for line in lines:
+        line["order_id"] = cur.lastrowid
+    page.inserted({"id": cur.lastrowid, "external_id": order.external_id, "status": status.value,
                    "platform_status": order.platform_status}, lines)
-    return order_id, unmatched
+    return cur.lastrowid
 
 
 def open_lines(store: Store, order_id: int) -> list[dict]:

@@ -71,7 +71,8 @@ def reserve(store: Store, order_id: int, line_no: int, sku_code: str, units: int
     for code, per in made or parts(store, sku_code):
         left = units * per
         got: dict[str | None, list[int]] = {}  # warehouse -> [rank, units], one row each
-        for rank, wh in enumerate(whs):
+        # one warehouse: what it lacks is backordered there too, so its free units need no read
+        for rank, wh in enumerate(whs if len(whs) > 1 else ()):
             take = min(left, max(0, _free(store, code, wh)))
             if take:
                 got[wh] = [rank, take]
