@@ -316,7 +316,7 @@ def mark_shipped(store: Store, config: Config, cfg: ChannelConfig, order_row: di
             contents[row["line_no"]] = (row["sku_code"], units)
         shipments.record(store, order_row["id"], source="channelsync", carrier=carrier, tracking_no=tracking_no,
                          lines=contents, at=now)
-        left = sum(r["open"] for r in open_lines(store, order_row["id"]))
+        left = sum(r["open"] for r in rows) - sum(units for _, units in contents.values())  # none read again
         status = S.SHIPPED.value if left == 0 and order_row["status"] == S.PAID.value else order_row["status"]
         store.execute("UPDATE orders SET status = ?, shipped = 1, carrier = ?, tracking_no = ?, updated_at = ? "
                       "WHERE id = ?", (status, carrier, tracking_no, ts(now), order_row["id"]))
