@@ -129,9 +129,10 @@ class Reads:
                 self._memo[(_status, code)] = status[code]
                 for whs in sets:  # as on_hand / reserved count: no warehouses named is all of them
                     self._memo[(on_hand, code, whs)] = sum(
-                        n for wh, n in stock[code].items() if not whs or wh in whs)
+                        stock[code].values() if not whs else (n for wh, n in stock[code].items() if wh in whs))
                     self._memo[(reserved, code, whs)] = sum(
-                        n for wh, n in held[code].items() if not whs or wh is None or wh in whs)
+                        held[code].values() if not whs else
+                        (n for wh, n in held[code].items() if wh is None or wh in whs))
 
 
 def _status(store: Store, sku_code: str) -> str | None:
@@ -207,7 +208,19 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
         else:
             agree.append((name, sku))
     outbox.queue_many(store, push, "stock", now)
-    outbox.unqueue_many(store, agree, "stock")
+    if agree:  # only rows that are there to drop: most agreeing listings have none queued
+        pending: set[tuple[str, str]] = set()
+        by_channel: dict[str, list[str]] = {}
+        for name, sku in agree:
+            by_channel.setdefault(name, []).append(sku)
+        for name, codes in by_channel.items():  # by (channel, SKU): the outbox's own key, an index
+            for i in range(0, len(codes), 5000):
+                chunk = codes[i:i + 5000]
+                pending.update(store.execute(
+                    f"SELECT channel, sku_code FROM outbox WHERE channel = ? AND kind = 'stock' AND status = "
+                    f"'pending' AND inflight_key IS NULL AND sku_code IN ({','.join('?' * len(chunk))})",
+                    (name, *chunk)))
+        outbox.unqueue_many(store, [key for key in agree if key in pending], "stock")
     return queued
 
 

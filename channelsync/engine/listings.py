@@ -118,6 +118,22 @@ def lower_expected(store: Store, channel: str, sku_code: str, units: int, blind:
         (units, units, sold, units, put_back, units, channel, sku_code))
 
 
+def lower_expected_many(store: Store, channel: str, taken: list[tuple[datetime, str, int]],
+                        blind: bool = False) -> None:
+    """``lower_expected`` for each ``(at, SKU, units)`` in turn, in one statement (an ingest
+    page has hundreds): SQLite runs them one after the other, so each floor falls as before."""
+    if blind:
+        store.conn.executemany("UPDATE listings SET expected = NULL WHERE channel = ? AND sku_code = ?",
+                               [(channel, sku) for _, sku, _ in taken])
+        return
+    store.conn.executemany(  # the statement of ``lower_expected``
+        "UPDATE listings SET expected = MAX(0, expected - ?), read_expected = CASE WHEN read_qty IS NOT NULL AND "
+        "((? > 0 AND ? <= read_to) OR (? < 0 AND ? <= read_from)) THEN MAX(0, read_expected - ?) "
+        "ELSE read_expected END WHERE channel = ? AND sku_code = ? AND expected IS NOT NULL",
+        [(units, units, ts(at - CLOCK_MARGIN), units, ts(at + CLOCK_MARGIN), units, channel, sku)
+         for at, sku, units in taken])
+
+
 # --- pushes ------------------------------------------------------------------
 def stock_pushed(store: Store, channel: str, sku_code: str, *, absolute: bool, quantity: int, delta: int,
                  at: datetime, sent: int | None = None) -> None:

@@ -92,8 +92,7 @@ def _move_expected(store: Store, cfg: ChannelConfig, result: IngestResult, absol
     """Apply the platform's own takes and put-backs to ``expected`` in the platform's time
     order (a stable sort: one order's sale stays before its put-back), each floored at 0
     as the platform floors a decrement that raced a sale."""
-    for at, sku, units in sorted(result.taken, key=lambda t: t[0]):
-        listings.lower_expected(store, cfg.name, sku, units, absolute, at)
+    listings.lower_expected_many(store, cfg.name, sorted(result.taken, key=lambda t: t[0]), absolute)
 
 
 def unchanged(store: Store, channel: str, orders: Sequence[Order]) -> set[str]:

@@ -92,9 +92,10 @@ def test_a_page_reads_a_fixed_number_of_times_and_writes_a_few_rows_per_order(tm
     # writes of the order itself: the order, its line, its reservation, the channel's own number
     for kind in ("INSERT orders", "INSERT order_lines", "INSERT reservations", "UPDATE listings"):
         assert big[kind] == 100, (kind, big)
-    # pushes: one outbox row (queued, or dropped when the target agrees) per channel listing
-    # a SKU the page moved: the 100 SKUs sold and the bundle built from two of them
-    assert big["INSERT outbox"] + big["DELETE outbox"] == len(CHANNELS) * 101, big
+    # pushes: at most one outbox row (queued, or a queued one dropped when the target agrees)
+    # per channel listing a SKU the page moved: the 100 SKUs sold and the bundle built from two
+    assert big["INSERT outbox"] + big["DELETE outbox"] <= len(CHANNELS) * 101, big
+    assert big["INSERT outbox"] >= (len(CHANNELS) - 1) * 100, big  # the other channels' pushes are there
     per_order = sum(v for k, v in big.items() if k != "SELECT") / 100
     assert per_order <= 4 + len(CHANNELS) + 0.1, big
 
