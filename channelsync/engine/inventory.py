@@ -100,40 +100,40 @@ class Reads:
             self._memo[key] = fn(self.store, *args)
         return self._memo[key]
 
-
-def preload(reads: Reads, codes: Iterable[str], warehouses: Iterable[str] | None = None) -> None:
-    """Fill ``reads`` for ``codes`` (and their components) with one query per kind, not one
-    per SKU: a resync page's targets. The same memo keys ``available`` asks for, so the
-    rule itself stays in ``available``; what is not preloaded is still read on demand."""
-    store, whs = reads.store, tuple(warehouses or ())
-    codes = list(dict.fromkeys(codes))
-    parts: dict[str, list[tuple[str, int]]] = {c: [] for c in codes}
-    for r in _rows(store, "SELECT bundle_code, component_code, qty FROM bundle_components WHERE bundle_code IN "
-                          "({}) ORDER BY bundle_code, component_code", codes):
-        parts[r[0]].append((r[1], r[2]))
-    for code, found in parts.items():
-        reads._memo[(components, code)] = found
-    codes += [c for found in parts.values() for c, _ in found if c not in parts]
-    status = dict(_rows(store, "SELECT code, status FROM skus WHERE code IN ({})", codes))
-    where = f" AND warehouse IN ({','.join('?' * len(whs))})" if whs else ""
-    held = dict(_rows(store, "SELECT sku_code, SUM(on_hand) FROM stock WHERE sku_code IN ({})" + where +
-                      " GROUP BY sku_code", codes, whs))
-    where = f" AND (warehouse IS NULL OR warehouse IN ({','.join('?' * len(whs))}))" if whs else ""
-    taken = dict(_rows(store, "SELECT sku_code, SUM(quantity) FROM reservations WHERE sku_code IN ({})" + where +
-                       " GROUP BY sku_code", codes, whs))
-    for code in codes:
-        reads._memo[(_status, code)] = status.get(code)
-        reads._memo[(on_hand, code, whs)] = held.get(code) or 0
-        reads._memo[(reserved, code, whs)] = taken.get(code) or 0
-
-
-def _rows(store: Store, sql: str, codes: list[str], extra: tuple = ()) -> list[tuple]:
-    """``sql`` with its ``IN ({})`` filled by ``codes``, in chunks under SQLite's variable limit."""
-    out: list[tuple] = []
-    for at in range(0, len(codes), 30_000):
-        chunk = codes[at:at + 30_000]
-        out += store.execute(sql.format(",".join("?" * len(chunk))), (*chunk, *extra)).fetchall()
-    return out
+    def preload(self, codes: Iterable[str], warehouse_sets: Iterable[tuple[str, ...]]) -> None:
+        """Fill the memo for ``codes`` with one query per table instead of one per SKU and
+        channel (an ingest page touches ~100 SKUs, wanted by every channel): the same
+        numbers ``get`` would read, so a SKU left out (a bundle's other components) is
+        simply read on demand."""
+        sets = set(warehouse_sets)
+        codes = sorted({c for c in codes if (_status, c) not in self._memo  # read already (a resync page's)
+                        or any((on_hand, c, whs) not in self._memo for whs in sets)})
+        for i in range(0, len(codes), 5000):  # IN-lists well under SQLite's variable limit
+            chunk = codes[i:i + 5000]
+            marks = ",".join("?" * len(chunk))
+            made: dict[str, list] = {c: [] for c in chunk}
+            for b, c, q in self.store.execute(f"SELECT bundle_code, component_code, qty FROM bundle_components "
+                                              f"WHERE bundle_code IN ({marks}) ORDER BY component_code", chunk):
+                made[b].append((c, q))
+            status = dict.fromkeys(chunk)
+            status.update(self.store.execute(f"SELECT code, status FROM skus WHERE code IN ({marks})", chunk))
+            stock: dict[str, dict] = {c: {} for c in chunk}
+            for code, wh, n in self.store.execute(f"SELECT sku_code, warehouse, SUM(on_hand) FROM stock "
+                                                  f"WHERE sku_code IN ({marks}) GROUP BY 1, 2", chunk):
+                stock[code][wh] = n
+            held: dict[str, dict] = {c: {} for c in chunk}
+            for code, wh, n in self.store.execute(f"SELECT sku_code, warehouse, SUM(quantity) FROM reservations "
+                                                  f"WHERE sku_code IN ({marks}) GROUP BY 1, 2", chunk):
+                held[code][wh] = n
+            for code in chunk:
+                self._memo[(components, code)] = made[code]
+                self._memo[(_status, code)] = status[code]
+                for whs in sets:  # as on_hand / reserved count: no warehouses named is all of them
+                    self._memo[(on_hand, code, whs)] = sum(
+                        stock[code].values() if not whs else (n for wh, n in stock[code].items() if wh in whs))
+                    self._memo[(reserved, code, whs)] = sum(
+                        held[code].values() if not whs else
+                        (n for wh, n in held[code].items() if wh is None or wh in whs))
 
 
 def _status(store: Store, sku_code: str) -> str | None:
@@ -165,15 +165,12 @@ def affected(store: Store, skus: Iterable[str]) -> set[str]:
     """The SKUs whose availability may change with ``skus``: themselves, the
     components of bundles among them, and every bundle built from any of those."""
     result = set(skus)
-    # the components of every bundle among them, one query (not one per SKU: a resync page's worth)
-    result.update(r[0] for r in _rows(store, "SELECT component_code FROM bundle_components WHERE bundle_code IN "
-                                              "({})", list(result)))
-    if result:
-        marks = ",".join("?" * len(result))
-        rows = store.execute(
-            f"SELECT DISTINCT bundle_code FROM bundle_components WHERE component_code IN ({marks})",
-            tuple(result)).fetchall()
-        result.update(r[0] for r in rows)
+    for sql in ("SELECT DISTINCT component_code FROM bundle_components WHERE bundle_code IN ({})",
+                "SELECT DISTINCT bundle_code FROM bundle_components WHERE component_code IN ({})"):
+        codes = sorted(result)
+        for i in range(0, len(codes), 5000):  # one query per 5,000 SKUs, under SQLite's variable limit
+            chunk = codes[i:i + 5000]
+            result.update(r[0] for r in store.execute(sql.format(",".join("?" * len(chunk))), chunk))
     return result
 
 
@@ -192,26 +189,42 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
     sql, params = f"SELECT channel, sku_code, expected FROM listings WHERE sku_code IN ({marks})", tuple(codes)
     if channel is not None:
         sql, params = sql + " AND channel = ?", (*params, channel)
-    rows = store.query(sql, params)
+    rows = store.execute(sql, params).fetchall()
     reads = reads or Reads(store)
-    debug = log.bind()  # bound once: the lazy logger binds on every call, even when debug is off
-    pushes, agree = [], []  # each (channel, SKU) once (the listings' key): one statement each
-    for row in rows:
-        cfg = config.channels.get(row["channel"])
+    reads.preload(codes, {tuple(c.warehouses) for c in config.channels.values()})
+    debug = log.bind().debug  # bound once: a logger bound per row was a tenth of an ingest
+    push, agree = [], []
+    avail: dict[tuple, int | None] = {}  # (SKU, warehouses) -> available (None: not on sale), once for all channels
+    for name, sku, expected in rows:
+        cfg = config.channels.get(name)
         if cfg is None or not cfg.enabled:
             continue
-        wanted = channel_target(store, cfg, row["sku_code"], reads)
+        key = (sku, tuple(cfg.warehouses))
+        if key not in avail:  # as channel_target works it out
+            avail[key] = available(store, sku, key[1], reads) if reads.get(_status, sku) == "active" else None
+        wanted = 0 if avail[key] is None else target(avail[key], rules_for(cfg, sku))
         if targets is not None:
-            targets[(row["channel"], row["sku_code"])] = wanted
-        if row["expected"] is None or wanted != row["expected"]:
-            pushes.append((row["channel"], row["sku_code"]))
+            targets[(name, sku)] = wanted
+        if expected is None or wanted != expected:
+            push.append((name, sku))
             queued += 1
-            debug.debug("stock_push_queued", channel=row["channel"], sku=row["sku_code"], target=wanted,
-                        expected=row["expected"])
+            debug("stock_push_queued", channel=name, sku=sku, target=wanted, expected=expected)
         else:
-            agree.append((row["channel"], row["sku_code"]))
-    outbox.queue_many(store, pushes, "stock", now)
-    outbox.unqueue_many(store, agree, "stock")
+            agree.append((name, sku))
+    outbox.queue_many(store, push, "stock", now)
+    if agree:  # only rows that are there to drop: most agreeing listings have none queued
+        pending: set[tuple[str, str]] = set()
+        by_channel: dict[str, list[str]] = {}
+        for name, sku in agree:
+            by_channel.setdefault(name, []).append(sku)
+        for name, codes in by_channel.items():  # by (channel, SKU): the outbox's own key, an index
+            for i in range(0, len(codes), 5000):
+                chunk = codes[i:i + 5000]
+                pending.update(store.execute(
+                    f"SELECT channel, sku_code FROM outbox WHERE channel = ? AND kind = 'stock' AND status = "
+                    f"'pending' AND inflight_key IS NULL AND sku_code IN ({','.join('?' * len(chunk))})",
+                    (name, *chunk)))
+        outbox.unqueue_many(store, [key for key in agree if key in pending], "stock")
     return queued
 
 

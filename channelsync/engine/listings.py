@@ -104,18 +104,25 @@ def lower_expected(store: Store, channel: str, sku_code: str, units: int, blind:
     read, a put-back before its start): that read already shows it. A blind (absolute,
     no reads) listing becomes unknown and is set again.
     """
+    lower_expected_many(store, channel, [(at or utcnow(), sku_code, units)], blind)
+
+
+def lower_expected_many(store: Store, channel: str, taken: list[tuple[datetime, str, int]],
+                        blind: bool = False) -> None:
+    """``lower_expected`` for each ``(at, SKU, units)`` in turn, in one statement (an ingest
+    page has hundreds): SQLite runs them one after another, so each floor falls as before."""
     if blind:
-        store.execute("UPDATE listings SET expected = NULL WHERE channel = ? AND sku_code = ?", (channel, sku_code))
+        store.conn.executemany("UPDATE listings SET expected = NULL WHERE channel = ? AND sku_code = ?",
+                               [(channel, sku) for _, sku, _ in taken])
         return
-    at = at or utcnow()
     # platforms keep whole seconds and their clocks are not ours: a sale this close to the
     # read counts as shown by it, a put-back as not (both err towards showing less)
-    sold, put_back = ts(at - CLOCK_MARGIN), ts(at + CLOCK_MARGIN)
-    store.execute(
+    store.conn.executemany(
         "UPDATE listings SET expected = MAX(0, expected - ?), read_expected = CASE WHEN read_qty IS NOT NULL AND "
         "((? > 0 AND ? <= read_to) OR (? < 0 AND ? <= read_from)) THEN MAX(0, read_expected - ?) "
         "ELSE read_expected END WHERE channel = ? AND sku_code = ? AND expected IS NOT NULL",
-        (units, units, sold, units, put_back, units, channel, sku_code))
+        [(units, units, ts(at - CLOCK_MARGIN), units, ts(at + CLOCK_MARGIN), units, channel, sku)
+         for at, sku, units in taken])
 
 
 # --- pushes ------------------------------------------------------------------

@@ -17,21 +17,25 @@ from datetime import datetime
 from typing import Any
 
 from channelsync.config.settings import Config
-from channelsync.engine import inventory
 from channelsync.store import Store, ts, utcnow
 
 
 def levels(store: Store, config: Config, only_low: bool = False) -> list[dict[str, Any]]:
     """Every stocked SKU that has a reorder point: on hand, reserved, available, the point, low or not."""
+    # on hand and reserved over every warehouse (as inventory.on_hand / reserved with none named),
+    # summed in the same query: two queries per SKU made a 100k catalog's check slow
     rows = store.query(
-        "SELECT s.code, s.title, p.title AS product_title, COALESCE(s.reorder_point, ?) AS reorder_point "
-        "FROM skus s JOIN products p ON p.code = s.product_code WHERE s.status = 'active' "
-        "AND COALESCE(s.reorder_point, ?) IS NOT NULL "
+        "SELECT s.code, s.title, p.title AS product_title, COALESCE(s.reorder_point, ?) AS reorder_point, "
+        "COALESCE(h.n, 0) AS on_hand, COALESCE(r.n, 0) AS reserved "
+        "FROM skus s JOIN products p ON p.code = s.product_code "
+        "LEFT JOIN (SELECT sku_code, SUM(on_hand) AS n FROM stock GROUP BY sku_code) h ON h.sku_code = s.code "
+        "LEFT JOIN (SELECT sku_code, SUM(quantity) AS n FROM reservations GROUP BY sku_code) r "
+        "ON r.sku_code = s.code WHERE s.status = 'active' AND COALESCE(s.reorder_point, ?) IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM bundle_components b WHERE b.bundle_code = s.code) ORDER BY s.code",
         (config.reorder_point, config.reorder_point))
     out = []
     for r in rows:
-        on_hand, reserved = inventory.on_hand(store, r["code"]), inventory.reserved(store, r["code"])
+        on_hand, reserved = r["on_hand"], r["reserved"]
         available = on_hand - reserved
         low = available <= r["reorder_point"]
         if low or not only_low:

@@ -27,7 +27,9 @@ from channelsync.config.settings import ChannelConfig, Config
 from channelsync.engine import (
     channels,
     inventory,
+    line_counts,
     listings,
+    order_page,
     reservations,
     returns,
     shipments,
@@ -75,8 +77,9 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
     now = now or utcnow()
     result = IngestResult()
     with store.write():
+        page = order_page.Page(store, cfg, orders)  # the page's stored rows, lines and SKUs, read at once
         for order in orders:
-            _apply(store, config, cfg, order, now, result, absolute)
+            _apply(store, config, cfg, order, now, result, page)
         _move_expected(store, cfg, result, absolute)
         if cursor is not None:
             channels.move_cursor(store, cfg.name, cursor)
@@ -89,8 +92,7 @@ def _move_expected(store: Store, cfg: ChannelConfig, result: IngestResult, absol
     """Apply the platform's own takes and put-backs to ``expected`` in the platform's time
     order (a stable sort: one order's sale stays before its put-back), each floored at 0
     as the platform floors a decrement that raced a sale."""
-    for at, sku, units in sorted(result.taken, key=lambda t: t[0]):
-        listings.lower_expected(store, cfg.name, sku, units, absolute, at)
+    listings.lower_expected_many(store, cfg.name, sorted(result.taken, key=lambda t: t[0]), absolute)
 
 
 def unchanged(store: Store, channel: str, orders: Sequence[Order]) -> set[str]:
@@ -110,20 +112,15 @@ def unchanged(store: Store, channel: str, orders: Sequence[Order]) -> set[str]:
 
 
 def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: datetime, result: IngestResult,
-           absolute: bool = False) -> None:
-    row = store.one("SELECT * FROM orders WHERE channel = ? AND external_id = ?", (cfg.name, order.external_id))
+           page: order_page.Page) -> None:
+    row = page.rows.get(order.external_id)
     before = S(row["status"]) if row else None
     # the same status again may carry line news (a refund of one line, a parcel)
     if order.status not in FORWARD[before] and order.status != before:
         return
     if order.status == before and row["platform_status"] == order.platform_status and not _line_news(order):
         return  # a re-read (overlapping polls): counts only grow, and this one says none
-    if row is None:
-        order_id, unmatched = _insert(store, cfg, order, now)
-        result.unmatched_lines += unmatched
-    else:
-        order_id = row["id"]
-    lines = store.query("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (order_id,))
+    lines = page.new_lines(order) if row is None else page.lines(row["id"])
     ref = f"{cfg.name}:{order.external_id}"
     if row is None and order.status in (S.CANCELLED, S.REFUNDED):
         # Seen only once it was closed: replay it through "paid". If it was paid, the
@@ -136,59 +133,44 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
             line["held"] = line["quantity"]
     reported = list(order.lines) + [OrderLine(None, 0)] * max(0, len(lines) - len(order.lines))
     whole_refund = order.status == S.REFUNDED and not any(ln.refunded or ln.returning for ln in order.lines)
+    if row is None:  # stored once, with the status and flags its lines' counts come to
+        order_id = _insert(store, cfg, order, now, page, lines, line_counts.summary(
+            order, [line_counts.counts(ln, said, order, whole_refund)[0] for ln, said in zip(lines, reported)]))
+        result.unmatched_lines += sum(1 for ln in lines if ln["sku_code"] is None)
+    else:
+        order_id = row["id"]
     changed = before != order.status or (row is not None and row["platform_status"] != order.platform_status)
     for line, said in zip(lines, reported):
         changed |= _apply_line(store, config, cfg, order, order_id, line, said, whole_refund, ref, now, result,
-                               absolute, before)
+                               before, page)
     if row is None:  # a first sighting is worth a look at every channel's target
         result.skus.update(ln["sku_code"] for ln in lines if ln["sku_code"])
     by_id = {k: ln["line_no"] for ln in lines for k in (ln["external_sku_id"], ln["sku_code"]) if k}
     changed |= shipments.record_seen(store, order_id, order.parcels, by_id, now) > 0
+    if row is None:  # a new order's lines, with the counts just worked out
+        store.conn.executemany(
+            "INSERT INTO order_lines (order_id, line_no, sku_code, external_sku_id, quantity, price, held, released, "
+            "shipped, refunded, coming_back) VALUES (:order_id, :line_no, :sku_code, :external_sku_id, :quantity, "
+            ":price, :held, :released, :shipped, :refunded, :coming_back)", lines)
     if not changed:
         return
-    held = int(any(line["held"] for line in lines))
-    shipped = int(any(line["shipped"] for line in lines))
-    # one meaning on every channel: closed with nothing shipped is cancelled, whatever the
-    # platform calls it (a Taobao trade closed after payment, a WooCommerce "refunded")
-    status = S.CANCELLED if order.status == S.REFUNDED and not shipped else order.status
-    store.execute(
-        "UPDATE orders SET status = ?, platform_status = ?, modified_at = ?, updated_at = ?, held = ?, shipped = ? "
-        "WHERE id = ?",
-        (status.value, order.platform_status, ts(order.modified_at), ts(now), held, shipped, order_id))
+    status, held, shipped = line_counts.summary(order, lines)
+    if row is not None:  # a new order was stored with these already
+        store.execute(
+            "UPDATE orders SET status = ?, platform_status = ?, modified_at = ?, updated_at = ?, held = ?, "
+            "shipped = ? WHERE id = ?",
+            (status.value, order.platform_status, ts(order.modified_at), ts(now), held, shipped, order_id))
+    page.rows[order.external_id].update(status=status.value, platform_status=order.platform_status)  # as stored
     result.changed.append((order, before.value if before else None))
 
 
 def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, order_id: int, line: dict,
                 said: OrderLine, whole_refund: bool, ref: str, now: datetime, result: IngestResult,
-                absolute: bool, before: OrderStatus | None) -> bool:
+                before: OrderStatus | None, page: order_page.Page) -> bool:
     """Bring one stored line to what the platform reports; True when anything changed."""
-    qty, status, first = line["quantity"], order.status, before is None
-    gone = status in (S.SHIPPED, S.COMPLETED) or bool(order.shipped)
-    # units shipped: the line's own count where the platform gives one; else the order's
-    # status ships every unit not released (when in doubt, shipped: that under-shows)
-    if said.shipped is not None:
-        ship_to = max(line["shipped"], min(said.shipped, qty - line["released"]))
-    elif gone:
-        ship_to = qty - line["released"]
-    else:
-        ship_to = line["shipped"]
-    refunded_to = max(line["refunded"], min(qty, qty if whole_refund else said.refunded))
-    if status in (S.CANCELLED, S.REFUNDED):
-        release_to = qty - ship_to  # closed: whatever did not leave is released
-    elif status == S.NEW:
-        release_to = line["released"]
-    else:  # refunded units that have not left are released (only the line's)
-        release_to = max(line["released"], min(refunded_to, qty - ship_to))
-    returning_to = max(line["coming_back"], min(ship_to, ship_to if whole_refund else said.returning))
-    if status in (S.PAID, S.SHIPPED, S.COMPLETED):
-        held_to = qty - release_to
-    elif status in (S.CANCELLED, S.REFUNDED) and line["held"]:
-        held_to = qty - release_to  # shipped units stay taken: the platform does not put them back
-    else:
-        held_to = 0
-    reserve_to = qty - release_to - ship_to if status in (S.PAID, S.SHIPPED, S.COMPLETED) else 0
-    new = {"held": held_to, "released": release_to, "shipped": ship_to, "refunded": refunded_to,
-           "coming_back": returning_to}
+    status, first = order.status, before is None
+    new, reserve_to = line_counts.counts(line, said, order, whole_refund)
+    held_to, ship_to = new["held"], new["shipped"]
     stored = {k: line[k] for k in new}
     if new == stored and not first and status == before:
         return False  # re-read: the line and its reservation are as they were
@@ -201,17 +183,19 @@ def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, 
             result.taken.append((order.created_at if held_to > line["held"] else order.modified_at, sku,
                                  held_to - line["held"]))
         if ship_to > line["shipped"]:
-            shipments.book(store, order_id, line["line_no"], sku, ship_to - line["shipped"], cfg.warehouses, ref)
-        moved = _reserve(store, cfg, order_id, line["line_no"], sku, reserve_to, 0 if first else None)
+            shipments.book(store, order_id, line["line_no"], sku, ship_to - line["shipped"], page.warehouses, ref)
+        moved = _reserve(store, page, order_id, line["line_no"], sku, reserve_to, 0 if first else None)
         if moved or held_to != line["held"] or ship_to != line["shipped"]:
             result.skus.add(sku)
     _after_sales(store, config, cfg, order_id, line, new, ref, now, result)
     if new == stored:
         return False
     line.update(new)  # the caller sums the order's flags from its lines
+    if first:
+        return True  # a new order's line: stored by ``_apply`` with these counts
     store.execute("UPDATE order_lines SET held = ?, released = ?, shipped = ?, refunded = ?, coming_back = ? "
                   "WHERE order_id = ? AND line_no = ?",
-                  (held_to, release_to, ship_to, refunded_to, returning_to, order_id, line["line_no"]))
+                  (held_to, new["released"], ship_to, new["refunded"], new["coming_back"], order_id, line["line_no"]))
     return True
 
 
@@ -221,15 +205,17 @@ def _line_news(order: Order) -> bool:
         ln.refunded or ln.returning or ln.shipped for ln in order.lines)
 
 
-def _reserve(store: Store, cfg: ChannelConfig, order_id: int, line_no: int, sku: str, units: int,
+def _reserve(store: Store, page: order_page.Page, order_id: int, line_no: int, sku: str, units: int,
              have: int | None = None) -> bool:
-    """Make the line hold ``units`` in reservations (``have``: what it holds, when known);
-    True when that moved any."""
-    have = reservations.line_units(store, order_id, line_no, sku) if have is None else have
+    """Make the line hold ``units`` in reservations (``have``: what it holds, when known: a
+    line seen for the first time holds none); True when that moved any."""
+    made = page.parts(sku)
+    fresh = have == 0
+    have = reservations.line_units(store, order_id, line_no, sku, made) if have is None else have
     if units > have:
-        reservations.reserve(store, order_id, line_no, sku, units - have, cfg.warehouses)
+        reservations.reserve(store, order_id, line_no, sku, units - have, page.warehouses, made, fresh)
     elif units < have:
-        reservations.release(store, order_id, line_no, sku, have - units)
+        reservations.release(store, order_id, line_no, sku, have - units, made)
     return units != have
 
 
@@ -253,35 +239,22 @@ def _after_sales(store: Store, config: Config, cfg: ChannelConfig, order_id: int
             result.skus.add(line["sku_code"])
 
 
-def _insert(store: Store, cfg: ChannelConfig, order: Order, now: datetime) -> tuple[int, int]:
+def _insert(store: Store, cfg: ChannelConfig, order: Order, now: datetime, page: order_page.Page, lines: list[dict],
+            summary: tuple[OrderStatus, int, int]) -> int:
+    """Store a new order with its final status and flags (``summary``); its lines are stored
+    by ``_apply`` once their effects are made (one INSERT each, no UPDATE after)."""
+    status, held, shipped = summary
     cur = store.execute(
         "INSERT INTO orders (channel, external_id, status, platform_status, created_at, modified_at, first_seen_at, "
-        "updated_at, total) VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?)",
-        (cfg.name, order.external_id, order.platform_status, ts(order.created_at), ts(order.modified_at),
-         ts(now), ts(now), order.total))
-    order_id = cur.lastrowid
-    unmatched = 0
-    for no, line in enumerate(order.lines, 1):
-        code = _master_code(store, cfg.name, line.sku_code, line.external_sku_id)
-        if code is None:
-            unmatched += 1
-        store.execute(
-            "INSERT INTO order_lines (order_id, line_no, sku_code, external_sku_id, quantity, price) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (order_id, no, code, line.external_sku_id, line.quantity, line.price))
-    if unmatched:
-        store.execute("UPDATE orders SET unmatched_lines = ? WHERE id = ?", (unmatched, order_id))
-    return order_id, unmatched
-
-
-def _master_code(store: Store, channel: str, sku_code: str | None, external_id: str | None) -> str | None:
-    """The master SKU a line sold: by merchant code, else through the listing's external id."""
-    if sku_code and store.scalar("SELECT 1 FROM skus WHERE code = ?", (sku_code,)):
-        return sku_code
-    if external_id:
-        return store.scalar("SELECT sku_code FROM listings WHERE channel = ? AND external_id = ?",
-                            (channel, external_id))
-    return None
+        "updated_at, total, unmatched_lines, held, shipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (cfg.name, order.external_id, status.value, order.platform_status, ts(order.created_at),
+         ts(order.modified_at), now_s := ts(now), now_s, order.total,
+         sum(1 for ln in lines if ln["sku_code"] is None), held, shipped))
+    for line in lines:
+        line["order_id"] = cur.lastrowid
+    page.inserted({"id": cur.lastrowid, "external_id": order.external_id, "status": status.value,
+                   "platform_status": order.platform_status}, lines)
+    return cur.lastrowid
 
 
 def open_lines(store: Store, order_id: int) -> list[dict]:
@@ -342,7 +315,7 @@ def mark_shipped(store: Store, config: Config, cfg: ChannelConfig, order_row: di
             contents[row["line_no"]] = (row["sku_code"], units)
         shipments.record(store, order_row["id"], source="channelsync", carrier=carrier, tracking_no=tracking_no,
                          lines=contents, at=now)
-        left = sum(r["open"] for r in open_lines(store, order_row["id"]))
+        left = sum(r["open"] for r in rows) - sum(units for _, units in contents.values())  # none read again
         status = S.SHIPPED.value if left == 0 and order_row["status"] == S.PAID.value else order_row["status"]
         store.execute("UPDATE orders SET status = ?, shipped = 1, carrier = ?, tracking_no = ?, updated_at = ? "
                       "WHERE id = ?", (status, carrier, tracking_no, ts(now), order_row["id"]))

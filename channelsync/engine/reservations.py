@@ -49,29 +49,38 @@ def by_warehouse(store: Store, sku_code: str) -> dict[str | None, int]:
         "ORDER BY warehouse", (sku_code,))}
 
 
-def line_units(store: Store, order_id: int, line_no: int, sku_code: str) -> int:
-    """Line units reserved now (in line units, not component units)."""
-    per = dict(parts(store, sku_code))
+def line_units(store: Store, order_id: int, line_no: int, sku_code: str,
+               made: Sequence[tuple[str, int]] | None = None) -> int:
+    """Line units reserved now (in line units, not component units); ``made``: ``parts`` of
+    the SKU when the caller has it."""
+    per = dict(made or parts(store, sku_code))
     first, each = next(iter(per.items()))
     held = store.scalar("SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE order_id = ? AND line_no = ? "
                         "AND sku_code = ?", (order_id, line_no, first))
     return held // each
 
 
-def reserve(store: Store, order_id: int, line_no: int, sku_code: str, units: int, warehouses: Sequence[str]) -> None:
-    """Reserve ``units`` more of a line, warehouse by warehouse in priority order."""
+def reserve(store: Store, order_id: int, line_no: int, sku_code: str, units: int, warehouses: Sequence[str],
+            made: Sequence[tuple[str, int]] | None = None, fresh: bool = False) -> None:
+    """Reserve ``units`` more of a line, warehouse by warehouse in priority order.
+    ``made``: ``parts`` of the SKU when the caller has it; ``fresh``: the line holds no
+    reservation yet (first seen), so there is no row to add to."""
     if units <= 0:
         return
     whs = priority(store, warehouses)
-    for code, per in parts(store, sku_code):
+    for code, per in made or parts(store, sku_code):
         left = units * per
-        for rank, wh in enumerate(whs):
+        got: dict[str | None, list[int]] = {}  # warehouse -> [rank, units], one row each
+        # one warehouse: what it lacks is backordered there too, so its free units need no read
+        for rank, wh in enumerate(whs if len(whs) > 1 else ()):
             take = min(left, max(0, _free(store, code, wh)))
             if take:
-                _add(store, order_id, line_no, code, wh, rank, take)
+                got[wh] = [rank, take]
                 left -= take
         if left:  # short everywhere: backordered in the first warehouse
-            _add(store, order_id, line_no, code, whs[0] if whs else None, 0, left)
+            got.setdefault(whs[0] if whs else None, [0, 0])[1] += left
+        for wh, (rank, n) in got.items():
+            _add(store, order_id, line_no, code, wh, rank, n, fresh)
 
 
 def take(store: Store, order_id: int, line_no: int, sku_code: str, units: int,
@@ -125,9 +134,10 @@ def _free(store: Store, code: str, wh: str) -> int:
         "(SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE sku_code = ?1 AND warehouse = ?2)", (code, wh))
 
 
-def release(store: Store, order_id: int, line_no: int, sku_code: str, units: int) -> None:
+def release(store: Store, order_id: int, line_no: int, sku_code: str, units: int,
+            made: Sequence[tuple[str, int]] | None = None) -> None:
     """Give back ``units`` of a line's reservation, lowest priority first."""
-    for code, per in parts(store, sku_code):
+    for code, per in made or parts(store, sku_code):
         left = units * per
         for row in _rows(store, order_id, line_no, code, "DESC"):
             n = min(left, row["quantity"])
@@ -145,8 +155,9 @@ def _rows(store: Store, order_id: int, line_no: int, code: str, direction: str) 
         (order_id, line_no, code))
 
 
-def _add(store: Store, order_id: int, line_no: int, code: str, wh: str | None, rank: int, n: int) -> None:
-    existing = store.one("SELECT rowid FROM reservations WHERE order_id = ? AND line_no = ? AND sku_code = ? "
+def _add(store: Store, order_id: int, line_no: int, code: str, wh: str | None, rank: int, n: int,
+         fresh: bool = False) -> None:
+    existing = None if fresh else store.one("SELECT rowid FROM reservations WHERE order_id = ? AND line_no = ? AND sku_code = ? "
                          "AND warehouse IS ?", (order_id, line_no, code, wh))
     if existing:
         store.execute("UPDATE reservations SET quantity = quantity + ? WHERE rowid = ?", (n, existing["rowid"]))

@@ -187,7 +187,7 @@ def _page(lane: Lane, found: list[Listing], what: set[str], only: set[str] | Non
     seen = listings.record_page(store, name, linked, reset_expected="stock" in what, read_from=read_from)
     reads = inventory.Reads(store)  # valid for the page: it writes listings and the outbox, never stock
     if "stock" in what:
-        inventory.preload(reads, codes, cfg.warehouses)
+        reads.preload(codes, {tuple(cfg.warehouses)})
     for listing, s in zip(linked, seen):
         if s.new_link:
             report.new_links += 1

@@ -249,7 +249,7 @@ def test_queue_stock_queues_where_the_target_differs_and_unqueues_where_it_agree
 
 
 def test_preloaded_reads_give_the_same_targets_without_a_query_per_sku(store):
-    # a resync page reads its SKUs' figures at once (inventory.preload); the targets must be
+    # a resync page reads its SKUs' figures at once (Reads.preload); the targets must be
     # exactly what the SKU-by-SKU reads give, and come from the preload, not from fallbacks
     sku(store, "CUP", {"main": 10, "north": 4})
     sku(store, "TEA", {"main": 20, "south": 3})
@@ -263,7 +263,7 @@ def test_preloaded_reads_give_the_same_targets_without_a_query_per_sku(store):
         ch = ChannelConfig(name="tb", plugin="fake", warehouses=warehouses, rules=StockRules(buffer=1))
         alone = {c: inventory.channel_target(store, ch, c) for c in codes}
         reads = inventory.Reads(store)
-        inventory.preload(reads, ["GIFT", "CUP", "OLD", "NONE", "UNKNOWN", "TEA"], warehouses)
+        reads.preload(["GIFT", "CUP", "OLD", "NONE", "UNKNOWN", "TEA"], {warehouses})
         statements: list[str] = []
         store.conn.set_trace_callback(statements.append)
         try:
