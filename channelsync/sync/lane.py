@@ -69,6 +69,11 @@ class Flights:
             if self._quiet is None:
                 self._quiet = threading.Condition(serial)
 
+    def count(self) -> int:
+        """SKUs on the wire."""
+        with self._lock:
+            return len(self._flying)
+
     def busy(self, skus=None) -> bool:
         """A call carrying any of ``skus`` (None: any call at all) is on the wire."""
         with self._lock:

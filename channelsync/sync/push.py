@@ -59,13 +59,27 @@ def drain(lane: Lane, stop: Callable[[], bool] = lambda: False, max_batches: int
             if kind not in due:
                 continue
             size = _batch_size(lane, kind)
-            rows = outbox.due(lane.store, lane.name, kind, size)
-            if rows:
-                stats.add(_send(lane, kind, rows))  # takes the lane's lock to prepare and to settle
-                sent = True
+            with lane.serial:  # read under the lock: the channel's other push thread takes rows too
+                rows = _due(lane, kind, size)
+                if rows:
+                    stats.add(_send_locked(lane, kind, rows))  # lets the lock go while a stock call is out
+                    sent = True
         if not sent:
             break
     return stats
+
+
+def _due(lane: Lane, kind: str, size: int) -> list[dict]:
+    """Up to ``size`` due rows, less those whose stock call is on the wire from the channel's
+    other push thread (``Pusher``: two per channel, so rows that arrive while one batch is out
+    go at once instead of a round trip later)."""
+    if kind != "stock":
+        return outbox.due(lane.store, lane.name, kind, size)
+    skip = lane.flights.count()
+    rows = outbox.due(lane.store, lane.name, kind, size + skip)
+    if skip:
+        rows = [r for r in rows if not lane.flights.busy((r["sku_code"],))]
+    return rows[:size]
 
 
 def _batch_size(lane: Lane, kind: str) -> int:

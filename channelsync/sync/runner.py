@@ -171,7 +171,9 @@ class ChannelRunner:
         if hurried:
             log.info("pushes_hurried", channel=lane.name, rows=hurried, probe=probe)
 
-    def drain(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
+    def drain(self, stop: Callable[[], bool] = lambda: False, check: bool = True) -> push.PushStats:
+        """Send what is due; ``check``: then read the listings a push asked to have read (one
+        of a channel's push threads does, not both)."""
         stats = push.drain(self.lane, stop)
         if stats.ok and self.lane.answering.push_down:
             self.lane.answering.push_down = False
@@ -179,7 +181,7 @@ class ChannelRunner:
             stats.add(push.drain(self.lane, stop))
         elif stats.retry and not stats.ok:
             self.lane.answering.push_down = True
-        if listings.wanted(self.lane.store, self.lane.name) and self.check_stock():
+        if check and listings.wanted(self.lane.store, self.lane.name) and self.check_stock():
             # a push waits for a read (it may have applied), or an absolute set wants checking:
             # read, settle, and send what that calls for now, not a poll interval later
             stats.add(push.drain(self.lane, stop))
@@ -215,11 +217,11 @@ class ChannelRunner:
             stats.listings_read += read
         return read
 
-    def push_round(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
+    def push_round(self, stop: Callable[[], bool] = lambda: False, check: bool = True) -> push.PushStats:
         """Drain, as the daemon's push thread does whenever it is woken; logs a line when
         anything was sent (the poll's ``channel_cycle`` line then shows no pushes)."""
         started = time.monotonic()
-        stats = self.drain(stop)
+        stats = self.drain(stop, check)
         if stats.ok or stats.retry or stats.parked:
             log.info("channel_push", channel=self.lane.name, pushes_ok=stats.ok, pushes_retry=stats.retry,
                      pushes_parked=stats.parked, push_ms=int((time.monotonic() - started) * 1000))

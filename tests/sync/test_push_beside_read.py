@@ -164,3 +164,41 @@ def test_a_poll_ingests_while_its_channels_push_is_on_the_wire_except_the_skus_i
     assert shop.platform("b").stock("A") == 6 == shop.expected("b", "A")  # 10 - 3 (a) - 1 (b)
     assert shop.platform("b").stock("B") == 8 == shop.expected("b", "B")
     assert shop.platform("a").stock("A") == 6 and shop.platform("a").stock("B") == 8
+
+
+def test_a_second_push_thread_sends_what_arrives_while_a_batch_is_on_the_wire_and_only_that(shop):
+    lane = shop.lanes["b"]
+    on_wire, answer = threading.Event(), threading.Event()
+    real_set = lane.adapter.set_stock
+    sent: list[list[str]] = []
+
+    def set_stock(updates):
+        sent.append([u.sku_code for u in updates])
+        if len(sent) == 1:  # the first batch's answer is slow
+            on_wire.set()
+            answer.wait(30)
+        return real_set(updates)
+
+    lane.adapter.set_stock = set_stock
+    shop.platform("a").place_order([("A", 3)])
+    shop.runners["a"].poll()
+    first = threading.Thread(target=beside, args=(shop, lane, ChannelRunner.drain))
+    first.start()
+    try:
+        assert on_wire.wait(30)
+        shop.platform("a").place_order([("B", 2)])
+        shop.runners["a"].poll()
+        second = threading.Thread(target=beside, args=(shop, lane, ChannelRunner.drain))
+        second.start()
+        second.join(30)
+        assert not second.is_alive() and not answer.is_set()
+        assert sent == [["A"], ["B"]]  # B went beside A's batch; A, on the wire, was not sent again
+        assert shop.platform("b").stock("B") == 8
+    finally:
+        answer.set()
+        first.join(30)
+    assert not first.is_alive()
+    shop.settle()
+    assert sent == [["A"], ["B"]]
+    assert shop.platform("b").stock("A") == 7 == shop.expected("b", "A")
+    assert shop.platform("b").stock("B") == 8 == shop.expected("b", "B")
