@@ -16,11 +16,10 @@ and written off at once (``return`` +1, ``damaged`` -1), so it never restocks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from channelsync.config.settings import ChannelConfig, Config
-from channelsync.engine import inventory, shipments
+from channelsync.engine import inventory, reservations, shipments
 from channelsync.sdk.errors import UserError
 from channelsync.store import Store, ts, utcnow
 
@@ -70,7 +69,7 @@ def receive(store: Store, config: Config, order: dict, line: dict, quantity: int
     _check(store, config, order, line, quantity, warehouse, damaged)
     ref = f"{order['channel']}:{order['external_id']}"
     good = quantity - damaged
-    for code, per in _parts(store, line["sku_code"]):
+    for code, per in reservations.parts(store, line["sku_code"]):
         if good:
             inventory.move(store, code, warehouse, good * per, "return", ref, actor, at=now)
         if damaged:
@@ -159,7 +158,3 @@ def _check(store: Store, config: Config, order: dict, line: dict, quantity: int,
     if quantity > left:
         raise UserError(f"{where}: only {max(0, left)} unit(s) shipped and not yet received; cannot receive "
                         f"{quantity}")
-
-
-def _parts(store: Store, sku_code: str) -> Sequence[tuple[str, int]]:
-    return inventory.components(store, sku_code) or [(sku_code, 1)]

@@ -34,6 +34,10 @@ from channelsync.sdk.models import (
 )
 from channelsync.sdk.paging import At, Paginator, Reply, decode, encode
 
+#: China Standard Time (no daylight saving, so a fixed offset): the zone Taobao, JD, WeChat
+#: and Pinduoduo write their naive times in; a plugin declares it as ``Capabilities.timezone``.
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
 #: what ``Channel.simulator()`` returns: a WSGI application (in practice a
 #: ``channelsync.sim.Simulator``, which the sdk does not import: the kit sits above it)
 WSGIApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]

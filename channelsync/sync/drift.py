@@ -71,6 +71,8 @@ class DriftCheck:
         began = utcnow()
         try:
             shown = lane.call(lambda ids=ids, items=items: lane.adapter.read_stock(ids, items))
+        except Interrupted:  # stopping: not a failure of the channel's
+            return False
         except ChannelError as exc:  # the next check tries again; pushes that wait keep waiting
             log.warning("drift_read_failed", channel=lane.name, error=str(exc))
             return False
@@ -106,6 +108,12 @@ def settle(lane: Lane, source: str = "check") -> tuple[list[listings.Drift], int
             settled, found = listings.settle_reads(store, lane.name, covered, source)
             if found:  # only drift moved expected: elsewhere target and expected still agree as before
                 queued += inventory.queue_stock(store, lane.config, [d.sku_code for d in found])
+                for d in found:
+                    # verified by a read soon after, as an absolute set is: a sale within the clock
+                    # margin of the read counts as shown by it (erring towards showing less), so a
+                    # repair may be off by that sale; the next read puts it right in seconds, not
+                    # at the next drift_check_interval
+                    listings.want_check(store, lane.name, d.sku_code, hold=False)
             outbox.release(store, lane.name, settled)  # pushes that waited for these reads go now
         drift.extend(found)
         if not settled:

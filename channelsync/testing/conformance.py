@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 import httpx
@@ -394,6 +394,3 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
     ConformanceSuite.__name__ = f"Conformance{channel_cls.__name__}"
     return ConformanceSuite
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)

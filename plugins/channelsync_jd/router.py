@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from channelsync.sdk.channel import BEIJING
 from channelsync.sdk.errors import (
     AuthExpired,
     ChannelError,
@@ -27,8 +28,7 @@ from channelsync.sdk.errors import (
 from channelsync.sdk.errortable import ErrorTable
 from channelsync.sdk.router import FORM, SignedRouter
 
-#: JD's gateway and its order/listing times are Beijing time.
-BEIJING = timezone(timedelta(hours=8), "GMT+8")
+#: JD's gateway and its order/listing times: Beijing time (``BEIJING``), in this format.
 PLAIN = "%Y-%m-%d %H:%M:%S"
 
 # Business codes the simulator uses (and the adapter recognises): JD's own

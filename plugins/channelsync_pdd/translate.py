@@ -1,14 +1,14 @@
 """PDD payloads -> channelsync models. Goods APIs count money in fen, order APIs in yuan;
 times are ``yyyy-MM-dd HH:mm:ss`` Beijing time (the channel's declared time zone)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
+from channelsync.sdk.channel import BEIJING
 from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus
 from channelsync.sdk.money import yuan_to_fen
 from channelsync_pdd import api
 
-BEIJING = timezone(timedelta(hours=8), "GMT+8")
 STATUSES = {api.TO_SHIP: OrderStatus.PAID, api.SHIPPED: OrderStatus.SHIPPED, api.RECEIVED: OrderStatus.COMPLETED}
 
 

@@ -8,8 +8,9 @@ SDK sends them), success under ``<method without "taobao.">_response``.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
+from channelsync.sdk.channel import BEIJING
 from channelsync.sdk.errors import (
     AuthExpired,
     NotFound,
@@ -20,8 +21,7 @@ from channelsync.sdk.errors import (
 from channelsync.sdk.errortable import ErrorTable
 from channelsync.sdk.router import SIGN_METHODS, SignedRouter
 
-#: TOP timestamps and every time in its payloads are Beijing time.
-BEIJING = timezone(timedelta(hours=8), "GMT+8")
+#: TOP timestamps and every time in its payloads: Beijing time (``BEIJING``), in this format.
 PLAIN = "%Y-%m-%d %H:%M:%S"
 
 #: ``code`` or ``sub_code`` (prefix) -> error. The sub-code is the specific reason

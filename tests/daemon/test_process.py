@@ -1,10 +1,8 @@
 """`channelsync run` as a real process: SIGTERM exits 0 after committing; a second daemon refuses."""
 
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import httpx
@@ -21,33 +19,13 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_run_sigterm_and_single_instance(tmp_path):
+def test_run_sigterm_and_single_instance(tmp_path, jd_daemon_files):
     sim = channel_types(make_manager())["jd"].simulator()
     sim.seed("P-1", 0, 1990)
     with serve(sim) as server:
-        creds = sim.credentials(server.base_url)
         port = free_port()
-        (tmp_path / "cs.toml").write_text(f"""
-[store]
-path = "cs.db"
-[daemon]
-http_port = {port}
-log_format = "json"
-[channels.jd-pop]
-plugin = "jd"
-poll_interval = 0.5
-initial_lookback = 600
-[channels.jd-pop.settings]
-base_url = "{server.base_url}"
-oauth_url = "{server.base_url}"
-app_key = "{creds['app_key']}"
-app_secret = {{ env = "JD_SECRET" }}
-access_token = {{ file = "jd_token" }}
-""")
-        (tmp_path / "jd_token").write_text(creds["access_token"] + "\n")
-        (tmp_path / "catalog.csv").write_text("product_code,sku_code,price,stock:main\nP,P-1,19.90,8\n")
-        env = {**os.environ, "JD_SECRET": creds["app_secret"]}
-        cs = [sys.executable, "-m", "channelsync", "--config", str(tmp_path / "cs.toml")]
+        creds = sim.credentials(server.base_url)
+        cs, env = jd_daemon_files(tmp_path, sim, server, http_port=port, poll_interval=0.5)
         subprocess.run([*cs, "catalog", "import", str(tmp_path / "catalog.csv")], env=env, check=True,
                        capture_output=True)
         daemon = subprocess.Popen([*cs, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

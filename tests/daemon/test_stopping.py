@@ -1,9 +1,7 @@
 """SIGTERM stops within seconds whatever is in flight, and loses nothing by it."""
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import replace
@@ -118,34 +116,13 @@ def test_stopping_ends_a_rate_limit_ban(tmp_path):
 
 
 @pytest.mark.slow
-def test_sigterm_while_a_call_hangs_on_the_wire(tmp_path):
+def test_sigterm_while_a_call_hangs_on_the_wire(tmp_path, jd_daemon_files):
     """The platform holds every connection for a minute: SIGTERM still ends the daemon within
     seconds (the issue measured 25-60 s), exit code 0, and the order ingested before is kept."""
     sim = channel_types(make_manager())["jd"].simulator()
     sim.seed("P-1", 0, 1990)
     with serve(sim) as server:
-        creds = sim.credentials(server.base_url)
-        (tmp_path / "cs.toml").write_text(f"""
-[store]
-path = "cs.db"
-[daemon]
-http_port = 0
-log_format = "json"
-[channels.jd-pop]
-plugin = "jd"
-poll_interval = 0.3
-initial_lookback = 600
-[channels.jd-pop.settings]
-base_url = "{server.base_url}"
-oauth_url = "{server.base_url}"
-app_key = "{creds['app_key']}"
-app_secret = {{ env = "JD_SECRET" }}
-access_token = {{ file = "jd_token" }}
-""")
-        (tmp_path / "jd_token").write_text(creds["access_token"] + "\n")
-        (tmp_path / "catalog.csv").write_text("product_code,sku_code,price,stock:main\nP,P-1,19.90,8\n")
-        env = {**os.environ, "JD_SECRET": creds["app_secret"]}
-        cs = [sys.executable, "-m", "channelsync", "--config", str(tmp_path / "cs.toml")]
+        cs, env = jd_daemon_files(tmp_path, sim, server, http_port=0, poll_interval=0.3)
         subprocess.run([*cs, "catalog", "import", str(tmp_path / "catalog.csv")], env=env, check=True,
                        capture_output=True)
         daemon = subprocess.Popen([*cs, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

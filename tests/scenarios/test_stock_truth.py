@@ -30,7 +30,7 @@ FAKES = {
     "fake-absolute-reads": {"stock_mode": "absolute"},
     "fake-absolute-blind": {"stock_mode": "absolute", "read_stock": False},
 }
-PLUGINS = ("taobao", "jd", "wechat", "ownsite")
+PLUGINS = ("taobao", "jd", "wechat", "ownsite", "pdd")
 KINDS = [*FAKES, *PLUGINS]
 READING = [k for k in KINDS if k != "fake-absolute-blind"]
 SKU, OTHER = "X", "Y"
@@ -235,7 +235,24 @@ def test_a_hand_edit_is_repaired_by_the_drift_check_without_resync(world, kind):
     assert metrics.DRIFT_LAST.labels("x", SKU, "expected")._value.get() == 10
 
 
-@pytest.mark.parametrize("kind", ["fake-increment", "wechat", "ownsite", "jd"])
+@pytest.mark.parametrize("kind", ["fake-increment", "fake-absolute-reads", "pdd"])
+def test_a_repair_is_verified_by_a_read_soon_after(world, kind):
+    """A sale within the clock margin of a read counts as shown by it, so a repair may be off
+    by that sale: the repaired listing is read again at once, not a drift interval later."""
+    w = world(kind, drift_check_interval=3600.0)
+    w.runner.cycle()
+    w.x.set_stock_by_hand(SKU, 500)
+    w.runner.check_stock(force=True)  # read, settled by the poll it makes: drift found, repair queued
+    store = w.shop.store
+    assert listings.drift_summary(store, "x")["count"] == 1
+    assert listings.wanted(store, "x") == 1, "the repaired listing waits for a verifying read"
+    w.settle()
+    assert w.x.stock(SKU) == 10
+    assert listings.wanted(store, "x") == 0, "the verifying read was taken"
+    assert listings.drift_summary(store, "x")["count"] == 1, "and it found the repair right"
+
+
+@pytest.mark.parametrize("kind", ["fake-increment", "wechat", "ownsite", "jd", "pdd"])
 def test_a_lowered_hand_edit_is_raised_again(world, kind):
     w = world(kind)
     w.x.set_stock_by_hand(SKU, 3)  # lowered by hand: later increments must not keep it lowered
