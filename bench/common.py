@@ -17,11 +17,12 @@ def make_shop(tmp: str, skus: int, channels=("a", "b", "c", "d"), poll: float = 
     """A shop with ``skus`` SKUs of ``stock`` units, each listed (at 0) on every channel."""
     FakePlatform.forget_all()
     shop = Shop(tmp, {c: {"poll_interval": poll, **opts} for c in channels}, plugins=plugins)
-    rows = ["product_code,sku_code,price,stock:main"] + [f"P{i // 4},S{i:06d},19.90,{stock}" for i in range(skus)]
+    codes = [f"S{i:06d}" for i in range(skus)]  # one string per code, shared by every fake (as a catalog would)
+    rows = ["product_code,sku_code,price,stock:main"] + [f"P{i // 4},{c},19.90,{stock}" for i, c in enumerate(codes)]
     for c in channels:
         p = shop.platform(c)
-        for i in range(skus):
-            p.seed(f"S{i:06d}", 0, 1990)
+        for code in codes:
+            p.seed(code, 0, 1990)
     if catalog:  # else the database in ``tmp`` has it already
         shop.import_csv("\n".join(rows) + "\n")
     return shop

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` finds `bench`
 
-from bench import drift, idle, ingest, oversell, propagation, resync
+from bench import drift, idle, ingest, oversell, propagation, resync, resync_http
 from bench.common import machine
 from channelsync.telemetry import log
 
@@ -41,6 +41,9 @@ def plan(quick: bool) -> list[tuple[str, str, callable]]:
     for skus in ((10_000,) if quick else (10_000, 30_000, 100_000)):
         steps.append((f"resync {skus:,} SKUs x 4 channels", "100k: < 30 s, < 200 MB; linear",
                       lambda s=skus: resync.bench_resync(s)))
+    for skus in ((1_000,) if quick else (10_000, 30_000, 100_000)):  # ~5 min at 100k
+        steps.append((f"resync over HTTP {skus:,} SKUs x 4 simulators", "the curve (linear)",
+                      lambda s=skus: resync_http.bench_resync_http(s)))
     steps.append(("drift check (issue 13)", "-",
                   lambda: drift.bench_drift_check(1_000 if quick else 10_000, 50 if quick else 500)))
     steps.append(("oversell, 11.11 burst", ">= 20x fewer than a 15-min re-sync",

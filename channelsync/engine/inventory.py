@@ -101,6 +101,41 @@ class Reads:
         return self._memo[key]
 
 
+def preload(reads: Reads, codes: Iterable[str], warehouses: Iterable[str] | None = None) -> None:
+    """Fill ``reads`` for ``codes`` (and their components) with one query per kind, not one
+    per SKU: a resync page's targets. The same memo keys ``available`` asks for, so the
+    rule itself stays in ``available``; what is not preloaded is still read on demand."""
+    store, whs = reads.store, tuple(warehouses or ())
+    codes = list(dict.fromkeys(codes))
+    parts: dict[str, list[tuple[str, int]]] = {c: [] for c in codes}
+    for r in _rows(store, "SELECT bundle_code, component_code, qty FROM bundle_components WHERE bundle_code IN "
+                          "({}) ORDER BY bundle_code, component_code", codes):
+        parts[r[0]].append((r[1], r[2]))
+    for code, found in parts.items():
+        reads._memo[(components, code)] = found
+    codes += [c for found in parts.values() for c, _ in found if c not in parts]
+    status = dict(_rows(store, "SELECT code, status FROM skus WHERE code IN ({})", codes))
+    where = f" AND warehouse IN ({','.join('?' * len(whs))})" if whs else ""
+    held = dict(_rows(store, "SELECT sku_code, SUM(on_hand) FROM stock WHERE sku_code IN ({})" + where +
+                      " GROUP BY sku_code", codes, whs))
+    where = f" AND (warehouse IS NULL OR warehouse IN ({','.join('?' * len(whs))}))" if whs else ""
+    taken = dict(_rows(store, "SELECT sku_code, SUM(quantity) FROM reservations WHERE sku_code IN ({})" + where +
+                       " GROUP BY sku_code", codes, whs))
+    for code in codes:
+        reads._memo[(_status, code)] = status.get(code)
+        reads._memo[(on_hand, code, whs)] = held.get(code) or 0
+        reads._memo[(reserved, code, whs)] = taken.get(code) or 0
+
+
+def _rows(store: Store, sql: str, codes: list[str], extra: tuple = ()) -> list[tuple]:
+    """``sql`` with its ``IN ({})`` filled by ``codes``, in chunks under SQLite's variable limit."""
+    out: list[tuple] = []
+    for at in range(0, len(codes), 30_000):
+        chunk = codes[at:at + 30_000]
+        out += store.execute(sql.format(",".join("?" * len(chunk))), (*chunk, *extra)).fetchall()
+    return out
+
+
 def _status(store: Store, sku_code: str) -> str | None:
     return store.scalar("SELECT status FROM skus WHERE code = ?", (sku_code,))
 
@@ -130,8 +165,9 @@ def affected(store: Store, skus: Iterable[str]) -> set[str]:
     """The SKUs whose availability may change with ``skus``: themselves, the
     components of bundles among them, and every bundle built from any of those."""
     result = set(skus)
-    for code in list(result):
-        result.update(c for c, _ in components(store, code))
+    # the components of every bundle among them, one query (not one per SKU: a resync page's worth)
+    result.update(r[0] for r in _rows(store, "SELECT component_code FROM bundle_components WHERE bundle_code IN "
+                                              "({})", list(result)))
     if result:
         marks = ",".join("?" * len(result))
         rows = store.execute(
@@ -142,10 +178,11 @@ def affected(store: Store, skus: Iterable[str]) -> set[str]:
 
 
 def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime | None = None,
-                reads: Reads | None = None, channel: str | None = None) -> int:
+                reads: Reads | None = None, channel: str | None = None, targets: dict | None = None) -> int:
     """Queue a stock push for every (channel, SKU) whose target differs from what the
     channel should be showing; un-queue those that agree again. Returns rows queued.
-    ``channel``: only that channel's listings (a resync of one channel changes no other's)."""
+    ``channel``: only that channel's listings (a resync of one channel changes no other's).
+    ``targets``: filled with each (channel, SKU)'s target, for a caller that reports them."""
     now = now or utcnow()
     queued = 0
     codes = affected(store, skus)
@@ -157,18 +194,24 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
         sql, params = sql + " AND channel = ?", (*params, channel)
     rows = store.query(sql, params)
     reads = reads or Reads(store)
+    debug = log.bind()  # bound once: the lazy logger binds on every call, even when debug is off
+    pushes, agree = [], []  # each (channel, SKU) once (the listings' key): one statement each
     for row in rows:
         cfg = config.channels.get(row["channel"])
         if cfg is None or not cfg.enabled:
             continue
         wanted = channel_target(store, cfg, row["sku_code"], reads)
+        if targets is not None:
+            targets[(row["channel"], row["sku_code"])] = wanted
         if row["expected"] is None or wanted != row["expected"]:
-            outbox.queue(store, row["channel"], row["sku_code"], "stock", now)
+            pushes.append((row["channel"], row["sku_code"]))
             queued += 1
-            log.debug("stock_push_queued", channel=row["channel"], sku=row["sku_code"], target=wanted,
-                      expected=row["expected"])
+            debug.debug("stock_push_queued", channel=row["channel"], sku=row["sku_code"], target=wanted,
+                        expected=row["expected"])
         else:
-            outbox.unqueue(store, row["channel"], row["sku_code"], "stock")
+            agree.append((row["channel"], row["sku_code"]))
+    outbox.queue_many(store, pushes, "stock", now)
+    outbox.unqueue_many(store, agree, "stock")
     return queued
 
 

@@ -19,15 +19,15 @@ are kept here too, in ``unmatched_listings``, and drift found in ``drift``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from channelsync.config.settings import ChannelConfig, Config
-from channelsync.engine import inventory, pricing
 from channelsync.sdk.channel import Capabilities
-from channelsync.sdk.models import Listing, ListingContent
+from channelsync.sdk.models import Listing
 from channelsync.store import Store, ts, utcnow
+
+# what a listing should say lives in ``listing_content``; its callers know it here
+from channelsync.engine.listing_content import content, same_item, shelf_rule, wanted_on_shelf  # noqa: E402,F401
 
 
 def get(store: Store, channel: str, sku_code: str) -> dict | None:
@@ -185,11 +185,16 @@ def begin_read(store: Store, channel: str, sku_code: str, quantity: int, read_fr
     poll covers ``read_to``. An unknown ``expected`` starts from the read itself."""
     # a stock call in flight may or may not show in the read, and not yet in ``expected``:
     # such a read cannot be judged, so it is not kept (the call settles first)
-    store.execute(
-        "UPDATE listings SET expected = COALESCE(expected, ?), read_qty = ?, read_expected = COALESCE(expected, ?), "
-        "read_from = ?, read_to = ?, seen_qty = ?, seen_at = ? WHERE channel = ? AND sku_code = ? AND NOT EXISTS "
-        f"({_IN_FLIGHT})", (quantity, quantity, quantity, ts(read_from), ts(read_to), quantity, ts(read_to), channel,
-                            sku_code, channel, sku_code))
+    store.execute(_BEGIN_READ, _read_params(channel, sku_code, quantity, ts(read_from), ts(read_to)))
+
+
+_BEGIN_READ = ("UPDATE listings SET expected = COALESCE(expected, ?), read_qty = ?, read_expected = "
+               "COALESCE(expected, ?), read_from = ?, read_to = ?, seen_qty = ?, seen_at = ? WHERE channel = ? AND "
+               f"sku_code = ? AND NOT EXISTS ({_IN_FLIGHT})")
+
+
+def _read_params(channel: str, sku_code: str, quantity: int, read_from: str, read_to: str) -> tuple:
+    return quantity, quantity, quantity, read_from, read_to, quantity, read_to, channel, sku_code, channel, sku_code
 
 
 def read_missed(store: Store, channel: str, sku_code: str) -> None:
@@ -206,31 +211,39 @@ class Drift:
 
 
 def settle_reads(store: Store, channel: str, covered: datetime | None, source: str = "check",
-                 now: datetime | None = None, limit: int = 500) -> tuple[list[str], list[Drift]]:
+                 now: datetime | None = None, limit: int = 500,
+                 after: str = "") -> tuple[list[str], list[Drift]]:
     """Settle the pending reads the order poll now covers (``read_to <= covered``).
 
     The read showed ``read_qty`` where, by every order it reflects, the platform should
     have shown ``read_expected``; any difference is drift, and ``expected`` moves by it
-    (changes after the read moved both sides alike). Settles at most ``limit`` reads
-    (call again until none is left); returns the SKUs settled and the drift.
+    (changes after the read moved both sides alike). Settles at most ``limit`` reads with
+    codes after ``after`` (call again from the last code settled until none is left);
+    returns the SKUs settled, in code order, and the drift.
     """
     if covered is None:
         return [], []
     now_s = ts(now or utcnow())
-    rows = store.query("SELECT sku_code, read_qty, read_expected FROM listings WHERE channel = ? AND "
-                       "read_qty IS NOT NULL AND read_to <= ? LIMIT ?", (channel, ts(covered), limit))
-    drift = []
+    # in code order from ``after`` (the last code of the batch before): each batch reads on from
+    # where the last stopped, not past every row settled already (quadratic over a resync)
+    rows = store.query("SELECT sku_code, read_qty, read_expected FROM listings WHERE channel = ? AND sku_code > ? "
+                       "AND read_qty IS NOT NULL AND read_to <= ? ORDER BY sku_code LIMIT ?",
+                       (channel, after, ts(covered), limit))
+    drift, moves = [], []
     for r in rows:
         diff = r["read_qty"] - (r["read_expected"] if r["read_expected"] is not None else r["read_qty"])
         if diff:
             drift.append(Drift(r["sku_code"], r["read_qty"], r["read_expected"]))
-            store.execute("INSERT INTO drift (channel, sku_code, seen, expected, found_at, source) VALUES (?,?,?,?,?,?)",
-                          (channel, r["sku_code"], r["read_qty"], r["read_expected"], now_s, source))
-        store.execute(
-            "UPDATE listings SET expected = MAX(0, COALESCE(expected, read_qty) + ?), read_qty = NULL, "
-            "read_expected = NULL, read_from = NULL, read_to = NULL, check_wanted_at = NULL, check_holds = 0, "
-            "checked_at = ? "
-            "WHERE channel = ? AND sku_code = ?", (diff, now_s, channel, r["sku_code"]))
+        moves.append((diff, now_s, channel, r["sku_code"]))
+    # one statement each for the batch (a resync settles 100,000 reads), not two per read
+    store.conn.executemany("INSERT INTO drift (channel, sku_code, seen, expected, found_at, source) "
+                           "VALUES (?,?,?,?,?,?)", [(channel, d.sku_code, d.seen, d.expected, now_s, source)
+                                                    for d in drift])
+    store.conn.executemany(
+        "UPDATE listings SET expected = MAX(0, COALESCE(expected, read_qty) + ?), read_qty = NULL, "
+        "read_expected = NULL, read_from = NULL, read_to = NULL, check_wanted_at = NULL, check_holds = 0, "
+        "checked_at = ? "
+        "WHERE channel = ? AND sku_code = ?", moves)
     return [r["sku_code"] for r in rows], drift
 
 
@@ -330,6 +343,45 @@ def record_seen(store: Store, channel: str, sku_code: str, listing: Listing, *, 
     return Seen(new_link=row is None, drift=drift)
 
 
+def record_page(store: Store, channel: str, linked: list[Listing], *, reset_expected: bool,
+                read_from: datetime | None = None) -> list[Seen]:
+    """``record_seen`` for a page's listings, each linked to its own ``sku_code`` (each code and
+    external id once), in three statements rather than three per listing. When one of the
+    external ids is held by another code's row (a listing moved between codes), the order of
+    the writes decides the outcome: then listing by listing, as ``record_seen``."""
+    if not linked:
+        return []
+    codes, exts = [ls.sku_code for ls in linked], [ls.external_id for ls in linked]
+    marks = ",".join("?" * len(linked))
+    # two lookups, each on its own index (an OR of the two IN-lists scanned the table)
+    rows = store.query(f"SELECT sku_code, external_id, expected FROM listings WHERE channel = ? AND sku_code IN "
+                       f"({marks}) UNION SELECT sku_code, external_id, expected FROM listings WHERE channel = ? AND "
+                       f"external_id IN ({marks})", (channel, *codes, channel, *exts))
+    owner = dict(zip(exts, codes))
+    if any(owner.get(r["external_id"], r["sku_code"]) != r["sku_code"] for r in rows):
+        return [record_seen(store, channel, ls.sku_code, ls, reset_expected=reset_expected, read_from=read_from)
+                for ls in linked]
+    now = ts(utcnow())
+    had = {r["sku_code"]: r["expected"] for r in rows}
+    store.conn.executemany(
+        "INSERT INTO listings (channel, sku_code, external_id, item_id, expected, seen_qty, seen_price, "
+        "seen_on_shelf, seen_title, seen_at, linked_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [(channel, ls.sku_code, ls.external_id, ls.item_id, ls.quantity, ls.quantity, ls.price, int(ls.on_shelf),
+          ls.title, now, now) for ls in linked if ls.sku_code not in had])
+    store.conn.executemany(
+        "UPDATE listings SET external_id = ?, item_id = ?, seen_qty = ?, seen_price = ?, seen_on_shelf = ?, "
+        "seen_title = ?, seen_at = ? WHERE channel = ? AND sku_code = ?",
+        [(ls.external_id, ls.item_id, ls.quantity, ls.price, int(ls.on_shelf), ls.title, now, channel, ls.sku_code)
+         for ls in linked if ls.sku_code in had])
+    if reset_expected:
+        store.conn.executemany(_BEGIN_READ, [_read_params(channel, ls.sku_code, ls.quantity, ts(read_from) if
+                                                          read_from else now, now)
+                                             for ls in linked if ls.quantity is not None])
+    return [Seen(new_link=ls.sku_code not in had,
+                 drift=(had[ls.sku_code], ls.quantity) if ls.sku_code in had and reset_expected and
+                 ls.quantity is not None and had[ls.sku_code] != ls.quantity else None) for ls in linked]
+
+
 def record_unmatched(store: Store, channel: str, listing: Listing, reason: str) -> None:
     """A listing that links to no master SKU: reported (``reason`` says why), never guessed."""
     store.execute(
@@ -339,48 +391,8 @@ def record_unmatched(store: Store, channel: str, listing: Listing, reason: str) 
         (channel, listing.external_id, listing.item_id, listing.sku_code, listing.title, reason, ts(utcnow())))
 
 
-def matched(store: Store, channel: str, external_id: str) -> None:
-    """The listing links now: it is no longer reported as unmatched."""
-    store.execute("DELETE FROM unmatched_listings WHERE channel = ? AND external_id = ?", (channel, external_id))
-
-
-# --- what a listing should say ------------------------------------------------
-def content(store: Store, config: Config, cfg: ChannelConfig, sku_code: str,
-            listing: dict | None = None) -> ListingContent | None:
-    """The master data a listing push or a publish sends (None: no such SKU): the
-    product's title and description, the SKU's own title apart."""
-    row = store.one(
-        "SELECT s.code, s.product_code, s.title AS sku_title, s.attributes, s.status AS sku_status, "
-        "p.title, p.description, p.status FROM skus s JOIN products p ON p.code = s.product_code WHERE s.code = ?",
-        (sku_code,))
-    if row is None:
-        return None
-    on_shelf = _on_shelf(row["sku_status"], row["status"])
-    decision = pricing.price_for(store, config, cfg, sku_code, utcnow())
-    return ListingContent(
-        sku_code=sku_code, product_code=row["product_code"], title=row["title"], sku_title=row["sku_title"],
-        description=row["description"], on_shelf=on_shelf, price=decision.price if decision else None,
-        quantity=inventory.channel_target(store, cfg, sku_code), attributes=json.loads(row["attributes"]),
-        external_id=listing["external_id"] if listing else None, item_id=listing["item_id"] if listing else None)
-
-
-def same_item(store: Store, channel: str, sku_code: str, item_id: str | None, product_code: str) -> list[str]:
-    """The other SKUs of ``product_code`` listed on the same platform item as ``sku_code``."""
-    if item_id is None:
-        return []
-    rows = store.query("SELECT l.sku_code FROM listings l JOIN skus s ON s.code = l.sku_code WHERE l.channel = ? "
-                       "AND l.item_id = ? AND l.sku_code != ? AND s.product_code = ?",
-                       (channel, item_id, sku_code, product_code))
-    return [r["sku_code"] for r in rows]
-
-
-def wanted_on_shelf(store: Store, sku_code: str) -> bool:
-    """Whether the SKU's listing belongs on the shelf now (False for an unknown SKU)."""
-    row = store.one("SELECT s.status AS sku_status, p.status FROM skus s JOIN products p ON p.code = s.product_code "
-                    "WHERE s.code = ?", (sku_code,))
-    return row is not None and _on_shelf(row["sku_status"], row["status"])
-
-
-def _on_shelf(sku_status: str, product_status: str) -> bool:
-    """The one shelf rule: on while the SKU and its product are both active."""
-    return sku_status == "active" and product_status == "active"
+def matched(store: Store, channel: str, *external_ids: str) -> None:
+    """The listings link now: they are no longer reported as unmatched."""
+    marks = ",".join("?" * len(external_ids))
+    store.execute(f"DELETE FROM unmatched_listings WHERE channel = ? AND external_id IN ({marks})",
+                  (channel, *external_ids))

@@ -13,29 +13,39 @@ from datetime import datetime, timedelta
 from channelsync.store import Store, ts, utcnow
 
 
+_QUEUE = """
+    INSERT INTO outbox (channel, sku_code, kind, status, attempts, next_at, queued_at, updated_at)
+    VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
+    ON CONFLICT (channel, sku_code, kind) DO UPDATE SET
+        status = 'pending',
+        attempts = CASE WHEN outbox.status = 'failed' THEN 0 ELSE outbox.attempts END,
+        next_at = CASE WHEN outbox.status = 'failed' THEN excluded.next_at ELSE outbox.next_at END,
+        last_error = CASE WHEN outbox.status = 'failed' THEN NULL ELSE outbox.last_error END,
+        updated_at = excluded.updated_at
+"""
+_UNQUEUE = ("DELETE FROM outbox WHERE channel = ? AND sku_code = ? AND kind = ? AND status = 'pending' "
+            "AND inflight_key IS NULL")
+
+
 def queue(store: Store, channel: str, sku_code: str, kind: str, now: datetime | None = None) -> None:
     """Ask for a push. A parked (failed) row is revived: a new desired value deserves a new try."""
+    queue_many(store, [(channel, sku_code)], kind, now)
+
+
+def queue_many(store: Store, rows: list[tuple[str, str]], kind: str, now: datetime | None = None) -> None:
+    """``queue`` for each (channel, SKU), in one statement (a resync page queues its SKUs at once)."""
     now_s = ts(now or utcnow())
-    store.execute(
-        """
-        INSERT INTO outbox (channel, sku_code, kind, status, attempts, next_at, queued_at, updated_at)
-        VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
-        ON CONFLICT (channel, sku_code, kind) DO UPDATE SET
-            status = 'pending',
-            attempts = CASE WHEN outbox.status = 'failed' THEN 0 ELSE outbox.attempts END,
-            next_at = CASE WHEN outbox.status = 'failed' THEN excluded.next_at ELSE outbox.next_at END,
-            last_error = CASE WHEN outbox.status = 'failed' THEN NULL ELSE outbox.last_error END,
-            updated_at = excluded.updated_at
-        """,
-        (channel, sku_code, kind, now_s, now_s, now_s))
+    store.conn.executemany(_QUEUE, [(channel, code, kind, now_s, now_s, now_s) for channel, code in rows])
 
 
 def unqueue(store: Store, channel: str, sku_code: str, kind: str) -> None:
     """Drop a pending row that is no longer needed, unless a call is in flight."""
-    store.execute(
-        "DELETE FROM outbox WHERE channel = ? AND sku_code = ? AND kind = ? AND status = 'pending' "
-        "AND inflight_key IS NULL",
-        (channel, sku_code, kind))
+    unqueue_many(store, [(channel, sku_code)], kind)
+
+
+def unqueue_many(store: Store, rows: list[tuple[str, str]], kind: str) -> None:
+    """``unqueue`` for each (channel, SKU), in one statement."""
+    store.conn.executemany(_UNQUEUE, [(channel, code, kind) for channel, code in rows])
 
 
 def due(store: Store, channel: str, kind: str, limit: int, now: datetime | None = None) -> list[dict]:

@@ -115,11 +115,18 @@ def price_for(store: Store, config: Config, cfg: ChannelConfig, sku_code: str, a
     sku = store.one("SELECT base_price, cost FROM skus WHERE code = ?", (sku_code,))
     if sku is None:
         return None
-    decision = channel_price(sku_code, sku["base_price"], sku["cost"], cfg, config.promotions, at)
+    return decide(config, cfg, sku_code, sku["base_price"], sku["cost"], at)
+
+
+def decide(config: Config, cfg: ChannelConfig, sku_code: str, base_price: int, cost: int | None,
+           at: datetime, logger=log) -> PriceDecision:
+    """``price_for`` with the SKU's row already read (a resync reads a page of them at once;
+    it passes a logger bound once, as the module's lazy one binds on every call)."""
+    decision = channel_price(sku_code, base_price, cost, cfg, config.promotions, at)
     if decision.floored:
-        log.warning("price_floored", channel=cfg.name, sku=sku_code, reason=decision.reason)
+        logger.warning("price_floored", channel=cfg.name, sku=sku_code, reason=decision.reason)
     else:
-        log.debug("price_decided", channel=cfg.name, sku=sku_code, reason=decision.reason)
+        logger.debug("price_decided", channel=cfg.name, sku=sku_code, reason=decision.reason)
     return decision
 
 

@@ -35,6 +35,7 @@ from channelsync.sdk.models import (
     UpdateResult,
 )
 from channelsync.sim.simulator import SimOrder, Simulator
+from channelsync.sim.skutable import SkuTable
 
 class FakePlatform(Simulator):
     """The fake platform's state; one per fake channel, found by name."""
@@ -46,6 +47,7 @@ class FakePlatform(Simulator):
 
     def __init__(self, name: str = "fake", token: str = "fake-token", **options: Any) -> None:
         super().__init__(**options)
+        self.skus = SkuTable()  # 100,000 SKUs on each of four fakes fit a resync's memory budget
         self.name = name
         self.token = token
         self.keys: set[str] = set()
@@ -68,6 +70,13 @@ class FakePlatform(Simulator):
     def forget_all(cls) -> None:
         with cls._registry_lock:
             cls._registry.clear()
+
+    def find(self, ref: str):
+        with self.lock:
+            found = self.skus.get(ref) or self.skus.by_code(ref)
+        if found is None:
+            raise KeyError(ref)
+        return found
 
     def credentials(self, base_url: str) -> dict[str, Any]:
         return {"platform": self.name, "token": self.token}
@@ -96,7 +105,6 @@ class FakeChannel(Channel):
     def __init__(self, name: str, settings: dict, http=None) -> None:
         super().__init__(name, settings, http)
         self.platform = FakePlatform.named(self.settings.get("platform", name))
-        self._listed: list | None = None
         mode = self.settings.get("stock_mode", "increment")
         keys = mode == "increment" and bool(self.settings.get("idempotency_keys", True))
         self.capabilities = replace(self.capabilities, stock_mode=mode, idempotency_keys=keys,
@@ -127,16 +135,10 @@ class FakeChannel(Channel):
     def list_listings(self, page_token: str | None) -> Page[Listing]:
         self._enter()
         with self.platform.lock:
-            # the listing order, copied once per size (SKUs are only ever added): copying every SKU
-            # for every page made a resync of 100,000 quadratic (4,000 pages x 100,000)
-            if self._listed is None or len(self._listed) != len(self.platform.skus):
-                self._listed = list(self.platform.skus.values())
-            skus = self._listed
-            start = int(page_token or 0)
-            size = self.capabilities.listing_page_size
-            chunk = [Listing(s.external_id, s.sku_code, s.item_id, s.quantity, s.price, s.on_shelf, s.title)
-                     for s in skus[start:start + size]]
-        return Page(chunk, str(start + size) if start + size < len(skus) else None)
+            # one page of the table, from the row the token names: no copy of the catalog per page
+            found, after = self.platform.skus.page(int(page_token or 0), self.capabilities.listing_page_size)
+            chunk = [Listing(*s.listed()) for s in found]
+        return Page(chunk, None if after is None else str(after))
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         p = self.platform

@@ -154,7 +154,7 @@ class Simulator(BuyerOrders):
                          item_id=item_id or self.new_id(), quantity=quantity, price=price,
                          title=title or (sku_code or ""), on_shelf=on_shelf, modified_at=self.now())
             self.skus[sku.external_id] = sku
-            return sku
+            return self.skus[sku.external_id]  # what the platform holds (a compact table hands out a view)
 
     def find(self, ref: str) -> SimSku:
         """A SKU by merchant code or external id."""

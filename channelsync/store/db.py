@@ -225,6 +225,22 @@ class Store:
                 log.warning("database_locked", db=self.path, waiting_s=round(time.monotonic() - started, 1),
                             doing="write")
 
+    @contextlib.contextmanager
+    def relaxed(self) -> Iterator[None]:
+        """Commits in this block are not fsynced on their own (WAL, synchronous NORMAL): only
+        for transactions whose every write is recomputed if lost, as a resync page's are
+        (read again from the platform: its resume cursor is in the same transaction). A
+        process crash loses nothing; a power loss may drop the last of them, in order, and
+        the next fsynced commit (any connection's) makes them durable too."""
+        if self.conn.in_transaction:  # inside another's transaction: its commit decides
+            yield
+            return
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+
     def query(self, sql: str, params: Any = ()) -> list[dict]:
         # straight on the connection: the same dicts sqlite-utils builds, without its per-call
         # statement inspection, which was a tenth of an ingest's time

@@ -95,7 +95,7 @@ class DriftCheck:
 def settle(lane: Lane, source: str = "check") -> tuple[list[listings.Drift], int]:
     """Settle the reads the order poll now covers; repair and count the drift they show.
     Returns the drift and the stock pushes queued."""
-    store, queued, drift = lane.store, 0, []
+    store, queued, drift, after = lane.store, 0, [], ""
     covered = channels.cursor(store, lane.name)
     if covered is None or not listings.reads_due(store, lane.name, covered):
         return [], 0
@@ -105,7 +105,7 @@ def settle(lane: Lane, source: str = "check") -> tuple[list[listings.Drift], int
         return [], 0
     while True:  # a few hundred a transaction: a resync of 50,000 listings stays small in memory and in SQL
         with store.write():
-            settled, found = listings.settle_reads(store, lane.name, covered, source)
+            settled, found = listings.settle_reads(store, lane.name, covered, source, after=after)
             if found:  # only drift moved expected: elsewhere target and expected still agree as before
                 queued += inventory.queue_stock(store, lane.config, [d.sku_code for d in found])
                 for d in found:
@@ -118,6 +118,7 @@ def settle(lane: Lane, source: str = "check") -> tuple[list[listings.Drift], int
         drift.extend(found)
         if not settled:
             break
+        after = settled[-1]
     for d in drift:
         metrics.DRIFT.labels(lane.name).inc()
         metrics.DRIFT_LAST.labels(lane.name, d.sku_code, "seen").set(d.seen)

@@ -51,7 +51,8 @@ def take(lane: Lane, sig: dict[str, Any], report_cls: type) -> tuple[str | None,
 
 def save(lane: Lane, token: str | None, started: datetime, sig: dict[str, Any], report: Any) -> None:
     """Inside the page's transaction: where the next run goes on (None when the pages are done)."""
-    counts = {k: v for k, v in report.as_dict().items() if k not in ("changes", "drift_examples")}
+    # the counts only, read off the fields: ``asdict`` deep-copied the change list on every page
+    counts = {f.name: getattr(report, f.name) for f in fields(report) if f.name not in ("changes", "drift_examples")}
     channels.save_resync_cursor(lane.store, lane.name, None if token is None else
                                 {"token": token, "started_at": ts(started), "args": sig, "report": counts})
 

@@ -246,3 +246,30 @@ def test_queue_stock_queues_where_the_target_differs_and_unqueues_where_it_agree
     queued = store.query("SELECT channel, sku_code FROM outbox WHERE kind = 'stock' ORDER BY 1, 2")
     assert [(r["channel"], r["sku_code"]) for r in queued] == [("jd", "A"), ("tb", "AB")]
     assert inventory.queue_stock(store, config, []) == 0
+
+
+def test_preloaded_reads_give_the_same_targets_without_a_query_per_sku(store):
+    # a resync page reads its SKUs' figures at once (inventory.preload); the targets must be
+    # exactly what the SKU-by-SKU reads give, and come from the preload, not from fallbacks
+    sku(store, "CUP", {"main": 10, "north": 4})
+    sku(store, "TEA", {"main": 20, "south": 3})
+    sku(store, "GIFT", bundle={"CUP": 1, "TEA": 2})
+    sku(store, "OLD", {"main": 10}, status="discontinued")
+    sku(store, "NONE")
+    order(store, [("GIFT", 3), ("TEA", 1)])
+    order(store, [("CUP", 2)], reserved=False)
+    codes = ["CUP", "TEA", "GIFT", "OLD", "NONE", "UNKNOWN"]
+    for warehouses in ((), ("north",), ("main", "south")):
+        ch = ChannelConfig(name="tb", plugin="fake", warehouses=warehouses, rules=StockRules(buffer=1))
+        alone = {c: inventory.channel_target(store, ch, c) for c in codes}
+        reads = inventory.Reads(store)
+        inventory.preload(reads, ["GIFT", "CUP", "OLD", "NONE", "UNKNOWN", "TEA"], warehouses)
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
+        try:
+            paged = {c: inventory.channel_target(store, ch, c, reads) for c in codes}
+        finally:
+            store.conn.set_trace_callback(None)
+        assert paged == alone, warehouses
+        assert statements == [], statements
+    assert alone["GIFT"] > 0 and alone["OLD"] == 0  # the case is not trivially all zero
