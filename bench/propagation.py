@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import replace
 
-from bench import latent
+from bench import latent, trace
 from bench.common import load, make_shop, p99, pct
 from channelsync.config.settings import DaemonConfig
 from channelsync.daemon import Daemon
@@ -27,7 +27,10 @@ TRACE = False
 
 
 def bench_propagation(per_minute: float, latency: float, seconds: float, poll: float = 2.0,
-                      skus: int = 5000, overlap: float = 300.0) -> dict:
+                      skus: int = 5000, overlap: float = 300.0, steps: bool = False) -> dict:
+    """``steps``: also break the overhead into its steps (``trace.py``)."""
+    if steps:
+        trace.install()
     latent.reset(0.0)
     with tempfile.TemporaryDirectory() as tmp:
         shop = make_shop(tmp, skus, channels=CHANNELS, poll=poll, plugin="latent", order_overlap=overlap,
@@ -60,6 +63,7 @@ def bench_propagation(per_minute: float, latency: float, seconds: float, poll: f
                 time.sleep(0.2)
             time.sleep(poll * 2)
             latent.reset(latency)  # from here on, only what the orders cause
+            trace.events.clear()
             # Poisson arrivals: evenly spaced ones would meet the polls at the same phase every time
             start, due, n = time.monotonic(), 0.0, 0
             while time.monotonic() - start < seconds:
@@ -91,9 +95,20 @@ def bench_propagation(per_minute: float, latency: float, seconds: float, poll: f
     if TRACE:
         print([round(x, 2) for x in overheads])
     goal = poll + 2 * latency + 0.05
+    parts = trace.breakdown(placed, CHANNELS, latent.order_found) if steps else {}
     return {"orders_per_min": per_minute, "latency_ms": round(latency * 1000), "poll_s": poll,
             "orders": len(placed), "not_propagated": missing,
             "p50_ms": round(pct(latencies, 50) * 1000), "p99_ms": round(p99(latencies) * 1000),
             "max_ms": round(max(latencies, default=0) * 1000), "goal_ms": round(goal * 1000),
             "overhead_p99_ms": round(p99(overheads) * 1000) if overheads else None,
-            "ok": bool(latencies) and not missing and p99(latencies) <= goal, "load": load()}
+            "ok": bool(latencies) and not missing and p99(latencies) <= goal, "load": load(), **parts}
+
+
+if __name__ == "__main__":  # python -m bench.propagation RATE LATENCY_S SECONDS [--steps]
+    import sys
+
+    from channelsync.telemetry import log
+
+    log.configure("json", "error")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    print(bench_propagation(float(args[0]), float(args[1]), float(args[2]), steps="--steps" in sys.argv))

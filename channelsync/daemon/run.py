@@ -49,6 +49,8 @@ from channelsync.telemetry import metrics
 
 log = structlog.get_logger("channelsync.daemon")
 
+#: push threads per channel: a second sends what arrives while the first's batch is on the wire
+PUSH_THREADS = 2
 #: seconds SIGTERM waits for workers to reach a stopping point before the process exits anyway
 STOP_GRACE = 5.0
 
@@ -68,7 +70,7 @@ class Worker(threading.Thread):
         self.doorbell = Doorbell(lag=owner.config.channels[name].order_lag, recheck=5.0)
         self.error: BaseException | None = None  # the last crash, until a run gets through a cycle again
         self.crashes = 0
-        self.pusher: Pusher | None = None
+        self.pushers: list[Pusher] = []
         self.sweeper: Sweeper | None = None
         self.ended = threading.Event()  # this run of _serve is over: its pusher and sweeper stop
         self.helper_error: BaseException | None = None  # a pusher or sweeper crashed: the run restarts
@@ -93,7 +95,7 @@ class Worker(threading.Thread):
         lane = None
         self.ended.clear()
         self.helper_error = None
-        self.pusher = self.sweeper = None
+        self.pushers, self.sweeper = [], None
         try:
             cfg = self.owner.config.channels[self.channel_name]
             lane = open_lane(self.owner.config, self.channel_name, store, self.owner.types, self.owner.pm,
@@ -101,8 +103,10 @@ class Worker(threading.Thread):
                              stop=Stop(self.owner.stop))
             runner = ChannelRunner(lane)
             stopping = self.owner.stop.is_set
-            self.pusher = Pusher(self, lane)
-            self.pusher.start()
+            # two: rows that arrive while one batch is on the wire go at once, not a round trip later
+            self.pushers = [Pusher(self, lane, n) for n in range(PUSH_THREADS)]
+            for pusher in self.pushers:
+                pusher.start()
             jobs = schedule.Scheduler()
             if cfg.drift_check_interval > 0:  # on its own clock: with intake the poll may be minutes apart
                 jobs.every(cfg.drift_check_interval).seconds.do(runner.check_stock)
@@ -140,7 +144,7 @@ class Worker(threading.Thread):
         finally:
             self.ended.set()
             self.wake.set()
-            for helper in (self.pusher, self.sweeper):
+            for helper in (*self.pushers, self.sweeper):
                 if helper is not None and helper.is_alive():
                     helper.join(timeout=60)
             if lane is not None:
@@ -195,12 +199,17 @@ class _Beside(threading.Thread):
 
 class Pusher(_Beside):
     """One channel's pushes, apart from its polls: drains the outbox whenever woken (an
-    ingest on any channel queued pushes) and every ``tick`` (CLI changes, retries due)."""
+    ingest on any channel queued pushes) and every ``tick`` (CLI changes, retries due).
+    A channel has ``PUSH_THREADS``; each skips the rows the other has on the wire."""
 
     role = "push"
 
+    def __init__(self, worker: Worker, lane: Lane, n: int = 0) -> None:
+        self.role = "push" if n == 0 else f"push{n + 1}"
+        super().__init__(worker, lane)
+
     def step(self, runner: ChannelRunner) -> None:
-        runner.push_round(self.worker.owner.stop.is_set)
+        runner.push_round(self.worker.owner.stop.is_set, check=self.role == "push")
 
     def pause(self, lane: Lane) -> None:
         self.worker.wake.wait(self.worker.owner.tick)

@@ -127,20 +127,23 @@ def lower_expected_many(store: Store, channel: str, taken: list[tuple[datetime, 
 
 # --- pushes ------------------------------------------------------------------
 def stock_pushed(store: Store, channel: str, sku_code: str, *, absolute: bool, quantity: int, delta: int,
-                 at: datetime, sent: int | None = None) -> None:
+                 at: datetime, sent: int | None = None) -> int | None:
     """A stock push was accepted: the platform now shows ``quantity`` (absolute set or
-    compare-and-set) or what it showed plus ``delta`` (increment).
+    compare-and-set) or what it showed plus ``delta`` (increment). Returns the new
+    ``expected`` (None: not listed), so the caller need not read the listing again.
 
     ``sent`` is what an absolute set really sent when it kept unseen sales off: their
     orders will lower ``expected`` when ingested, so ``expected`` is the target. A set
     replaces what a pending read was measured against, so that read is dropped.
     """
-    store.execute(
+    rows = store.execute(
         "UPDATE listings SET expected = CASE WHEN ? OR expected IS NULL THEN ? ELSE expected + ? END, "
         "pushed_qty = ?, pushed_at = ?, "
         "read_qty = CASE WHEN ? THEN NULL ELSE read_qty END, read_expected = CASE WHEN ? THEN NULL ELSE read_expected END "
-        "WHERE channel = ? AND sku_code = ?",
-        (absolute, quantity, delta, quantity if sent is None else sent, ts(at), absolute, absolute, channel, sku_code))
+        "WHERE channel = ? AND sku_code = ? RETURNING expected",
+        (absolute, quantity, delta, quantity if sent is None else sent, ts(at), absolute, absolute, channel,
+         sku_code)).fetchall()
+    return rows[0][0] if rows else None
 
 
 def want_check(store: Store, channel: str, sku_code: str, hold: bool, at: datetime | None = None) -> None:
@@ -249,6 +252,12 @@ def settle_reads(store: Store, channel: str, covered: datetime | None, source: s
         "checked_at = ? "
         "WHERE channel = ? AND sku_code = ?", moves)
     return [r["sku_code"] for r in rows], drift
+
+
+def reads_due(store: Store, channel: str, covered: datetime) -> bool:
+    """Whether any pending read is covered by the order poll (``settle_reads`` has work)."""
+    return store.scalar("SELECT 1 FROM listings WHERE channel = ? AND read_qty IS NOT NULL AND read_to <= ? "
+                        "LIMIT 1", (channel, ts(covered))) is not None
 
 
 def to_check(store: Store, channel: str, *, since: datetime | None, limit: int) -> list[dict]:

@@ -56,6 +56,14 @@ def due(store: Store, channel: str, kind: str, limit: int, now: datetime | None 
         (channel, kind, ts(now or utcnow()), limit))
 
 
+def due_kinds(store: Store, channel: str, now: datetime | None = None) -> set[str]:
+    """The kinds that have a pending row due now: one query for an idle channel's whole
+    look at its outbox (instead of one ``due`` per kind)."""
+    return {r[0] for r in store.execute(
+        "SELECT DISTINCT kind FROM outbox WHERE channel = ? AND status = 'pending' AND next_at <= ?",
+        (channel, ts(now or utcnow())))}
+
+
 def done(store: Store, row: dict) -> None:
     """The push went through (or is no longer needed): remove the row."""
     store.execute("DELETE FROM outbox WHERE channel = ? AND sku_code = ? AND kind = ?",
@@ -77,10 +85,15 @@ def clear_in_flight(store: Store, row: dict) -> None:
 
 
 def due_again(store: Store, row: dict, now: datetime | None = None) -> None:
-    """A newer change arrived while the row's call was in flight: send again now, as a fresh row."""
-    store.execute("UPDATE outbox SET attempts = 0, next_at = ?, last_error = NULL "
-                  "WHERE channel = ? AND sku_code = ? AND kind = ?",
-                  (ts(now or utcnow()), row["channel"], row["sku_code"], row["kind"]))
+    """A newer change arrived while the row's call was in flight: send again now, as a fresh
+    row. Queued again if it is gone (an ingest that found the target back at the old
+    ``expected`` un-queued a row whose call was not tracked)."""
+    now_s = ts(now or utcnow())
+    store.execute(
+        "INSERT INTO outbox (channel, sku_code, kind, status, attempts, next_at, queued_at, updated_at) "
+        "VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (channel, sku_code, kind) DO UPDATE SET "
+        "status = 'pending', attempts = 0, next_at = excluded.next_at, last_error = NULL",
+        (row["channel"], row["sku_code"], row["kind"], now_s, now_s, now_s))
 
 
 #: how long a held stock row waits before it is looked at again
@@ -96,9 +109,15 @@ def hold(store: Store, row: dict, now: datetime | None = None) -> None:
 
 def release(store: Store, channel: str, sku_codes, kind: str = "stock", now: datetime | None = None) -> None:
     """Rows held for their listings' reads are due now (the reads settled)."""
-    now_s = ts(now or utcnow())
-    store.conn.executemany("UPDATE outbox SET next_at = ? WHERE channel = ? AND sku_code = ? AND kind = ? AND "
-                           "status = 'pending'", [(now_s, channel, code, kind) for code in sku_codes])
+    codes, now_s = list(sku_codes), ts(now or utcnow())
+    for i in range(0, len(codes), _CHUNK):  # one statement a chunk, not one a SKU
+        chunk = codes[i:i + _CHUNK]
+        store.execute(f"UPDATE outbox SET next_at = ? WHERE channel = ? AND kind = ? AND status = 'pending' "
+                      f"AND sku_code IN ({','.join('?' * len(chunk))})", (now_s, channel, kind, *chunk))
+
+
+#: SKUs per IN-list, well under SQLite's limit of 32,766 variables
+_CHUNK = 500
 
 
 def retry_later(store: Store, row: dict, delay: float, error: str, now: datetime | None = None) -> None:

@@ -56,16 +56,18 @@ class DriftCheck:
         for start in range(0, len(rows), size):
             chunk = rows[start:start + size]
             ids, items = [r["external_id"] for r in chunk], [r["item_id"] for r in chunk]
-            # read and recorded under the lane's lock: the daemon pushes from another thread, and a
-            # push landing between the read and its record would be taken for drift and repaired twice
-            with lane.serial:
-                if not self._read_chunk(chunk, ids, items):
-                    break
+            if not self._read_chunk(chunk, ids, items):
+                break
             read += len(chunk)
         return read
 
     def _read_chunk(self, chunk: list[dict], ids: list[str], items: list) -> bool:
         lane = self.lane
+        # The read goes out without the lane's lock: this channel's pushes go on meanwhile (a
+        # 50 ms read under it held every push that long). A push landing between the read and
+        # its record would be taken for drift and repaired twice, so a SKU a push touched
+        # meanwhile (started, on the wire, settled) is not recorded: the next check reads it.
+        seen = lane.flights.snapshot(r["sku_code"] for r in chunk)
         began = utcnow()
         try:
             shown = lane.call(lambda ids=ids, items=items: lane.adapter.read_stock(ids, items))
@@ -75,8 +77,11 @@ class DriftCheck:
             log.warning("drift_read_failed", channel=lane.name, error=str(exc))
             return False
         ended = utcnow()
-        with lane.store.write():
+        with lane.serial, lane.store.write():  # recorded in turn with this channel's ingests and settles
+            moved = lane.flights.moved(seen)
             for r in chunk:
+                if r["sku_code"] in moved:
+                    continue
                 if r["external_id"] in shown:
                     listings.begin_read(lane.store, lane.name, r["sku_code"], int(shown[r["external_id"]]),
                                         began, ended)
@@ -92,6 +97,12 @@ def settle(lane: Lane, source: str = "check") -> tuple[list[listings.Drift], int
     Returns the drift and the stock pushes queued."""
     store, queued, drift, after = lane.store, 0, [], ""
     covered = channels.cursor(store, lane.name)
+    if covered is None or not listings.reads_due(store, lane.name, covered):
+        return [], 0
+    try:  # a settle moves expected: not while a stock call of the channel is unsettled
+        lane.flights.wait_clear(lane.stop)
+    except Interrupted:
+        return [], 0
     while True:  # a few hundred a transaction: a resync of 50,000 listings stays small in memory and in SQL
         with store.write():
             settled, found = listings.settle_reads(store, lane.name, covered, source, after=after)

@@ -47,6 +47,80 @@ class Answering:
     push_down: bool = False
 
 
+class Flights:
+    """The channel's stock calls on the wire, per SKU, shared by every thread on the lane.
+
+    A read of the platform is judged against ``expected``; a push that lands between the
+    read and its record would be taken for drift and repaired twice. Instead of holding the
+    lane's lock across the read's network call (pushes would wait behind it), a read notes
+    the SKUs' versions before it goes out and records only those no push touched meanwhile:
+    none started, none on the wire, none settled (``moved``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: dict[str, int] = {}
+        self._flying: dict[str, int] = {}
+        self._quiet: threading.Condition | None = None  # on the lane's ``serial`` (``bind``)
+
+    def bind(self, serial) -> None:
+        """Waits for calls to land are made holding the lane's lock (which they release while
+        waiting: the call's settle takes it)."""
+        with self._lock:
+            if self._quiet is None:
+                self._quiet = threading.Condition(serial)
+
+    def count(self) -> int:
+        """SKUs on the wire."""
+        with self._lock:
+            return len(self._flying)
+
+    def busy(self, skus=None) -> bool:
+        """A call carrying any of ``skus`` (None: any call at all) is on the wire."""
+        with self._lock:
+            return bool(self._flying) if skus is None else any(s in self._flying for s in skus)
+
+    def wait_clear(self, stop, skus=None) -> None:
+        """Holding the lane's lock, wait until no call carrying ``skus`` (None: none at all) is
+        on the wire or unsettled. ``Interrupted`` when the daemon stops meanwhile. Never call it
+        inside a store transaction: the call's settle needs the write lock."""
+        if self._quiet is None:
+            return
+        with self._quiet:
+            while self.busy(skus):
+                stop.check()
+                self._quiet.wait(0.5)
+
+    def start(self, skus) -> None:
+        """Calls carrying ``skus`` are about to go out (their rows are prepared)."""
+        with self._lock:
+            for sku in skus:
+                self._version[sku] = self._version.get(sku, 0) + 1
+                self._flying[sku] = self._flying.get(sku, 0) + 1
+
+    def end(self, skus) -> None:
+        """Those calls returned and their results are settled (or never will be in this run)."""
+        with self._lock:
+            for sku in skus:
+                self._version[sku] = self._version.get(sku, 0) + 1
+                left = self._flying.get(sku, 0) - 1
+                if left > 0:
+                    self._flying[sku] = left
+                else:
+                    self._flying.pop(sku, None)
+        if self._quiet is not None:
+            with self._quiet:
+                self._quiet.notify_all()
+
+    def snapshot(self, skus) -> dict[str, int]:
+        with self._lock:
+            return {sku: self._version.get(sku, 0) for sku in skus}
+
+    def moved(self, seen: dict[str, int]) -> set[str]:
+        """The SKUs of ``seen`` a push started, settled or still has on the wire since ``snapshot``."""
+        with self._lock:
+            return {sku for sku, v in seen.items() if self._version.get(sku, 0) != v or sku in self._flying}
+
+
 @dataclass
 class Lane:
     name: str
@@ -67,6 +141,11 @@ class Lane:
     #: A copy of the lane for another thread (``dataclasses.replace``) shares it.
     serial: threading.RLock = field(default_factory=threading.RLock)
     answering: Answering = field(default_factory=Answering)
+    #: the stock calls on the wire (shared by ``replace`` copies, like ``serial``)
+    flights: Flights = field(default_factory=Flights)
+
+    def __post_init__(self) -> None:
+        self.flights.bind(self.serial)
 
     @property
     def policy(self) -> listings.Policy:

@@ -54,16 +54,32 @@ def drain(lane: Lane, stop: Callable[[], bool] = lambda: False, max_batches: int
         if stop() or lane.stop.is_set():
             break
         sent = False
+        due = outbox.due_kinds(lane.store, lane.name)  # one query on an idle channel, not one per kind
         for kind in KINDS:
+            if kind not in due:
+                continue
             size = _batch_size(lane, kind)
-            rows = outbox.due(lane.store, lane.name, kind, size)
-            if rows:
-                with lane.serial:  # one batch at a time against this channel's ingest and resync
-                    stats.add(_send(lane, kind, rows))
-                sent = True
+            with lane.serial:  # read under the lock: the channel's other push thread takes rows too
+                rows = _due(lane, kind, size)
+                if rows:
+                    stats.add(_send_locked(lane, kind, rows))  # lets the lock go while a stock call is out
+                    sent = True
         if not sent:
             break
     return stats
+
+
+def _due(lane: Lane, kind: str, size: int) -> list[dict]:
+    """Up to ``size`` due rows, less those whose stock call is on the wire from the channel's
+    other push thread (``Pusher``: two per channel, so rows that arrive while one batch is out
+    go at once instead of a round trip later)."""
+    if kind != "stock":
+        return outbox.due(lane.store, lane.name, kind, size)
+    skip = lane.flights.count()
+    rows = outbox.due(lane.store, lane.name, kind, size + skip)
+    if skip:
+        rows = [r for r in rows if not lane.flights.busy((r["sku_code"],))]
+    return rows[:size]
 
 
 def _batch_size(lane: Lane, kind: str) -> int:
@@ -72,6 +88,16 @@ def _batch_size(lane: Lane, kind: str) -> int:
 
 
 def _send(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
+    """One batch. Prepared and settled under the lane's lock (in turn with this channel's
+    ingests, drift settles and resync pages); a stock call is on the wire without it, so the
+    channel's poll ingests meanwhile: ``lane.flights`` marks its SKUs, and what must not
+    interleave with them waits for them (an ingest of the same SKUs, a drift settle) or
+    leaves them out (a drift read's record)."""
+    with lane.serial:
+        return _send_locked(lane, kind, rows)
+
+
+def _send_locked(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
     store, now = lane.store, utcnow()
     targets: dict[str, int] = {}
     try:
@@ -87,14 +113,52 @@ def _send(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
     stats = PushStats(skipped=len(rows) - len(prepared))
     if not prepared:
         return stats
+    if kind != "stock":  # content and prices: rare, and not waited for by a sale; in turn as before
+        _fly(lane, kind, prepared, stats, targets)
+        return stats
+    # a drift read of these SKUs taken meanwhile cannot tell whether it shows this call, and an
+    # ingest of their own sales waits for it (a sale the platform floored at 0 does not commute
+    # with an increment on the wire)
+    flying = [row["sku_code"] for row, _ in prepared]
+    lane.flights.start(flying)
+    unlocked = _unlocked(lane.serial)
     try:
-        results = _call(lane, kind, [p for _, p in prepared])
+        _fly(lane, kind, prepared, stats, targets, unlocked)
+    finally:
+        lane.flights.end(flying)  # after the settle: a read recorded before it would misjudge
+    return stats
+
+
+class _unlocked:
+    """Releases the lane's lock (held once, by ``_send``) for a network call."""
+
+    def __init__(self, serial) -> None:
+        self.serial = serial
+
+    def __enter__(self):
+        self.serial.release()
+
+    def __exit__(self, *exc):
+        self.serial.acquire()
+        return False
+
+
+def _fly(lane: Lane, kind: str, prepared: list, stats: PushStats, targets: dict[str, int],
+         unlocked=None) -> None:
+    """Send the prepared batch (``unlocked``: without the lane's lock) and settle each row's result."""
+    store = lane.store
+    try:
+        if unlocked is None:
+            results = _call(lane, kind, [p for _, p in prepared])
+        else:
+            with unlocked:
+                results = _call(lane, kind, [p for _, p in prepared])
     except ChannelError as exc:
         if not exc.retryable and len(prepared) > 1 and not isinstance(exc, Reauthorize):
             # one bad record must not block the rest: retry them one by one
             for row, _ in prepared:
-                stats.add(_send(lane, kind, [row]))
-            return stats
+                stats.add(_send_locked(lane, kind, [row]))
+            return
         results = [UpdateResult(_ext(p), exc) for _, p in prepared]
     except Exception as exc:  # a plugin bug: park, say so loudly, keep the worker alive
         log.exception("push_plugin_error", channel=lane.name, kind=kind)
@@ -118,7 +182,6 @@ def _send(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
         for row, payload in prepared:
             result = by_id.get(_ext(payload)) or UpdateResult(_ext(payload), ChannelError("no result returned", code="plugin"))
             _settle(lane, kind, row, payload, result, stats, targets)
-    return stats
 
 
 def _ext(payload) -> str:
@@ -186,8 +249,9 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
             targets: dict[str, int]) -> None:
     store, now = lane.store, utcnow()
     if result.ok:
+        shows = None  # what the listing is now expected to show (stock)
         if kind == "stock":
-            stockpush.settled(lane, row, payload, targets, now)
+            shows = stockpush.settled(lane, row, payload, targets, now)
             metrics.PROPAGATION.labels(lane.name).observe((now - parse_ts(row["queued_at"])).total_seconds())
         elif kind == "price":
             listings.price_pushed(store, lane.name, row["sku_code"], payload.price)
@@ -198,7 +262,7 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
             for code in listings.same_item(store, lane.name, row["sku_code"], payload.item_id, payload.product_code):
                 outbox.unqueue(store, lane.name, code, "listing")
         channels.pushed(store, lane.name, now)
-        _finish(lane, kind, row, now)
+        _finish(lane, kind, row, now, shows)
         stats.ok += 1
         metrics.PUSHES.labels(lane.name, kind, "ok").inc()
         log.debug("push_ok", channel=lane.name, sku=row["sku_code"], kind=kind)
@@ -242,12 +306,13 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
         lane.hooks.push_failed(channel=lane.name, sku_code=row["sku_code"], kind=kind, error=error, parked=True)
 
 
-def _finish(lane: Lane, kind: str, row: dict, now: datetime) -> None:
-    """Delete the row unless a newer change arrived while the call was in flight."""
-    if kind == "stock":
-        listing = listings.get(lane.store, lane.name, row["sku_code"])
-        if listing and inventory.channel_target(lane.store, lane.cfg, row["sku_code"]) != listing["expected"]:
-            outbox.due_again(lane.store, row, now)
-            return
+def _finish(lane: Lane, kind: str, row: dict, now: datetime, shows: int | None = None) -> None:
+    """Delete the row unless a newer change arrived while the call was in flight (another
+    channel's sale, a CLI change): the target no longer what the listing now shows.
+    ``shows``: the listing's ``expected`` as the settle just wrote it (not read again)."""
+    if kind == "stock" and shows is not None and inventory.channel_target(lane.store, lane.cfg,
+                                                                          row["sku_code"]) != shows:
+        outbox.due_again(lane.store, row, now)
+        return
     outbox.done(lane.store, row)
 

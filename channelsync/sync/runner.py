@@ -39,12 +39,14 @@ class CycleStats:
     #: drift the reads this poll now covers showed (repaired: pushes are queued)
     drift: list = field(default_factory=list)
     listings_read: int = 0
+    queue_depth: int = 0
 
 
 class ChannelRunner:
     def __init__(self, lane: Lane) -> None:
         self.lane = lane
         self.drift = drift.DriftCheck(lane)
+        self._last_depth = 0
         # Prompt recovery: pushes that failed while the channel was down wait out a back-off
         # of up to minutes; once the channel answers again they go out at once. The up/down
         # state is the lane's (``lane.answering``): the daemon polls and pushes from two threads.
@@ -96,7 +98,11 @@ class ChannelRunner:
                         found[order.external_id] = order  # the later read of the same order wins
                 same = unchanged(lane.store, lane.name, list(found.values()))
                 fresh = [o for o in found.values() if o.external_id not in same]
+                touched = self._touches(fresh)
                 with lane.serial:  # the API calls above ran unlocked: this channel's pushes went on
+                    # its own sales of a SKU whose stock call is on the wire wait for it to settle:
+                    # the platform floors a sale at 0, which does not commute with an increment
+                    lane.flights.wait_clear(lane.stop, touched)
                     result = ingest(lane.store, lane.config, cfg, fresh,
                                     cursor=end if move_cursor else None, absolute=lane.absolute)
                 self._after_ingest(result, stats)
@@ -117,6 +123,27 @@ class ChannelRunner:
         stats.pushes_queued += settled_queued
         stats.poll_ms = int((time.monotonic() - started) * 1000)
         return stats
+
+    def _touches(self, orders: list) -> set[str] | None:
+        """The SKUs whose ``expected`` ingesting ``orders`` may lower: their lines' codes when
+        every one is a master SKU and every order is new (else None: any)."""
+        codes = {line.sku_code for o in orders for line in o.lines}
+        if not codes:
+            return set()
+        if None in codes:
+            return None
+        store, ids, known = self.lane.store, [o.external_id for o in orders], set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            if store.scalar(f"SELECT 1 FROM orders WHERE channel = ? AND external_id IN ({','.join('?' * len(chunk))}) "
+                            "LIMIT 1", (self.lane.name, *chunk)):
+                return None  # a stored order's lines carry the codes it was matched to then
+        listed = sorted(codes)
+        for i in range(0, len(listed), 500):
+            chunk = listed[i:i + 500]
+            known.update(r[0] for r in store.execute(
+                f"SELECT code FROM skus WHERE code IN ({','.join('?' * len(chunk))})", chunk))
+        return codes if known == codes else None  # an unknown code is matched by its listing's id
 
     def _after_ingest(self, result: IngestResult, stats: CycleStats) -> None:
         lane = self.lane
@@ -144,7 +171,9 @@ class ChannelRunner:
         if hurried:
             log.info("pushes_hurried", channel=lane.name, rows=hurried, probe=probe)
 
-    def drain(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
+    def drain(self, stop: Callable[[], bool] = lambda: False, check: bool = True) -> push.PushStats:
+        """Send what is due; ``check``: then read the listings a push asked to have read (one
+        of a channel's push threads does, not both)."""
         stats = push.drain(self.lane, stop)
         if stats.ok and self.lane.answering.push_down:
             self.lane.answering.push_down = False
@@ -152,13 +181,11 @@ class ChannelRunner:
             stats.add(push.drain(self.lane, stop))
         elif stats.retry and not stats.ok:
             self.lane.answering.push_down = True
-        if listings.wanted(self.lane.store, self.lane.name) and self.check_stock():
+        if check and listings.wanted(self.lane.store, self.lane.name) and self.check_stock():
             # a push waits for a read (it may have applied), or an absolute set wants checking:
             # read, settle, and send what that calls for now, not a poll interval later
             stats.add(push.drain(self.lane, stop))
-        depth = outbox.depth(self.lane.store, self.lane.name)
-        metrics.QUEUE_DEPTH.labels(self.lane.name).set(depth["pending"])
-        metrics.PARKED.labels(self.lane.name).set(depth["failed"])
+        self._depth()
         if stats.retry or stats.ok or stats.parked:  # a round that tried something: its outcome
             with self.lane.store.write():
                 if stats.retry:
@@ -168,6 +195,13 @@ class ChannelRunner:
                     channels.record_push(self.lane.store, self.lane.name, "ok", None)
             self._health_metric()
         return stats
+
+    def _depth(self) -> None:
+        """Count the channel's outbox (the queue-depth metrics and the cycle's line)."""
+        depth = outbox.depth(self.lane.store, self.lane.name)
+        metrics.QUEUE_DEPTH.labels(self.lane.name).set(depth["pending"])
+        metrics.PARKED.labels(self.lane.name).set(depth["failed"])
+        self._last_depth = depth["pending"]
 
     def check_stock(self, stats: CycleStats | None = None, force: bool = False) -> int:
         """Read the listings the drift check wants read now, then poll again at once so
@@ -183,11 +217,11 @@ class ChannelRunner:
             stats.listings_read += read
         return read
 
-    def push_round(self, stop: Callable[[], bool] = lambda: False) -> push.PushStats:
+    def push_round(self, stop: Callable[[], bool] = lambda: False, check: bool = True) -> push.PushStats:
         """Drain, as the daemon's push thread does whenever it is woken; logs a line when
         anything was sent (the poll's ``channel_cycle`` line then shows no pushes)."""
         started = time.monotonic()
-        stats = self.drain(stop)
+        stats = self.drain(stop, check)
         if stats.ok or stats.retry or stats.parked:
             log.info("channel_push", channel=self.lane.name, pushes_ok=stats.ok, pushes_retry=stats.retry,
                      pushes_parked=stats.parked, push_ms=int((time.monotonic() - started) * 1000))
@@ -201,13 +235,16 @@ class ChannelRunner:
         self.check_stock(stats)
         started = time.monotonic()
         if push:
-            stats.pushes = self.drain(stop)
+            stats.pushes = self.drain(stop)  # counts the outbox itself
+        else:
+            self._depth()
+        stats.queue_depth = self._last_depth
         stats.push_ms = int((time.monotonic() - started) * 1000)
         line = {"orders_seen": stats.orders_seen, "orders_changed": stats.orders_changed,
                 "unmatched_lines": stats.unmatched_lines, "pushes_queued": stats.pushes_queued,
                 "pushes_ok": stats.pushes.ok, "pushes_retry": stats.pushes.retry,
                 "pushes_parked": stats.pushes.parked, "listings_read": stats.listings_read,
-                "drift": len(stats.drift), "queue_depth": outbox.depth(lane.store, lane.name)["pending"],
+                "drift": len(stats.drift), "queue_depth": stats.queue_depth,
                 "poll_ms": stats.poll_ms, "push_ms": stats.push_ms}
         if stats.error:
             line["error"] = stats.error

@@ -86,17 +86,19 @@ def prepare(lane: Lane, row: dict, listing: dict, now: datetime, current: dict[s
     return StockUpdate(sku, listing["external_id"], listing["item_id"], quantity, delta, expected, key)
 
 
-def settled(lane: Lane, row: dict, update: StockUpdate, targets: dict[str, int], now: datetime) -> None:
-    """The platform accepted ``update``: record what it shows now."""
+def settled(lane: Lane, row: dict, update: StockUpdate, targets: dict[str, int], now: datetime) -> int | None:
+    """The platform accepted ``update``: record what it shows now; returns the listing's new
+    ``expected`` (None: no longer listed)."""
     policy, sku = lane.policy, row["sku_code"]
     sets = policy.mode != "increment"
-    listings.stock_pushed(lane.store, lane.name, sku, absolute=sets, delta=update.delta, at=now,
-                          quantity=targets.get(sku, update.quantity) if sets else update.quantity,
-                          sent=update.quantity)
+    expected = listings.stock_pushed(lane.store, lane.name, sku, absolute=sets, delta=update.delta, at=now,
+                                     quantity=targets.get(sku, update.quantity) if sets else update.quantity,
+                                     sent=update.quantity)
     outbox.clear_in_flight(lane.store, row)
     if policy.mode == "absolute" and policy.reads:
         # a sale between the read and the set was erased by it: the next read finds it
         listings.want_check(lane.store, lane.name, sku, hold=False, at=now)
+    return expected
 
 
 def refused(lane: Lane, row: dict, error: ChannelError, now: datetime) -> bool:
