@@ -67,7 +67,7 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
     then queue the stock pushes the changes call for.
 
     ``absolute``: the channel only takes absolute quantities and cannot be read (a
-    blind channel, see ``listings.Policy``). A sale that landed just before our last
+    blind channel, see ``stock_policy.Policy``). A sale that landed just before our last
     absolute set was erased by it, so its own orders cannot tell what the platform
     shows now: the listing is marked unknown and the target is set again right after
     this ingest. Every other channel's ``expected`` follows the platform's arithmetic:

@@ -17,7 +17,7 @@ import httpx
 import pluggy
 
 from channelsync.config.settings import ChannelConfig, Config
-from channelsync.engine import channels, listings
+from channelsync.engine import channels, stock_policy
 from channelsync.sdk.channel import Channel
 from channelsync.sdk.errors import ChannelError, UserError
 from channelsync.sdk.models import Page
@@ -148,14 +148,14 @@ class Lane:
         self.flights.bind(self.serial)
 
     @property
-    def policy(self) -> listings.Policy:
+    def policy(self) -> stock_policy.Policy:
         """How stock is told to this channel (its mode, keys, and whether it can be read)."""
-        return listings.Policy.of(self.adapter.capabilities, self.adapter.reads_stock())
+        return stock_policy.Policy.of(self.adapter.capabilities, self.adapter.reads_stock())
 
     @property
     def absolute(self) -> bool:
         """Blind: the platform takes only absolute quantities and cannot be read, so its own
-        orders make ``expected`` unknown (see ``listings.Policy``)."""
+        orders make ``expected`` unknown (see ``stock_policy.Policy``)."""
         return self.policy.blind
 
     def call(self, fn: Callable[[], T]) -> T:

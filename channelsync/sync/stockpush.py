@@ -1,7 +1,8 @@
 """The stock side of a push: what to send for each stock mode, and what its answer means.
 
-The rules themselves (``listings.Policy``, ``listings.absolute_value``) live with
-``expected`` in ``engine/listings.py``; this module applies them to outbox rows:
+The rules themselves (``stock_policy.Policy``, ``stock_policy.absolute_value``) are in
+``engine/stock_policy.py``, ``expected`` in ``engine/listings.py``; this module applies
+them to outbox rows:
 
 * a row whose listing waits for a read (``listings.held``) is held, not sent;
 * a call that may have applied (a timeout, a lost answer, a crash between send and
@@ -17,7 +18,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from channelsync.engine import inventory, listings, outbox
+from channelsync.engine import inventory, listings, outbox, stock_policy
 from channelsync.sdk.errors import ChannelError, NotFound, StockConflict
 from channelsync.sdk.models import StockUpdate
 from channelsync.sync.lane import Lane
@@ -77,7 +78,7 @@ def prepare(lane: Lane, row: dict, listing: dict, now: datetime, current: dict[s
         return None
     quantity = wanted
     if policy.mode == "absolute" and policy.reads:
-        quantity = listings.absolute_value(wanted, expected, current.get(listing["external_id"]))
+        quantity = stock_policy.absolute_value(wanted, expected, current.get(listing["external_id"]))
     delta = quantity - (expected or 0)
     key = uuid.uuid4().hex[:20]
     if policy.tracks_calls:

@@ -225,7 +225,7 @@ def suite(channel_cls: type[Channel], transports: tuple[str, ...] = ("wsgi", "ht
             has not ingested: the platform ends at 11 (target 14 less the sale), whatever
             the stock mode; an absolute one gets ``min(target, current + target - expected)``
             from a read just before the set."""
-            from channelsync.engine.listings import absolute_value
+            from channelsync.engine.stock_policy import absolute_value
 
             if not env.adapter.reads_stock():
                 pytest.skip("the adapter does not implement read_stock")

@@ -110,7 +110,7 @@ class OwnsiteChannel(Channel):
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         """Absolute quantities, one batch call per parent product. The core has already
         read the shop (``read_stock``) and lowered each quantity by the sales it has not
-        ingested yet; see ``channelsync.engine.listings.Policy``."""
+        ingested yet; see ``channelsync.engine.stock_policy.Policy``."""
         return self._batch(updates, lambda u: {"manage_stock": True, "stock_quantity": max(0, int(u.quantity))})
 
     def read_stock(self, external_ids: Sequence[str], item_ids: Sequence[str | None]) -> dict[str, int]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from channelsync.config.settings import ChannelConfig, Config, PriceRules, StockRules
-from channelsync.engine import listings, reservations
+from channelsync.engine import listings, reservations, stock_policy
 from channelsync.sdk.models import Listing
 from channelsync.store import Store, ts
 
@@ -273,10 +273,10 @@ def test_a_held_check_drops_a_read_older_than_the_doubtful_call(store):
 
 
 def test_absolute_value_keeps_unseen_sales_and_never_exceeds_the_target():
-    assert listings.absolute_value(10, 8, 6) == 8    # 2 sold unseen: they stay off
-    assert listings.absolute_value(10, 8, 500) == 10  # a hand edit up: the target, no more
-    assert listings.absolute_value(1, 8, 2) == 0      # never below 0
-    assert listings.absolute_value(7, None, 3) == 7 and listings.absolute_value(7, 3, None) == 7
+    assert stock_policy.absolute_value(10, 8, 6) == 8    # 2 sold unseen: they stay off
+    assert stock_policy.absolute_value(10, 8, 500) == 10  # a hand edit up: the target, no more
+    assert stock_policy.absolute_value(1, 8, 2) == 0      # never below 0
+    assert stock_policy.absolute_value(7, None, 3) == 7 and stock_policy.absolute_value(7, 3, None) == 7
 
 
 def test_record_seen_reports_no_drift_when_the_platform_agrees(store):
