@@ -170,11 +170,7 @@ def _page(lane: Lane, found: list[Listing], what: set[str], only: set[str] | Non
     linked: list[Listing] = []
     for listing in found:
         code = listing.sku_code
-        if not code or code not in master or code in seen_codes:
-            reason = ("no merchant code" if not code else
-                      "merchant code listed twice on this channel" if code in seen_codes else "unknown merchant code")
-            listings.record_unmatched(store, name, listing, reason)
-            report.unmatched += 1
+        if _unmatched(store, name, listing, code in master, seen_codes, report):
             continue
         seen_codes.add(code)
         if only is None or code in only:
@@ -235,16 +231,25 @@ def _master(store, codes: set[str]) -> dict[str, dict]:
     return {r["code"]: r for r in rows}
 
 
+def _unmatched(store, name: str, listing: Listing, known: bool, seen_codes: set[str],
+               report: ResyncReport) -> bool:
+    """Record the listing as linking to no master SKU when it cannot (the reason said); True if so."""
+    code = listing.sku_code
+    if code and known and code not in seen_codes:
+        return False
+    reason = ("no merchant code" if not code else
+              "merchant code listed twice on this channel" if code in seen_codes else "unknown merchant code")
+    listings.record_unmatched(store, name, listing, reason)
+    report.unmatched += 1
+    return True
+
+
 def _one(lane: Lane, listing: Listing, what: set[str], only: set[str] | None,
          report: ResyncReport, seen_codes: set[str], read_from=None) -> None:
     store, name = lane.store, lane.name
     code = listing.sku_code
     known = bool(code) and store.scalar("SELECT 1 FROM skus WHERE code = ?", (code,)) is not None
-    if not known or code in seen_codes:
-        reason = ("no merchant code" if not code else
-                  "merchant code listed twice on this channel" if code in seen_codes else "unknown merchant code")
-        listings.record_unmatched(store, name, listing, reason)
-        report.unmatched += 1
+    if _unmatched(store, name, listing, known, seen_codes, report):
         return
     seen_codes.add(code)
     if only is not None and code not in only:
