@@ -10,7 +10,9 @@ is shared: every figure carries the load average it was taken under.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -56,18 +58,33 @@ def plan(quick: bool) -> list[tuple[str, str, callable]]:
     return steps
 
 
+def isolated(name: str, quick: bool) -> dict:
+    """One measure in a process of its own: what an earlier one leaves behind (threads of a
+    stopped daemon winding down, a million objects for the collector to walk) must not be
+    counted in the next (in one process the 100k resync took 52 s after the ingest runs,
+    27 s alone)."""
+    out = subprocess.run([sys.executable, __file__, "--step", name] + (["--quick"] if quick else []),
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter runs (~2 min)")
     parser.add_argument("--only", help="run only the measures whose name contains one of these ('|' between)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    parser.add_argument("--step", help=argparse.SUPPRESS)  # one measure, run by ``isolated``
     args = parser.parse_args()
     log.configure("json", "error")
+    if args.step:
+        thunk = next(t for name, _, t in plan(args.quick) if name == args.step)
+        print(json.dumps(thunk()), flush=True)
+        return
     rows, started = [], time.monotonic()
     for name, goal, thunk in plan(args.quick):
         if args.only and not any(part in name for part in args.only.split("|")):
             continue
-        result = thunk()
+        result = isolated(name, args.quick)
         print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in result.items()), flush=True)
         rows.append((name, goal, result))
     took = time.monotonic() - started

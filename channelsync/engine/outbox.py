@@ -112,8 +112,11 @@ def release(store: Store, channel: str, sku_codes, kind: str = "stock", now: dat
     codes, now_s = list(sku_codes), ts(now or utcnow())
     for i in range(0, len(codes), _CHUNK):  # one statement a chunk, not one a SKU
         chunk = codes[i:i + _CHUNK]
-        store.execute(f"UPDATE outbox SET next_at = ? WHERE channel = ? AND kind = ? AND status = 'pending' "
-                      f"AND sku_code IN ({','.join('?' * len(chunk))})", (now_s, channel, kind, *chunk))
+        # ``+status``: by the row's key, never by outbox_due (channel, status): with a long IN-list
+        # SQLite chose that index and walked every pending row of the channel for each chunk
+        # (a 100k resync queues one per SKU: 8 of its 24 s at 60k)
+        store.execute(f"UPDATE outbox SET next_at = ? WHERE channel = ? AND sku_code IN ({','.join('?' * len(chunk))}) "
+                      f"AND kind = ? AND +status = 'pending'", (now_s, channel, *chunk, kind))
 
 
 #: SKUs per IN-list, well under SQLite's limit of 32,766 variables
