@@ -96,15 +96,6 @@ def record_worker(store: Store, name: str, error: str | None) -> None:
     _combine(store, name)
 
 
-def record_health(store: Store, name: str, health: str, error: str | None, at: datetime, *, poll_ok: bool,
-                  token_expires_at: datetime | None) -> None:
-    """The older single call: a poll outcome when ``poll_ok`` or the error is a poll's, else a push round's."""
-    if poll_ok or (error or "").startswith("order poll"):
-        record_poll(store, name, None if poll_ok else error, at, token_expires_at=token_expires_at)
-    else:
-        record_push(store, name, health, error)
-
-
 def pushed(store: Store, name: str, at: datetime) -> None:
     store.execute("UPDATE channels SET last_push_at = ? WHERE name = ?", (ts(at), name))
 
