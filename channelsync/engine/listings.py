@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Sequence
 
 from channelsync.sdk.models import Listing
 from channelsync.store import Store, ts, utcnow
@@ -302,13 +303,15 @@ def record_seen(store: Store, channel: str, sku_code: str, listing: Listing, *, 
 
 
 def record_page(store: Store, channel: str, linked: list[Listing], *, reset_expected: bool,
-                read_from: datetime | None = None) -> list[Seen]:
+                read_from: datetime | Sequence[datetime] | None = None) -> list[Seen]:
     """``record_seen`` for a page's listings, each linked to its own ``sku_code`` (each code and
-    external id once), in three statements rather than three per listing. When one of the
-    external ids is held by another code's row (a listing moved between codes), the order of
-    the writes decides the outcome: then listing by listing, as ``record_seen``."""
+    external id once), in three statements rather than three per listing (``read_from``: when
+    the read began, for all or for each listing). When one of the external ids is held by
+    another code's row (a listing moved between codes), the order of the writes decides the
+    outcome: then listing by listing, as ``record_seen``."""
     if not linked:
         return []
+    starts = list(read_from) if isinstance(read_from, (list, tuple)) else [read_from] * len(linked)
     codes, exts = [ls.sku_code for ls in linked], [ls.external_id for ls in linked]
     marks = ",".join("?" * len(linked))
     # two lookups, each on its own index (an OR of the two IN-lists scanned the table)
@@ -317,27 +320,46 @@ def record_page(store: Store, channel: str, linked: list[Listing], *, reset_expe
                        f"external_id IN ({marks})", (channel, *codes, channel, *exts))
     owner = dict(zip(exts, codes))
     if any(owner.get(r["external_id"], r["sku_code"]) != r["sku_code"] for r in rows):
-        return [record_seen(store, channel, ls.sku_code, ls, reset_expected=reset_expected, read_from=read_from)
-                for ls in linked]
+        return [record_seen(store, channel, ls.sku_code, ls, reset_expected=reset_expected, read_from=began)
+                for ls, began in zip(linked, starts)]
     now = ts(utcnow())
+    stamps = {None: now}  # a page's listings share a handful of read times: each written once
+    for began in starts:
+        if began not in stamps:
+            stamps[began] = ts(began)
     had = {r["sku_code"]: r["expected"] for r in rows}
-    store.conn.executemany(
-        "INSERT INTO listings (channel, sku_code, external_id, item_id, expected, seen_qty, seen_price, "
-        "seen_on_shelf, seen_title, seen_at, linked_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [(channel, ls.sku_code, ls.external_id, ls.item_id, ls.quantity, ls.quantity, ls.price, int(ls.on_shelf),
-          ls.title, now, now) for ls in linked if ls.sku_code not in had])
+    # a new link's read begins in its INSERT (as ``begin_read`` after it would: the row is the
+    # read, unless a stock call is in flight), one statement a listing instead of two
+    fresh = [(channel, ls.sku_code, ls.external_id, ls.item_id, ls.quantity, ls.price, int(ls.on_shelf), ls.title,
+              now, stamps[began]) for ls, began in zip(linked, starts) if ls.sku_code not in had]
+    store.conn.executemany(_INSERT_READ if reset_expected else _INSERT,
+                           fresh if reset_expected else [row[:9] for row in fresh])
     store.conn.executemany(
         "UPDATE listings SET external_id = ?, item_id = ?, seen_qty = ?, seen_price = ?, seen_on_shelf = ?, "
         "seen_title = ?, seen_at = ? WHERE channel = ? AND sku_code = ?",
         [(ls.external_id, ls.item_id, ls.quantity, ls.price, int(ls.on_shelf), ls.title, now, channel, ls.sku_code)
          for ls in linked if ls.sku_code in had])
     if reset_expected:
-        store.conn.executemany(_BEGIN_READ, [_read_params(channel, ls.sku_code, ls.quantity, ts(read_from) if
-                                                          read_from else now, now)
-                                             for ls in linked if ls.quantity is not None])
+        store.conn.executemany(_BEGIN_READ, [_read_params(channel, ls.sku_code, ls.quantity, stamps[began], now)
+                                             for ls, began in zip(linked, starts)
+                                             if ls.quantity is not None and ls.sku_code in had])
     return [Seen(new_link=ls.sku_code not in had,
                  drift=(had[ls.sku_code], ls.quantity) if ls.sku_code in had and reset_expected and
                  ls.quantity is not None and had[ls.sku_code] != ls.quantity else None) for ls in linked]
+
+
+#: parameters: channel, code, external id, item id, quantity, price, on shelf, title, now
+_INSERT = ("INSERT INTO listings (channel, sku_code, external_id, item_id, expected, seen_qty, seen_price, "
+           "seen_on_shelf, seen_title, seen_at, linked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?9)")
+#: the same (and when the read began), the quantity kept as a pending read (``begin_read``'s columns) when there is one and
+#: no stock call of the SKU is in flight
+_INSERT_READ = (
+    "INSERT INTO listings (channel, sku_code, external_id, item_id, expected, seen_qty, seen_price, seen_on_shelf, "
+    "seen_title, seen_at, linked_at, read_qty, read_expected, read_from, read_to) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?9, CASE WHEN r THEN ?5 END, CASE WHEN r THEN ?5 END, "
+    "CASE WHEN r THEN ?10 END, CASE WHEN r THEN ?9 END FROM (SELECT ?5 IS NOT NULL AND NOT EXISTS "
+    "(SELECT 1 FROM outbox o WHERE o.channel = ?1 AND o.sku_code = ?2 AND o.kind = 'stock' "
+    "AND o.inflight_key IS NOT NULL) AS r)")
 
 
 def record_unmatched(store: Store, channel: str, listing: Listing, reason: str) -> None:
