@@ -255,11 +255,11 @@ def _page(lane: Lane, found: list[Listing], what: set[str], only: set[str] | Non
             if listing.quantity is not None and target != listing.quantity:
                 report.change(code, "stock", listing.quantity, target, debug)
         if prices and listing.price is not None:
-            decision = pricing.decide(lane.config, cfg, code, row["base_price"], row["cost"], now, debug)
-            if decision.price != listing.price:
+            price = pricing.decide_price(lane.config, cfg, code, row["base_price"], row["cost"], now, debug)
+            if price != listing.price:
                 outbox.queue(store, name, code, "price")
                 report.queued["price"] += 1
-                report.change(code, "price", fen_to_yuan(listing.price), fen_to_yuan(decision.price), debug)
+                report.change(code, "price", fen_to_yuan(listing.price), fen_to_yuan(price), debug)
         if shelves and listings.shelf_rule(row["status"], row["product_status"]) != listing.on_shelf:
             outbox.queue(store, name, code, "shelf")
             report.queued["shelf"] += 1
