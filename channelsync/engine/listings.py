@@ -355,8 +355,8 @@ def record_page(store: Store, channel: str, linked: list[Listing], *, reset_expe
 #: parameters: channel, code, external id, item id, quantity, price, on shelf, title, now
 _INSERT = ("INSERT INTO listings (channel, sku_code, external_id, item_id, expected, seen_qty, seen_price, "
            "seen_on_shelf, seen_title, seen_at, linked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?9)")
-#: the same (and when the read began), the quantity kept as a pending read (``begin_read``'s columns) when there is one and
-#: no stock call of the SKU is in flight
+#: the same (and when the read began), the quantity kept as a pending read (``begin_read``'s
+#: columns) when there is one and no stock call of the SKU is in flight
 _INSERT_READ = (
     "INSERT INTO listings (channel, sku_code, external_id, item_id, expected, seen_qty, seen_price, seen_on_shelf, "
     "seen_title, seen_at, linked_at, read_qty, read_expected, read_from, read_to) "

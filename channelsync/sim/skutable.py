@@ -282,10 +282,10 @@ class SkuTable(MutableMapping):
             found.append(SkuRow(self, row))
         return found, None
 
-
     def listed_page(self, start: int, size: int) -> tuple[list[tuple], int | None]:
-        """``page``, each SKU as ``SkuRow.listed`` gives it, read off the columns without a view
-        per row (a 100,000-SKU resync reads 16,000 pages of the fakes)."""
+        """``page`` with each SKU as a ``Listing``'s fields (external_id, sku_code, item_id,
+        quantity, price, on_shelf, title), read off the columns without a view per row (a
+        100,000-SKU resync reads 16,000 pages of the fakes)."""
         out: list[tuple] = []
         code, item, item_odd, qty, price, shelf, title = (self._code, self._item, self._item_odd, self._qty,
                                                           self._price, self._shelf, self._title)

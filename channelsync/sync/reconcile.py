@@ -4,8 +4,9 @@ Pages through the channel's listings with bounded memory (a few pages in hand,
 one transaction per group of pages read in quick succession); links listings to
 master SKUs by merchant code, reports the ones it cannot link (never guesses),
 repairs drift, and queues publishing where the channel allows it. With
-``dry_run`` each group's transaction is rolled back, so the report is exact and nothing changes; the
-report lists each change (SKU, field, from, to), up to ``change_limit``.
+``dry_run`` each group's transaction is rolled back, so the report is exact and
+nothing changes; the report lists each change (SKU, field, from, to), up to
+``change_limit``.
 An interrupted run resumes at the page where it stopped (``resume.py``).
 
 Orders are polled before the read and again after it: a quantity read is kept as
