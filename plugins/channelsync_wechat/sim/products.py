@@ -53,7 +53,7 @@ class ProductsApi:
         product_id = body.get("product_id")
         if product_id in (None, ""):
             return self.invalid("product_id is required")
-        skus = self.items().get(str(product_id))
+        skus = self.item(str(product_id))
         if not skus:
             return self.error(10020052, f"product_id {product_id}")
         return str(product_id), skus
