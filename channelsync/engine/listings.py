@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Sequence
 
 from channelsync.sdk.models import Listing
 from channelsync.store import Store, ts, utcnow
@@ -184,15 +185,15 @@ def settle_reads(store: Store, channel: str, covered: datetime | None, source: s
     now_s = ts(now or utcnow())
     # in code order from ``after`` (the last code of the batch before): each batch reads on from
     # where the last stopped, not past every row settled already (quadratic over a resync)
-    rows = store.query("SELECT sku_code, read_qty, read_expected FROM listings WHERE channel = ? AND sku_code > ? "
-                       "AND read_qty IS NOT NULL AND read_to <= ? ORDER BY sku_code LIMIT ?",
-                       (channel, after, ts(covered), limit))
+    rows = store.execute("SELECT sku_code, read_qty, read_expected FROM listings WHERE channel = ? AND sku_code > ? "
+                         "AND read_qty IS NOT NULL AND read_to <= ? ORDER BY sku_code LIMIT ?",
+                         (channel, after, ts(covered), limit)).fetchall()
     drift, moves = [], []
-    for r in rows:
-        diff = r["read_qty"] - (r["read_expected"] if r["read_expected"] is not None else r["read_qty"])
+    for code, qty, was in rows:
+        diff = qty - (was if was is not None else qty)
         if diff:
-            drift.append(Drift(r["sku_code"], r["read_qty"], r["read_expected"]))
-        moves.append((diff, now_s, channel, r["sku_code"]))
+            drift.append(Drift(code, qty, was))
+        moves.append((diff, now_s, channel, code))
     # one statement each for the batch (a resync settles 100,000 reads), not two per read
     store.conn.executemany("INSERT INTO drift (channel, sku_code, seen, expected, found_at, source) "
                            "VALUES (?,?,?,?,?,?)", [(channel, d.sku_code, d.seen, d.expected, now_s, source)
@@ -202,7 +203,7 @@ def settle_reads(store: Store, channel: str, covered: datetime | None, source: s
         "read_expected = NULL, read_from = NULL, read_to = NULL, check_wanted_at = NULL, check_holds = 0, "
         "checked_at = ? "
         "WHERE channel = ? AND sku_code = ?", moves)
-    return [r["sku_code"] for r in rows], drift
+    return [r[0] for r in rows], drift
 
 
 def reads_due(store: Store, channel: str, covered: datetime) -> bool:
@@ -271,6 +272,9 @@ class Seen:
     drift: tuple[int | None, int] | None = None
 
 
+_NEW, _SAME = Seen(new_link=True), Seen(new_link=False)
+
+
 def record_seen(store: Store, channel: str, sku_code: str, listing: Listing, *, reset_expected: bool,
                 read_from: datetime | None = None) -> Seen:
     """Link ``listing`` to ``sku_code`` (the platform's word on ids wins) and record what it
@@ -302,13 +306,15 @@ def record_seen(store: Store, channel: str, sku_code: str, listing: Listing, *, 
 
 
 def record_page(store: Store, channel: str, linked: list[Listing], *, reset_expected: bool,
-                read_from: datetime | None = None) -> list[Seen]:
+                read_from: datetime | Sequence[datetime] | None = None) -> list[Seen]:
     """``record_seen`` for a page's listings, each linked to its own ``sku_code`` (each code and
-    external id once), in three statements rather than three per listing. When one of the
-    external ids is held by another code's row (a listing moved between codes), the order of
-    the writes decides the outcome: then listing by listing, as ``record_seen``."""
+    external id once), in three statements rather than three per listing (``read_from``: when
+    the read began, for all or for each listing). When one of the external ids is held by
+    another code's row (a listing moved between codes), the order of the writes decides the
+    outcome: then listing by listing, as ``record_seen``."""
     if not linked:
         return []
+    starts = list(read_from) if isinstance(read_from, (list, tuple)) else [read_from] * len(linked)
     codes, exts = [ls.sku_code for ls in linked], [ls.external_id for ls in linked]
     marks = ",".join("?" * len(linked))
     # two lookups, each on its own index (an OR of the two IN-lists scanned the table)
@@ -317,27 +323,47 @@ def record_page(store: Store, channel: str, linked: list[Listing], *, reset_expe
                        f"external_id IN ({marks})", (channel, *codes, channel, *exts))
     owner = dict(zip(exts, codes))
     if any(owner.get(r["external_id"], r["sku_code"]) != r["sku_code"] for r in rows):
-        return [record_seen(store, channel, ls.sku_code, ls, reset_expected=reset_expected, read_from=read_from)
-                for ls in linked]
+        return [record_seen(store, channel, ls.sku_code, ls, reset_expected=reset_expected, read_from=began)
+                for ls, began in zip(linked, starts)]
     now = ts(utcnow())
+    stamps = {None: now}  # a page's listings share a handful of read times: each written once
+    for began in starts:
+        if began not in stamps:
+            stamps[began] = ts(began)
     had = {r["sku_code"]: r["expected"] for r in rows}
-    store.conn.executemany(
-        "INSERT INTO listings (channel, sku_code, external_id, item_id, expected, seen_qty, seen_price, "
-        "seen_on_shelf, seen_title, seen_at, linked_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [(channel, ls.sku_code, ls.external_id, ls.item_id, ls.quantity, ls.quantity, ls.price, int(ls.on_shelf),
-          ls.title, now, now) for ls in linked if ls.sku_code not in had])
+    # a new link's read begins in its INSERT (as ``begin_read`` after it would: the row is the
+    # read, unless a stock call is in flight), one statement a listing instead of two
+    fresh = [(channel, ls.sku_code, ls.external_id, ls.item_id, ls.quantity, ls.price, int(ls.on_shelf), ls.title,
+              now, stamps[began]) for ls, began in zip(linked, starts) if ls.sku_code not in had]
+    store.conn.executemany(_INSERT_READ if reset_expected else _INSERT,
+                           fresh if reset_expected else [row[:9] for row in fresh])
     store.conn.executemany(
         "UPDATE listings SET external_id = ?, item_id = ?, seen_qty = ?, seen_price = ?, seen_on_shelf = ?, "
         "seen_title = ?, seen_at = ? WHERE channel = ? AND sku_code = ?",
         [(ls.external_id, ls.item_id, ls.quantity, ls.price, int(ls.on_shelf), ls.title, now, channel, ls.sku_code)
          for ls in linked if ls.sku_code in had])
     if reset_expected:
-        store.conn.executemany(_BEGIN_READ, [_read_params(channel, ls.sku_code, ls.quantity, ts(read_from) if
-                                                          read_from else now, now)
-                                             for ls in linked if ls.quantity is not None])
-    return [Seen(new_link=ls.sku_code not in had,
-                 drift=(had[ls.sku_code], ls.quantity) if ls.sku_code in had and reset_expected and
-                 ls.quantity is not None and had[ls.sku_code] != ls.quantity else None) for ls in linked]
+        store.conn.executemany(_BEGIN_READ, [_read_params(channel, ls.sku_code, ls.quantity, stamps[began], now)
+                                             for ls, began in zip(linked, starts)
+                                             if ls.quantity is not None and ls.sku_code in had])
+    # the outcomes without drift are two shared (frozen) values, not one object a listing
+    return [_NEW if ls.sku_code not in had else
+            Seen(new_link=False, drift=(had[ls.sku_code], ls.quantity)) if reset_expected and ls.quantity is not None
+            and had[ls.sku_code] != ls.quantity else _SAME for ls in linked]
+
+
+#: parameters: channel, code, external id, item id, quantity, price, on shelf, title, now
+_INSERT = ("INSERT INTO listings (channel, sku_code, external_id, item_id, expected, seen_qty, seen_price, "
+           "seen_on_shelf, seen_title, seen_at, linked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?9)")
+#: the same (and when the read began), the quantity kept as a pending read (``begin_read``'s
+#: columns) when there is one and no stock call of the SKU is in flight
+_INSERT_READ = (
+    "INSERT INTO listings (channel, sku_code, external_id, item_id, expected, seen_qty, seen_price, seen_on_shelf, "
+    "seen_title, seen_at, linked_at, read_qty, read_expected, read_from, read_to) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?9, CASE WHEN r THEN ?5 END, CASE WHEN r THEN ?5 END, "
+    "CASE WHEN r THEN ?10 END, CASE WHEN r THEN ?9 END FROM (SELECT ?5 IS NOT NULL AND NOT EXISTS "
+    "(SELECT 1 FROM outbox o WHERE o.channel = ?1 AND o.sku_code = ?2 AND o.kind = 'stock' "
+    "AND o.inflight_key IS NOT NULL) AS r)")
 
 
 def record_unmatched(store: Store, channel: str, listing: Listing, reason: str) -> None:

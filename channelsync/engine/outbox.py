@@ -115,8 +115,10 @@ def release(store: Store, channel: str, sku_codes, kind: str = "stock", now: dat
         # ``+status``: by the row's key, never by outbox_due (channel, status): with a long IN-list
         # SQLite chose that index and walked every pending row of the channel for each chunk
         # (a 100k resync queues one per SKU: 8 of its 24 s at 60k)
+        # ``next_at > ?``: a row due already stays as it is (in its place in the queue, and unwritten:
+        # after a resync all 100,000 of a channel's were rewritten for nothing)
         store.execute(f"UPDATE outbox SET next_at = ? WHERE channel = ? AND sku_code IN ({','.join('?' * len(chunk))}) "
-                      f"AND kind = ? AND +status = 'pending'", (now_s, channel, *chunk, kind))
+                      f"AND kind = ? AND +status = 'pending' AND next_at > ?", (now_s, channel, *chunk, kind, now_s))
 
 
 #: SKUs per IN-list, well under SQLite's limit of 32,766 variables

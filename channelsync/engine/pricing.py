@@ -7,6 +7,7 @@ promotion's start and end are decided by ``at`` and tests need no clock tricks;
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
@@ -80,14 +81,25 @@ def channel_price(sku_code: str, base_price: int, cost: int | None, cfg: Channel
     rounding up to ``round_ending``; the active promotion giving the lowest price;
     the floor at cost + minimum margin, which the result never goes below.
     """
+    price, floor, override, promotion = _rules(sku_code, base_price, cost, cfg, promotions, at)
+    floored = cost is not None and price < floor
+    return PriceDecision(price=floor if floored else price, floored=floored, floor=floor,
+                         reason=_reason(sku_code, base_price, cfg, price, floor, floored, override, promotion),
+                         promotion=promotion.name if promotion else None)
+
+
+def _rules(sku_code: str, base_price: int, cost: int | None, cfg: ChannelConfig, promotions: Sequence[Promotion],
+           at: datetime) -> tuple[int, int, bool, Promotion | None]:
+    """(the price the rules ask for, before the floor; the floor; whether an override set it;
+    the promotion applied): ``channel_price``'s arithmetic, without its sentence."""
     _require_aware("at", at)
     rules = cfg.price
     override = cfg.overrides.get(sku_code)
-    if override is not None and override.price is not None:
-        price, source = override.price, "override"
+    overridden = override is not None and override.price is not None
+    if overridden:
+        price = override.price
     else:
         price = _half_up(Decimal(base_price) * (1 + rules.markup_percent / 100) + rules.markup_fixed)
-        source = f"base {fen_to_yuan(base_price)}"
     if rules.round_ending is not None:
         price = round_to_ending(price, rules.round_ending)
     promotion = None
@@ -97,16 +109,19 @@ def channel_price(sku_code: str, base_price: int, cost: int | None, cfg: Channel
         # min() keeps the first listed on a tie, so the choice is stable
         promotion = min(running, key=lambda p: _promoted(price, p))
         price = _promoted(price, promotion)
-    via = f" with promotion {promotion.name}" if promotion else ""
     floor = floor_price(cost, rules.min_margin_percent) if cost is not None else 0
-    if cost is not None and price < floor:
-        reason = (f"{sku_code} on {cfg.name}: {fen_to_yuan(price)}{via} would sell below cost + "
-                  f"{_percent(rules.min_margin_percent)}% margin ({fen_to_yuan(floor)}); using {fen_to_yuan(floor)}")
-        return PriceDecision(price=floor, floored=True, floor=floor, reason=reason,
-                             promotion=promotion.name if promotion else None)
-    reason = f"{sku_code} on {cfg.name}: {fen_to_yuan(price)} from {source}{via}"
-    return PriceDecision(price=price, floored=False, floor=floor, reason=reason,
-                         promotion=promotion.name if promotion else None)
+    return price, floor, overridden, promotion
+
+
+def _reason(sku_code: str, base_price: int, cfg: ChannelConfig, price: int, floor: int, floored: bool,
+            override: bool, promotion: Promotion | None) -> str:
+    """The sentence for logs and `status` saying how the price came about."""
+    via = f" with promotion {promotion.name}" if promotion else ""
+    if floored:
+        return (f"{sku_code} on {cfg.name}: {fen_to_yuan(price)}{via} would sell below cost + "
+                f"{_percent(cfg.price.min_margin_percent)}% margin ({fen_to_yuan(floor)}); using {fen_to_yuan(floor)}")
+    source = "override" if override else f"base {fen_to_yuan(base_price)}"
+    return f"{sku_code} on {cfg.name}: {fen_to_yuan(price)} from {source}{via}"
 
 
 def price_for(store: Store, config: Config, cfg: ChannelConfig, sku_code: str, at: datetime) -> PriceDecision | None:
@@ -128,6 +143,23 @@ def decide(config: Config, cfg: ChannelConfig, sku_code: str, base_price: int, c
     else:
         logger.debug("price_decided", channel=cfg.name, sku=sku_code, reason=decision.reason)
     return decision
+
+
+def decide_price(config: Config, cfg: ChannelConfig, sku_code: str, base_price: int, cost: int | None,
+                 at: datetime, logger=log) -> int:
+    """``decide``'s price alone, logged as ``decide`` logs it: a resync decides one price per
+    listing, and the sentence, a tenth of its time, is written only for a line that is written
+    (a floored price's warning, or the debug line when debug is on)."""
+    price, floor, override, promotion = _rules(sku_code, base_price, cost, cfg, config.promotions, at)
+    floored = cost is not None and price < floor
+    if floored:
+        logger.warning("price_floored", channel=cfg.name, sku=sku_code,
+                       reason=_reason(sku_code, base_price, cfg, price, floor, True, override, promotion))
+        return floor
+    if logger.is_enabled_for(logging.DEBUG):
+        logger.debug("price_decided", channel=cfg.name, sku=sku_code,
+                     reason=_reason(sku_code, base_price, cfg, price, floor, False, override, promotion))
+    return price
 
 
 def promotion_boundaries(promotions: Iterable[Promotion], after: datetime, until: datetime) -> list[datetime]:

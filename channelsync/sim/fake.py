@@ -137,8 +137,8 @@ class FakeChannel(Channel):
         self._enter()
         with self.platform.lock:
             # one page of the table, from the row the token names: no copy of the catalog per page
-            found, after = self.platform.skus.page(int(page_token or 0), self.capabilities.listing_page_size)
-            chunk = [Listing(*s.listed()) for s in found]
+            found, after = self.platform.skus.listed_page(int(page_token or 0), self.capabilities.listing_page_size)
+        chunk = [Listing(*fields) for fields in found]
         return Page(chunk, None if after is None else str(after))
 
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:

@@ -1,11 +1,12 @@
 """Reconciliation: read what a channel really shows and queue only the differences.
 
-Pages through the channel's listings with bounded memory (one page in hand,
-one transaction per page); links listings to master SKUs by merchant code,
-reports the ones it cannot link (never guesses), repairs drift, and queues
-publishing where the channel allows it. With ``dry_run`` each page's
-transaction is rolled back, so the report is exact and nothing changes; the
-report lists each change (SKU, field, from, to), up to ``change_limit``.
+Pages through the channel's listings with bounded memory (a few pages in hand,
+one transaction per group of pages read in quick succession); links listings to
+master SKUs by merchant code, reports the ones it cannot link (never guesses),
+repairs drift, and queues publishing where the channel allows it. With
+``dry_run`` each group's transaction is rolled back, so the report is exact and
+nothing changes; the report lists each change (SKU, field, from, to), up to
+``change_limit``.
 An interrupted run resumes at the page where it stopped (``resume.py``).
 
 Orders are polled before the read and again after it: a quantity read is kept as
@@ -17,6 +18,7 @@ next cycles; the report counts them as ``pending``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable
 
@@ -122,7 +124,6 @@ def _settle(lane: Lane, report: ResyncReport) -> None:
 
 def _pages(lane: Lane, token: str | None, what: set[str], only: set[str] | None, report: ResyncReport,
            seen_codes: set[str], progress: Callable[[int], None], started, sig: dict) -> None:
-    store = lane.store
     read_from = [utcnow()]
 
     def fetch(tok):
@@ -130,59 +131,104 @@ def _pages(lane: Lane, token: str | None, what: set[str], only: set[str] | None,
         return lane.call(lambda: lane.adapter.list_listings(tok))
 
     pages = paging.pages(fetch, start=token)
+    size = lane.adapter.capabilities.listing_page_size
     while True:
-        # a page is read and recorded under the lane's lock: this channel's pushes wait one
-        # page, not the whole resync, and none lands between a page's read and its record
+        # pages are read and recorded under the lane's lock: this channel's pushes wait for one
+        # group of pages (see GROUP_SECONDS), not the whole resync, and none lands between a
+        # page's read and its record
         with lane.serial:
+            group, failed, done = _read_group(lane, pages, size, read_from)
+            if group:
+                _record_group(lane, group, what, only, report, seen_codes, started, sig)
+        for _, found, _ in group:
+            progress(len(found))
+        if failed is not None:
+            raise failed  # the pages read before it are recorded: the cursor is at the page that failed
+        if done:
+            return
+
+
+#: Pages read in quick succession are recorded in one transaction, a group: with the in-process
+#: fakes a page of 25 costs far less to read than to record, and a commit, a resume cursor and a
+#: dozen statements per page were a fifth of a 100,000-SKU resync. A group ends at GROUP_LISTINGS
+#: listings, or once GROUP_SECONDS went by reading it: over a network (a page read takes tens of
+#: ms) each page is its own group, as before, and this channel's pushes wait no longer.
+GROUP_LISTINGS = 250
+GROUP_SECONDS = 0.02
+
+
+def _read_group(lane: Lane, pages, size: int, read_from: list) -> tuple[list, Exception | None, bool]:
+    """(the pages read: (page, its listings, when its read began), the error that stopped the
+    reading or None, whether the last page was read)."""
+    group: list = []
+    listed, began = 0, time.monotonic()
+    while listed < GROUP_LISTINGS and (not group or time.monotonic() - began < GROUP_SECONDS):
+        try:
             page = next(pages, None)
             if page is None:
-                return
+                return group, None, True
             # a page's detail calls go one by one under the budget, each with its own retries
-            found = paging.resolve(page.items, lane.call, size=lane.adapter.capabilities.listing_page_size)
-            try:
-                # a page's writes are all read again if lost (its cursor goes with them): its commit
-                # need not wait for the disk (store.relaxed); 4,000 pages a channel at 100k did
-                with store.relaxed(), store.write():
-                    for at in range(0, len(found), 5_000):  # IN-lists stay under SQLite's variable limit
-                        _page(lane, found[at:at + 5_000], what, only, report, seen_codes, read_from[0])
-                    report.seen += len(found)
-                    if report.dry_run:
-                        raise _Rollback
-                    resume.save(lane, page.next_token, started, sig, report)
-            except _Rollback:
-                pass
-        progress(len(found))
+            found = paging.resolve(page.items, lane.call, size=size)
+        except Exception as exc:  # raised once the pages read before it are recorded
+            return group, exc, False
+        group.append((page, found, read_from[0]))
+        listed += len(found)
+    return group, None, False
+
+
+def _record_group(lane: Lane, group: list, what: set[str], only: set[str] | None, report: ResyncReport,
+                  seen_codes: set[str], started, sig: dict) -> None:
+    store = lane.store
+    # the group's listings at once (a few statements for all its pages), each with the time
+    # its own page's read began
+    found = [ls for _, listed, _ in group for ls in listed]
+    starts = [began for _, listed, began in group for _ in listed]
+    try:
+        # a group's writes are all read again if lost (its cursor goes with them): its commit
+        # need not wait for the disk (store.relaxed); 4,000 pages a channel at 100k did
+        with store.relaxed(), store.write():
+            for at in range(0, len(found), 5_000):  # IN-lists stay under SQLite's variable limit
+                _page(lane, found[at:at + 5_000], what, only, report, seen_codes, starts[at:at + 5_000])
+            report.seen += len(found)
+            if report.dry_run:
+                raise _Rollback
+            resume.save(lane, group[-1][0].next_token, started, sig, report)
+    except _Rollback:
+        pass
 
 
 def _page(lane: Lane, found: list[Listing], what: set[str], only: set[str] | None, report: ResyncReport,
-          seen_codes: set[str], read_from) -> None:
-    """A page's listings, each as ``_one`` records it, with a few statements for the page where
-    ``_one`` made a dozen per listing: the page's SKUs, listing rows and stock figures are read
-    at once and its listing rows written with one statement each. A page listing an external
-    id twice goes listing by listing: then the order of the writes decides."""
+          seen_codes: set[str], read_from: list) -> None:
+    """A group of pages' listings (``read_from``: when each one's read began), each as ``_one``
+    records it, with a few statements for them all where ``_one`` made a dozen per listing: their
+    SKUs, listing rows and stock figures are read at once and their listing rows written with
+    one statement each. Listings naming an external id twice go one by one: then the order of
+    the writes decides."""
     exts = [ls.external_id for ls in found]
     if len(set(exts)) != len(exts):
-        for listing in found:
-            _one(lane, listing, what, only, report, seen_codes, read_from)
+        for listing, began in zip(found, read_from):
+            _one(lane, listing, what, only, report, seen_codes, began)
         return
     store, name, cfg = lane.store, lane.name, lane.cfg
     master = _master(store, {ls.sku_code for ls in found if ls.sku_code})
     linked: list[Listing] = []
-    for listing in found:
+    starts = []
+    for listing, began in zip(found, read_from):
         code = listing.sku_code
         if _unmatched(store, name, listing, code in master, seen_codes, report):
             continue
         seen_codes.add(code)
         if only is None or code in only:
             linked.append(listing)
+            starts.append(began)
     if not linked:
         return
     listings.matched(store, name, *(ls.external_id for ls in linked))
     report.linked += len(linked)
     codes = [ls.sku_code for ls in linked]
-    seen = listings.record_page(store, name, linked, reset_expected="stock" in what, read_from=read_from)
+    seen = listings.record_page(store, name, linked, reset_expected="stock" in what, read_from=starts)
     reads = inventory.Reads(store)  # valid for the page: it writes listings and the outbox, never stock
-    if "stock" in what:
+    if "stock" in what and report.dry_run:  # else queue_stock reads them (and the bundles they touch)
         reads.preload(codes, {tuple(cfg.warehouses)})
     for listing, s in zip(linked, seen):
         if s.new_link:
@@ -202,7 +248,8 @@ def _page(lane: Lane, found: list[Listing], what: set[str], only: set[str] | Non
     shelves = "listing" in what and lane.adapter.capabilities.can_set_shelf
     now, debug = utcnow(), log.bind()  # bound once: a lazy logger binds on every call, even filtered out
     for listing in linked:
-        code, row = listing.sku_code, master[listing.sku_code]
+        code = listing.sku_code
+        status, base_price, cost, product_status = master[code]
         if "stock" in what:
             target = targets.get((name, code))
             if target is None:  # a dry run, or a channel that is not enabled
@@ -210,25 +257,25 @@ def _page(lane: Lane, found: list[Listing], what: set[str], only: set[str] | Non
             if listing.quantity is not None and target != listing.quantity:
                 report.change(code, "stock", listing.quantity, target, debug)
         if prices and listing.price is not None:
-            decision = pricing.decide(lane.config, cfg, code, row["base_price"], row["cost"], now, debug)
-            if decision.price != listing.price:
+            price = pricing.decide_price(lane.config, cfg, code, base_price, cost, now, debug)
+            if price != listing.price:
                 outbox.queue(store, name, code, "price")
                 report.queued["price"] += 1
-                report.change(code, "price", fen_to_yuan(listing.price), fen_to_yuan(decision.price), debug)
-        if shelves and listings.shelf_rule(row["status"], row["product_status"]) != listing.on_shelf:
+                report.change(code, "price", fen_to_yuan(listing.price), fen_to_yuan(price), debug)
+        if shelves and listings.shelf_rule(status, product_status) != listing.on_shelf:
             outbox.queue(store, name, code, "shelf")
             report.queued["shelf"] += 1
             report.change(code, "shelf", _shelf(listing.on_shelf), _shelf(not listing.on_shelf), debug)
 
 
-def _master(store, codes: set[str]) -> dict[str, dict]:
-    """The page's SKUs as the catalog has them (a code missing is not a master SKU)."""
+def _master(store, codes: set[str]) -> dict[str, tuple]:
+    """The page's SKUs as the catalog has them, (status, base price, cost, product status) by
+    code (a code missing is not a master SKU); tuples, not a dict per row."""
     if not codes:
         return {}
-    rows = store.query("SELECT s.code, s.status, s.base_price, s.cost, p.status AS product_status FROM skus s "
-                       f"LEFT JOIN products p ON p.code = s.product_code WHERE s.code IN ({','.join('?' * len(codes))})",
-                       tuple(codes))
-    return {r["code"]: r for r in rows}
+    rows = store.execute("SELECT s.code, s.status, s.base_price, s.cost, p.status FROM skus s LEFT JOIN products p "
+                         f"ON p.code = s.product_code WHERE s.code IN ({','.join('?' * len(codes))})", tuple(codes))
+    return {code: rest for code, *rest in rows}
 
 
 def _unmatched(store, name: str, listing: Listing, known: bool, seen_codes: set[str],

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
-from channelsync.engine.pricing import PriceDecision, channel_price, floor_price, promotion_boundaries, round_to_ending
+from channelsync.engine.pricing import (PriceDecision, channel_price, decide_price, floor_price, promotion_boundaries,
+                                        round_to_ending)
 from channelsync.config.settings import ChannelConfig, PriceRules, Promotion, SkuOverride
 
 CST = timezone(timedelta(hours=8))
@@ -164,3 +167,36 @@ def test_promotion_boundaries_in_half_open_interval():
         seen += promotion_boundaries(everything, t, t + timedelta(hours=1))
         t += timedelta(hours=1)
     assert seen == [a.starts, b.starts, a.ends, b.ends, c.ends]
+
+
+class Lines:
+    """A logger that keeps its lines (debug on or off)."""
+
+    def __init__(self, debug: bool) -> None:
+        self.debug_on, self.lines = debug, []
+
+    def is_enabled_for(self, level: int) -> bool:
+        return self.debug_on or level > logging.DEBUG
+
+    def warning(self, event, **kw):
+        self.lines.append(("warning", event, kw["reason"]))
+
+    def debug(self, event, **kw):
+        self.lines.append(("debug", event, kw["reason"]))
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_resync_decides_the_same_price_and_logs_the_same_sentence_only_when_written(debug):
+    """``decide_price`` (a resync's, one per listing) gives ``channel_price``'s price and logs
+    its reason: a floored price's warning always, the debug line only with debug on."""
+    at = datetime(2026, 11, 11, 8, tzinfo=CST)
+    ch = channel(overrides={"SKU-2": SkuOverride(price=1500)}, markup_percent=Decimal(10), round_ending=90,
+                 min_margin_percent=Decimal(5))
+    config = SimpleNamespace(promotions=[promo(percent_off=Decimal(50))])
+    for sku, base, cost in (("SKU-1", 1200, None), ("SKU-2", 1200, 100), ("SKU-1", 1200, 1000), ("SKU-3", 1, 0)):
+        log = Lines(debug)
+        decision = channel_price(sku, base, cost, ch, config.promotions, at)
+        assert decide_price(config, ch, sku, base, cost, at, log) == decision.price
+        kind = "warning" if decision.floored else "debug"
+        event = "price_floored" if decision.floored else "price_decided"
+        assert log.lines == ([(kind, event, decision.reason)] if decision.floored or debug else [])

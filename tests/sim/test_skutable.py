@@ -66,3 +66,19 @@ def test_the_fake_platform_seeds_finds_and_sells_through_its_table():
     assert isinstance(p.skus, SkuTable) and p.find("A") == a and p.find(a.external_id) == a
     p.place_order([("A", 2)])
     assert a.quantity == 1 == p.stock("A") and p.find("B").title == "Bee"
+
+
+def test_a_listed_page_reads_what_the_rows_say():
+    """The fake's listing pages, read straight off the columns: each SKU's fields as its row
+    shows them (odd ids, a title of its own, off the shelf), deleted rows skipped."""
+    table = SkuTable()
+    for ext, code, kw in (("1001", "A", {}), ("x-7", "B", {"title": "Bee", "item_id": "it-1"}),
+                          ("1003", None, {"on_shelf": False}), ("1004", "D", {}), ("1005", "E", {})):
+        table[ext] = sku(ext, code, **kw)
+    del table["1004"]
+    rows, after = table.listed_page(0, 3)
+    shown = [(r.external_id, r.sku_code, r.item_id, r.quantity, r.price, r.on_shelf, r.title)
+             for r in (table[e] for e in ("1001", "x-7", "1003"))]
+    assert rows == shown and shown[1][6] == "Bee" and shown[2][5] is False
+    rest, end = table.listed_page(after, 3)
+    assert [r[0] for r in rest] == ["1005"] and end is None

@@ -3,11 +3,12 @@ between a read and its record is never taken for drift (ordering, not timing).""
 
 import threading
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from channelsync.engine import listings, outbox
-from channelsync.store import Store, utcnow
+from channelsync.store import Store, ts, utcnow
 from channelsync.sync import push
 from channelsync.sync.runner import ChannelRunner
 from channelsync.testing.harness import Shop
@@ -107,6 +108,23 @@ def test_release_makes_every_held_row_due_in_one_statement(shop):
         shop.store.db.conn.set_trace_callback(None)
     assert sum(s.lstrip().upper().startswith("UPDATE") for s in statements) == 1
     assert [r["sku_code"] for r in outbox.due(shop.store, "b", "stock", 10, now)] == ["A", "B"]
+
+
+def test_release_leaves_a_row_due_already_as_it_was(shop):
+    """Only rows that wait are moved: one due already keeps its time (its place in the queue),
+    and is not written (after a resync every listing's push was rewritten for nothing)."""
+    now = utcnow()
+    earlier = now - timedelta(seconds=5)
+    with shop.store.write():
+        outbox.queue(shop.store, "b", "A", "stock", earlier)
+        outbox.queue(shop.store, "b", "B", "stock", now)
+        outbox.hold(shop.store, {"channel": "b", "sku_code": "B", "kind": "stock"}, now)
+    before = shop.store.conn.total_changes
+    with shop.store.write():
+        outbox.release(shop.store, "b", ["A", "B"], now=now)
+    assert shop.store.conn.total_changes - before == 1  # B's row alone
+    due = outbox.due(shop.store, "b", "stock", 10, now)
+    assert [(r["sku_code"], r["next_at"]) for r in due] == [("A", ts(earlier)), ("B", ts(now))]
 
 
 def test_a_poll_ingests_while_its_channels_push_is_on_the_wire_except_the_skus_it_carries(shop, monkeypatch):
