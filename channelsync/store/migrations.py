@@ -319,3 +319,12 @@ def m190_listings_wanted(db: sqlite_utils.Database) -> None:
     # listings waiting for a read.
     db.executescript("CREATE INDEX listings_wanted ON listings(channel, check_wanted_at) "
                      "WHERE check_wanted_at IS NOT NULL;")
+
+
+@migrations()
+def m230_listings_reading(db: sqlite_utils.Database) -> None:
+    # Issue 14: every poll asks whether a read it now covers is pending (listings.reads_due)
+    # and health counts the pending ones; without an index both walked all the channel's
+    # listings: 15.7 ms a poll per channel at 100k SKUs, 0.01 ms with it. It holds only the
+    # few listings with a read pending.
+    db.executescript("CREATE INDEX listings_reading ON listings(channel, read_to) WHERE read_qty IS NOT NULL;")
