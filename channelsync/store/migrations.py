@@ -319,3 +319,22 @@ def m190_listings_wanted(db: sqlite_utils.Database) -> None:
     # listings waiting for a read.
     db.executescript("CREATE INDEX listings_wanted ON listings(channel, check_wanted_at) "
                      "WHERE check_wanted_at IS NOT NULL;")
+
+
+@migrations()
+def m200_order_indexes(db: sqlite_utils.Database) -> None:
+    # Issue 14 (ingest with 1,000,000 orders of history). order_lines_sku put every new line
+    # at a random place of an index as long as the history (lines of ~1,000 SKUs): with 1M
+    # lines, 118 of the ~270 pages an ingest page of 100 orders wrote to the WAL were its
+    # leaves, and ingest fell from ~9,500 to ~6,600 orders per CPU-second. One query used it,
+    # listings.to_check's "sold since", which now starts from the channel's orders updated
+    # since then (orders_updated: new orders append at its end, one page a commit); it was
+    # also a walk of every line ever sold of each listing's SKU. orders_status served no
+    # query (`orders list --status` cannot use it: its filter is optional).
+    db.executescript(
+        """
+        DROP INDEX order_lines_sku;
+        DROP INDEX orders_status;
+        CREATE INDEX orders_updated ON orders(channel, updated_at);
+        """
+    )
