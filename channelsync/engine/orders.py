@@ -77,7 +77,7 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
     now = now or utcnow()
     result = IngestResult()
     with store.write():
-        page = order_page.Page(store, cfg, orders)  # the page's stored rows, lines and SKUs, read at once
+        page = order_page.Page(store, cfg, orders, ts(now))  # the page's stored rows, lines and SKUs, read at once
         for order in orders:
             _apply(store, config, cfg, order, now, result, page)
         _move_expected(store, cfg, result, absolute)
@@ -248,7 +248,7 @@ def _insert(store: Store, cfg: ChannelConfig, order: Order, now: datetime, page:
         "INSERT INTO orders (channel, external_id, status, platform_status, created_at, modified_at, first_seen_at, "
         "updated_at, total, unmatched_lines, held, shipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (cfg.name, order.external_id, status.value, order.platform_status, ts(order.created_at),
-         ts(order.modified_at), now_s := ts(now), now_s, order.total,
+         ts(order.modified_at), page.now_s, page.now_s, order.total,
          sum(1 for ln in lines if ln["sku_code"] is None), held, shipped))
     for line in lines:
         line["order_id"] = cur.lastrowid
