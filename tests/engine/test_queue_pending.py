@@ -67,7 +67,8 @@ def test_queue_pending_given_rows_that_are_not_pending_upserts_them(stores):
 
 def test_queue_stock_touches_pending_rows_and_upserts_only_the_others(stores):
     config = Config(path=None, db_path=Path("unused"), channels={
-        n: ChannelConfig(name=n, plugin="fake", rules=StockRules(buffer=b)) for n, b in (("tb", 0), ("jd", 1), ("pdd", 2))})
+        n: ChannelConfig(name=n, plugin="fake", rules=StockRules(buffer=b))
+        for n, b in (("tb", 0), ("jd", 1), ("pdd", 2))})
     for s in stores:
         s.execute("INSERT INTO warehouses (code, name) VALUES ('main', 'Main')")
         s.execute("INSERT INTO products (code, title, updated_at) VALUES ('P', 'P', ?)", (ts(T0),))
