@@ -186,16 +186,25 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
     if not codes:
         return 0
     marks = ",".join("?" * len(codes))
-    sql, params = f"SELECT channel, sku_code, expected FROM listings WHERE sku_code IN ({marks})", tuple(codes)
+    # With each listing, its stock row in the outbox (status, idle: no call in flight), so a
+    # row still pending is touched rather than upserted and an agreeing one dropped without a
+    # read of its own. Not for a resync page (``channel``): its rows are mostly not queued yet,
+    # and the read would only add to each.
+    known = channel is None
+    sql = (f"SELECT l.channel, l.sku_code, l.expected, o.status, o.inflight_key IS NULL FROM listings l "
+           f"LEFT JOIN outbox o ON o.channel = l.channel AND o.sku_code = l.sku_code AND o.kind = 'stock' "
+           f"WHERE l.sku_code IN ({marks})" if known else
+           f"SELECT channel, sku_code, expected, NULL, NULL FROM listings WHERE sku_code IN ({marks})")
+    params = tuple(codes)
     if channel is not None:
         sql, params = sql + " AND channel = ?", (*params, channel)
     rows = store.execute(sql, params).fetchall()
     reads = reads or Reads(store)
     reads.preload(codes, {tuple(c.warehouses) for c in config.channels.values()})
     debug = log.bind().debug  # bound once: a logger bound per row was a tenth of an ingest
-    push, agree = [], []
+    push, pending, agree = [], [], []
     avail: dict[tuple, int | None] = {}  # (SKU, warehouses) -> available (None: not on sale), once for all channels
-    for name, sku, expected in rows:
+    for name, sku, expected, status, idle in rows:
         cfg = config.channels.get(name)
         if cfg is None or not cfg.enabled:
             continue
@@ -206,25 +215,27 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
         if targets is not None:
             targets[(name, sku)] = wanted
         if expected is None or wanted != expected:
-            push.append((name, sku))
+            (pending if status == "pending" else push).append((name, sku))
             queued += 1
             debug("stock_push_queued", channel=name, sku=sku, target=wanted, expected=expected)
-        else:
+        elif not known or (status == "pending" and idle):
             agree.append((name, sku))
     outbox.queue_many(store, push, "stock", now)
-    if agree:  # only rows that are there to drop: most agreeing listings have none queued
-        pending: set[tuple[str, str]] = set()
+    outbox.queue_pending(store, pending, "stock", now)
+    if agree and not known:  # only rows that are there to drop: most agreeing listings have none queued
+        pending_keys: set[tuple[str, str]] = set()
         by_channel: dict[str, list[str]] = {}
         for name, sku in agree:
             by_channel.setdefault(name, []).append(sku)
         for name, codes in by_channel.items():  # by (channel, SKU): the outbox's own key, an index
             for i in range(0, len(codes), 5000):
                 chunk = codes[i:i + 5000]
-                pending.update(store.execute(
+                pending_keys.update(store.execute(
                     f"SELECT channel, sku_code FROM outbox WHERE channel = ? AND kind = 'stock' AND status = "
                     f"'pending' AND inflight_key IS NULL AND sku_code IN ({','.join('?' * len(chunk))})",
                     (name, *chunk)))
-        outbox.unqueue_many(store, [key for key in agree if key in pending], "stock")
+        agree = [key for key in agree if key in pending_keys]
+    outbox.unqueue_many(store, agree, "stock")
     return queued
 
 

@@ -223,11 +223,13 @@ def to_check(store: Store, channel: str, *, since: datetime | None, limit: int) 
         return wanted
     s = ts(since)
     rest = store.query(
-        "SELECT l.*, (l.pushed_at >= ? OR EXISTS (SELECT 1 FROM order_lines ol JOIN orders o ON o.id = ol.order_id "
-        "WHERE o.channel = l.channel AND ol.sku_code = l.sku_code AND o.updated_at >= ?)) AS recent "
+        # sold since: the SKUs of the channel's orders updated since then (index orders_updated),
+        # read once, not every line ever sold of each listing's SKU
+        "SELECT l.*, (l.pushed_at >= ? OR l.sku_code IN (SELECT ol.sku_code FROM orders o JOIN order_lines ol "
+        "ON ol.order_id = o.id WHERE o.channel = ? AND o.updated_at >= ? AND ol.sku_code IS NOT NULL)) AS recent "
         f"FROM listings l WHERE l.channel = ? AND l.check_wanted_at IS NULL AND l.read_qty IS NULL AND {idle} "
         "ORDER BY recent DESC, COALESCE(l.checked_at, l.seen_at, '') LIMIT ?",
-        (s, s, channel, limit - len(wanted)))
+        (s, channel, s, channel, limit - len(wanted)))
     return wanted + rest
 
 

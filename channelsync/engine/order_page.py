@@ -35,8 +35,9 @@ def marks(chunk: Sequence) -> str:
 class Page:
     """One ingest page's reads: stored orders by external id, their lines, master SKUs."""
 
-    def __init__(self, store: Store, cfg: ChannelConfig, orders: Sequence[Order]) -> None:
+    def __init__(self, store: Store, cfg: ChannelConfig, orders: Sequence[Order], now_s: str = "") -> None:
         self.store, self.channel = store, cfg.name
+        self.now_s = now_s  # the ingest's time as stored (on every new order): formatted once
         self.rows: dict[str, dict] = {}
         self._lines: dict[int, list[dict]] = {}
         self._made: dict[str, list[tuple[str, int]]] = {}

@@ -77,7 +77,7 @@ def ingest(store: Store, config: Config, cfg: ChannelConfig, orders: Sequence[Or
     now = now or utcnow()
     result = IngestResult()
     with store.write():
-        page = order_page.Page(store, cfg, orders)  # the page's stored rows, lines and SKUs, read at once
+        page = order_page.Page(store, cfg, orders, ts(now))  # the page's stored rows, lines and SKUs, read at once
         for order in orders:
             _apply(store, config, cfg, order, now, result, page)
         _move_expected(store, cfg, result, absolute)
@@ -134,15 +134,18 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
     reported = list(order.lines) + [OrderLine(None, 0)] * max(0, len(lines) - len(order.lines))
     whole_refund = order.status == S.REFUNDED and not any(ln.refunded or ln.returning for ln in order.lines)
     if row is None:  # stored once, with the status and flags its lines' counts come to
-        order_id = _insert(store, cfg, order, now, page, lines, line_counts.summary(
-            order, [line_counts.counts(ln, said, order, whole_refund)[0] for ln, said in zip(lines, reported)]))
+        # each line's counts, worked out once: _apply_line applies these very ones (nothing
+        # it does to one line changes another's)
+        made = [line_counts.counts(ln, said, order, whole_refund) for ln, said in zip(lines, reported)]
+        order_id = _insert(store, cfg, order, now, page, lines, line_counts.summary(order, [m[0] for m in made]))
         result.unmatched_lines += sum(1 for ln in lines if ln["sku_code"] is None)
     else:
+        made = [None] * len(lines)
         order_id = row["id"]
     changed = before != order.status or (row is not None and row["platform_status"] != order.platform_status)
-    for line, said in zip(lines, reported):
+    for line, said, counted in zip(lines, reported, made):
         changed |= _apply_line(store, config, cfg, order, order_id, line, said, whole_refund, ref, now, result,
-                               before, page)
+                               before, page, counted)
     if row is None:  # a first sighting is worth a look at every channel's target
         result.skus.update(ln["sku_code"] for ln in lines if ln["sku_code"])
     by_id = {k: ln["line_no"] for ln in lines for k in (ln["external_sku_id"], ln["sku_code"]) if k}
@@ -154,22 +157,23 @@ def _apply(store: Store, config: Config, cfg: ChannelConfig, order: Order, now: 
             ":price, :held, :released, :shipped, :refunded, :coming_back)", lines)
     if not changed:
         return
-    status, held, shipped = line_counts.summary(order, lines)
-    if row is not None:  # a new order was stored with these already
+    if row is not None:  # a new order was stored with these already (and ``page`` has it so)
+        status, held, shipped = line_counts.summary(order, lines)
         store.execute(
             "UPDATE orders SET status = ?, platform_status = ?, modified_at = ?, updated_at = ?, held = ?, "
             "shipped = ? WHERE id = ?",
             (status.value, order.platform_status, ts(order.modified_at), ts(now), held, shipped, order_id))
-    page.rows[order.external_id].update(status=status.value, platform_status=order.platform_status)  # as stored
+        page.rows[order.external_id].update(status=status.value, platform_status=order.platform_status)  # as stored
     result.changed.append((order, before.value if before else None))
 
 
 def _apply_line(store: Store, config: Config, cfg: ChannelConfig, order: Order, order_id: int, line: dict,
                 said: OrderLine, whole_refund: bool, ref: str, now: datetime, result: IngestResult,
-                before: OrderStatus | None, page: order_page.Page) -> bool:
-    """Bring one stored line to what the platform reports; True when anything changed."""
+                before: OrderStatus | None, page: order_page.Page, counted: tuple[dict, int] | None = None) -> bool:
+    """Bring one stored line to what the platform reports; True when anything changed.
+    ``counted``: ``line_counts.counts`` for it, when the caller has worked them out."""
     status, first = order.status, before is None
-    new, reserve_to = line_counts.counts(line, said, order, whole_refund)
+    new, reserve_to = counted or line_counts.counts(line, said, order, whole_refund)
     held_to, ship_to = new["held"], new["shipped"]
     stored = {k: line[k] for k in new}
     if new == stored and not first and status == before:
@@ -248,7 +252,7 @@ def _insert(store: Store, cfg: ChannelConfig, order: Order, now: datetime, page:
         "INSERT INTO orders (channel, external_id, status, platform_status, created_at, modified_at, first_seen_at, "
         "updated_at, total, unmatched_lines, held, shipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (cfg.name, order.external_id, status.value, order.platform_status, ts(order.created_at),
-         ts(order.modified_at), now_s := ts(now), now_s, order.total,
+         ts(order.modified_at), page.now_s, page.now_s, order.total,
          sum(1 for ln in lines if ln["sku_code"] is None), held, shipped))
     for line in lines:
         line["order_id"] = cur.lastrowid

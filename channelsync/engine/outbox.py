@@ -48,6 +48,20 @@ def unqueue_many(store: Store, rows: list[tuple[str, str]], kind: str) -> None:
     store.conn.executemany(_UNQUEUE, [(channel, code, kind) for channel, code in rows])
 
 
+def queue_pending(store: Store, rows: list[tuple[str, str]], kind: str, now: datetime | None = None) -> None:
+    """``queue_many`` for rows the caller read as pending in this transaction: on a pending row
+    the upsert changes only ``updated_at``, but it names ``status`` and ``next_at``, so SQLite
+    rewrote the row's ``outbox_due`` entry too (3.5x the time of this UPDATE by key; an ingest
+    page queues ~300 rows, most still pending from the page before). A row that is not pending
+    after all (read outside a transaction) gets the upsert, as ``queue_many`` would."""
+    now_s = ts(now or utcnow())
+    cur = store.conn.executemany(
+        "UPDATE outbox SET updated_at = ? WHERE channel = ? AND sku_code = ? AND kind = ? AND status = 'pending'",
+        [(now_s, channel, code, kind) for channel, code in rows])
+    if cur.rowcount != len(rows):  # the upsert again is harmless on the rows this did touch
+        queue_many(store, rows, kind, now)
+
+
 def due(store: Store, channel: str, kind: str, limit: int, now: datetime | None = None) -> list[dict]:
     """Up to ``limit`` pending rows of one kind whose time has come, oldest first."""
     return store.query(

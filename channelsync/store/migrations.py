@@ -322,6 +322,25 @@ def m190_listings_wanted(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m200_order_indexes(db: sqlite_utils.Database) -> None:
+    # Issue 14 (ingest with 1,000,000 orders of history). order_lines_sku put every new line
+    # at a random place of an index as long as the history (lines of ~1,000 SKUs): with 1M
+    # lines, 118 of the ~270 pages an ingest page of 100 orders wrote to the WAL were its
+    # leaves, and ingest fell from ~9,500 to ~6,600 orders per CPU-second. One query used it,
+    # listings.to_check's "sold since", which now starts from the channel's orders updated
+    # since then (orders_updated: new orders append at its end, one page a commit); it was
+    # also a walk of every line ever sold of each listing's SKU. orders_status served no
+    # query (`orders list --status` cannot use it: its filter is optional).
+    db.executescript(
+        """
+        DROP INDEX order_lines_sku;
+        DROP INDEX orders_status;
+        CREATE INDEX orders_updated ON orders(channel, updated_at);
+        """
+    )
+
+
+@migrations()
 def m230_listings_reading(db: sqlite_utils.Database) -> None:
     # Issue 14: every poll asks whether a read it now covers is pending (listings.reads_due)
     # and health counts the pending ones; without an index both walked all the channel's
