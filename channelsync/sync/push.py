@@ -178,10 +178,13 @@ def _fly(lane: Lane, kind: str, prepared: list, stats: PushStats, targets: dict[
     if limited is not None:  # one refused call slows the channel once, however many rows it carried
         lane.budget.limited(limited.retry_after)
     by_id = {r.external_id: r for r in results}
+    ok = stats.ok
     with store.write():
         for row, payload in prepared:
             result = by_id.get(_ext(payload)) or UpdateResult(_ext(payload), ChannelError("no result returned", code="plugin"))
             _settle(lane, kind, row, payload, result, stats, targets)
+        if stats.ok > ok:  # once a batch, not once a row
+            channels.pushed(store, lane.name, utcnow())
 
 
 def _ext(payload) -> str:
@@ -261,7 +264,6 @@ def _settle(lane: Lane, kind: str, row: dict, payload, result: UpdateResult, sta
             # item-level content: this call told the whole item, so its other SKUs' rows are done
             for code in listings.same_item(store, lane.name, row["sku_code"], payload.item_id, payload.product_code):
                 outbox.unqueue(store, lane.name, code, "listing")
-        channels.pushed(store, lane.name, now)
         _finish(lane, kind, row, now, shows)
         stats.ok += 1
         metrics.PUSHES.labels(lane.name, kind, "ok").inc()

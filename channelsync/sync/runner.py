@@ -189,12 +189,12 @@ class ChannelRunner:
             stats.add(push.drain(self.lane, stop))
         self._depth()
         if stats.retry or stats.ok or stats.parked:  # a round that tried something: its outcome
-            with self.lane.store.write():
-                if stats.retry:
-                    channels.record_push(self.lane.store, self.lane.name, "degraded",
-                                         f"{stats.retry} push(es) being retried")
-                else:
-                    channels.record_push(self.lane.store, self.lane.name, "ok", None)
+            health, error = ("degraded", f"{stats.retry} push(es) being retried") if stats.retry else ("ok", None)
+            # written only when it changes: a transaction per batch waited in the writers' queue
+            # ahead of other channels' batches for nothing (the health row says so already)
+            if channels.push_health(self.lane.store, self.lane.name) != (health, error):
+                with self.lane.store.write():
+                    channels.record_push(self.lane.store, self.lane.name, health, error)
             self._health_metric()
         return stats
 
