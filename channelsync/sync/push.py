@@ -123,7 +123,7 @@ def _send_locked(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
     # with an increment on the wire)
     flying = [row["sku_code"] for row, _ in prepared]
     lane.flights.start(flying)
-    unlocked = _unlocked(lane.serial)
+    unlocked = _unlocked(lane)
     try:
         _fly(lane, kind, prepared, stats, targets, unlocked)
     finally:
@@ -132,16 +132,18 @@ def _send_locked(lane: Lane, kind: str, rows: list[dict]) -> PushStats:
 
 
 class _unlocked:
-    """Releases the lane's lock (held once, by ``_send``) for a network call."""
+    """Releases the lane's lock (held once, by ``_send``) for a network call; back, lets the
+    channel's ingests that waited for it go before the settle (``Turns``)."""
 
-    def __init__(self, serial) -> None:
-        self.serial = serial
+    def __init__(self, lane: Lane) -> None:
+        self.lane = lane
 
     def __enter__(self):
-        self.serial.release()
+        self.lane.serial.release()
 
     def __exit__(self, *exc):
-        self.serial.acquire()
+        self.lane.turns.let_ingests_first(self.lane.stop)
+        self.lane.serial.acquire()
         return False
 
 

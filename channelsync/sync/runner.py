@@ -98,7 +98,7 @@ class ChannelRunner:
                         found[order.external_id] = order  # the later read of the same order wins
                 same = unchanged(lane.store, lane.name, list(found.values()))
                 fresh = [o for o in found.values() if o.external_id not in same]
-                with lane.serial:  # the API calls above ran unlocked: this channel's pushes went on
+                with lane.turns.ingest(lane.serial):  # the API calls above ran unlocked: this channel's pushes went on
                     # its own sales of a SKU whose stock call is on the wire wait for it to settle:
                     # the platform floors a sale at 0, which does not commute with an increment.
                     # Under the lock no call can start, so with none out (most polls) the SKUs
