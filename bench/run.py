@@ -46,7 +46,7 @@ def plan(quick: bool) -> list[tuple[str, str, callable]]:
     # 10k ~35 s, 30k ~5.5 min: the simulators regroup their whole catalog on every request,
     # so their side grows faster than linearly and 100k would take about an hour (the core's
     # own CPU in it stays linear: 9 s at 10k, 28 s at 30k)
-    for skus in ((1_000,) if quick else (10_000, 30_000)):
+    for skus in ((1_000,) if quick else (10_000, 30_000, 100_000)):
         steps.append((f"resync over HTTP {skus:,} SKUs x 4 simulators", "the curve (linear)",
                       lambda s=skus: resync_http.bench_resync_http(s)))
     steps.append(("drift check (issue 13)", "-",

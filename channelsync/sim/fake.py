@@ -53,7 +53,7 @@ class FakePlatform(Simulator):
         self.token = token
         self.keys: set[str] = set()
         self.told: list[tuple[str, int]] = []  # (sku_code, quantity the channel now shows) after each push
-        self.attempted: set[str] = set()       # idempotency keys of every stock call tried
+        self.attempted: set[str] = set()       # keys of stock calls that may have applied (not refused)
         #: called at push time with (sku_code, quantity now shown, replay of an earlier key?)
         self.on_told = None
         self.tokens_valid = True
@@ -144,8 +144,15 @@ class FakeChannel(Channel):
     def set_stock(self, updates: Sequence[StockUpdate]) -> list[UpdateResult]:
         p = self.platform
         replays = {u.key for u in updates if u.key in p.attempted}
+        try:
+            lost = self._enter()
+        except RateLimited:
+            raise
+        except Transient:  # the caller cannot tell this from a call that applied
+            p.attempted.update(u.key for u in updates)
+            raise
+        # a refusal (token expired, rate limit, bad token) applied nothing: sending it again is no replay
         p.attempted.update(u.key for u in updates)
-        lost = self._enter()
         results = []
         with p.lock:
             for u in updates:

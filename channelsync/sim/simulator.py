@@ -88,6 +88,10 @@ class Simulator(BuyerOrders):
         self.ban_seconds = 1.0  # what the last rate-limit answer said about waiting
         self.closing = threading.Event()  # set when the server stops: held connections let go
         self.deleted: dict[str, SimSku] = {}  # listings deleted in the seller centre, by external_id
+        # the SKUs of each item, built on the first ask and kept up to date after: every page and
+        # detail call of an item-shaped platform asks, and regrouping 100k SKUs a call made a
+        # resync quadratic; a fake that never asks holds no index
+        self._items: dict[str, list[SimSku]] | None = None
         self.rate_limit = rate_limit
         self.burst = burst
         #: calls refused by ``rate_limit`` (injected rate-limit faults not counted), for tests
@@ -154,7 +158,10 @@ class Simulator(BuyerOrders):
                          item_id=item_id or self.new_id(), quantity=quantity, price=price,
                          title=title or (sku_code or ""), on_shelf=on_shelf, modified_at=self.now())
             self.skus[sku.external_id] = sku
-            return self.skus[sku.external_id]  # what the platform holds (a compact table hands out a view)
+            held = self.skus[sku.external_id]  # what the platform holds (a compact table hands out a view)
+            if self._items is not None:
+                self._items.setdefault(held.item_id, []).append(held)
+            return held
 
     def find(self, ref: str) -> SimSku:
         """A SKU by merchant code or external id."""
@@ -167,11 +174,33 @@ class Simulator(BuyerOrders):
         raise KeyError(ref)
 
     def items(self) -> dict[str, list[SimSku]]:
-        """SKUs grouped by item id, in creation order."""
-        grouped: dict[str, list[SimSku]] = {}
-        for sku in self.skus.values():
-            grouped.setdefault(sku.item_id, []).append(sku)
-        return grouped
+        """SKUs grouped by item id, in creation order: a snapshot of the items (their lists are the
+        platform's own: read them, do not change them)."""
+        with self.lock:
+            return dict(self._index())
+
+    def item(self, item_id: str) -> list[SimSku] | None:
+        """One item's SKUs in creation order (the platform's own list: do not change it), or None."""
+        with self.lock:
+            return self._index().get(str(item_id))
+
+    def _index(self) -> dict[str, list[SimSku]]:
+        if self._items is None:
+            grouped: dict[str, list[SimSku]] = {}
+            for sku in self.skus.values():
+                grouped.setdefault(sku.item_id, []).append(sku)
+            self._items = grouped
+        return self._items
+
+    def forget(self, sku: SimSku) -> None:
+        """Take a SKU off the platform (the caller holds ``lock``)."""
+        del self.skus[sku.external_id]
+        if self._items is not None:
+            rest = [s for s in self._items.get(sku.item_id, []) if s.external_id != sku.external_id]
+            if rest:
+                self._items[sku.item_id] = rest
+            else:
+                self._items.pop(sku.item_id, None)
 
     def stock(self, ref: str) -> int:
         return self.find(ref).quantity
@@ -180,7 +209,8 @@ class Simulator(BuyerOrders):
         """The merchant deletes a listing in the seller centre: the platform no longer knows it."""
         with self.lock:
             sku = self.find(ref)
-            self.deleted[sku.external_id] = self.skus.pop(sku.external_id)
+            self.deleted[sku.external_id] = self.skus[sku.external_id]
+            self.forget(sku)
             return sku
 
     def line_sku(self, line: SimLine) -> SimSku:

@@ -46,8 +46,7 @@ class CatalogRoutes:
         first, simple = skus[0], self.is_simple(item_id, skus)
         own = next((s for s in skus if s.external_id == item_id), None)  # parent-level stock, if any
         modified = max(s.modified_at for s in skus)
-        status = (api.ON_SHELF if first.on_shelf else api.OFF_SHELF_PRODUCT) if simple \
-            else self.product_status.get(item_id, api.ON_SHELF)
+        status = self.status_of(item_id, skus)
         return {
             "id": int(item_id), "name": first.title, "slug": f"product-{item_id}", "type": "simple" if simple else "variable",
             "status": status, "description": first.description, "sku": (first.sku_code or "") if simple else "",
@@ -57,6 +56,11 @@ class CatalogRoutes:
             "date_modified": local_text(modified), "date_modified_gmt": gmt_text(modified),
             "variations": [] if simple else [int(s.external_id) for s in skus],
         }
+
+    def status_of(self, item_id: str, skus: list[SimSku]) -> str:
+        if self.is_simple(item_id, skus):
+            return api.ON_SHELF if skus[0].on_shelf else api.OFF_SHELF_PRODUCT
+        return self.product_status.get(item_id, api.ON_SHELF)
 
     def variation_json(self, sku: SimSku) -> dict[str, Any]:
         return {
@@ -69,14 +73,14 @@ class CatalogRoutes:
         }
 
     def product(self, product_id: str) -> list[SimSku]:
-        skus = self.items().get(str(product_id))
+        skus = self.item(str(product_id))
         if not skus:
             raise WooError(404, PRODUCT_INVALID_ID, "Invalid ID.")
         return skus
 
     def variation(self, product_id: str, variation_id: str) -> SimSku:
         sku = self.skus.get(str(variation_id))
-        if sku is None or sku.item_id != str(product_id) or self.is_simple(sku.item_id, self.items()[sku.item_id]):
+        if sku is None or sku.item_id != str(product_id) or self.is_simple(sku.item_id, self.item(sku.item_id) or []):
             raise WooError(404, VARIATION_INVALID_ID, "Invalid ID.")
         return sku
 
@@ -88,23 +92,24 @@ class CatalogRoutes:
         wanted_skus = {s.strip() for s in req.query.get("sku", "").split(",") if s.strip()}
         include = _ids(req)
         after, before = date_param(req, "modified_after"), date_param(req, "modified_before")
-        with self.lock:
-            rows = []
+        with self.lock:  # filtered and sorted on what they need; only the page asked for is rendered
+            picked = []
             for item_id, skus in self.items().items():
-                row = self.product_json(item_id, skus)
-                modified = seconds(max(s.modified_at for s in skus))
-                if status != "any" and row["status"] != status:
+                if status != "any" and self.status_of(item_id, skus) != status:
                     continue
                 if include is not None and int(item_id) not in include:
                     continue
                 if wanted_skus and not wanted_skus & {s.sku_code for s in skus}:
                     continue
-                if (after and modified <= after) or (before and modified >= before):
-                    continue
-                rows.append(row)
-        key = {"modified": lambda r: (r["date_modified_gmt"], r["id"]), "title": lambda r: (r["name"], r["id"])}
-        rows.sort(key=key.get(orderby, lambda r: r["id"]), reverse=order == "desc")
-        return paged(req, rows)
+                if after or before:
+                    modified = seconds(max(s.modified_at for s in skus))
+                    if (after and modified <= after) or (before and modified >= before):
+                        continue
+                picked.append((item_id, skus))
+            key = {"modified": lambda p: (gmt_text(max(s.modified_at for s in p[1])), int(p[0])),
+                   "title": lambda p: (p[1][0].title, int(p[0]))}
+            picked.sort(key=key.get(orderby, lambda p: int(p[0])), reverse=order == "desc")
+            return paged(req, picked, lambda p: self.product_json(*p))
 
     def get_product(self, req: Request, product_id: str) -> Response:
         with self.lock:
@@ -213,8 +218,8 @@ class CatalogRoutes:
         with self.lock:
             skus = self.product(product_id)
             shown = self.product_json(product_id, skus)
-            for sku in skus:
-                del self.skus[sku.external_id]
+            for sku in list(skus):
+                self.forget(sku)
             return shown
 
     def _apply(self, sku: SimSku, fields: dict[str, Any], statuses: tuple, check_sku: bool = False) -> None:

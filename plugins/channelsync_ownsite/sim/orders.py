@@ -42,10 +42,9 @@ class OrderRoutes:
     refund_ids: dict[str, int]
 
     def order_json(self, order: SimOrder) -> dict[str, Any]:
-        items = self.items()
         lines = []
         for n, line in enumerate(order.lines, start=1):
-            group = items.get(line.item_id, [])
+            group = self.item(line.item_id) or []
             simple = self.is_simple(line.item_id, group) if group else line.external_id == line.item_id
             lines.append({
                 "id": int(order.order_id) * 100 + n, "name": self.line_sku(line).title

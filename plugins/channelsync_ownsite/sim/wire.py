@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from channelsync.sim.simulator import Request, Response
 from channelsync_ownsite import api
@@ -59,14 +59,16 @@ def choice_param(req: Request, name: str, default: str, allowed: Sequence[str]) 
     return value
 
 
-def paged(req: Request, rows: list[dict[str, Any]]) -> Response:
-    """One page of ``rows`` with ``X-WP-Total`` / ``X-WP-TotalPages``; ``per_page`` <= 100."""
+def paged(req: Request, rows: list, render: Callable[[Any], dict[str, Any]] | None = None) -> Response:
+    """One page of ``rows`` with ``X-WP-Total`` / ``X-WP-TotalPages``; ``per_page`` <= 100.
+    ``render`` turns the page's rows into their JSON (rendering every row was quadratic in a listing)."""
     per_page = int_param(req, "per_page", 10, 1, api.MAX_PER_PAGE)
     page = int_param(req, "page", 1, 1)
     total = len(rows)
     pages = (total + per_page - 1) // per_page
     start = (page - 1) * per_page
-    return Response(200, rows[start:start + per_page],
+    chunk = rows[start:start + per_page]
+    return Response(200, [render(r) for r in chunk] if render else chunk,
                     {api.TOTAL_HEADER: str(total), api.TOTAL_PAGES_HEADER: str(pages)})
 
 

@@ -52,7 +52,7 @@ class GoodsApi:
         refused = self.required(params, "goods_id")
         if refused:
             return refused
-        skus = self.items().get(str(params["goods_id"]))
+        skus = self.item(str(params["goods_id"]))
         if not skus:
             return self.fail("20001", f"goods {params['goods_id']} do not exist")
         return str(params["goods_id"]), skus

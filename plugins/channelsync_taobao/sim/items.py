@@ -31,7 +31,7 @@ class ItemsApi:
 
     # --- state views ----------------------------------------------------------------
     def item_skus(self, num_iid: str) -> list[SimSku] | None:
-        return self.items().get(str(num_iid))
+        return self.item(str(num_iid))
 
     @staticmethod
     def properties(position: int) -> str:

@@ -53,7 +53,7 @@ class ProductsApi:
         product_id = body.get("product_id")
         if product_id in (None, ""):
             return self.invalid("product_id is required")
-        skus = self.items().get(str(product_id))
+        skus = self.item(str(product_id))
         if not skus:
             return self.error(10020052, f"product_id {product_id}")
         return str(product_id), skus
@@ -71,8 +71,9 @@ class ProductsApi:
         status = body.get("status")
         if status is not None and _int(status) not in api.LIST_PHASES:
             return self.invalid(f"status must be one of {', '.join(map(str, api.LIST_PHASES))}")
-        ids = [pid for pid, skus in self.items().items()
-               if status is None or self.product_status(skus) == _int(status)]
+        items = self.items()
+        ids = list(items) if status is None else [pid for pid, skus in items.items()
+                                                  if self.product_status(skus) == _int(status)]
         chunk = ids[offset:offset + size]
         return self.ok(product_ids=chunk, next_key=self.next_key(offset + len(chunk)), total_num=len(ids))
 
