@@ -14,11 +14,16 @@ other channel, the steps are
 * ``prepare``: lock held -> the batch is prepared (its transaction, waiting for the write lock);
 * ``send``: prepared -> the stock call starts (rate budget).
 
-Only the slowest other channel counts (the overhead is the last channel told).
+Only the slowest other channel counts (the overhead is the last channel told). Of the
+slowest tenth it also says how many met a garbage collection longer than 10 ms
+(``tail_in_gc``: every thread waits for one) and how many were committed while every push
+thread of the channel had a batch on the wire (``tail_all_pushers_out``: waiting for another
+call to come back).
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import defaultdict
@@ -75,6 +80,7 @@ def install() -> None:
     if _installed:
         return
     _installed = True
+    gc.callbacks.append(_collection)
     real_open = run.open_lane
 
     def open_lane(config, name, *a, **k):
@@ -135,6 +141,21 @@ def install() -> None:
     latent.LatentChannel.read_stock = read_stock
 
 
+def _collection(phase: str, info: dict) -> None:
+    note("gc", "", (phase, info.get("generation")))
+
+
+def _collections(by) -> list[tuple[float, float]]:
+    """(start, end) of each collection, per thread (one runs at a time: they hold the GIL)."""
+    spans, start = [], {}
+    for t, thread, _, _, (phase, _gen) in by[("gc", "")]:
+        if phase == "start":
+            start[thread] = t
+        elif thread in start:
+            spans.append((start.pop(thread), t))
+    return spans
+
+
 def breakdown(placed, channels, found: dict) -> dict:
     """Steps of each propagated order's overhead (ms), and what the slowest tenth is made of."""
     by: dict[tuple[str, str], list] = defaultdict(list)
@@ -171,8 +192,9 @@ def breakdown(placed, channels, found: dict) -> dict:
             c = first("call", o, got)
             c = c if c is not None and c[1] == d[1] and c[0] <= s[0] else None
             steps = {"total": s[0] - f, "ingest": ing[0] - f, "react": d[0] - ing[0], "lock": got - d[0],
-                     "prepare": (c[0] if c else s[0]) - got, "send": s[0] - (c[0] if c else s[0]), "holder": holder.split("-")[0], "onwire": _on_wire(by, o, ing[0]),
-                     "to": o}
+                     "prepare": (c[0] if c else s[0]) - got, "send": s[0] - (c[0] if c else s[0]),
+                     "holder": holder.split("-")[0], "onwire": _on_wire(by, o, ing[0]), "to": o,
+                     "span": (f, s[0])}
             if worst is None or steps["total"] > worst["total"]:
                 worst = steps
         if worst:
@@ -192,14 +214,29 @@ def breakdown(placed, channels, found: dict) -> dict:
     out["tail_n"] = len(tail)
     out["tail_lock_holders"] = dict(holders)
     out["tail_batch_on_wire"] = sum(1 for r in tail if r["onwire"])
+    from channelsync.daemon.run import PUSH_THREADS
+    out["tail_all_pushers_out"] = sum(1 for r in tail if r["onwire"] >= PUSH_THREADS)
+    long = [(a, b) for a, b in _collections(by) if b - a > 0.010]
+    out["gc_max_ms"] = round(max((b - a for a, b in _collections(by)), default=0) * 1000)
+    out["tail_in_gc"] = sum(1 for r in tail if any(a < r["span"][1] and b > r["span"][0] for a, b in long))
     return out
 
 
-def _on_wire(by, channel: str, at: float) -> bool:
-    """Was a stock call of ``channel`` on the wire when the rows were committed?"""
-    sends, sents = by[("send", channel)], by[("sent", channel)]
-    last = max((e[0] for e in sends if e[0] <= at), default=None)
-    if last is None:
-        return False
-    done = min((e[0] for e in sents if e[0] >= last), default=None)
-    return done is None or done > at
+def _on_wire(by, channel: str, at: float) -> int:
+    """How many stock calls of ``channel`` were on the wire when the rows were committed."""
+    return sum(1 for start, end in _calls(by, channel) if start <= at < end)
+
+
+def _calls(by, channel: str) -> list[tuple[float, float]]:
+    """(start, end) of each stock call of ``channel``: a thread's "send" and its next "sent"."""
+    key = ("calls", channel)
+    if key not in by:
+        open_, spans = {}, []
+        for t, thread, what, _, _ in sorted(by[("send", channel)] + by[("sent", channel)]):
+            if what == "send":
+                open_[thread] = t
+            elif thread in open_:
+                spans.append((open_.pop(thread), t))
+        spans.extend((t, float("inf")) for t in open_.values())
+        by[key] = spans
+    return by[key]

@@ -90,6 +90,12 @@ def record_push(store: Store, name: str, health: str, error: str | None) -> None
     _combine(store, name)
 
 
+def push_health(store: Store, name: str) -> tuple[str | None, str | None] | None:
+    """What ``record_push`` last wrote for the channel: (push health, push error)."""
+    row = store.execute("SELECT push_health, push_error FROM channels WHERE name = ?", (name,)).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
 def record_worker(store: Store, name: str, error: str | None) -> None:
     """The daemon's worker for the channel crashed (``error``) or runs again (None)."""
     store.execute("UPDATE channels SET worker_error = ? WHERE name = ?", (_clean(error), name))

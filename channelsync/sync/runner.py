@@ -98,7 +98,7 @@ class ChannelRunner:
                         found[order.external_id] = order  # the later read of the same order wins
                 same = unchanged(lane.store, lane.name, list(found.values()))
                 fresh = [o for o in found.values() if o.external_id not in same]
-                with lane.serial:  # the API calls above ran unlocked: this channel's pushes went on
+                with lane.turns.ingest(lane.serial):  # the API calls above ran unlocked: this channel's pushes went on
                     # its own sales of a SKU whose stock call is on the wire wait for it to settle:
                     # the platform floors a sale at 0, which does not commute with an increment.
                     # Under the lock no call can start, so with none out (most polls) the SKUs
@@ -189,12 +189,12 @@ class ChannelRunner:
             stats.add(push.drain(self.lane, stop))
         self._depth()
         if stats.retry or stats.ok or stats.parked:  # a round that tried something: its outcome
-            with self.lane.store.write():
-                if stats.retry:
-                    channels.record_push(self.lane.store, self.lane.name, "degraded",
-                                         f"{stats.retry} push(es) being retried")
-                else:
-                    channels.record_push(self.lane.store, self.lane.name, "ok", None)
+            health, error = ("degraded", f"{stats.retry} push(es) being retried") if stats.retry else ("ok", None)
+            # written only when it changes: a transaction per batch waited in the writers' queue
+            # ahead of other channels' batches for nothing (the health row says so already)
+            if channels.push_health(self.lane.store, self.lane.name) != (health, error):
+                with self.lane.store.write():
+                    channels.record_push(self.lane.store, self.lane.name, health, error)
             self._health_metric()
         return stats
 

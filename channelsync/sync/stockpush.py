@@ -46,9 +46,9 @@ def read_current(lane: Lane, rows: list[dict]) -> dict[str, int]:
 
 
 def prepare(lane: Lane, row: dict, listing: dict, now: datetime, current: dict[str, int],
-            targets: dict[str, int]) -> StockUpdate | None:
+            targets: dict[str, int], reads: inventory.Reads | None = None) -> StockUpdate | None:
     """The update for one stock row, or None when it is settled, held or parked here.
-    ``targets`` receives the target each update stands for."""
+    ``targets`` receives the target each update stands for; ``reads``: the batch's stock reads."""
     store, policy, sku = lane.store, lane.policy, row["sku_code"]
     if listings.held(listing):
         outbox.hold(store, row, now)
@@ -64,7 +64,7 @@ def prepare(lane: Lane, row: dict, listing: dict, now: datetime, current: dict[s
         listings.want_check(store, lane.name, sku, hold=True, at=now)
         outbox.hold(store, row, now)
         return None
-    wanted = inventory.channel_target(store, lane.cfg, sku)
+    wanted = inventory.channel_target(store, lane.cfg, sku, reads)
     expected = listing["expected"]
     if expected == wanted:
         outbox.done(store, row)
