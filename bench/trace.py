@@ -71,7 +71,7 @@ class TimedLock:
 
 def install() -> None:
     from bench import latent
-    from channelsync.daemon import run
+    from channelsync.daemon import beside, run
     from channelsync.engine import outbox
     from channelsync.sync import runner
 
@@ -96,12 +96,12 @@ def install() -> None:
         return real_after(self, result, stats)
     runner.ChannelRunner._after_ingest = after_ingest
 
-    real_pause = run.Pusher.pause
+    real_pause = beside.Pusher.pause
 
     def pause(self, lane):
         real_pause(self, lane)
         note("wake", lane.name)
-    run.Pusher.pause = pause
+    beside.Pusher.pause = pause
 
     real_due = outbox.due
 
@@ -214,7 +214,7 @@ def breakdown(placed, channels, found: dict) -> dict:
     out["tail_n"] = len(tail)
     out["tail_lock_holders"] = dict(holders)
     out["tail_batch_on_wire"] = sum(1 for r in tail if r["onwire"])
-    from channelsync.daemon.run import PUSH_THREADS
+    from channelsync.daemon.beside import PUSH_THREADS
     out["tail_all_pushers_out"] = sum(1 for r in tail if r["onwire"] >= PUSH_THREADS)
     long = [(a, b) for a, b in _collections(by) if b - a > 0.010]
     out["gc_max_ms"] = round(max((b - a for a, b in _collections(by)), default=0) * 1000)

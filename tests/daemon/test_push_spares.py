@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from channelsync.config.settings import DaemonConfig
 from channelsync.daemon import Daemon
-from channelsync.daemon.run import PUSH_THREADS, Bell, Pusher
+from channelsync.daemon.beside import PUSH_THREADS, Bell, Pusher
 from channelsync.sim.fake import FakeChannel
 from channelsync.testing import wait_for
 from channelsync.testing.harness import Shop
