@@ -43,8 +43,14 @@ def cursor(store: Store, name: str) -> datetime | None:
 
 
 def move_cursor(store: Store, name: str, to: datetime) -> None:
-    """Orders up to ``to`` are in: called inside the transaction that wrote them."""
-    store.execute("UPDATE channels SET order_cursor = ? WHERE name = ?", (ts(to), name))
+    """Orders up to ``to`` are in: called inside the transaction that wrote them.
+
+    Only ever forward. Two polls of a channel can overlap (the worker's and a push
+    thread's read-and-poll): one that started earlier may commit later, and moving the
+    cursor back to its end would strand a platform read taken between the two (kept
+    until the poll covers it, no longer re-read meanwhile) for a whole poll interval."""
+    store.execute("UPDATE channels SET order_cursor = ? WHERE name = ? AND "
+                  "(order_cursor IS NULL OR order_cursor < ?)", (ts(to), name, ts(to)))
 
 
 def _clean(error: str | None) -> str | None:

@@ -313,11 +313,13 @@ def test_the_running_daemon_repairs_a_hand_edit_by_itself(tmp_path, kind):
         thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
         thread.start()
         try:
-            wait_for(lambda: platform.stock(SKU) == 10, 30, "the first sync")
-            resyncs = shop.store.scalar("SELECT last_resync_at FROM channels WHERE name = 'x'")
+            # the pushers start before the start-up resync ends: its record is the baseline
+            resynced = "SELECT last_resync_at FROM channels WHERE name = 'x'"
+            wait_for(lambda: platform.stock(SKU) == 10 and shop.store.scalar(resynced), 30, "the first sync")
+            resyncs = shop.store.scalar(resynced)
             platform.set_stock_by_hand(SKU, 500)
             wait_for(lambda: platform.stock(SKU) == 10, 30, "the hand edit repaired")
-            assert shop.store.scalar("SELECT last_resync_at FROM channels WHERE name = 'x'") == resyncs, \
+            assert shop.store.scalar(resynced) == resyncs, \
                 "repaired by a resync, not by the drift check"
             assert listings.drift_summary(shop.store, "x")["latest"][0]["seen"] == 500
         finally:
