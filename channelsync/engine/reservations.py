@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from channelsync.store import Store
+from channelsync.store.sqlin import marks
 
 
 def priority(store: Store, warehouses: Sequence[str]) -> list[str]:
@@ -36,10 +37,9 @@ def reserved(store: Store, sku_code: str, warehouses: Iterable[str] | None = Non
     whs = tuple(warehouses or ())
     if not whs:
         return store.scalar("SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE sku_code = ?", (sku_code,))
-    marks = ",".join("?" * len(whs))
     return store.scalar(
         f"SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE sku_code = ? "
-        f"AND (warehouse IS NULL OR warehouse IN ({marks}))", (sku_code, *whs))
+        f"AND (warehouse IS NULL OR warehouse IN ({marks(whs)}))", (sku_code, *whs))
 
 
 def by_warehouse(store: Store, sku_code: str) -> dict[str | None, int]:
