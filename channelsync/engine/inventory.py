@@ -183,20 +183,21 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
     codes = affected(store, skus)
     if not codes:
         return 0
-    ins = marks(codes)
     # With each listing, its stock row in the outbox (status, idle: no call in flight), so a
     # row still pending is touched rather than upserted and an agreeing one dropped without a
     # read of its own. Not for a resync page (``channel``): its rows are mostly not queued yet,
     # and the read would only add to each.
     known = channel is None
-    sql = (f"SELECT l.channel, l.sku_code, l.expected, o.status, o.inflight_key IS NULL FROM listings l "
-           f"LEFT JOIN outbox o ON o.channel = l.channel AND o.sku_code = l.sku_code AND o.kind = 'stock' "
-           f"WHERE l.sku_code IN ({ins})" if known else
-           f"SELECT channel, sku_code, expected, NULL, NULL FROM listings WHERE sku_code IN ({ins})")
-    params = tuple(codes)
-    if channel is not None:
-        sql, params = sql + " AND channel = ?", (*params, channel)
-    rows = store.execute(sql, params).fetchall()
+    rows: list = []
+    for chunk in chunks(codes):  # one statement for a page; a config reload passes every listed SKU
+        sql = (f"SELECT l.channel, l.sku_code, l.expected, o.status, o.inflight_key IS NULL FROM listings l "
+               f"LEFT JOIN outbox o ON o.channel = l.channel AND o.sku_code = l.sku_code AND o.kind = 'stock' "
+               f"WHERE l.sku_code IN ({marks(chunk)})" if known else
+               f"SELECT channel, sku_code, expected, NULL, NULL FROM listings WHERE sku_code IN ({marks(chunk)})")
+        params = tuple(chunk)
+        if channel is not None:
+            sql, params = sql + " AND channel = ?", (*params, channel)
+        rows += store.execute(sql, params).fetchall()
     reads = reads or Reads(store)
     reads.preload(codes, {tuple(c.warehouses) for c in config.channels.values()})
     debug = log.bind().debug  # bound once: a logger bound per row was a tenth of an ingest
