@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from channelsync.sdk.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
-from channelsync_wechat.api import BEIJING
+from channelsync.sdk.times import BEIJING
 
 #: 45011 "minute quota reached ... retry next minute": at most this long, until the next whole minute
 MINUTE_QUOTA_WAIT = 60.0
