@@ -69,13 +69,15 @@ def lower_expected_many(store: Store, channel: str, taken: list[tuple[datetime, 
                                [(channel, sku) for _, sku, _ in taken])
         return
     # platforms keep whole seconds and their clocks are not ours: a sale this close to the
-    # read counts as shown by it, a put-back as not (both err towards showing less)
+    # read counts as shown by it, a put-back as not (both err towards showing less), and the
+    # read is doubtful: when it settles another is asked for (``settle_reads``)
     store.conn.executemany(
         "UPDATE listings SET expected = MAX(0, expected - ?), read_expected = CASE WHEN read_qty IS NOT NULL AND "
         "((? > 0 AND ? <= read_to) OR (? < 0 AND ? <= read_from)) THEN MAX(0, read_expected - ?) "
-        "ELSE read_expected END WHERE channel = ? AND sku_code = ? AND expected IS NOT NULL",
-        [(units, units, ts(at - CLOCK_MARGIN), units, ts(at + CLOCK_MARGIN), units, channel, sku)
-         for at, sku, units in taken])
+        "ELSE read_expected END, read_doubt = read_doubt OR (read_qty IS NOT NULL AND ? <= read_to AND ? > read_from) "
+        "WHERE channel = ? AND sku_code = ? AND expected IS NOT NULL",
+        [(units, units, early, units, late, units, early, late, channel, sku)
+         for at, sku, units in taken for early, late in ((ts(at - CLOCK_MARGIN), ts(at + CLOCK_MARGIN)),)])
 
 
 # --- pushes ------------------------------------------------------------------
@@ -92,9 +94,10 @@ def stock_pushed(store: Store, channel: str, sku_code: str, *, absolute: bool, q
     rows = store.execute(
         "UPDATE listings SET expected = CASE WHEN ? OR expected IS NULL THEN ? ELSE expected + ? END, "
         "pushed_qty = ?, pushed_at = ?, "
-        "read_qty = CASE WHEN ? THEN NULL ELSE read_qty END, read_expected = CASE WHEN ? THEN NULL ELSE read_expected END "
+        "read_qty = CASE WHEN ? THEN NULL ELSE read_qty END, read_expected = CASE WHEN ? THEN NULL ELSE read_expected END, "
+        "read_doubt = read_doubt AND NOT ? "
         "WHERE channel = ? AND sku_code = ? RETURNING expected",
-        (absolute, quantity, delta, quantity if sent is None else sent, ts(at), absolute, absolute, channel,
+        (absolute, quantity, delta, quantity if sent is None else sent, ts(at), absolute, absolute, absolute, channel,
          sku_code)).fetchall()
     return rows[0][0] if rows else None
 
@@ -108,8 +111,8 @@ def want_check(store: Store, channel: str, sku_code: str, hold: bool, at: dateti
                   "check_holds = MAX(check_holds, ?) WHERE channel = ? AND sku_code = ?",
                   (ts(at or utcnow()), int(hold), channel, sku_code))
     if hold:  # a read taken before the doubtful call cannot tell whether it applied
-        store.execute("UPDATE listings SET read_qty = NULL, read_expected = NULL, read_from = NULL, read_to = NULL "
-                      "WHERE channel = ? AND sku_code = ?", (channel, sku_code))
+        store.execute("UPDATE listings SET read_qty = NULL, read_expected = NULL, read_from = NULL, read_to = NULL, "
+                      "read_doubt = 0 WHERE channel = ? AND sku_code = ?", (channel, sku_code))
 
 
 def held(listing: dict) -> bool:
@@ -149,7 +152,8 @@ def begin_read(store: Store, channel: str, sku_code: str, quantity: int, read_fr
 
 
 _BEGIN_READ = ("UPDATE listings SET expected = COALESCE(expected, ?), read_qty = ?, read_expected = "
-               "COALESCE(expected, ?), read_from = ?, read_to = ?, seen_qty = ?, seen_at = ? WHERE channel = ? AND "
+               "COALESCE(expected, ?), read_from = ?, read_to = ?, read_doubt = 0, seen_qty = ?, seen_at = ? "
+               "WHERE channel = ? AND "
                f"sku_code = ? AND NOT EXISTS ({_IN_FLIGHT})")
 
 
@@ -194,15 +198,17 @@ def settle_reads(store: Store, channel: str, covered: datetime | None, source: s
         diff = r["read_qty"] - (r["read_expected"] if r["read_expected"] is not None else r["read_qty"])
         if diff:
             drift.append(Drift(r["sku_code"], r["read_qty"], r["read_expected"]))
-        moves.append((diff, now_s, channel, r["sku_code"]))
+        moves.append((diff, now_s, now_s, channel, r["sku_code"]))
     # one statement each for the batch (a resync settles 100,000 reads), not two per read
     store.conn.executemany("INSERT INTO drift (channel, sku_code, seen, expected, found_at, source) "
                            "VALUES (?,?,?,?,?,?)", [(channel, d.sku_code, d.seen, d.expected, now_s, source)
                                                     for d in drift])
+    # a doubtful read (an order within the clock margin of it) asks for another at once: the
+    # orders it was judged against are all in ``expected`` by then, so the next read is plain
     store.conn.executemany(
         "UPDATE listings SET expected = MAX(0, COALESCE(expected, read_qty) + ?), read_qty = NULL, "
-        "read_expected = NULL, read_from = NULL, read_to = NULL, check_wanted_at = NULL, check_holds = 0, "
-        "checked_at = ? "
+        "read_expected = NULL, read_from = NULL, read_to = NULL, check_holds = 0, "
+        "check_wanted_at = CASE WHEN read_doubt THEN ? END, read_doubt = 0, checked_at = ? "
         "WHERE channel = ? AND sku_code = ?", moves)
     return [r["sku_code"] for r in rows], drift
 
