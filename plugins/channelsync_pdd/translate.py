@@ -33,8 +33,8 @@ def order_of(info: dict[str, Any]) -> Order:
                        _yuan(item.get("goods_price")), refunded=int(item["goods_count"]) if refunded else 0)
              for item in info.get("item_list") or []]
     return Order(str(info["order_sn"]), mapped, parse_time(info["created_time"], BEIJING),
-                 parse_time(info.get("updated_at") or info["created_time"], BEIJING), lines, _yuan(info.get("pay_amount")),
-                 f"order_status={status}", shipped=shipped)
+                 parse_time(info.get("updated_at") or info["created_time"], BEIJING), lines,
+                 _yuan(info.get("pay_amount")), f"order_status={status}", shipped=shipped)
 
 
 def _yuan(value: Any) -> int | None:  # order amounts are yuan (goods amounts fen)
