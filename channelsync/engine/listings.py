@@ -190,15 +190,15 @@ def settle_reads(store: Store, channel: str, covered: datetime | None, source: s
     now_s = ts(now or utcnow())
     # in code order from ``after`` (the last code of the batch before): each batch reads on from
     # where the last stopped, not past every row settled already (quadratic over a resync)
-    rows = store.query("SELECT sku_code, read_qty, read_expected FROM listings WHERE channel = ? AND sku_code > ? "
-                       "AND read_qty IS NOT NULL AND read_to <= ? ORDER BY sku_code LIMIT ?",
-                       (channel, after, ts(covered), limit))
+    rows = store.execute("SELECT sku_code, read_qty, read_expected FROM listings WHERE channel = ? AND sku_code > ? "
+                         "AND read_qty IS NOT NULL AND read_to <= ? ORDER BY sku_code LIMIT ?",
+                         (channel, after, ts(covered), limit)).fetchall()
     drift, moves = [], []
-    for r in rows:
-        diff = r["read_qty"] - (r["read_expected"] if r["read_expected"] is not None else r["read_qty"])
+    for code, qty, was in rows:
+        diff = qty - (was if was is not None else qty)
         if diff:
-            drift.append(Drift(r["sku_code"], r["read_qty"], r["read_expected"]))
-        moves.append((diff, now_s, now_s, channel, r["sku_code"]))
+            drift.append(Drift(code, qty, was))
+        moves.append((diff, now_s, now_s, channel, code))
     # one statement each for the batch (a resync settles 100,000 reads), not two per read
     store.conn.executemany("INSERT INTO drift (channel, sku_code, seen, expected, found_at, source) "
                            "VALUES (?,?,?,?,?,?)", [(channel, d.sku_code, d.seen, d.expected, now_s, source)
@@ -210,7 +210,7 @@ def settle_reads(store: Store, channel: str, covered: datetime | None, source: s
         "read_expected = NULL, read_from = NULL, read_to = NULL, check_holds = 0, "
         "check_wanted_at = CASE WHEN read_doubt THEN ? END, read_doubt = 0, checked_at = ? "
         "WHERE channel = ? AND sku_code = ?", moves)
-    return [r["sku_code"] for r in rows], drift
+    return [r[0] for r in rows], drift
 
 
 def reads_due(store: Store, channel: str, covered: datetime) -> bool:
@@ -279,6 +279,9 @@ class Seen:
     new_link: bool
     #: (expected before, quantity seen) when they differed and stock is being reconciled
     drift: tuple[int | None, int] | None = None
+
+
+_NEW, _SAME = Seen(new_link=True), Seen(new_link=False)
 
 
 def record_seen(store: Store, channel: str, sku_code: str, listing: Listing, *, reset_expected: bool,
@@ -352,9 +355,10 @@ def record_page(store: Store, channel: str, linked: list[Listing], *, reset_expe
         store.conn.executemany(_BEGIN_READ, [_read_params(channel, ls.sku_code, ls.quantity, stamps[began], now)
                                              for ls, began in zip(linked, starts)
                                              if ls.quantity is not None and ls.sku_code in had])
-    return [Seen(new_link=ls.sku_code not in had,
-                 drift=(had[ls.sku_code], ls.quantity) if ls.sku_code in had and reset_expected and
-                 ls.quantity is not None and had[ls.sku_code] != ls.quantity else None) for ls in linked]
+    # the outcomes without drift are two shared (frozen) values, not one object a listing
+    return [_NEW if ls.sku_code not in had else
+            Seen(new_link=False, drift=(had[ls.sku_code], ls.quantity)) if reset_expected and ls.quantity is not None
+            and had[ls.sku_code] != ls.quantity else _SAME for ls in linked]
 
 
 #: parameters: channel, code, external id, item id, quantity, price, on shelf, title, now
