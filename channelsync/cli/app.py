@@ -79,6 +79,16 @@ class App:
                             f"(configured: {', '.join(sorted(self.config.channels)) or 'none'})")
         return list(names) or [n for n, c in self.config.channels.items() if c.enabled]
 
+    def warehouse(self, given: str | None, ask: str = "say which with --warehouse") -> str:
+        """``given``, else the one warehouse configured; with several, a usage error that
+        lists them (``ask``: how the command's option names one)."""
+        if given:
+            return given
+        if len(self.config.warehouses) == 1:
+            return next(iter(self.config.warehouses))
+        raise click.UsageError(f"several warehouses are configured; {ask} "
+                               f"({', '.join(sorted(self.config.warehouses))})")
+
     def lane(self, name: str):
         """Channel ``name``'s lane on this process's store (the caller closes it)."""
         from channelsync.sync.lane import open_lane

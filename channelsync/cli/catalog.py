@@ -63,15 +63,6 @@ def stock_group() -> None:
     """Show or change on-hand stock (every change is a ledger row)."""
 
 
-def _warehouse(app: App, warehouse: str | None) -> str:
-    if warehouse:
-        return warehouse
-    if len(app.config.warehouses) == 1:
-        return next(iter(app.config.warehouses))
-    raise click.UsageError(f"several warehouses are configured; say which with --warehouse "
-                           f"({', '.join(sorted(app.config.warehouses))})")
-
-
 def _emit_change(app: App, r: dict) -> None:
     app.emit(r, f"{r['sku']} @ {r['warehouse']}: {r['before']} -> {r['after']} ({r['pushes_queued']} pushes queued)")
 
@@ -84,7 +75,7 @@ def _emit_change(app: App, r: dict) -> None:
 @pass_app
 def stock_set(app: App, sku: str, quantity: int, warehouse: str | None, reason: str) -> None:
     """Set SKU's on-hand in a warehouse to QUANTITY."""
-    _emit_change(app, catalog.change_stock(app.store, app.config, sku, _warehouse(app, warehouse),
+    _emit_change(app, catalog.change_stock(app.store, app.config, sku, app.warehouse(warehouse),
                                            set_to=quantity, reason=reason, actor="cli"))
 
 
@@ -96,7 +87,7 @@ def stock_set(app: App, sku: str, quantity: int, warehouse: str | None, reason: 
 @pass_app
 def stock_adjust(app: App, sku: str, delta: int, warehouse: str | None, reason: str) -> None:
     """Add DELTA (negative to remove) to SKU's on-hand."""
-    _emit_change(app, catalog.change_stock(app.store, app.config, sku, _warehouse(app, warehouse),
+    _emit_change(app, catalog.change_stock(app.store, app.config, sku, app.warehouse(warehouse),
                                            delta=delta, reason=reason, actor="cli"))
 
 

@@ -7,6 +7,7 @@ import click
 from channelsync.cli import table
 from channelsync.cli.app import App, pass_app
 from channelsync.sdk.hookspecs import hookimpl
+from channelsync.store.sqlin import marks
 
 
 @click.group("listings")
@@ -22,11 +23,11 @@ def unmatched(app: App, channels, limit: int) -> None:
     """Listings found by the last resync whose merchant code matches no SKU (fix the code in the
     seller centre or add the SKU to the catalog; channelsync never guesses a link)."""
     names = app.channel_names(channels) if channels else list(app.config.channels)
-    marks = ",".join("?" * len(names))
+    ins = marks(names)
     rows = app.store.query(
         f"SELECT channel, external_id, item_id, sku_code, title, reason, seen_at FROM unmatched_listings "
-        f"WHERE channel IN ({marks}) ORDER BY channel, reason, external_id LIMIT ?", (*names, limit)) if names else []
-    total = app.store.scalar(f"SELECT COUNT(*) FROM unmatched_listings WHERE channel IN ({marks})",
+        f"WHERE channel IN ({ins}) ORDER BY channel, reason, external_id LIMIT ?", (*names, limit)) if names else []
+    total = app.store.scalar(f"SELECT COUNT(*) FROM unmatched_listings WHERE channel IN ({ins})",
                              tuple(names)) if names else 0
     shown = table.render(["channel", "listing id", "item id", "merchant code", "title", "why", "seen"],
                          [[r["channel"], r["external_id"], r["item_id"] or "-", r["sku_code"] or "(empty)",

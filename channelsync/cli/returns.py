@@ -24,15 +24,6 @@ def sku_qty(ctx, param, value):
     return out if isinstance(value, tuple) else out[0]
 
 
-def _warehouse(app: App, warehouse: str | None) -> str:
-    if warehouse:
-        return warehouse
-    if len(app.config.warehouses) == 1:
-        return next(iter(app.config.warehouses))
-    raise click.UsageError(f"several warehouses are configured; say where the goods arrived with --to "
-                           f"({', '.join(sorted(app.config.warehouses))})")
-
-
 @click.group("returns")
 def returns_group() -> None:
     """After-sales: receive returned goods, record exchanges, see what is expected back."""
@@ -50,8 +41,9 @@ def receive(app: App, order: str, line, warehouse: str | None, damaged: int) -> 
     """Receive returned units of ORDER: good ones go back on hand (a ledger row naming the order)."""
     sku, qty = line
     row = find_order(app.store, order)
-    result = returns.receive_now(app.store, app.config, row, line_of(app.store, row, sku), qty,
-                                 _warehouse(app, warehouse), damaged=damaged, actor="cli")
+    found = line_of(app.store, row, sku)
+    where = app.warehouse(warehouse, "say where the goods arrived with --to")
+    result = returns.receive_now(app.store, app.config, row, found, qty, where, damaged=damaged, actor="cli")
     app.emit(result, f"{result['order']} {result['sku']}: received {qty} at {result['warehouse']}, "
                      f"{result['restocked']} back on hand, {result['damaged']} damaged (written off); "
                      f"{result['expected_back']} still expected back, {result['pushes_queued']} pushes queued")

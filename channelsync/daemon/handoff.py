@@ -24,6 +24,7 @@ import structlog
 
 from channelsync.sdk.errors import ChannelError, ChannelsyncError, UserError
 from channelsync.store import Store, ts, utcnow
+from channelsync.store.sqlin import marks
 from channelsync.sync import reconcile, shipping
 from channelsync.sync.lane import Lane
 from channelsync.sync.stopping import Interrupted
@@ -64,9 +65,8 @@ def daemon_alive(store: Store) -> bool:
 
 def claim(store: Store, request_id: int, from_status: tuple[str, ...] = ("pending",)) -> bool:
     """Take a request for this process, unless another runner got it first."""
-    marks = ",".join("?" * len(from_status))
     with store.write():
-        row = store.one(f"SELECT owner_pid, status FROM requests WHERE id = ? AND status IN ({marks})",
+        row = store.one(f"SELECT owner_pid, status FROM requests WHERE id = ? AND status IN ({marks(from_status)})",
                         (request_id, *from_status))
         if row is None or (row["status"] == "running" and alive(row["owner_pid"])):
             return False

@@ -26,6 +26,7 @@ from channelsync.engine.csvfile import CsvFile
 from channelsync.sdk.errors import UserError
 from channelsync.sdk.money import fen_to_yuan
 from channelsync.store import Store, ts, utcnow
+from channelsync.store.sqlin import marks
 
 BATCH = 2000  # rows staged, written or queued per statement batch: memory stays flat for any file size
 SHOWN = 50     # problems shown (all are counted)
@@ -170,7 +171,7 @@ def _check_graph(store: Store) -> tuple[list[str], int]:
         edges.setdefault(bundle, []).append(comp)
     for cycle in catalog_rows.find_cycles(edges):
         rows = {r["sku_code"]: r["n"] for r in store.query(
-            f"SELECT sku_code, n FROM temp.import_rows WHERE sku_code IN ({','.join('?' * len(cycle))})", cycle)}
+            f"SELECT sku_code, n FROM temp.import_rows WHERE sku_code IN ({marks(cycle)})", cycle)}
         start = next((i for i, c in enumerate(cycle[:-1]) if c in rows), None)
         if start is not None:  # spelled from the file's own row, where the operator fixes it
             cycle = cycle[start:-1] + cycle[:start] + [cycle[start]]

@@ -24,6 +24,7 @@ from channelsync.config.settings import ChannelConfig, Config, StockRules
 from channelsync.engine import outbox, reservations
 from channelsync.sdk.errors import UserError
 from channelsync.store import Store, ts, utcnow
+from channelsync.store.sqlin import chunks, marks
 
 log = structlog.get_logger("channelsync.engine.inventory")
 
@@ -70,9 +71,8 @@ def on_hand(store: Store, sku_code: str, warehouses: Iterable[str] | None = None
     whs = tuple(warehouses or ())
     if not whs:
         return store.scalar("SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE sku_code = ?", (sku_code,))
-    marks = ",".join("?" * len(whs))
     return store.scalar(
-        f"SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE sku_code = ? AND warehouse IN ({marks})",
+        f"SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE sku_code = ? AND warehouse IN ({marks(whs)})",
         (sku_code, *whs))
 
 
@@ -108,22 +108,21 @@ class Reads:
         sets = set(warehouse_sets)
         codes = sorted({c for c in codes if (_status, c) not in self._memo  # read already (a resync page's)
                         or any((on_hand, c, whs) not in self._memo for whs in sets)})
-        for i in range(0, len(codes), 5000):  # IN-lists well under SQLite's variable limit
-            chunk = codes[i:i + 5000]
-            marks = ",".join("?" * len(chunk))
+        for chunk in chunks(codes):
+            ins = marks(chunk)
             made: dict[str, list] = {c: [] for c in chunk}
             for b, c, q in self.store.execute(f"SELECT bundle_code, component_code, qty FROM bundle_components "
-                                              f"WHERE bundle_code IN ({marks}) ORDER BY component_code", chunk):
+                                              f"WHERE bundle_code IN ({ins}) ORDER BY component_code", chunk):
                 made[b].append((c, q))
             status = dict.fromkeys(chunk)
-            status.update(self.store.execute(f"SELECT code, status FROM skus WHERE code IN ({marks})", chunk))
+            status.update(self.store.execute(f"SELECT code, status FROM skus WHERE code IN ({ins})", chunk))
             stock: dict[str, dict] = {c: {} for c in chunk}
             for code, wh, n in self.store.execute(f"SELECT sku_code, warehouse, SUM(on_hand) FROM stock "
-                                                  f"WHERE sku_code IN ({marks}) GROUP BY 1, 2", chunk):
+                                                  f"WHERE sku_code IN ({ins}) GROUP BY 1, 2", chunk):
                 stock[code][wh] = n
             held: dict[str, dict] = {c: {} for c in chunk}
             for code, wh, n in self.store.execute(f"SELECT sku_code, warehouse, SUM(quantity) FROM reservations "
-                                                  f"WHERE sku_code IN ({marks}) GROUP BY 1, 2", chunk):
+                                                  f"WHERE sku_code IN ({ins}) GROUP BY 1, 2", chunk):
                 held[code][wh] = n
             for code in chunk:
                 self._memo[(components, code)] = made[code]
@@ -168,9 +167,8 @@ def affected(store: Store, skus: Iterable[str]) -> set[str]:
     for sql in ("SELECT DISTINCT component_code FROM bundle_components WHERE bundle_code IN ({})",
                 "SELECT DISTINCT bundle_code FROM bundle_components WHERE component_code IN ({})"):
         codes = sorted(result)
-        for i in range(0, len(codes), 5000):  # one query per 5,000 SKUs, under SQLite's variable limit
-            chunk = codes[i:i + 5000]
-            result.update(r[0] for r in store.execute(sql.format(",".join("?" * len(chunk))), chunk))
+        for chunk in chunks(codes):
+            result.update(r[0] for r in store.execute(sql.format(marks(chunk)), chunk))
     return result
 
 
@@ -185,20 +183,21 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
     codes = affected(store, skus)
     if not codes:
         return 0
-    marks = ",".join("?" * len(codes))
     # With each listing, its stock row in the outbox (status, idle: no call in flight), so a
     # row still pending is touched rather than upserted and an agreeing one dropped without a
     # read of its own. Not for a resync page (``channel``): its rows are mostly not queued yet,
     # and the read would only add to each.
     known = channel is None
-    sql = (f"SELECT l.channel, l.sku_code, l.expected, o.status, o.inflight_key IS NULL FROM listings l "
-           f"LEFT JOIN outbox o ON o.channel = l.channel AND o.sku_code = l.sku_code AND o.kind = 'stock' "
-           f"WHERE l.sku_code IN ({marks})" if known else
-           f"SELECT channel, sku_code, expected, NULL, NULL FROM listings WHERE sku_code IN ({marks})")
-    params = tuple(codes)
-    if channel is not None:
-        sql, params = sql + " AND channel = ?", (*params, channel)
-    rows = store.execute(sql, params).fetchall()
+    rows: list = []
+    for chunk in chunks(codes):  # one statement for a page; a config reload passes every listed SKU
+        sql = (f"SELECT l.channel, l.sku_code, l.expected, o.status, o.inflight_key IS NULL FROM listings l "
+               f"LEFT JOIN outbox o ON o.channel = l.channel AND o.sku_code = l.sku_code AND o.kind = 'stock' "
+               f"WHERE l.sku_code IN ({marks(chunk)})" if known else
+               f"SELECT channel, sku_code, expected, NULL, NULL FROM listings WHERE sku_code IN ({marks(chunk)})")
+        params = tuple(chunk)
+        if channel is not None:
+            sql, params = sql + " AND channel = ?", (*params, channel)
+        rows += store.execute(sql, params).fetchall()
     reads = reads or Reads(store)
     reads.preload(codes, {tuple(c.warehouses) for c in config.channels.values()})
     debug = log.bind().debug  # bound once: a logger bound per row was a tenth of an ingest
@@ -228,11 +227,10 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
         for name, sku in agree:
             by_channel.setdefault(name, []).append(sku)
         for name, codes in by_channel.items():  # by (channel, SKU): the outbox's own key, an index
-            for i in range(0, len(codes), 5000):
-                chunk = codes[i:i + 5000]
+            for chunk in chunks(codes):
                 pending_keys.update(store.execute(
                     f"SELECT channel, sku_code FROM outbox WHERE channel = ? AND kind = 'stock' AND status = "
-                    f"'pending' AND inflight_key IS NULL AND sku_code IN ({','.join('?' * len(chunk))})",
+                    f"'pending' AND inflight_key IS NULL AND sku_code IN ({marks(chunk)})",
                     (name, *chunk)))
         agree = [key for key in agree if key in pending_keys]
     outbox.unqueue_many(store, agree, "stock")

@@ -25,6 +25,7 @@ from typing import Sequence
 
 from channelsync.sdk.models import Listing
 from channelsync.store import Store, ts, utcnow
+from channelsync.store.sqlin import marks
 
 # what a listing should say lives in ``listing_content``; its callers know it here
 from channelsync.engine.listing_content import content, same_item, shelf_rule, wanted_on_shelf  # noqa: E402,F401
@@ -324,11 +325,11 @@ def record_page(store: Store, channel: str, linked: list[Listing], *, reset_expe
         return []
     starts = list(read_from) if isinstance(read_from, (list, tuple)) else [read_from] * len(linked)
     codes, exts = [ls.sku_code for ls in linked], [ls.external_id for ls in linked]
-    marks = ",".join("?" * len(linked))
+    ins = marks(linked)
     # two lookups, each on its own index (an OR of the two IN-lists scanned the table)
     rows = store.query(f"SELECT sku_code, external_id, expected FROM listings WHERE channel = ? AND sku_code IN "
-                       f"({marks}) UNION SELECT sku_code, external_id, expected FROM listings WHERE channel = ? AND "
-                       f"external_id IN ({marks})", (channel, *codes, channel, *exts))
+                       f"({ins}) UNION SELECT sku_code, external_id, expected FROM listings WHERE channel = ? AND "
+                       f"external_id IN ({ins})", (channel, *codes, channel, *exts))
     owner = dict(zip(exts, codes))
     if any(owner.get(r["external_id"], r["sku_code"]) != r["sku_code"] for r in rows):
         return [record_seen(store, channel, ls.sku_code, ls, reset_expected=reset_expected, read_from=began)
@@ -385,6 +386,5 @@ def record_unmatched(store: Store, channel: str, listing: Listing, reason: str) 
 
 def matched(store: Store, channel: str, *external_ids: str) -> None:
     """The listings link now: they are no longer reported as unmatched."""
-    marks = ",".join("?" * len(external_ids))
-    store.execute(f"DELETE FROM unmatched_listings WHERE channel = ? AND external_id IN ({marks})",
+    store.execute(f"DELETE FROM unmatched_listings WHERE channel = ? AND external_id IN ({marks(external_ids)})",
                   (channel, *external_ids))

@@ -12,24 +12,13 @@ page answers exactly what a fresh read would. Read-only: the writes stay in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from channelsync.config.settings import ChannelConfig
 from channelsync.engine import reservations
 from channelsync.sdk.models import Order
 from channelsync.store import Store
-
-CHUNK = 5000  # values per IN-list: far under SQLite's limit of 32,766 variables
-
-
-def chunks(values: Iterable, size: int = CHUNK) -> Iterable[list]:
-    values = list(values)
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
-
-
-def marks(chunk: Sequence) -> str:
-    return ",".join("?" * len(chunk))
+from channelsync.store.sqlin import chunks, marks
 
 
 class Page:

@@ -37,6 +37,7 @@ from channelsync.engine import (
 from channelsync.sdk.errors import UserError
 from channelsync.sdk.models import Order, OrderLine, OrderStatus
 from channelsync.store import Store, ts, utcnow
+from channelsync.store.sqlin import chunks, marks
 
 S = OrderStatus
 # which states may follow which: anything else is a stale read and ignored
@@ -102,10 +103,9 @@ def unchanged(store: Store, channel: str, orders: Sequence[Order]) -> set[str]:
     same: set[str] = set()
     by_id = {o.external_id: o for o in orders if not _line_news(o)}
     ids = list(by_id)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+    for chunk in chunks(ids, 500):
         rows = store.execute(f"SELECT external_id, status, platform_status FROM orders WHERE channel = ? "
-                             f"AND external_id IN ({','.join('?' * len(chunk))})", (channel, *chunk))
+                             f"AND external_id IN ({marks(chunk)})", (channel, *chunk))
         same.update(ext for ext, status, platform_status in rows
                     if by_id[ext].status.value == status and by_id[ext].platform_status == platform_status)
     return same

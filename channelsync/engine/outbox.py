@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from channelsync.store import Store, ts, utcnow
+from channelsync.store.sqlin import chunks, marks
 
 
 _QUEUE = """
@@ -124,14 +125,13 @@ def hold(store: Store, row: dict, now: datetime | None = None) -> None:
 def release(store: Store, channel: str, sku_codes, kind: str = "stock", now: datetime | None = None) -> None:
     """Rows held for their listings' reads are due now (the reads settled)."""
     codes, now_s = list(sku_codes), ts(now or utcnow())
-    for i in range(0, len(codes), _CHUNK):  # one statement a chunk, not one a SKU
-        chunk = codes[i:i + _CHUNK]
+    for chunk in chunks(codes, _CHUNK):  # one statement a chunk, not one a SKU
         # ``+status``: by the row's key, never by outbox_due (channel, status): with a long IN-list
         # SQLite chose that index and walked every pending row of the channel for each chunk
         # (a 100k resync queues one per SKU: 8 of its 24 s at 60k)
         # ``next_at > ?``: a row due already stays as it is (in its place in the queue, and unwritten:
         # after a resync all 100,000 of a channel's were rewritten for nothing)
-        store.execute(f"UPDATE outbox SET next_at = ? WHERE channel = ? AND sku_code IN ({','.join('?' * len(chunk))}) "
+        store.execute(f"UPDATE outbox SET next_at = ? WHERE channel = ? AND sku_code IN ({marks(chunk)}) "
                       f"AND kind = ? AND +status = 'pending' AND next_at > ?", (now_s, channel, *chunk, kind, now_s))
 
 

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from channelsync.config.settings import Config
 from channelsync.store import Store, ts
+from channelsync.store.sqlin import marks
 
 VALID = ("paid", "shipped", "completed")
 EVER_PAID = VALID + ("refunded", "returned")  # "returned": a state after-sales work may add
@@ -173,15 +174,15 @@ def build(store: Store, config: Config, period: Period, channels: Iterable[str] 
                                           "created_at < ? ORDER BY channel", (begin, finish))
         if r["channel"] not in config.channels]
     costs = unit_costs(store)
-    marks = ",".join("?" * len(names))
+    ins = marks(names)
     orders = store.query(f"SELECT id, channel, status, shipped, created_at, total FROM orders WHERE channel IN "
-                         f"({marks}) AND created_at >= ? AND created_at < ? ORDER BY id",
+                         f"({ins}) AND created_at >= ? AND created_at < ? ORDER BY id",
                          (*names, begin, finish)) if names else []
     lines: dict[int, list[dict]] = defaultdict(list)
     if orders:
         for ln in store.query(
                 f"SELECT l.* FROM order_lines l JOIN orders o ON "  # every column: refund_state may read more
-                f"o.id = l.order_id WHERE o.channel IN ({marks}) AND o.created_at >= ? AND o.created_at < ?",
+                f"o.id = l.order_id WHERE o.channel IN ({ins}) AND o.created_at >= ? AND o.created_at < ?",
                 (*names, begin, finish)):
             lines[ln["order_id"]].append(ln)
     per = {n: _Acc() for n in names}

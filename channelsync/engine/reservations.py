@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from channelsync.store import Store
+from channelsync.store.sqlin import marks
 
 
 def priority(store: Store, warehouses: Sequence[str]) -> list[str]:
@@ -36,10 +37,9 @@ def reserved(store: Store, sku_code: str, warehouses: Iterable[str] | None = Non
     whs = tuple(warehouses or ())
     if not whs:
         return store.scalar("SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE sku_code = ?", (sku_code,))
-    marks = ",".join("?" * len(whs))
     return store.scalar(
         f"SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE sku_code = ? "
-        f"AND (warehouse IS NULL OR warehouse IN ({marks}))", (sku_code, *whs))
+        f"AND (warehouse IS NULL OR warehouse IN ({marks(whs)}))", (sku_code, *whs))
 
 
 def by_warehouse(store: Store, sku_code: str) -> dict[str | None, int]:
@@ -92,13 +92,9 @@ def take(store: Store, order_id: int, line_no: int, sku_code: str, units: int,
     out: list[tuple[str, str, int]] = []
     for code, per in parts(store, sku_code):
         left = units * per
-        for row in _rows(store, order_id, line_no, code, "ASC"):
-            n = min(left, row["quantity"])
-            if not n:
-                break
-            _shrink(store, row, n)
+        for wh, n in _shrink_rows(store, order_id, line_no, code, left, "ASC"):
             # a legacy row has no warehouse: it ships from the first one by priority
-            out.append((code, row["warehouse"] if row["warehouse"] is not None else whs[0], n))
+            out.append((code, wh if wh is not None else whs[0], n))
             left -= n
         out += _pick(store, code, left, whs)
     return out
@@ -138,21 +134,27 @@ def release(store: Store, order_id: int, line_no: int, sku_code: str, units: int
             made: Sequence[tuple[str, int]] | None = None) -> None:
     """Give back ``units`` of a line's reservation, lowest priority first."""
     for code, per in made or parts(store, sku_code):
-        left = units * per
-        for row in _rows(store, order_id, line_no, code, "DESC"):
-            n = min(left, row["quantity"])
-            if not n:
-                break
-            _shrink(store, row, n)
-            left -= n
+        _shrink_rows(store, order_id, line_no, code, units * per, "DESC")
 
 
-def _rows(store: Store, order_id: int, line_no: int, code: str, direction: str) -> list[dict]:
+def _shrink_rows(store: Store, order_id: int, line_no: int, code: str, units: int,
+                 direction: str) -> list[tuple[str | None, int]]:
+    """Take up to ``units`` off the line's reservation rows of ``code``, highest priority
+    first (``ASC``: a shipment) or lowest (``DESC``: a release); ``(warehouse, units)`` of
+    each row taken from."""
+    taken: list[tuple[str | None, int]] = []
     # legacy rows (no warehouse) rank last: released first, taken last
-    return store.query(
-        f"SELECT rowid, warehouse, quantity FROM reservations WHERE order_id = ? AND line_no = ? AND sku_code = ? "
-        f"ORDER BY warehouse IS NULL {'DESC' if direction == 'DESC' else 'ASC'}, priority {direction}",
-        (order_id, line_no, code))
+    for row in store.query(
+            f"SELECT rowid, warehouse, quantity FROM reservations WHERE order_id = ? AND line_no = ? AND sku_code = ? "
+            f"ORDER BY warehouse IS NULL {'DESC' if direction == 'DESC' else 'ASC'}, priority {direction}",
+            (order_id, line_no, code)):
+        n = min(units, row["quantity"])
+        if not n:
+            break
+        _shrink(store, row, n)
+        taken.append((row["warehouse"], n))
+        units -= n
+    return taken
 
 
 def _add(store: Store, order_id: int, line_no: int, code: str, wh: str | None, rank: int, n: int,

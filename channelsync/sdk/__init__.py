@@ -79,6 +79,7 @@ from channelsync.sdk.paging import (
     Reply,
 )
 from channelsync.sdk.router import SignedRouter
+from channelsync.sdk.times import format_time, parse_time
 
 __all__ = [
     "hookimpl", "Channel", "Capabilities", "Setting",
@@ -86,7 +87,7 @@ __all__ = [
     "StockUpdate", "UpdateResult",
     "ChannelsyncError", "UserError", "ChannelError", "Transient", "RateLimited", "AuthExpired", "NotFound", "Rejected",
     "Reauthorize", "UnexpectedPayload", "StockConflict",
-    "Call", "run_calls", "grouped", "fen_to_yuan", "yuan_to_fen",
+    "Call", "run_calls", "grouped", "fen_to_yuan", "yuan_to_fen", "parse_time", "format_time",
     "Paginator", "NextToken", "PageNumber", "Offset", "Keyset", "NewestFirst", "Phases", "At", "Reply", "Detail",
     "TokenAuth", "Credential",
     "Receiver", "IntakeRequest", "Bell", "Verified", "IntakeReply", "IntakeRejected",

@@ -33,10 +33,8 @@ from channelsync.sdk.models import (
     UpdateResult,
 )
 from channelsync.sdk.paging import At, Paginator, Reply, decode, encode
+from channelsync.sdk.times import BEIJING, format_time, parse_time  # noqa: F401  (BEIJING: declared here first)
 
-#: China Standard Time (no daylight saving, so a fixed offset): the zone Taobao, JD, WeChat
-#: and Pinduoduo write their naive times in; a plugin declares it as ``Capabilities.timezone``.
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 #: what ``Channel.simulator()`` returns: a WSGI application (in practice a
 #: ``channelsync.sim.Simulator``, which the sdk does not import: the kit sits above it)
@@ -338,11 +336,13 @@ class Channel:
 
     def platform_time(self, value: str | int | float | datetime) -> datetime:
         """A platform time as an aware datetime: epoch seconds, or ISO / "YYYY-MM-DD HH:MM:SS"
-        text, naive text read in the declared ``capabilities.timezone``."""
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, timezone.utc)
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
-        return moment if moment.tzinfo else moment.replace(tzinfo=self.capabilities.timezone)
+        text, naive text read in the declared ``capabilities.timezone`` (``sdk.times.parse_time``)."""
+        return parse_time(value, self.capabilities.timezone)
+
+    def platform_text(self, moment: datetime) -> str:
+        """``moment`` as the platform writes a time: "YYYY-MM-DD HH:MM:SS" in the declared
+        ``capabilities.timezone`` (``sdk.times.format_time``), e.g. an order window's ends."""
+        return format_time(moment, self.capabilities.timezone)
 
     @staticmethod
     def json(response: httpx.Response) -> Any:

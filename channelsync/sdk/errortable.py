@@ -69,8 +69,10 @@ class ErrorTable:
             re.compile(self.wait_pattern)  # a bad pattern fails at declaration, not at the first rate limit
 
     # --- lookup ---------------------------------------------------------------
-    def entry(self, code: object, sub_code: object = None) -> tuple[type[ChannelError], str | None]:
-        """``(error class, default words)`` for a code / sub-code pair."""
+    def entry(self, code: object, sub_code: object = None,
+              default: type[ChannelError] | None = None) -> tuple[type[ChannelError], str | None]:
+        """``(error class, default words)`` for a code / sub-code pair (``default``: the class
+        when neither is in the table, instead of the table's ``default``)."""
         if sub_code not in (None, ""):
             sub = str(sub_code)
             if sub in self.codes:
@@ -80,11 +82,12 @@ class ErrorTable:
                 return _split(self.codes[max(prefixes, key=len)])
         if code not in (None, "") and str(code) in self.codes:
             return _split(self.codes[str(code)])
-        return self.default, None
+        return default or self.default, None
 
-    def classify(self, code: object, sub_code: object = None) -> type[ChannelError]:
+    def classify(self, code: object, sub_code: object = None,
+                 default: type[ChannelError] | None = None) -> type[ChannelError]:
         """The error class for a code / sub-code pair."""
-        return self.entry(code, sub_code)[0]
+        return self.entry(code, sub_code, default)[0]
 
     def wait(self, *texts: object) -> float | None:
         """The wait the platform stated in any of ``texts``, else ``rate_limit_wait``."""
@@ -97,14 +100,18 @@ class ErrorTable:
 
     # --- building the error --------------------------------------------------------
     def error(self, code: object, message: str | None = None, *, sub_code: object = None,
-              detail: str | None = None, retry_after: float | None = None) -> ChannelError:
+              detail: str | None = None, retry_after: float | None = None,
+              default: type[ChannelError] | None = None) -> ChannelError:
         """The typed error for one platform failure, keeping the platform's code and words.
 
         ``message``: the platform's words for ``code``; ``detail``: its words for
         the sub-code (TOP's ``sub_msg``), appended. ``retry_after`` overrides the
-        wait a ``RateLimited`` carries (a ``Retry-After`` header, say).
+        wait a ``RateLimited`` carries (a ``Retry-After`` header, say, or a wait the
+        clock decides: until the platform's quota resets). ``default``: the class of
+        a code in no entry for this answer (the HTTP status's, when the platform
+        answers codes the table cannot all list), instead of the table's ``default``.
         """
-        cls, words = self.entry(code, sub_code)
+        cls, words = self.entry(code, sub_code, default)
         text = message or words or f"{self.platform} error"
         if code not in (None, "") and sub_code not in (None, ""):
             text += f" (code {code})"  # the error's own code is the sub-code: keep the number visible

@@ -55,17 +55,7 @@ def _load_entry_points(pm: pluggy.PluginManager, only: str | None) -> None:
 
 def channel_types(pm: pluggy.PluginManager) -> dict[str, type[Channel]]:
     """Collect the channel types every plugin registers (name -> adapter class)."""
-    types: dict[str, type[Channel]] = {}
-
-    def register(name: str, cls: type) -> None:
-        if not (isinstance(cls, type) and issubclass(cls, Channel)):
-            raise UserError(f"plugin registered channel type {name!r} that is not a channelsync.Channel subclass")
-        if name in types and types[name] is not cls:
-            raise UserError(f"two plugins register the channel type {name!r}")
-        types[name] = cls
-
-    pm.hook.register_channels(register=register)
-    return types
+    return _registered(pm.hook.register_channels, Channel, "channel type {}", "the channel type {}")
 
 
 def plugin_list(pm: pluggy.PluginManager) -> list[dict]:
@@ -81,14 +71,22 @@ def intake_types(pm: pluggy.PluginManager) -> dict[str, type]:
     """Collect the message receivers plugins register (channel type name -> ``Receiver`` subclass)."""
     from channelsync.sdk.intake import Receiver
 
+    return _registered(pm.hook.register_intake, Receiver, "intake for {}", "intake for the channel type {}")
+
+
+def _registered(hook, base: type, what: str, twice: str) -> dict[str, type]:
+    """Call a ``register_*`` hook with a ``register(name, cls)`` that keeps subclasses of
+    ``base`` by name; refuses anything else, and two classes under one name (``what`` and
+    ``twice``: the refusals' words, the name put in at ``{}``)."""
     types: dict[str, type] = {}
 
     def register(name: str, cls: type) -> None:
-        if not (isinstance(cls, type) and issubclass(cls, Receiver)):
-            raise UserError(f"plugin registered intake for {name!r} that is not a channelsync.Receiver subclass")
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise UserError(f"plugin registered {what.format(repr(name))} that is not a "
+                            f"channelsync.{base.__name__} subclass")
         if name in types and types[name] is not cls:
-            raise UserError(f"two plugins register intake for the channel type {name!r}")
+            raise UserError(f"two plugins register {twice.format(repr(name))}")
         types[name] = cls
 
-    pm.hook.register_intake(register=register)
+    hook(register=register)
     return types

@@ -29,6 +29,7 @@ from channelsync.sdk.errors import ChannelError
 from channelsync.sdk.models import Listing
 from channelsync.sdk.money import fen_to_yuan
 from channelsync.store import utcnow
+from channelsync.store.sqlin import chunks, marks
 from channelsync.sync import paging, resume
 from channelsync.sync.lane import Lane
 from channelsync.sync.runner import ChannelRunner
@@ -187,8 +188,8 @@ def _record_group(lane: Lane, group: list, what: set[str], only: set[str] | None
         # a group's writes are all read again if lost (its cursor goes with them): its commit
         # need not wait for the disk (store.relaxed); 4,000 pages a channel at 100k did
         with store.relaxed(), store.write():
-            for at in range(0, len(found), 5_000):  # IN-lists stay under SQLite's variable limit
-                _page(lane, found[at:at + 5_000], what, only, report, seen_codes, starts[at:at + 5_000])
+            for part, began in zip(chunks(found), chunks(starts)):  # IN-lists under SQLite's variable limit
+                _page(lane, part, what, only, report, seen_codes, began)
             report.seen += len(found)
             if report.dry_run:
                 raise _Rollback
@@ -274,7 +275,7 @@ def _master(store, codes: set[str]) -> dict[str, tuple]:
     if not codes:
         return {}
     rows = store.execute("SELECT s.code, s.status, s.base_price, s.cost, p.status FROM skus s LEFT JOIN products p "
-                         f"ON p.code = s.product_code WHERE s.code IN ({','.join('?' * len(codes))})", tuple(codes))
+                         f"ON p.code = s.product_code WHERE s.code IN ({marks(codes)})", tuple(codes))
     return {code: rest for code, *rest in rows}
 
 

@@ -18,6 +18,7 @@ from channelsync.engine import channels, listings, outbox
 from channelsync.engine.orders import IngestResult, ingest, orders_modified, unchanged
 from channelsync.sdk.errors import ChannelError
 from channelsync.store import utcnow
+from channelsync.store.sqlin import chunks, marks
 from channelsync.sync import drift, paging, push
 from channelsync.sync.lane import Lane
 from channelsync.sync.stopping import Interrupted
@@ -135,16 +136,12 @@ class ChannelRunner:
         if None in codes:
             return None
         store, ids, known = self.lane.store, [o.external_id for o in orders], set()
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            if store.scalar(f"SELECT 1 FROM orders WHERE channel = ? AND external_id IN ({','.join('?' * len(chunk))}) "
+        for chunk in chunks(ids, 500):
+            if store.scalar(f"SELECT 1 FROM orders WHERE channel = ? AND external_id IN ({marks(chunk)}) "
                             "LIMIT 1", (self.lane.name, *chunk)):
                 return None  # a stored order's lines carry the codes it was matched to then
-        listed = sorted(codes)
-        for i in range(0, len(listed), 500):
-            chunk = listed[i:i + 500]
-            known.update(r[0] for r in store.execute(
-                f"SELECT code FROM skus WHERE code IN ({','.join('?' * len(chunk))})", chunk))
+        for chunk in chunks(sorted(codes), 500):
+            known.update(r[0] for r in store.execute(f"SELECT code FROM skus WHERE code IN ({marks(chunk)})", chunk))
         return codes if known == codes else None  # an unknown code is matched by its listing's id
 
     def _after_ingest(self, result: IngestResult, stats: CycleStats) -> None:

@@ -30,14 +30,9 @@ from channelsync.sdk.models import (
 )
 from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
 from channelsync.sdk.paging import At, Detail, PageNumber, Phases, Reply
+from channelsync.sdk.times import BEIJING
 from channelsync_jd import api
-from channelsync_jd.router import (
-    BEIJING,
-    JosRouter,
-    format_plain,
-    message,
-    parse_timestamp,
-)
+from channelsync_jd.router import JosRouter, message, parse_timestamp
 
 #: JD order state -> core state. LOCKED (a buyer's cancel or refund request
 #: under review) and PAUSE (the seller or JD paused fulfilment) both happen
@@ -151,7 +146,7 @@ class JdChannel(Channel):
         # JD times have whole seconds and the window is inclusive: truncating both
         # ends re-reads at most a second, which the core's upsert absorbs.
         result = self.client.execute(api.ORDER_SEARCH, {
-            "start_date": format_plain(since), "end_date": format_plain(until),
+            "start_date": self.platform_text(since), "end_date": self.platform_text(until),
             "order_state": ",".join(api.ORDER_STATES), "optional_fields": api.ORDER_FIELDS,
             "page": str(at.page), "page_size": str(at.size),
             "dateType": str(self.settings["order_date_type"])}).get("searchorderinfo_result") or {}
@@ -167,20 +162,20 @@ class JdChannel(Channel):
         """
         if at.phase == "services":
             page = _services_result(self.client.execute(api.ASC_QUERY, {
-                "updateTimeBegin": format_plain(since), "updateTimeEnd": format_plain(until),
+                "updateTimeBegin": self.platform_text(since), "updateTimeEnd": self.platform_text(until),
                 "pageNumber": at.page, "pageSize": at.size}))
             rows = page.get("data") or []
             return Reply([Detail(oid, fetch=lambda oid=oid: self._with_after_sales(oid))
                           for oid in dict.fromkeys(str(row["orderId"]) for row in rows)],
                          total=int(page.get("totalCount") or 0), count=len(rows))
         result = self.client.execute(api.REFUND_QUERY, {
-            "applyTimeStart": format_plain(since), "applyTimeEnd": format_plain(until),
+            "applyTimeStart": self.platform_text(since), "applyTimeEnd": self.platform_text(until),
             "pageIndex": at.page, "pageSize": at.size}).get("queryResult") or {}
         rows = result.get("result") or []
         refunded: dict[str, datetime] = {}
         for row in rows:
             if str(row.get("status")) in api.REFUND_APPROVED:
-                when = parse_timestamp(row.get("checkTime") or row.get("applyTime") or format_plain(until))
+                when = self.platform_time(row.get("checkTime") or row.get("applyTime") or self.platform_text(until))
                 order_id = str(row["orderId"])
                 refunded[order_id] = max(when, refunded.get(order_id, when))  # several applications: the latest
         return Reply([Detail(order_id, fetch=lambda o=order_id, w=when: self._with_after_sales(o, w))

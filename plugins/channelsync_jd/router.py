@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from channelsync.sdk.channel import BEIJING
+from channelsync.sdk import times
 from channelsync.sdk.errors import (
     AuthExpired,
     ChannelError,
@@ -27,9 +27,7 @@ from channelsync.sdk.errors import (
 )
 from channelsync.sdk.errortable import ErrorTable
 from channelsync.sdk.router import FORM, SignedRouter
-
-#: JD's gateway and its order/listing times: Beijing time (``BEIJING``), in this format.
-PLAIN = "%Y-%m-%d %H:%M:%S"
+from channelsync.sdk.times import BEIJING, PLAIN
 
 # Business codes the simulator uses (and the adapter recognises): JD's own
 # business codes differ per API and are mostly undocumented.
@@ -146,15 +144,10 @@ def format_timestamp(moment: datetime) -> str:
 
 def format_plain(moment: datetime) -> str:
     """``2021-05-07 09:20:39`` in Beijing time (business parameters such as order dates)."""
-    return moment.astimezone(BEIJING).strftime(PLAIN)
+    return times.format_time(moment, BEIJING)
 
 
 def parse_timestamp(text: str) -> datetime:
-    """Either accepted form; a time without a zone is Beijing time. ValueError otherwise."""
-    for fmt in (f"{PLAIN}.%f%z", f"{PLAIN}%z", PLAIN, f"{PLAIN}.%f"):
-        try:
-            moment = datetime.strptime(str(text).strip(), fmt)
-        except ValueError:
-            continue
-        return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
-    raise ValueError(f"not a JOS timestamp: {text!r}")
+    """Either accepted form (with or without milliseconds and zone); a time without a zone
+    is Beijing time. ValueError otherwise."""
+    return times.parse_time(str(text), BEIJING)

@@ -17,6 +17,7 @@ needs a person and is ``Rejected``.
 from __future__ import annotations
 
 from channelsync.sdk.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
+from channelsync.sdk.errortable import ErrorTable
 
 AUTH_ERROR = "woocommerce_rest_authentication_error"
 MISSING_OAUTH = "woocommerce_rest_authentication_missing_parameter"
@@ -36,29 +37,30 @@ MSG_USED_NONCE = "Invalid nonce - nonce has already been used."
 #: A proxy's 429 rarely says how long; one second is the honest default.
 RATE_LIMIT_WAIT = 1.0
 
-#: (code, message prefix or None for any message) -> error class.
-#: The most specific key wins; a code not listed falls back on the HTTP status.
-ERRORS: dict[tuple[str, str | None], type[ChannelError]] = {
-    (AUTH_ERROR, "Invalid timestamp"): AuthExpired,
-    (AUTH_ERROR, "Invalid nonce"): AuthExpired,
-    (AUTH_ERROR, None): Rejected,  # consumer key/secret invalid, bad signature, no read/write permission
-    (MISSING_OAUTH, None): Rejected,
-    (CANNOT_VIEW, None): Rejected,  # no credentials accepted at all (e.g. Basic sent over plain HTTP)
-    ("woocommerce_rest_cannot_edit", None): Rejected,
-    ("woocommerce_rest_cannot_create", None): Rejected,
-    ("woocommerce_rest_cannot_batch", None): Rejected,
-    (PRODUCT_INVALID_ID, None): NotFound,
-    (VARIATION_INVALID_ID, None): NotFound,
-    (ORDER_INVALID_ID, None): NotFound,
-    (INVALID_PARAM, None): Rejected,
-    ("rest_missing_callback_param", None): Rejected,
-    (NO_ROUTE, None): Rejected,  # wrong base_url, WooCommerce inactive, or plain permalinks
-    (TOO_LARGE, None): Rejected,  # more than 100 items in one batch: a plugin bug, never retried
-    (INVALID_SKU, None): Rejected,  # "Invalid or duplicated SKU."
-    ("woocommerce_rest_invalid_product_type", None): Rejected,
-    ("rate_limit_exceeded", None): RateLimited,  # WooCommerce's own (Store API) limiter, if enabled
-    ("internal_server_error", None): Transient,
-}
+#: WooCommerce code -> error class. ``AUTH_ERROR`` depends on its words (``RENEWABLE``);
+#: a code not listed falls back on the HTTP status (``BY_STATUS``).
+ERRORS = ErrorTable("WooCommerce", {
+    AUTH_ERROR: Rejected,  # consumer key/secret invalid, bad signature, no read/write permission
+    MISSING_OAUTH: Rejected,
+    CANNOT_VIEW: Rejected,  # no credentials accepted at all (e.g. Basic sent over plain HTTP)
+    "woocommerce_rest_cannot_edit": Rejected,
+    "woocommerce_rest_cannot_create": Rejected,
+    "woocommerce_rest_cannot_batch": Rejected,
+    PRODUCT_INVALID_ID: NotFound,
+    VARIATION_INVALID_ID: NotFound,
+    ORDER_INVALID_ID: NotFound,
+    INVALID_PARAM: Rejected,
+    "rest_missing_callback_param": Rejected,
+    NO_ROUTE: Rejected,  # wrong base_url, WooCommerce inactive, or plain permalinks
+    TOO_LARGE: Rejected,  # more than 100 items in one batch: a plugin bug, never retried
+    INVALID_SKU: Rejected,  # "Invalid or duplicated SKU."
+    "woocommerce_rest_invalid_product_type": Rejected,
+    "rate_limit_exceeded": RateLimited,  # WooCommerce's own (Store API) limiter, if enabled
+    "internal_server_error": Transient,
+}, rate_limit_wait=RATE_LIMIT_WAIT)
+
+#: the words of the ``AUTH_ERROR``s a fresh signature cures (the rest need a person)
+RENEWABLE = ("Invalid timestamp", "Invalid nonce")
 
 #: HTTP status -> error class, for codes the table does not know
 BY_STATUS: dict[int, type[ChannelError]] = {404: NotFound, 410: NotFound, 429: RateLimited}
@@ -67,17 +69,6 @@ BY_STATUS: dict[int, type[ChannelError]] = {404: NotFound, 410: NotFound, 429: R
 def error_for(code: str | None, message: str | None, status: int | None = None) -> ChannelError:
     """The typed error for a WooCommerce error object, keeping its code and message."""
     code = str(code) if code else f"http_{status or 'error'}"
-    text = message or "WooCommerce error"
-    cls = _lookup(code, text) or BY_STATUS.get(status or 0, Rejected)
-    if cls is RateLimited:
-        return RateLimited(text, retry_after=RATE_LIMIT_WAIT, code=code)
-    if cls is Transient:
-        return Transient(text, code=code, maybe_applied=True)
-    return cls(text, code=code)
-
-
-def _lookup(code: str, message: str) -> type[ChannelError] | None:
-    for (known, prefix), cls in ERRORS.items():
-        if known == code and prefix is not None and message.startswith(prefix):
-            return cls
-    return ERRORS.get((code, None))
+    if code == AUTH_ERROR and (message or "").startswith(RENEWABLE):
+        return AuthExpired(message, code=code)
+    return ERRORS.error(code, message, default=BY_STATUS.get(status or 0, Rejected))

@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
 from channelsync.sdk.channel import Setting
 from channelsync.sdk.intake import (
@@ -29,6 +29,7 @@ from channelsync.sdk.intake import (
     Receiver,
     Verified,
 )
+from channelsync_ownsite.translate import gmt
 
 ORDER_TOPICS = ("order.created", "order.updated", "order.deleted", "order.restored")
 _PING = re.compile(rb"webhook_id=\d+\Z")
@@ -74,6 +75,6 @@ def _gmt(order: dict) -> datetime | None:
     """``date_modified_gmt`` (WooCommerce writes it without a zone; it is UTC)."""
     value = order.get("date_modified_gmt") or order.get("date_created_gmt")
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc) if isinstance(value, str) else None
+        return gmt(value) if isinstance(value, str) else None
     except ValueError:
         return None

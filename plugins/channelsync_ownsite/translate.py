@@ -13,6 +13,7 @@ from typing import Any
 
 from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus
 from channelsync.sdk.money import yuan_to_fen
+from channelsync.sdk.times import parse_time
 from channelsync_ownsite import api
 
 #: WooCommerce order status -> core state.
@@ -46,10 +47,7 @@ def price_fen(value: Any) -> int | None:
 
 def gmt(value: Any) -> datetime | None:
     """A ``*_gmt`` field ("2024-05-01T08:00:00", no zone) as an aware UTC datetime."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    return parse_time(str(value), timezone.utc).astimezone(timezone.utc) if value else None
 
 
 def format_gmt(moment: datetime) -> str:

@@ -14,9 +14,10 @@ from channelsync.sdk.batch import grouped, run_calls
 from channelsync.sdk.errors import NotFound, Rejected
 from channelsync.sdk.models import Listing, ListingContent, Order, PriceUpdate, StockUpdate, UpdateResult
 from channelsync.sdk.paging import At, Detail, PageNumber, Reply
+from channelsync.sdk.times import BEIJING
 from channelsync_pdd import api
 from channelsync_pdd.router import PopRouter
-from channelsync_pdd.translate import BEIJING, listings_of, order_of
+from channelsync_pdd.translate import listings_of, order_of
 
 #: carrier -> PDD ``logistics_id``: EXAMPLES, unconfirmed; verify and override with the ``carriers`` setting
 CARRIERS = {"SF": "44", "ZTO": "115", "YTO": "85", "STO": "1", "YUNDA": "121", "EMS": "3"}

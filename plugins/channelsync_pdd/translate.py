@@ -1,12 +1,11 @@
 """PDD payloads -> channelsync models. Goods APIs count money in fen, order APIs in yuan;
 times are ``yyyy-MM-dd HH:mm:ss`` Beijing time (the channel's declared time zone)."""
 
-from datetime import datetime
 from typing import Any
 
-from channelsync.sdk.channel import BEIJING
 from channelsync.sdk.models import Listing, Order, OrderLine, OrderStatus
 from channelsync.sdk.money import yuan_to_fen
+from channelsync.sdk.times import BEIJING, parse_time
 from channelsync_pdd import api
 
 STATUSES = {api.TO_SHIP: OrderStatus.PAID, api.SHIPPED: OrderStatus.SHIPPED, api.RECEIVED: OrderStatus.COMPLETED}
@@ -33,13 +32,9 @@ def order_of(info: dict[str, Any]) -> Order:
     lines = [OrderLine(item.get("outer_id") or None, int(item["goods_count"]), str(item["sku_id"]),
                        _yuan(item.get("goods_price")), refunded=int(item["goods_count"]) if refunded else 0)
              for item in info.get("item_list") or []]
-    return Order(str(info["order_sn"]), mapped, _time(info["created_time"]),
-                 _time(info.get("updated_at") or info["created_time"]), lines, _yuan(info.get("pay_amount")),
-                 f"order_status={status}", shipped=shipped)
-
-
-def _time(text: str) -> datetime:
-    return datetime.strptime(str(text).strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
+    return Order(str(info["order_sn"]), mapped, parse_time(info["created_time"], BEIJING),
+                 parse_time(info.get("updated_at") or info["created_time"], BEIJING), lines,
+                 _yuan(info.get("pay_amount")), f"order_status={status}", shipped=shipped)
 
 
 def _yuan(value: Any) -> int | None:  # order amounts are yuan (goods amounts fen)

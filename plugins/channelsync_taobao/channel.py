@@ -30,8 +30,9 @@ from channelsync.sdk.models import (
 )
 from channelsync.sdk.money import fen_to_yuan
 from channelsync.sdk.paging import At, Detail, NewestFirst, PageNumber, Phases, Reply
+from channelsync.sdk.times import BEIJING
 from channelsync_taobao import api
-from channelsync_taobao.router import BEIJING, TopRouter, format_time, parse_time
+from channelsync_taobao.router import TopRouter, parse_time
 from channelsync_taobao.translate import listings_of, order_of, refund_ids
 
 
@@ -163,8 +164,8 @@ class TaobaoChannel(Channel):
     # --- orders ------------------------------------------------------------------------
     def order_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
         trades = _rows(self.client.execute(api.TRADES_INCREMENT, {
-            "fields": api.TRADE_FIELDS, "start_modified": format_time(since),
-            "end_modified": format_time(at.key or until),  # NewestFirst: the oldest time seen so far
+            "fields": api.TRADE_FIELDS, "start_modified": self.platform_text(since),
+            "end_modified": self.platform_text(at.key or until),  # NewestFirst: the oldest time seen so far
             "page_no": at.page, "page_size": at.size, "use_has_next": True}), "trades", "trade")
         oldest = min((parse_time(t.get("modified") or t["created"]) for t in trades), default=None)
         full = self.settings["confirm_with_fullinfo"]
@@ -190,8 +191,8 @@ class TaobaoChannel(Channel):
     def refund_page(self, since: datetime, until: datetime, at: At) -> Reply[Order]:
         """Trades with a refund that succeeded in the window, each read with trade.fullinfo.get."""
         root = self.client.execute(api.REFUNDS_RECEIVE, {
-            "fields": api.REFUND_FIELDS, "status": api.REFUND_SUCCESS, "start_modified": format_time(since),
-            "end_modified": format_time(until), "page_no": at.page, "page_size": at.size, "use_has_next": True})
+            "fields": api.REFUND_FIELDS, "status": api.REFUND_SUCCESS, "start_modified": self.platform_text(since),
+            "end_modified": self.platform_text(until), "page_no": at.page, "page_size": at.size, "use_has_next": True})
         refunds = _rows(root, "refunds", "refund")
         return Reply([Detail(str(r["tid"]), fetch=lambda tid=str(r["tid"]): self.order(tid)) for r in refunds],
                      has_more=bool(root.get("has_next")), count=len(refunds))

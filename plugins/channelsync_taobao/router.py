@@ -8,9 +8,9 @@ SDK sends them), success under ``<method without "taobao.">_response``.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
-from channelsync.sdk.channel import BEIJING
+from channelsync.sdk import times
 from channelsync.sdk.errors import (
     AuthExpired,
     NotFound,
@@ -20,9 +20,7 @@ from channelsync.sdk.errors import (
 )
 from channelsync.sdk.errortable import ErrorTable
 from channelsync.sdk.router import SIGN_METHODS, SignedRouter
-
-#: TOP timestamps and every time in its payloads: Beijing time (``BEIJING``), in this format.
-PLAIN = "%Y-%m-%d %H:%M:%S"
+from channelsync.sdk.times import BEIJING
 
 #: ``code`` or ``sub_code`` (prefix) -> error. The sub-code is the specific reason
 #: (code 15 "Remote service error" covers a missing item and a backend timeout alike).
@@ -88,7 +86,7 @@ class TopRouter(SignedRouter):
 
 def format_time(moment: datetime) -> str:
     """``2016-01-01 12:00:00`` in Beijing time: timestamps and business times alike."""
-    return moment.astimezone(BEIJING).strftime(PLAIN)
+    return times.format_time(moment, BEIJING)
 
 
 def format_millis(moment: datetime) -> str:
@@ -99,6 +97,4 @@ def format_millis(moment: datetime) -> str:
 def parse_time(text: str) -> datetime:
     """A TOP time: ``yyyy-MM-dd HH:mm:ss`` (Beijing) or epoch milliseconds. ValueError otherwise."""
     text = str(text).strip()
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text) / 1000, timezone.utc)
-    return datetime.strptime(text, PLAIN).replace(tzinfo=BEIJING)
+    return times.parse_time(int(text) / 1000 if text.isdigit() else text, BEIJING)

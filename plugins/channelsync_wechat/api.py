@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from channelsync.sdk.channel import BEIJING  # noqa: F401  (the plugin's modules import it from here)
-
 DEFAULT_BASE_URL = "https://api.weixin.qq.com"
-# every channels/ec response and the token call answer in Beijing time (``BEIJING``)
+# every channels/ec response and the token call answer in Beijing time (``channelsync.sdk.times.BEIJING``)
 
 # --- token -----------------------------------------------------------------
 STABLE_TOKEN = "/cgi-bin/stable_token"  # POST JSON {grant_type, appid, secret, force_refresh}

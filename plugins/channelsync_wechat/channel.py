@@ -22,6 +22,7 @@ from channelsync.sdk import Detail, NextToken, Phases, Reply, TokenAuth
 from channelsync.sdk.batch import Call, grouped, run_calls
 from channelsync.sdk.errors import NotFound, Rejected
 from channelsync.sdk.models import Listing, ListingContent, Order, OrderLine, PriceUpdate, StockUpdate, UpdateResult
+from channelsync.sdk.times import BEIJING
 from channelsync_wechat import api
 from channelsync_wechat.client import WechatClient
 from channelsync_wechat.translate import aftersale_ids, delivery_products, listings_of, order_of
@@ -50,7 +51,7 @@ class WechatChannel(Channel):
         can_update_content=True,  # title and description; the platform reviews them before they show
         can_set_shelf=True,  # per product: every SKU of the product goes on or off together
         carriers={code: code for code in api.DELIVERY_IDS},  # ship's carrier is WeChat's delivery_id
-        timezone=api.BEIJING,
+        timezone=BEIJING,
     )
     settings_schema = {
         "base_url": Setting(str, default=api.DEFAULT_BASE_URL,

@@ -63,7 +63,7 @@ def world(tmp_path_factory):
         # WeChat's own rate-limit answer its bound is 60 s + BOUND. The test shortens the minute.
         from channelsync_wechat import errors as wechat_errors
 
-        mp.setitem(wechat_errors.ERRORS, 45011, wechat_errors.Rule(wechat_errors.RateLimited, retry_after=3.0))
+        mp.setitem(wechat_errors.WAITS, "45011", lambda now: 3.0)
         yield from _world(tmp_path_factory)
 
 

@@ -78,3 +78,11 @@ def test_merged_adds_entries_without_changing_the_original():
 def test_a_table_entry_that_is_not_an_error_class_is_refused_at_declaration():
     with pytest.raises(TypeError, match="'7'"):
         ErrorTable("X", {"7": ValueError})
+
+
+def test_a_call_s_default_decides_only_codes_in_no_entry():
+    """WooCommerce: a code the table does not list falls back on the HTTP status's class."""
+    assert type(TABLE.error("999", "gone", default=NotFound)) is NotFound
+    assert type(TABLE.error("10", "busy", default=NotFound)) is Transient  # listed: the table decides
+    limited = TABLE.error("998", "slow down", default=RateLimited)
+    assert type(limited) is RateLimited and limited.retry_after == 5.0

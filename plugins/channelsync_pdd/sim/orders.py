@@ -11,13 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from channelsync.sdk.times import BEIJING, format_time
 from channelsync.sim.simulator import Response, SimOrder
 from channelsync_pdd import api
-from channelsync_pdd.translate import BEIJING
 
-
-def format_time(moment: datetime) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 ORDER_STATUS = {"paid": api.TO_SHIP, "shipped": api.SHIPPED, "completed": api.RECEIVED}
 
@@ -35,13 +32,14 @@ class OrdersApi:
             "order_sn": order.order_id, "confirm_status": 1,
             "order_status": ORDER_STATUS.get(order.status, api.SHIPPED if order.carrier else api.TO_SHIP),
             "refund_status": api.REFUNDED if refunded else api.NO_REFUND,
-            "created_time": format_time(order.created_at), "updated_at": format_time(order.modified_at),
+            "created_time": format_time(order.created_at, BEIJING),
+            "updated_at": format_time(order.modified_at, BEIJING),
             "pay_amount": order.total / 100,
             "item_list": [{"goods_id": int(ln.item_id), "sku_id": int(ln.external_id), "outer_id": ln.sku_code or "",
                            "goods_count": ln.quantity, "goods_price": ln.price / 100} for ln in order.lines]}
         if order.carrier:
             info.update(logistics_id=int(self.shipments.get(order.order_id, 0)), tracking_number=order.tracking_no,
-                        shipping_time=format_time(order.modified_at))
+                        shipping_time=format_time(order.modified_at, BEIJING))
         return info
 
     def window(self, params: dict[str, str]) -> tuple[datetime, datetime] | Response:

@@ -31,6 +31,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
+from channelsync.sdk.times import BEIJING
 from channelsync.sim.simulator import Request, Response, Simulator
 from channelsync_wechat import api
 from channelsync_wechat.sim.messages import WechatPushMessages
@@ -176,7 +177,7 @@ class WechatSimulator(ProductsApi, OrdersApi, Simulator):
         with self.lock:
             now = self.now()
             if force:
-                day = now.astimezone(api.BEIJING).date()
+                day = now.astimezone(BEIJING).date()
                 if self.forced.get(day, 0) >= self.forced_refresh_per_day:
                     return wx_error(45009, f"force_refresh is limited to {self.forced_refresh_per_day} a day")
                 self.forced[day] = self.forced.get(day, 0) + 1
