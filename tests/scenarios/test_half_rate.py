@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import random
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
 
 import pytest
 
@@ -30,6 +31,7 @@ from channelsync.store import Store
 from channelsync.sync import reconcile
 from channelsync.sync.lane import open_lane
 from channelsync.sync.runner import ChannelRunner
+from channelsync.sync.stopping import Stop
 from channelsync.testing import wait_for
 from channelsync.testing.harness import Shop
 
@@ -69,23 +71,43 @@ def test_at_half_the_default_rate_resync_and_the_daemon_converge_with_few_refusa
             return all(sims[name].stock(c) == inventory.channel_target(store, shop.config.channels[name], c)
                        for name in names for c in SKUS)
 
-        def resync_and_push(name: str) -> reconcile.ResyncReport:
+        stop, outcome = Stop(), {}
+
+        def resync_and_push(name: str) -> None:
             """`channelsync resync --channel <name>` and the pushes it queued, on a connection of
             this thread's (each channel's budget is its own: five at once is five times one)."""
             store = Store(shop.config.db_path)
-            runner = ChannelRunner(open_lane(shop.config, name, store, shop.types, shop.pm))
             try:
-                report = reconcile.resync(runner.lane)
-                wait_for(lambda: (runner.drain(), on_target(store, (name,)))[1], 240, f"{name} at its target")
-                return report
+                runner = ChannelRunner(open_lane(shop.config, name, store, shop.types, shop.pm, stop=stop))
+                try:
+                    outcome[name] = reconcile.resync(runner.lane)
+                    wait_for(lambda: stop.check() or (runner.drain(), on_target(store, (name,)))[1], 240,
+                             f"{name} at its target")
+                finally:
+                    runner.close()
+            except BaseException as exc:  # noqa: BLE001 - raised in the test's thread below
+                outcome[name] = exc
             finally:
-                runner.close()
                 store.close()
 
         # --- phase 1: a resync of every channel without a daemon, the five at once (JD's alone
         # takes 45 s at its 1 call/s)
-        with ThreadPoolExecutor(len(sims)) as pool:
-            reports = dict(zip(sims, pool.map(resync_and_push, sims)))
+        threads = [threading.Thread(target=resync_and_push, args=(name,), daemon=True) for name in sims]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 300
+        try:
+            for thread in threads:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        finally:
+            stop.event.set()  # one still running (a failure) ends at its next wait or call
+            for thread in threads:
+                thread.join(30)
+        assert not any(t.is_alive() for t in threads), "a channel's resync still running 300 s on"
+        for result in outcome.values():
+            if isinstance(result, BaseException):
+                raise result
+        reports = outcome
         assert {n: r.linked for n, r in reports.items()} == {n: len(SKUS) for n in sims}, reports
         assert on_target()
         resync_refusals = refusals(sims)
