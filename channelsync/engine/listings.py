@@ -68,13 +68,15 @@ def lower_expected_many(store: Store, channel: str, taken: list[tuple[datetime, 
                                [(channel, sku) for _, sku, _ in taken])
         return
     # platforms keep whole seconds and their clocks are not ours: a sale this close to the
-    # read counts as shown by it, a put-back as not (both err towards showing less)
+    # read counts as shown by it, a put-back as not (both err towards showing less), and the
+    # read is doubtful: when it settles another is asked for (``settle_reads``)
     store.conn.executemany(
         "UPDATE listings SET expected = MAX(0, expected - ?), read_expected = CASE WHEN read_qty IS NOT NULL AND "
         "((? > 0 AND ? <= read_to) OR (? < 0 AND ? <= read_from)) THEN MAX(0, read_expected - ?) "
-        "ELSE read_expected END WHERE channel = ? AND sku_code = ? AND expected IS NOT NULL",
-        [(units, units, ts(at - CLOCK_MARGIN), units, ts(at + CLOCK_MARGIN), units, channel, sku)
-         for at, sku, units in taken])
+        "ELSE read_expected END, read_doubt = read_doubt OR (read_qty IS NOT NULL AND ? <= read_to AND ? > read_from) "
+        "WHERE channel = ? AND sku_code = ? AND expected IS NOT NULL",
+        [(units, units, early, units, late, units, early, late, channel, sku)
+         for at, sku, units in taken for early, late in ((ts(at - CLOCK_MARGIN), ts(at + CLOCK_MARGIN)),)])
 
 
 # --- pushes ------------------------------------------------------------------
@@ -91,9 +93,10 @@ def stock_pushed(store: Store, channel: str, sku_code: str, *, absolute: bool, q
     rows = store.execute(
         "UPDATE listings SET expected = CASE WHEN ? OR expected IS NULL THEN ? ELSE expected + ? END, "
         "pushed_qty = ?, pushed_at = ?, "
-        "read_qty = CASE WHEN ? THEN NULL ELSE read_qty END, read_expected = CASE WHEN ? THEN NULL ELSE read_expected END "
+        "read_qty = CASE WHEN ? THEN NULL ELSE read_qty END, read_expected = CASE WHEN ? THEN NULL ELSE read_expected END, "
+        "read_doubt = read_doubt AND NOT ? "
         "WHERE channel = ? AND sku_code = ? RETURNING expected",
-        (absolute, quantity, delta, quantity if sent is None else sent, ts(at), absolute, absolute, channel,
+        (absolute, quantity, delta, quantity if sent is None else sent, ts(at), absolute, absolute, absolute, channel,
          sku_code)).fetchall()
     return rows[0][0] if rows else None
 
@@ -107,8 +110,8 @@ def want_check(store: Store, channel: str, sku_code: str, hold: bool, at: dateti
                   "check_holds = MAX(check_holds, ?) WHERE channel = ? AND sku_code = ?",
                   (ts(at or utcnow()), int(hold), channel, sku_code))
     if hold:  # a read taken before the doubtful call cannot tell whether it applied
-        store.execute("UPDATE listings SET read_qty = NULL, read_expected = NULL, read_from = NULL, read_to = NULL "
-                      "WHERE channel = ? AND sku_code = ?", (channel, sku_code))
+        store.execute("UPDATE listings SET read_qty = NULL, read_expected = NULL, read_from = NULL, read_to = NULL, "
+                      "read_doubt = 0 WHERE channel = ? AND sku_code = ?", (channel, sku_code))
 
 
 def held(listing: dict) -> bool:
@@ -148,7 +151,8 @@ def begin_read(store: Store, channel: str, sku_code: str, quantity: int, read_fr
 
 
 _BEGIN_READ = ("UPDATE listings SET expected = COALESCE(expected, ?), read_qty = ?, read_expected = "
-               "COALESCE(expected, ?), read_from = ?, read_to = ?, seen_qty = ?, seen_at = ? WHERE channel = ? AND "
+               "COALESCE(expected, ?), read_from = ?, read_to = ?, read_doubt = 0, seen_qty = ?, seen_at = ? "
+               "WHERE channel = ? AND "
                f"sku_code = ? AND NOT EXISTS ({_IN_FLIGHT})")
 
 
@@ -185,25 +189,27 @@ def settle_reads(store: Store, channel: str, covered: datetime | None, source: s
     now_s = ts(now or utcnow())
     # in code order from ``after`` (the last code of the batch before): each batch reads on from
     # where the last stopped, not past every row settled already (quadratic over a resync)
-    rows = store.query("SELECT sku_code, read_qty, read_expected FROM listings WHERE channel = ? AND sku_code > ? "
-                       "AND read_qty IS NOT NULL AND read_to <= ? ORDER BY sku_code LIMIT ?",
-                       (channel, after, ts(covered), limit))
+    rows = store.execute("SELECT sku_code, read_qty, read_expected FROM listings WHERE channel = ? AND sku_code > ? "
+                         "AND read_qty IS NOT NULL AND read_to <= ? ORDER BY sku_code LIMIT ?",
+                         (channel, after, ts(covered), limit)).fetchall()
     drift, moves = [], []
-    for r in rows:
-        diff = r["read_qty"] - (r["read_expected"] if r["read_expected"] is not None else r["read_qty"])
+    for code, qty, was in rows:
+        diff = qty - (was if was is not None else qty)
         if diff:
-            drift.append(Drift(r["sku_code"], r["read_qty"], r["read_expected"]))
-        moves.append((diff, now_s, channel, r["sku_code"]))
+            drift.append(Drift(code, qty, was))
+        moves.append((diff, now_s, now_s, channel, code))
     # one statement each for the batch (a resync settles 100,000 reads), not two per read
     store.conn.executemany("INSERT INTO drift (channel, sku_code, seen, expected, found_at, source) "
                            "VALUES (?,?,?,?,?,?)", [(channel, d.sku_code, d.seen, d.expected, now_s, source)
                                                     for d in drift])
+    # a doubtful read (an order within the clock margin of it) asks for another at once: the
+    # orders it was judged against are all in ``expected`` by then, so the next read is plain
     store.conn.executemany(
         "UPDATE listings SET expected = MAX(0, COALESCE(expected, read_qty) + ?), read_qty = NULL, "
-        "read_expected = NULL, read_from = NULL, read_to = NULL, check_wanted_at = NULL, check_holds = 0, "
-        "checked_at = ? "
+        "read_expected = NULL, read_from = NULL, read_to = NULL, check_holds = 0, "
+        "check_wanted_at = CASE WHEN read_doubt THEN ? END, read_doubt = 0, checked_at = ? "
         "WHERE channel = ? AND sku_code = ?", moves)
-    return [r["sku_code"] for r in rows], drift
+    return [r[0] for r in rows], drift
 
 
 def reads_due(store: Store, channel: str, covered: datetime) -> bool:
@@ -272,6 +278,9 @@ class Seen:
     new_link: bool
     #: (expected before, quantity seen) when they differed and stock is being reconciled
     drift: tuple[int | None, int] | None = None
+
+
+_NEW, _SAME = Seen(new_link=True), Seen(new_link=False)
 
 
 def record_seen(store: Store, channel: str, sku_code: str, listing: Listing, *, reset_expected: bool,
@@ -345,9 +354,10 @@ def record_page(store: Store, channel: str, linked: list[Listing], *, reset_expe
         store.conn.executemany(_BEGIN_READ, [_read_params(channel, ls.sku_code, ls.quantity, stamps[began], now)
                                              for ls, began in zip(linked, starts)
                                              if ls.quantity is not None and ls.sku_code in had])
-    return [Seen(new_link=ls.sku_code not in had,
-                 drift=(had[ls.sku_code], ls.quantity) if ls.sku_code in had and reset_expected and
-                 ls.quantity is not None and had[ls.sku_code] != ls.quantity else None) for ls in linked]
+    # the outcomes without drift are two shared (frozen) values, not one object a listing
+    return [_NEW if ls.sku_code not in had else
+            Seen(new_link=False, drift=(had[ls.sku_code], ls.quantity)) if reset_expected and ls.quantity is not None
+            and had[ls.sku_code] != ls.quantity else _SAME for ls in linked]
 
 
 #: parameters: channel, code, external id, item id, quantity, price, on shelf, title, now

@@ -347,3 +347,12 @@ def m230_listings_reading(db: sqlite_utils.Database) -> None:
     # listings: 15.7 ms a poll per channel at 100k SKUs, 0.01 ms with it. It holds only the
     # few listings with a read pending.
     db.executescript("CREATE INDEX listings_reading ON listings(channel, read_to) WHERE read_qty IS NOT NULL;")
+
+
+@migrations()
+def m240_read_doubt(db: sqlite_utils.Database) -> None:
+    # A pending read judged against an order within the clock margin of it (which side of
+    # the read the order fell on is a guess) is doubtful: once settled, another read is
+    # asked for at once. Without it a put-back an absolute set had erased raised expected
+    # and no read ever saw the units missing until the periodic check (60 s by default).
+    db.executescript("ALTER TABLE listings ADD COLUMN read_doubt INTEGER NOT NULL DEFAULT 0;")

@@ -228,7 +228,7 @@ def _page(lane: Lane, found: list[Listing], what: set[str], only: set[str] | Non
     codes = [ls.sku_code for ls in linked]
     seen = listings.record_page(store, name, linked, reset_expected="stock" in what, read_from=starts)
     reads = inventory.Reads(store)  # valid for the page: it writes listings and the outbox, never stock
-    if "stock" in what:
+    if "stock" in what and report.dry_run:  # else queue_stock reads them (and the bundles they touch)
         reads.preload(codes, {tuple(cfg.warehouses)})
     for listing, s in zip(linked, seen):
         if s.new_link:
@@ -248,7 +248,8 @@ def _page(lane: Lane, found: list[Listing], what: set[str], only: set[str] | Non
     shelves = "listing" in what and lane.adapter.capabilities.can_set_shelf
     now, debug = utcnow(), log.bind()  # bound once: a lazy logger binds on every call, even filtered out
     for listing in linked:
-        code, row = listing.sku_code, master[listing.sku_code]
+        code = listing.sku_code
+        status, base_price, cost, product_status = master[code]
         if "stock" in what:
             target = targets.get((name, code))
             if target is None:  # a dry run, or a channel that is not enabled
@@ -256,25 +257,25 @@ def _page(lane: Lane, found: list[Listing], what: set[str], only: set[str] | Non
             if listing.quantity is not None and target != listing.quantity:
                 report.change(code, "stock", listing.quantity, target, debug)
         if prices and listing.price is not None:
-            price = pricing.decide_price(lane.config, cfg, code, row["base_price"], row["cost"], now, debug)
+            price = pricing.decide_price(lane.config, cfg, code, base_price, cost, now, debug)
             if price != listing.price:
                 outbox.queue(store, name, code, "price")
                 report.queued["price"] += 1
                 report.change(code, "price", fen_to_yuan(listing.price), fen_to_yuan(price), debug)
-        if shelves and listings.shelf_rule(row["status"], row["product_status"]) != listing.on_shelf:
+        if shelves and listings.shelf_rule(status, product_status) != listing.on_shelf:
             outbox.queue(store, name, code, "shelf")
             report.queued["shelf"] += 1
             report.change(code, "shelf", _shelf(listing.on_shelf), _shelf(not listing.on_shelf), debug)
 
 
-def _master(store, codes: set[str]) -> dict[str, dict]:
-    """The page's SKUs as the catalog has them (a code missing is not a master SKU)."""
+def _master(store, codes: set[str]) -> dict[str, tuple]:
+    """The page's SKUs as the catalog has them, (status, base price, cost, product status) by
+    code (a code missing is not a master SKU); tuples, not a dict per row."""
     if not codes:
         return {}
-    rows = store.query("SELECT s.code, s.status, s.base_price, s.cost, p.status AS product_status FROM skus s "
-                       f"LEFT JOIN products p ON p.code = s.product_code WHERE s.code IN ({','.join('?' * len(codes))})",
-                       tuple(codes))
-    return {r["code"]: r for r in rows}
+    rows = store.execute("SELECT s.code, s.status, s.base_price, s.cost, p.status FROM skus s LEFT JOIN products p "
+                         f"ON p.code = s.product_code WHERE s.code IN ({','.join('?' * len(codes))})", tuple(codes))
+    return {code: rest for code, *rest in rows}
 
 
 def _unmatched(store, name: str, listing: Listing, known: bool, seen_codes: set[str],

@@ -336,3 +336,25 @@ def test_a_subtract_refused_again_and_again_has_the_listing_read(world):
         w.runner.cycle()
     assert w.x.stock(SKU) == 1
     assert listings.drift_summary(w.shop.store, "x")["latest"][0]["seen"] == 2
+
+
+@pytest.mark.parametrize("kind", ["fake-absolute-reads", "jd", "fake-increment"])
+def test_a_put_back_an_absolute_set_erased_is_found_by_a_read_after_the_doubt(world, kind):
+    """A cancel the platform put back, not ingested yet, when an absolute set went out: the set
+    (never above the target) erased it. Its ingest, seconds later, raises ``expected`` by
+    units the platform no longer shows, and the read verifying the set cannot tell (the
+    put-back is within the clock margin of it, so it counts as after the read). A read
+    judged against an order that close is doubtful: another read follows at once, which
+    sees the units missing, and the listing is repaired in seconds, not at the next
+    periodic check (60 s later: the fault matrix's [reset] waited 30 s for it)."""
+    w = world(kind, drift_check_interval=3600.0)
+    w.runner.cycle()  # the first periodic check of the run is spent
+    order = w.x.place_order([(SKU, 2)])
+    w.shop.settle()
+    assert w.x.stock(SKU) == 8 == w.target()
+    w.x.cancel(order.order_id)  # the platform shows 10 again; the core does not know yet
+    w.set_master(11)            # 11 on hand, 2 reserved: target 9, pushed before the cancel is in
+    w.shop.drain_all()          # set (9 where absolute), verified by a read, the cancel ingested
+    w.settle()
+    assert w.x.stock(SKU) == w.target() == 11
+    assert w.shop.expected("x", SKU) == 11
