@@ -12,13 +12,17 @@ pass ``plugin``/``settings``/``transport`` to run a real plugin against its simu
 from __future__ import annotations
 
 import io
-from dataclasses import fields
+import socket
+import threading
+from contextlib import contextmanager
+from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import httpx
 
-from channelsync.config.settings import ChannelConfig, Config, PriceRules, StockRules
+from channelsync.config.settings import ChannelConfig, Config, DaemonConfig, PriceRules, StockRules
+from channelsync.daemon import Daemon
 from channelsync.engine import catalog, listings
 from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.sim import fake
@@ -26,15 +30,39 @@ from channelsync.store import Store, ts, utcnow
 from channelsync.sync import reconcile
 from channelsync.sync.lane import Lane, open_lane
 from channelsync.sync.runner import ChannelRunner
+from channelsync.sync.stopping import NEVER, Stop
+
+#: seconds a stopped daemon's thread gets to end (a worker stuck on the wire is let go after the grace)
+STOP_JOIN = 60.0
 
 _RULE_KEYS = {f.name for f in fields(StockRules)}
 _CHANNEL_KEYS = {f.name for f in fields(ChannelConfig)}
 
 
+def free_port() -> int:
+    """A port free on 127.0.0.1 now, for a server that reads 0 as "off" (the daemon's health port)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NoWaits(Stop):
+    """A lane stop whose waits (a retry's back-off, the rate budget's) end at once.
+
+    For model tests that drive every step themselves (the state machines): what they check
+    does not depend on the clock, and an inline retry's back-off (0.5-1.5 s after an injected
+    fault) was more than half their time. Never for a test of waiting or of rates."""
+
+    def sleep(self, seconds: float) -> None:
+        self.check()
+
+
 class Shop:
     def __init__(self, tmp_path: Path, channels: dict[str, dict[str, Any]],
                  warehouses: dict[str, str] | None = None, promotions: tuple = (), db_name: str = "shop.db",
-                 plugins: tuple = ()) -> None:
+                 plugins: tuple = (), waits: bool = True) -> None:
+        """``waits=False``: the lanes' back-off and rate waits end at once (``NoWaits``)."""
+        self.stop = NEVER if waits else NoWaits()
         self.pm = make_manager(extra=[fake, *plugins], load_entry_points=True)
         self.types = channel_types(self.pm)
         self.transports: dict[str, httpx.BaseTransport | None] = {}
@@ -63,7 +91,8 @@ class Shop:
         self.store = Store(self.config.db_path)
         catalog.sync_warehouses(self.store, self.config)
         self.lanes: dict[str, Lane] = {
-            name: open_lane(self.config, name, self.store, self.types, self.pm, self.transports.get(name))
+            name: open_lane(self.config, name, self.store, self.types, self.pm, self.transports.get(name),
+                            stop=self.stop)
             for name in self.config.channels}
         self.runners = {name: ChannelRunner(lane) for name, lane in self.lanes.items()}
 
@@ -113,3 +142,33 @@ class Shop:
 
     def expected(self, channel: str, sku: str) -> int | None:
         return listings.expected(self.store, channel, sku)
+
+    @contextmanager
+    def running_daemon(self, config: Config | None = None, *, tick: float = 0.05,
+                       **daemon_opts: Any) -> Iterator[Daemon]:
+        """A daemon over this shop, run in a thread (health port 0 unless ``config`` says otherwise).
+
+        Yields the daemon; on exit stops it, joins its thread and fails the test if the thread
+        did not end, if ``run`` raised or if it returned an exit code other than 0. Wait on
+        ``daemon.started`` or on what the test expects, never on a fixed sleep."""
+        config = config or replace(self.config, daemon=DaemonConfig(http_port=0))
+        daemon = Daemon(config, self.pm, tick=tick, **daemon_opts)
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["rc"] = daemon.run(install_signals=False)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run, name="daemon", daemon=True)
+        thread.start()
+        try:
+            yield daemon
+        finally:
+            daemon.request_stop()
+            thread.join(timeout=STOP_JOIN)
+        assert not thread.is_alive(), f"the daemon's thread did not end within {STOP_JOIN} s of the stop"
+        if "error" in outcome:
+            raise outcome["error"]
+        assert outcome.get("rc") == 0, f"the daemon exited with {outcome.get('rc')}"

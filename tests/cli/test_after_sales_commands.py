@@ -4,7 +4,6 @@ orders show's lines, parcels and history, stock show by warehouse; exit codes an
 import json
 
 import pytest
-from click.testing import CliRunner
 
 from channelsync.sdk.plugins import make_manager
 from channelsync.sim import fake
@@ -40,7 +39,7 @@ TEA,TEA-02,59.90,4,0
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def env(tmp_path, monkeypatch, invoke_cli):
     monkeypatch.setenv("FAKE_TOKEN", "fake-token-value-1234")
     for name in ("tb", "web"):
         platform = fake.FakePlatform(name, token="fake-token-value-1234")
@@ -51,15 +50,7 @@ def env(tmp_path, monkeypatch):
     pm = make_manager(extra=[fake])
 
     def run(*args, expect=0):
-        from channelsync import cli as cli_mod
-
-        class Main:
-            name = "channelsync"
-
-            def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-                cli_mod.main(list(args), pm=pm)
-
-        result = CliRunner().invoke(Main(), ["--config", str(tmp_path / "channelsync.toml"), *args])
+        result = invoke_cli(pm, ["--config", str(tmp_path / "channelsync.toml"), *args])
         assert result.exit_code == expect, (args, result.exit_code, result.output)
         return result
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from click.testing import CliRunner
 
 from channelsync.sdk.plugins import make_manager
 from channelsync.sim import fake
@@ -208,18 +207,6 @@ def _dump(path: Path) -> list[str]:
         conn.close()
 
 
-class _Main:
-    """click's test runner calling channelsync's own ``main`` (its error handler included)."""
-
-    name = "channelsync"
-
-    def __init__(self, pm):
-        self.pm = pm
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        from channelsync import cli as cli_mod
-
-        cli_mod.main(list(args), pm=self.pm)
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +215,7 @@ def pm():
 
 
 @pytest.fixture
-def shop(tmp_path, monkeypatch, pm):
+def shop(tmp_path, monkeypatch, pm, invoke_cli):
     monkeypatch.setenv("FAKE_TOKEN", "fake-token-bad-inputs-1234")
     monkeypatch.setenv("CHANNELSYNC_LOG_DIR", str(tmp_path / "logs"))
     fake.FakePlatform("bad-inputs-a", token="fake-token-bad-inputs-1234")
@@ -239,7 +226,7 @@ def shop(tmp_path, monkeypatch, pm):
         argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
         if not any(a == "--config" for a in argv):
             argv = ["--config", str(tmp_path / "channelsync.toml"), *argv]
-        return CliRunner().invoke(_Main(pm), argv)
+        return invoke_cli(pm, argv)
 
     result = run("catalog", "import", str(tmp_path / "base.csv"))
     assert result.exit_code == 0, result.output

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 
 from channelsync.sdk.plugins import make_manager
 from channelsync.store import Store
@@ -38,7 +37,7 @@ TEA,Green tea,TEA-02,59.90,20.00,4,0
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def env(tmp_path, monkeypatch, invoke_cli):
     monkeypatch.setenv("FAKE_TOKEN", "fake-token-value-1234")
     for name in ("a", "b"):
         platform = fake.FakePlatform(name, token="fake-token-value-1234")
@@ -49,25 +48,13 @@ def env(tmp_path, monkeypatch):
     pm = make_manager(extra=[fake])
 
     def run(*args, expect=0):
-        result = CliRunner().invoke(_Main(pm), ["--config", str(tmp_path / "channelsync.toml"), *args])
+        result = invoke_cli(pm, ["--config", str(tmp_path / "channelsync.toml"), *args])
         assert result.exit_code == expect, (args, result.exit_code, result.output)
         return result
 
     return tmp_path, run
 
 
-class _Main:
-    """A click-compatible wrapper calling channelsync.cli.main with a given plugin manager."""
-
-    name = "channelsync"
-
-    def __init__(self, pm):
-        self.pm = pm
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        from channelsync import cli as cli_mod
-
-        cli_mod.main(list(args), pm=self.pm)
 
 
 def db_snapshot(path):

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
 from channelsync.config import load
 from channelsync.sdk.plugins import channel_types, make_manager
@@ -37,25 +36,13 @@ token = { env = "FAKE_TOKEN" }
 """
 
 
-class Main:
-    """Runs channelsync.cli.main (its error handler and exit codes) with a given plugin manager."""
-
-    name = "channelsync"
-
-    def __init__(self, pm):
-        self.pm = pm
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        from channelsync import cli as cli_mod
-
-        cli_mod.main(list(args), pm=self.pm)
 
 
 PERIOD = ["--from", "2026-11-09", "--to", "2026-11-10"]
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(tmp_path, monkeypatch, invoke_cli):
     monkeypatch.setenv("FAKE_TOKEN", "fake-token-value-1234")
     (tmp_path / "channelsync.toml").write_text(CONFIG, encoding="utf-8")
     pm = make_manager(extra=[fake])
@@ -65,7 +52,7 @@ def run(tmp_path, monkeypatch):
     store.close()
 
     def invoke(*args, expect=0):
-        result = CliRunner().invoke(Main(pm), ["--config", str(tmp_path / "channelsync.toml"), *args])
+        result = invoke_cli(pm, ["--config", str(tmp_path / "channelsync.toml"), *args])
         assert result.exit_code == expect, (args, result.output, result.exception)
         return result.output
 

@@ -1,10 +1,25 @@
-"""What the process tests share: a config, token file and catalog for ``channelsync run``
-against one JD simulator, as an operator would write them (secrets from env and file)."""
+"""What the daemon tests share: a two-channel shop, and for the process tests a config, token
+file and catalog for ``channelsync run`` against one JD simulator, as an operator would write
+them (secrets from env and file)."""
 
 import os
 import sys
 
 import pytest
+
+from channelsync.testing.harness import Shop
+
+
+@pytest.fixture
+def ab_shop(tmp_path):
+    """Two fake channels polled every 0.2 s, both listing A (10 in stock) and B (3)."""
+    shop = Shop(tmp_path, {"a": {"poll_interval": 0.2}, "b": {"poll_interval": 0.2}})
+    for name in ("a", "b"):
+        shop.platform(name).seed("A", 0, 1000)
+        shop.platform(name).seed("B", 0, 1000)
+    shop.import_csv("product_code,sku_code,price,stock:main\nP,A,10.00,10\nP,B,10.00,3\n")
+    yield shop
+    shop.close()
 
 
 @pytest.fixture

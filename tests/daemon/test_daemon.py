@@ -1,8 +1,5 @@
 """The daemon: workers per channel, pushes right after ingest, lock, health, clean stop."""
 
-import socket
-import threading
-import time
 from dataclasses import replace
 
 import httpx
@@ -16,48 +13,28 @@ from channelsync.daemon import Daemon, InstanceLock
 from channelsync.sdk.errors import UserError
 from channelsync.config.settings import DaemonConfig
 from channelsync.testing import wait_for
-from channelsync.testing.harness import Shop
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from channelsync.testing.harness import free_port
 
 
 @pytest.fixture
-def running(tmp_path):
-    shop = Shop(tmp_path, {"a": {"poll_interval": 0.2}, "b": {"poll_interval": 0.2}})
-    for name in ("a", "b"):
-        shop.platform(name).seed("A", 0, 1000)
-        shop.platform(name).seed("B", 0, 1000)
-    shop.import_csv("product_code,sku_code,price,stock:main\nP,A,10.00,10\nP,B,10.00,3\n")
+def running(ab_shop):
+    shop = ab_shop
     port = free_port()
-    config = replace(shop.config, daemon=DaemonConfig(http_port=port))
-    daemon = Daemon(config, shop.pm, tick=0.05)
-    result = {}
     log.configure("json", "info")
-    with capture_logs() as logs:
-        thread = threading.Thread(target=lambda: result.setdefault("rc", daemon.run(install_signals=False)))
-        thread.start()
-        try:
+    try:
+        with capture_logs() as logs, \
+                shop.running_daemon(replace(shop.config, daemon=DaemonConfig(http_port=port))) as daemon:
             wait_for(lambda: all(shop.platform(n).stock("A") == 10 for n in ("a", "b")), what="first sync")
             yield shop, daemon, port, logs
-        finally:
-            daemon.request_stop()
-            thread.join(timeout=30)
-    log.configure("json", "warning")
-    assert not thread.is_alive()
-    assert result["rc"] == 0
-    shop.close()
+    finally:
+        log.configure("json", "warning")
 
 
 def test_order_on_one_channel_reaches_the_other(running):
     shop, daemon, _, _ = running
     shop.platform("a").place_order([("A", 4)])
-    started = time.monotonic()
-    wait_for(lambda: shop.platform("b").stock("A") == 6, what="push to b")
-    assert time.monotonic() - started < 5
+    # pushed after the ingest: b's drift check (every 60 s) and resync (15 min) are not due
+    wait_for(lambda: shop.platform("b").stock("A") == 6, timeout=30, what="push to b")
     assert shop.platform("a").stock("A") == 6
 
 

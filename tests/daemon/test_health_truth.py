@@ -4,9 +4,8 @@ visible, /healthz 503 with per-channel reasons under ``daemon.unhealthy_when``, 
 
 from __future__ import annotations
 
+import contextlib
 import json
-import socket
-import threading
 from dataclasses import replace
 
 import httpx
@@ -14,12 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from channelsync.config.settings import DaemonConfig
-from channelsync.daemon import Daemon
 from channelsync.daemon.health import health_document
 from channelsync.engine import catalog, channels
 from channelsync.store import utcnow
 from channelsync.testing import wait_for
-from channelsync.testing.harness import Shop
+from channelsync.testing.harness import Shop, free_port
 
 
 def row(name: str, health: str, error: str | None = None, enabled: bool = True) -> dict:
@@ -91,36 +89,18 @@ def test_an_error_echoing_a_secret_is_stored_redacted(tmp_path):
 
 # --- a running daemon ---------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def daemon_of(tmp_path):
-    started = []
+def daemon_of(ab_shop):
+    """``start(policy)`` runs a daemon over the a/b shop with that ``unhealthy_when``."""
+    with contextlib.ExitStack() as stack:
+        def start(policy: str = "any_failing"):
+            port = free_port()
+            config = replace(ab_shop.config, daemon=DaemonConfig(http_port=port, unhealthy_when=policy))
+            daemon = stack.enter_context(ab_shop.running_daemon(config))
+            wait_for(lambda: ab_shop.platform("b").stock("A") == 10, what="first sync")
+            return ab_shop, daemon, f"http://127.0.0.1:{port}/healthz"
 
-    def start(policy: str = "any_failing"):
-        shop = Shop(tmp_path, {"a": {"poll_interval": 0.2}, "b": {"poll_interval": 0.2}})
-        for name in ("a", "b"):
-            shop.platform(name).seed("A", 0, 1000)
-            shop.platform(name).seed("B", 0, 1000)
-        shop.import_csv("product_code,sku_code,price,stock:main\nP,A,10.00,10\nP,B,10.00,3\n")
-        port = free_port()
-        config = replace(shop.config, daemon=DaemonConfig(http_port=port, unhealthy_when=policy))
-        daemon = Daemon(config, shop.pm, tick=0.05)
-        thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
-        thread.start()
-        started.append((shop, daemon, thread))
-        wait_for(lambda: shop.platform("b").stock("A") == 10, what="first sync")
-        return shop, daemon, f"http://127.0.0.1:{port}/healthz"
-
-    yield start
-    for shop, daemon, thread in started:
-        daemon.request_stop()
-        thread.join(timeout=30)
-        shop.close()
+        yield start
 
 
 def test_healthz_is_503_with_the_failing_channels_reason_and_status_exits_4(daemon_of, tmp_path, monkeypatch):

@@ -3,7 +3,6 @@ server's death), a taken port stops the daemon's start with one message, the con
 turns a simulator's messages on."""
 
 import socket
-import threading
 from dataclasses import replace
 
 import httpx
@@ -141,25 +140,21 @@ def test_a_burst_of_messages_to_the_daemon_is_a_handful_of_polls_not_one_each(tm
     config = replace(shop.config, channels=channels, daemon=DaemonConfig(http_port=0), intake=IntakeConfig(port=0))
     pm = shop.pm
     pm.register(FakeIntake())
-    daemon = Daemon(config, pm, tick=0.05)
-    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
-    thread.start()
     polls = metrics.INTAKE_POLLS.labels("a")
     try:
-        wait_for(lambda: daemon.started.is_set(), 30, "the daemon")
-        before, started = polls._value.get(), time.monotonic()
-        with httpx.Client(base_url=daemon.intake_server.base_url) as client:
-            for n in range(40):
-                assert client.post("/intake/a", content=f"burst-{n}".encode()).status_code == 200
-        took = time.monotonic() - started
-        wait_for(lambda: polls._value.get() > before, 30, "the doorbell poll")
-        wait_for(lambda: not daemon.workers["a"].doorbell.pending, 30, "the second look")
-        # at most one poll per second (the minimum gap) while the burst lasts, one after it, and the second look
-        assert polls._value.get() - before <= int(took) + 3
-        assert daemon.intake_server.intake.ledger.totals["a"] == {"accepted": 40}
+        with shop.running_daemon(config) as daemon:
+            wait_for(lambda: daemon.started.is_set(), 30, "the daemon")
+            before, started = polls._value.get(), time.monotonic()
+            with httpx.Client(base_url=daemon.intake_server.base_url) as client:
+                for n in range(40):
+                    assert client.post("/intake/a", content=f"burst-{n}".encode()).status_code == 200
+            took = time.monotonic() - started
+            wait_for(lambda: polls._value.get() > before, 30, "the doorbell poll")
+            wait_for(lambda: not daemon.workers["a"].doorbell.pending, 30, "the second look")
+            # at most one poll per second (the minimum gap) while the burst lasts, one after it, and the second look
+            assert polls._value.get() - before <= int(took) + 3
+            assert daemon.intake_server.intake.ledger.totals["a"] == {"accepted": 40}
     finally:
-        daemon.request_stop()
-        thread.join(timeout=60)
         shop.close()
 
 

@@ -30,7 +30,7 @@ def test_trade_messages_ring_once_and_are_confirmed(tmp_path):
             wait_for(lambda: server.intake.ledger.totals.get("tb", {}).get("replay") == 1, 20, "the duplicate")
             assert [[b.order_id for b in bells] for bells in rings] == [[order.order_id]]
             assert rings[0][0].topic == "taobao_trade_TradeBuyerPay"
-            wait_for(lambda: not sim.held.unconfirmed and not sim.held.queue, 10, "the confirmation")
+            wait_for(lambda: not sim.held.unconfirmed and not sim.held.queue, 30, "the confirmation")
         finally:
             server.stop()
             sim.stop_notifying()

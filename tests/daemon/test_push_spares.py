@@ -3,11 +3,8 @@ wire, and stay asleep (no outbox queries) while the first is free to send it."""
 
 import gc
 import threading
-from dataclasses import replace
 from types import SimpleNamespace
 
-from channelsync.config.settings import DaemonConfig
-from channelsync.daemon import Daemon
 from channelsync.daemon.beside import PUSH_THREADS, Bell, Pusher
 from channelsync.sim.fake import FakeChannel
 from channelsync.testing import wait_for
@@ -92,35 +89,28 @@ def test_pushes_arriving_while_two_batches_are_on_the_wire_go_out_at_once(tmp_pa
 
     armed = threading.Event()
     monkeypatch.setattr(FakeChannel, "set_stock", set_stock)
-    daemon = Daemon(replace(shop.config, daemon=DaemonConfig(http_port=0)), shop.pm, tick=0.05)
-    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
-    thread.start()
     try:
-        wait_for(lambda: shop.platform("b").stock("C") == 10, timeout=30, what="first sync")
-        armed.set()
-        for n, sku in enumerate(("A", "B", "C"), start=1):
-            shop.platform("a").place_order([(sku, 1)])
-            wait_for(lambda n=n: len(out) >= n, timeout=30, what=f"b's call number {n} to go out")
-        assert sorted(out) == ["A", "B", "C"]  # three calls out together, none waited for another
+        with shop.running_daemon():
+            try:
+                wait_for(lambda: shop.platform("b").stock("C") == 10, timeout=30, what="first sync")
+                armed.set()
+                for n, sku in enumerate(("A", "B", "C"), start=1):
+                    shop.platform("a").place_order([(sku, 1)])
+                    wait_for(lambda n=n: len(out) >= n, timeout=30, what=f"b's call number {n} to go out")
+                assert sorted(out) == ["A", "B", "C"]  # three calls out together, none waited for another
+            finally:
+                release.set()
     finally:
-        release.set()
-        daemon.request_stop()
-        thread.join(timeout=60)
         shop.close()
-    assert not thread.is_alive()
     assert [shop.platform("b").stock(s) for s in ("A", "B", "C")] == [9, 9, 9]
 
 
 def test_the_daemon_freezes_what_start_up_left_and_lets_it_go_when_it_stops(tmp_path):
     shop = Shop(tmp_path, {"a": {"poll_interval": 0.2}})
-    daemon = Daemon(replace(shop.config, daemon=DaemonConfig(http_port=0)), shop.pm, tick=0.05)
-    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
-    thread.start()
     try:
-        wait_for(daemon.started.is_set, timeout=30, what="the daemon to start")
-        assert gc.get_freeze_count() > 0  # the collector no longer walks what start-up left
+        with shop.running_daemon() as daemon:
+            wait_for(daemon.started.is_set, timeout=30, what="the daemon to start")
+            assert gc.get_freeze_count() > 0  # the collector no longer walks what start-up left
     finally:
-        daemon.request_stop()
-        thread.join(timeout=60)
         shop.close()
     assert gc.get_freeze_count() == 0

@@ -1,10 +1,7 @@
 """A channel's pushes never wait behind a poll, its own or another channel's."""
 
 import threading
-from dataclasses import replace
 
-from channelsync.config.settings import DaemonConfig
-from channelsync.daemon import Daemon
 from channelsync.sim.fake import FakeChannel
 from channelsync.testing import wait_for
 from channelsync.testing.harness import Shop
@@ -26,22 +23,19 @@ def test_a_sale_reaches_a_channel_whose_own_order_poll_is_stuck(tmp_path, monkey
 
     armed = threading.Event()
     monkeypatch.setattr(FakeChannel, "fetch_orders", fetch_orders)
-    daemon = Daemon(replace(shop.config, daemon=DaemonConfig(http_port=0)), shop.pm, tick=0.05)
-    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
-    thread.start()
     try:
-        wait_for(lambda: shop.platform("b").stock("A") == 10, timeout=30, what="first sync")
-        armed.set()
-        wait_for(stuck.is_set, timeout=30, what="b's poll to hang")
-        shop.platform("a").place_order([("A", 3)])
-        # b's worker is inside its poll; b's pusher still tells b of a's sale
-        wait_for(lambda: shop.platform("b").stock("A") == 7, timeout=30, what="a's sale pushed to b")
-        assert not gate.is_set() and stuck.is_set()
-        health = daemon.health()
-        assert health["channels"]["b"]["worker_alive"]
+        with shop.running_daemon() as daemon:
+            try:
+                wait_for(lambda: shop.platform("b").stock("A") == 10, timeout=30, what="first sync")
+                armed.set()
+                wait_for(stuck.is_set, timeout=30, what="b's poll to hang")
+                shop.platform("a").place_order([("A", 3)])
+                # b's worker is inside its poll; b's pusher still tells b of a's sale
+                wait_for(lambda: shop.platform("b").stock("A") == 7, timeout=30, what="a's sale pushed to b")
+                assert not gate.is_set() and stuck.is_set()
+                health = daemon.health()
+                assert health["channels"]["b"]["worker_alive"]
+            finally:
+                gate.set()
     finally:
-        gate.set()
-        daemon.request_stop()
-        thread.join(timeout=60)
         shop.close()
-    assert not thread.is_alive()

@@ -2,30 +2,25 @@
 
 import signal
 import subprocess
-import threading
 import time
 from dataclasses import replace
 
 import httpx
 import pytest
 
-from channelsync.config.settings import DaemonConfig
-from channelsync.daemon import Daemon, handoff
+from channelsync.daemon import handoff
 from channelsync.engine import catalog
 from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.sim.server import serve
 from channelsync.store import Store
 from channelsync.sync.stopping import Interrupted, Stop
+from channelsync.testing import wait_for as kit_wait_for
 from channelsync.testing.harness import Shop
 
 
 def wait_for(check, seconds=60.0, what="condition"):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    """The kit's wait, a minute by default: these tests start processes and hang calls."""
+    kit_wait_for(check, seconds, what)
 
 
 def test_a_stopped_lane_makes_no_call_and_leaves_its_rows_as_they_were(tmp_path):
@@ -98,20 +93,12 @@ def test_stopping_ends_a_rate_limit_ban(tmp_path):
     shop = Shop(tmp_path, {"a": {"poll_interval": 0.2, "initial_lookback": 600, "plugin": "taobao", "settings": sim.credentials("http://top"),
                                  "transport": httpx.WSGITransport(app=sim)}})
     shop.import_csv("product_code,sku_code,price,stock:main\nP,A,10.00,10\n")
-    daemon = Daemon(replace(shop.config, daemon=DaemonConfig(http_port=0)), shop.pm, tick=0.05,
-                    transports=shop.transports)
-    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
-    thread.start()
-    try:
+    with shop.running_daemon(transports=shop.transports):
         wait_for(lambda: sim.stock("A") == 10, what="first sync")
         sim.inject("rate_limit", count=1000, seconds=120)  # a two-minute ban, again and again
         wait_for(lambda: sim.faults[0]["count"] < 1000, what="the ban")
-        time.sleep(0.5)  # inside the ban
-    finally:
+        time.sleep(0.5)  # inside the ban (stopped sooner, the test only gets easier to pass)
         stopped_at = time.monotonic()
-        daemon.request_stop()
-        thread.join(timeout=60)
-    assert not thread.is_alive()
     assert time.monotonic() - stopped_at < 10, "the ban's wait ended with the stop"
 
 

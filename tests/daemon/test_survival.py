@@ -86,6 +86,8 @@ def healthz(port: int) -> tuple[int, dict]:
 
 @pytest.mark.slow
 def test_the_daemon_survives_adapter_errors_bundle_cycles_and_a_held_lock(tmp_path):
+    # order_overlap 20 s: the sweeper re-reads it every overlap/20 = 1 s, and a crashed run is
+    # restarted only once its sweeper has woken (with the default 300 s overlap: up to 15 s)
     port = free_port()
     (tmp_path / "flakyplug.py").write_text(PLUGIN)
     (tmp_path / "launch.py").write_text(LAUNCHER)
@@ -102,6 +104,7 @@ restart_backoff_max = 1
 plugin = "flaky"
 poll_interval = 0.3
 reconcile_interval = 1
+order_overlap = 20
 [channels.flaky.settings]
 platform = "flaky-a"
 token = {{ env = "FLAKY_TOKEN" }}

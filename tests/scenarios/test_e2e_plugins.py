@@ -3,17 +3,13 @@ real HTTP on 127.0.0.1) beside a fake channel; buyers order and cancel on both; 
 every quantity equals its target and every order was ingested exactly once."""
 
 import random
-import threading
 import time
-from dataclasses import replace
 
 import pytest
 
 from channelsync.engine import inventory
 
 from channelsync.sim import sandbox
-from channelsync.daemon import Daemon
-from channelsync.config.settings import DaemonConfig
 from channelsync.testing import wait_for
 from channelsync.testing.harness import Shop
 from channelsync.sim.server import serve
@@ -43,48 +39,44 @@ def test_daemon_keeps_plugin_and_fake_consistent(plugin, tmp_path):
             shop.platform("fake").seed(code, 0, 1990 + i)
         shop.import_csv("product_code,sku_code,price,stock:main\n"
                         + "".join(f"P{i // 2},{code},{19.90 + i:.2f},{5 + i}\n" for i, code in enumerate(SKUS)))
-        daemon = Daemon(replace(shop.config, daemon=DaemonConfig(http_port=0)), shop.pm, tick=0.1)
-        thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
-        thread.start()
         platforms = {"real": sim, "fake": shop.platform("fake")}
         try:
-            wait_for(lambda: all(p.stock(c) == 5 + i for p in platforms.values() for i, c in enumerate(SKUS)),
-                     30, "the first sync")
-            rnd = random.Random(11)
-            placed = {"real": [], "fake": []}
-            for n in range(24):
-                name = ("real", "fake")[n % 2]
+            with shop.running_daemon(tick=0.1):
+                wait_for(lambda: all(p.stock(c) == 5 + i for p in platforms.values() for i, c in enumerate(SKUS)),
+                         30, "the first sync")
+                rnd = random.Random(11)
+                placed = {"real": [], "fake": []}
+                for n in range(24):
+                    name = ("real", "fake")[n % 2]
+                    try:
+                        order = platforms[name].place_order([(rnd.choice(SKUS), rnd.choice((1, 2)))])
+                        placed[name].append(order.order_id)
+                    except OutOfStock:
+                        pass
+                    if n % 5 == 4 and placed[name]:
+                        platforms[name].cancel(rnd.choice(placed[name]))
+                    time.sleep(0.05)
+
+                def consistent():
+                    for name, p in platforms.items():
+                        cfg = shop.config.channels[name]
+                        db = {r["external_id"]: CLOSED.get(r["status"], r["status"]) for r in shop.store.query(
+                            "SELECT external_id, status FROM orders WHERE channel = ?", (name,))}
+                        if db != {oid: CLOSED.get(p.orders[oid].status, p.orders[oid].status) for oid in placed[name]}:
+                            return False
+                        if any(p.stock(c) != inventory.channel_target(shop.store, cfg, c) for c in SKUS):
+                            return False
+                    return True
+
                 try:
-                    order = platforms[name].place_order([(rnd.choice(SKUS), rnd.choice((1, 2)))])
-                    placed[name].append(order.order_id)
-                except OutOfStock:
-                    pass
-                if n % 5 == 4 and placed[name]:
-                    platforms[name].cancel(rnd.choice(placed[name]))
-                time.sleep(0.05)
-
-            def consistent():
-                for name, p in platforms.items():
-                    cfg = shop.config.channels[name]
-                    db = {r["external_id"]: CLOSED.get(r["status"], r["status"]) for r in shop.store.query(
-                        "SELECT external_id, status FROM orders WHERE channel = ?", (name,))}
-                    if db != {oid: CLOSED.get(p.orders[oid].status, p.orders[oid].status) for oid in placed[name]}:
-                        return False
-                    if any(p.stock(c) != inventory.channel_target(shop.store, cfg, c) for c in SKUS):
-                        return False
-                return True
-
-            try:
-                wait_for(consistent, 60, "quantities equal to targets and every order ingested")
-            except AssertionError:
-                raise AssertionError(_explain(shop, platforms, placed)) from None
-            assert shop.store.scalar("SELECT COUNT(*) FROM (SELECT channel, external_id FROM orders "
-                                     "GROUP BY 1, 2 HAVING COUNT(*) > 1)") == 0
-            assert placed["real"] and placed["fake"]
-            assert shop.store.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'failed'") == 0
+                    wait_for(consistent, 60, "quantities equal to targets and every order ingested")
+                except AssertionError:
+                    raise AssertionError(_explain(shop, platforms, placed)) from None
+                assert shop.store.scalar("SELECT COUNT(*) FROM (SELECT channel, external_id FROM orders "
+                                         "GROUP BY 1, 2 HAVING COUNT(*) > 1)") == 0
+                assert placed["real"] and placed["fake"]
+                assert shop.store.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'failed'") == 0
         finally:
-            daemon.request_stop()
-            thread.join(timeout=60)
             shop.close()
 
 

@@ -57,14 +57,10 @@ class ShortTimeout(httpx.HTTPTransport):
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        # WeChat's 45011 is a minute quota: the daemon rightly waits out the minute, so after
-        # WeChat's own rate-limit answer its bound is 60 s + BOUND. The test shortens the minute.
-        from channelsync_wechat import errors as wechat_errors
-
-        mp.setitem(wechat_errors.WAITS, "45011", lambda now: 3.0)
-        yield from _world(tmp_path_factory)
+def world(tmp_path_factory, short_wechat_minute):
+    # WeChat's 45011 is a minute quota: the daemon rightly waits out the minute, so after
+    # WeChat's own rate-limit answer its bound would be 60 s + BOUND (short_wechat_minute)
+    yield from _world(tmp_path_factory)
 
 
 def _world(tmp_path_factory):

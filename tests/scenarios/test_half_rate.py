@@ -7,8 +7,10 @@ learnt and kept). A refused call cuts the channel's rate a little under half and
 one, recovery climbs only every 30 quiet seconds and to 90 % of a refused rate, so a limit at
 half the default costs one refusal where the budget meets it and rarely a second at the edge —
 never one per call, and a page's detail calls are retried one by one. Measured here: resync
-1-2 per channel, daemon 0; about a minute in all, most of it WeChat's "retry next minute". Before the adaptive budget a Taobao resync at 2 calls/s
-took 6 minutes with 51 refusals, and WeChat never converged (issue 12).
+1-2 per channel, daemon 0. The five channels' resyncs run at once and WeChat's "retry next
+minute" is shortened to 3 s (``short_wechat_minute``): about 75 s in all, most of it JD's 42
+calls at 1 call/s. Before the adaptive budget a Taobao resync at 2 calls/s took 6 minutes with
+51 refusals, and WeChat never converged (issue 12).
 """
 
 from __future__ import annotations
@@ -16,17 +18,20 @@ from __future__ import annotations
 import contextlib
 import random
 import threading
-from dataclasses import replace
+import time
 
 import pytest
 
-from channelsync.config.settings import DaemonConfig
-from channelsync.daemon import Daemon
 from channelsync.engine import inventory
 from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.sim import sandbox
 from channelsync.sim.server import serve
 from channelsync.sim.simulator import OutOfStock
+from channelsync.store import Store
+from channelsync.sync import reconcile
+from channelsync.sync.lane import open_lane
+from channelsync.sync.runner import ChannelRunner
+from channelsync.sync.stopping import Stop
 from channelsync.testing import wait_for
 from channelsync.testing.harness import Shop
 
@@ -41,7 +46,7 @@ def refusals(sims) -> dict[str, int]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(400)
-def test_at_half_the_default_rate_resync_and_the_daemon_converge_with_few_refusals(tmp_path):
+def test_at_half_the_default_rate_resync_and_the_daemon_converge_with_few_refusals(tmp_path, short_wechat_minute):
     types = channel_types(make_manager())
     sims = {}
     for plugin in PLUGINS:
@@ -62,23 +67,55 @@ def test_at_half_the_default_rate_resync_and_the_daemon_converge_with_few_refusa
         shop.import_csv("product_code,sku_code,price,stock:main\n"
                         + "".join(f"P{i // 2},{code},{19.90 + i:.2f},{20 + i}\n" for i, code in enumerate(SKUS)))
 
-        def on_target() -> bool:
-            return all(sim.stock(c) == inventory.channel_target(shop.store, shop.config.channels[name], c)
-                       for name, sim in sims.items() for c in SKUS)
+        def on_target(store=shop.store, names=tuple(sims)) -> bool:
+            return all(sims[name].stock(c) == inventory.channel_target(store, shop.config.channels[name], c)
+                       for name in names for c in SKUS)
 
-        # --- phase 1: a resync of every channel, as `channelsync resync` runs it without a daemon
-        reports = shop.resync_all()
+        stop, outcome = Stop(), {}
+
+        def resync_and_push(name: str) -> None:
+            """`channelsync resync --channel <name>` and the pushes it queued, on a connection of
+            this thread's (each channel's budget is its own: five at once is five times one)."""
+            store = Store(shop.config.db_path)
+            try:
+                runner = ChannelRunner(open_lane(shop.config, name, store, shop.types, shop.pm, stop=stop))
+                try:
+                    outcome[name] = reconcile.resync(runner.lane)
+                    wait_for(lambda: stop.check() or (runner.drain(), on_target(store, (name,)))[1], 240,
+                             f"{name} at its target")
+                finally:
+                    runner.close()
+            except BaseException as exc:  # noqa: BLE001 - raised in the test's thread below
+                outcome[name] = exc
+            finally:
+                store.close()
+
+        # --- phase 1: a resync of every channel without a daemon, the five at once (JD's alone
+        # takes 45 s at its 1 call/s)
+        threads = [threading.Thread(target=resync_and_push, args=(name,), daemon=True) for name in sims]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 300
+        try:
+            for thread in threads:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        finally:
+            stop.event.set()  # one still running (a failure) ends at its next wait or call
+            for thread in threads:
+                thread.join(30)
+        assert not any(t.is_alive() for t in threads), "a channel's resync still running 300 s on"
+        for result in outcome.values():
+            if isinstance(result, BaseException):
+                raise result
+        reports = outcome
         assert {n: r.linked for n, r in reports.items()} == {n: len(SKUS) for n in sims}, reports
-        wait_for(lambda: (shop.drain_all(), on_target())[1], 240, "every channel at its target after resync")
+        assert on_target()
         resync_refusals = refusals(sims)
         assert max(resync_refusals.values()) <= REFUSALS_PER_PHASE, resync_refusals
         assert shop.store.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'failed'") == 0
 
         # --- phase 2: the daemon (fresh budgets at the default rate) while buyers order everywhere
-        daemon = Daemon(replace(shop.config, daemon=DaemonConfig(http_port=0)), shop.pm, tick=0.1)
-        thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
-        thread.start()
-        try:
+        with shop.running_daemon(tick=0.1):
             rnd, placed = random.Random(12), {name: [] for name in sims}
             for n in range(16):
                 name = PLUGINS[n % len(PLUGINS)]
@@ -90,10 +127,6 @@ def test_at_half_the_default_rate_resync_and_the_daemon_converge_with_few_refusa
                            for name, ids in placed.items())
 
             wait_for(lambda: ingested() and on_target(), 240, "every order ingested and every channel at its target")
-        finally:
-            daemon.request_stop()
-            thread.join(timeout=60)
         daemon_refusals = {n: c - resync_refusals[n] for n, c in refusals(sims).items()}
         assert max(daemon_refusals.values()) <= REFUSALS_PER_PHASE, daemon_refusals
-        assert not thread.is_alive()
         print(f"refused calls: resync {resync_refusals}, daemon {daemon_refusals}")

@@ -7,13 +7,11 @@ daemon's intake endpoint (TMC: held for the daemon's listener).
 * with duplicated, reordered, delayed and badly signed messages, nothing doubles.
 """
 
-import threading
 from dataclasses import replace
 
 import pytest
 
 from channelsync.config.settings import ChannelIntake, DaemonConfig, IntakeConfig
-from channelsync.daemon import Daemon
 from channelsync.engine import inventory
 from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.sim import sandbox
@@ -46,41 +44,40 @@ def _run(tmp_path, poll_interval, faults, orders_per_channel=2):
         config = replace(shop.config, channels=channels, daemon=DaemonConfig(http_port=0),
                          intake=IntakeConfig(host="127.0.0.1", port=0))
         shop.import_csv("product_code,sku_code,price,stock:main\n" + "".join(f"P,{c},19.90,50\n" for c in SKUS))
-        daemon = Daemon(config, shop.pm, tick=0.1)
-        thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
-        thread.start()
         try:
-            wait_for(lambda: all(s.stock(c) == 50 for s in sims.values() for c in SKUS), 60, "the first sync")
-            wait_for(lambda: daemon.started.is_set() and daemon.intake_server is not None, 30, "the intake server")
-            for p, sim in sims.items():
-                url = None if sim.messages.held else daemon.intake_server.url(p)
-                sim.notify_to(url, **faults)
-            placed = {p: [] for p in sims}
-            for p, sim in sims.items():
-                for n in range(orders_per_channel):
-                    placed[p].append(sim.place_order([(SKUS[n % len(SKUS)], 1)]).order_id)
-            sold = {c: sum(1 for p in sims for n in range(orders_per_channel) if SKUS[n % len(SKUS)] == c)
-                    for c in SKUS}
+            with shop.running_daemon(config, tick=0.1) as daemon:
+                try:
+                    wait_for(lambda: all(s.stock(c) == 50 for s in sims.values() for c in SKUS), 60, "the first sync")
+                    wait_for(lambda: daemon.started.is_set() and daemon.intake_server is not None, 30,
+                             "the intake server")
+                    for p, sim in sims.items():
+                        url = None if sim.messages.held else daemon.intake_server.url(p)
+                        sim.notify_to(url, **faults)
+                    placed = {p: [] for p in sims}
+                    for p, sim in sims.items():
+                        for n in range(orders_per_channel):
+                            placed[p].append(sim.place_order([(SKUS[n % len(SKUS)], 1)]).order_id)
+                    sold = {c: sum(1 for p in sims for n in range(orders_per_channel) if SKUS[n % len(SKUS)] == c)
+                            for c in SKUS}
 
-            def arrived():
-                ingested = shop.store.scalar("SELECT COUNT(*) FROM orders")
-                targets = all(s.stock(c) == inventory.channel_target(shop.store, config.channels[p], c)
-                              for p, s in sims.items() for c in SKUS)
-                return ingested == sum(map(len, placed.values())) and targets and \
-                    all(s.stock(c) == 50 - sold[c] for s in sims.values() for c in SKUS)
+                    def arrived():
+                        ingested = shop.store.scalar("SELECT COUNT(*) FROM orders")
+                        targets = all(s.stock(c) == inventory.channel_target(shop.store, config.channels[p], c)
+                                      for p, s in sims.items() for c in SKUS)
+                        return ingested == sum(map(len, placed.values())) and targets and \
+                            all(s.stock(c) == 50 - sold[c] for s in sims.values() for c in SKUS)
 
-            wait_for(arrived, 90, "every order on every channel, and the stock everywhere")
-            daemon.health_seen = daemon.health()
-            assert shop.store.scalar("SELECT COUNT(*) FROM (SELECT channel, external_id FROM orders "
-                                     "GROUP BY 1, 2 HAVING COUNT(*) > 1)") == 0
-            assert all(inventory.on_hand(shop.store, c) - inventory.reserved(shop.store, c) == 50 - sold[c]
-                       for c in SKUS)
-            return daemon, sims
+                    wait_for(arrived, 90, "every order on every channel, and the stock everywhere")
+                    daemon.health_seen = daemon.health()
+                    assert shop.store.scalar("SELECT COUNT(*) FROM (SELECT channel, external_id FROM orders "
+                                             "GROUP BY 1, 2 HAVING COUNT(*) > 1)") == 0
+                    assert all(inventory.on_hand(shop.store, c) - inventory.reserved(shop.store, c) == 50 - sold[c]
+                               for c in SKUS)
+                    return daemon, sims
+                finally:
+                    for sim in sims.values():
+                        sim.stop_notifying()
         finally:
-            for sim in sims.values():
-                sim.stop_notifying()
-            daemon.request_stop()
-            thread.join(timeout=60)
             shop.close()
     finally:
         for s in servers.values():

@@ -33,7 +33,7 @@ class CoreMachine(RuleBasedStateMachine):
             "inc": {},
             "abs": {"stock_mode": "absolute"},
             "half": {"share": Decimal("0.5"), "buffer": 1},
-        })
+        }, waits=False)  # an injected fault's inline retry does not wait out its back-off
         for ch in CHANNELS:
             for code in ALL:
                 self.shop.platform(ch).seed(code, 0, 1000)
@@ -83,11 +83,33 @@ class CoreMachine(RuleBasedStateMachine):
             assert not self.violations, self.violations
 
     def _quiesce(self) -> None:
-        for ch in CHANNELS:
+        """Faults off and back-offs elapsed, rounds of settling until a round changes nothing
+        (at most six): a round that moved nothing leaves the next one the same work."""
+        for ch in self.shop.config.channels:
             self.shop.platform(ch).faults.clear()
+        before = None
         for _ in range(6):
             self.shop.store.execute("UPDATE outbox SET next_at = ?", (PAST,))  # back-offs elapse
-            self.shop.settle()
+            self._quiet_round()
+            after = self._moving_state()
+            if after == before:
+                return
+            before = after
+
+    def _quiet_round(self) -> None:
+        self.shop.settle()
+
+    def _moving_state(self) -> tuple:
+        """What a settling round can change (timestamps aside): the queue, the listings' books,
+        reads waiting to settle, orders, stock, and what every platform shows and was told."""
+        s = self.shop.store
+        return (s.query("SELECT channel, sku_code, kind, status, attempts FROM outbox ORDER BY 1, 2, 3"),
+                s.query("SELECT channel, sku_code, expected, pushed_qty, pushed_price, seen_qty, read_qty, "
+                        "read_expected, check_holds, check_wanted_at IS NULL AS unwanted FROM listings ORDER BY 1, 2"),
+                s.query("SELECT channel, external_id, status, held, shipped FROM orders ORDER BY 1, 2"),
+                s.query("SELECT * FROM stock ORDER BY 1, 2"),
+                [(ch, [self.shop.platform(ch).stock(sku) for sku in ALL], len(self.shop.platform(ch).told))
+                 for ch in self.shop.config.channels])
 
     def _orders(self, ch: str, status: str) -> list[str]:
         return sorted(o.order_id for o in self.shop.platform(ch).orders.values() if o.status == status)
@@ -246,13 +268,9 @@ class StockModesMachine(CoreMachine):
         if (ch, sku) not in getattr(self, "edited", ()):  # an increment keeps a hand edit until it is found
             super()._told(ch, sku, qty, replay)
 
-    def _quiesce(self) -> None:
-        for ch in EVERY:
-            self.shop.platform(ch).faults.clear()
-        for _ in range(6):
-            self.shop.store.execute("UPDATE outbox SET next_at = ?", (PAST,))  # back-offs elapse
-            self.shop.check_all(force=True)  # the drift check's interval passes too
-            self.shop.settle()
+    def _quiet_round(self) -> None:
+        self.shop.check_all(force=True)  # the drift check's interval passes too
+        self.shop.settle()
 
     @rule(ch=st.sampled_from(MODE_CHANNELS), sku=st.sampled_from(ALL), qty=st.integers(1, 3))
     def mode_buyer_orders(self, ch, sku, qty) -> None:

@@ -284,11 +284,7 @@ def test_an_order_placed_and_refunded_between_polls_while_pushed_to_zero(world, 
 def test_the_running_daemon_repairs_a_hand_edit_by_itself(tmp_path, kind):
     """The daemon, not a test driving cycles: a seller-centre edit is found by the drift
     check and repaired within its interval, with the periodic resync and poll far away."""
-    import threading
-    from dataclasses import replace
 
-    from channelsync.config.settings import DaemonConfig
-    from channelsync.daemon import Daemon
     from channelsync.sim.server import serve
     from channelsync.testing import wait_for
 
@@ -309,22 +305,18 @@ def test_the_running_daemon_repairs_a_hand_edit_by_itself(tmp_path, kind):
         platform = sim or shop.platform("x")
         platform.seed(SKU, 0, 1000)
         shop.import_csv("product_code,sku_code,price,stock:main\nP,X,10.00,10\n")
-        daemon = Daemon(replace(shop.config, daemon=DaemonConfig(http_port=0)), shop.pm, tick=0.1)
-        thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
-        thread.start()
         try:
-            # the pushers start before the start-up resync ends: its record is the baseline
-            resynced = "SELECT last_resync_at FROM channels WHERE name = 'x'"
-            wait_for(lambda: platform.stock(SKU) == 10 and shop.store.scalar(resynced), 30, "the first sync")
-            resyncs = shop.store.scalar(resynced)
-            platform.set_stock_by_hand(SKU, 500)
-            wait_for(lambda: platform.stock(SKU) == 10, 30, "the hand edit repaired")
-            assert shop.store.scalar(resynced) == resyncs, \
-                "repaired by a resync, not by the drift check"
-            assert listings.drift_summary(shop.store, "x")["latest"][0]["seen"] == 500
+            with shop.running_daemon(tick=0.1):
+                # the pushers start before the start-up resync ends: its record is the baseline
+                resynced = "SELECT last_resync_at FROM channels WHERE name = 'x'"
+                wait_for(lambda: platform.stock(SKU) == 10 and shop.store.scalar(resynced), 30, "the first sync")
+                resyncs = shop.store.scalar(resynced)
+                platform.set_stock_by_hand(SKU, 500)
+                wait_for(lambda: platform.stock(SKU) == 10, 30, "the hand edit repaired")
+                assert shop.store.scalar(resynced) == resyncs, \
+                    "repaired by a resync, not by the drift check"
+                assert listings.drift_summary(shop.store, "x")["latest"][0]["seen"] == 500
         finally:
-            daemon.request_stop()
-            thread.join(timeout=60)
             shop.close()
     finally:
         if server_cm is not None:

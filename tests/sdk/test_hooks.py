@@ -67,11 +67,6 @@ def test_retryable_push_failure_is_reported_not_parked(tmp_path):
 
 
 def test_the_running_daemon_announces_low_stock_once(tmp_path):
-    import threading
-    from dataclasses import replace
-
-    from channelsync.config.settings import DaemonConfig
-    from channelsync.daemon import Daemon
     from channelsync.engine import catalog
     from channelsync.testing import wait_for
 
@@ -79,22 +74,18 @@ def test_the_running_daemon_announces_low_stock_once(tmp_path):
     shop = Shop(tmp_path, {"a": {"poll_interval": 0.2}}, plugins=(rec,))
     shop.platform("a").seed("A", 0, 100)
     shop.import_csv("product_code,sku_code,sku_title,price,reorder_point,stock:main\nP,A,龙井,1.00,2,5\n")
-    daemon = Daemon(replace(shop.config, daemon=DaemonConfig(http_port=0)), shop.pm, tick=0.05, low_stock_every=0.1)
-    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
-    thread.start()
     try:
-        wait_for(lambda: daemon.started.is_set(), what="daemon start")
-        catalog.change_stock(shop.store, shop.config, "A", "main", set_to=2)
-        wait_for(lambda: ("stock_low", "A", 2, 2, "龙井") in rec.calls, what="stock_low hook")
-        checks = shop.store.scalar("SELECT since FROM low_stock WHERE sku_code = 'A'")
-        catalog.change_stock(shop.store, shop.config, "A", "main", set_to=1)  # lower still: no second call
-        wait_for(lambda: shop.store.scalar("SELECT available FROM low_stock WHERE sku_code = 'A'") == 1,
-                 what="a later check")
-        assert [c for c in rec.calls if c[0] == "stock_low"] == [("stock_low", "A", 2, 2, "龙井")]
-        assert shop.store.scalar("SELECT since FROM low_stock WHERE sku_code = 'A'") == checks
+        with shop.running_daemon(low_stock_every=0.1) as daemon:
+            wait_for(lambda: daemon.started.is_set(), what="daemon start")
+            catalog.change_stock(shop.store, shop.config, "A", "main", set_to=2)
+            wait_for(lambda: ("stock_low", "A", 2, 2, "龙井") in rec.calls, what="stock_low hook")
+            checks = shop.store.scalar("SELECT since FROM low_stock WHERE sku_code = 'A'")
+            catalog.change_stock(shop.store, shop.config, "A", "main", set_to=1)  # lower still: no second call
+            wait_for(lambda: shop.store.scalar("SELECT available FROM low_stock WHERE sku_code = 'A'") == 1,
+                     what="a later check")
+            assert [c for c in rec.calls if c[0] == "stock_low"] == [("stock_low", "A", 2, 2, "龙井")]
+            assert shop.store.scalar("SELECT since FROM low_stock WHERE sku_code = 'A'") == checks
     finally:
-        daemon.request_stop()
-        thread.join(timeout=30)
         shop.close()
 
 

@@ -50,12 +50,12 @@ def listings(adapter) -> dict:
 
 def test_a_timeout_holds_the_connection_past_the_clients_timeout(served):
     _, sim, adapter, _ = served
-    sim.inject("timeout", seconds=3)
+    sim.inject("timeout", seconds=20)  # far past the client's 1 s: a loaded machine cannot blur the two
     started = time.monotonic()
     with pytest.raises(Transient) as caught:
         adapter.list_listings(None)
     assert "timeout" in str(caught.value).lower(), "the client's own read timeout fired"
-    assert time.monotonic() - started < 2.9, "the client gave up at its timeout, not when the server let go"
+    assert time.monotonic() - started < 15, "the client gave up at its timeout, not when the server let go"
     assert listings(adapter)["F-1"] == 5, "the next call is served"
 
 

@@ -11,7 +11,9 @@ CSV = "product_code,sku_code,price,stock:main\nP,A,10.00,10\nP,B,10.00,10\n"
 
 
 def opened(tmp_path) -> Shop:
-    shop = Shop(tmp_path, {"a": {}, "b": {}})
+    # waits=False: a poll during the outage retries inline without sleeping out its back-off
+    # (what these tests check is the outbox's own back-off, in next_at, not the inline one)
+    shop = Shop(tmp_path, {"a": {}, "b": {}}, waits=False)
     for name in ("a", "b"):
         shop.platform(name).seed("A", 0, 1000)
         shop.platform(name).seed("B", 0, 1000)

@@ -13,7 +13,9 @@ from channelsync.testing.harness import Shop
 def test_a_sale_between_the_resync_poll_and_its_listing_read(tmp_path):
     sim = channel_types(make_manager())["taobao"].simulator()
     sim.seed("A", 0, 1000)
+    # a budget of 100 calls/s: Taobao's default 5/s made the test 4 s of waiting for its 26 calls
     shop = Shop(tmp_path, {"tb": {"plugin": "taobao", "initial_lookback": 600, "order_overlap": 30,
+                                  "rate_per_second": 100.0, "burst": 50,
                                   "settings": sim.credentials("http://top"), "transport": httpx.WSGITransport(app=sim)}})
     shop.import_csv("product_code,sku_code,price,stock:main\nP,A,10.00,10\n")
     shop.resync_all()
