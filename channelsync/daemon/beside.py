@@ -127,4 +127,7 @@ class Sweeper(Beside):
         runner.sweep()
 
     def pause(self, lane: Lane) -> None:
-        self.worker.owner.stop.wait(max(lane.cfg.poll_interval, lane.cfg.order_overlap / 20))
+        # on the run's end, not only the daemon's stop: a crashed run joins its sweeper before it
+        # restarts, and waiting out order_overlap / 20 (15 s by default) held the restart that long.
+        # A stopping daemon ends every run, so this wakes on a stop too.
+        self.worker.ended.wait(max(lane.cfg.poll_interval, lane.cfg.order_overlap / 20))
