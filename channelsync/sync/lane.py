@@ -9,7 +9,6 @@ handoff depend on a small, named shape instead of on each other.
 from __future__ import annotations
 
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -131,19 +130,20 @@ class Turns:
     The settle is no sale's news (its call is out); the ingest is every other channel's."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self.waiting = 0
 
     @contextmanager
     def ingest(self, serial) -> Iterator[None]:
         """Hold ``serial`` for an ingest, counted as waiting until it has it."""
-        with self._lock:
+        with self._cond:
             self.waiting += 1
         try:
             serial.acquire()
         finally:
-            with self._lock:
+            with self._cond:
                 self.waiting -= 1
+                self._cond.notify_all()
         try:
             yield
         finally:
@@ -151,10 +151,10 @@ class Turns:
 
     def let_ingests_first(self, stop, most: float = 0.05) -> None:
         """Before taking the lock back: let the ingests waiting for it go first (at most
-        ``most`` seconds; a waiter that has the lock is no longer counted)."""
-        deadline = time.monotonic() + most
-        while self.waiting and time.monotonic() < deadline and not stop.is_set():
-            time.sleep(0.0002)
+        ``most`` seconds; a waiter that has the lock is no longer counted). Woken as each
+        one gets it, not by polling; a stop is seen within ``most``."""
+        with self._cond:
+            self._cond.wait_for(lambda: not self.waiting or stop.is_set(), most)
 
 
 @dataclass
