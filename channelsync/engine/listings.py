@@ -315,15 +315,15 @@ def record_seen(store: Store, channel: str, sku_code: str, listing: Listing, *, 
 
 
 def record_page(store: Store, channel: str, linked: list[Listing], *, reset_expected: bool,
-                read_from: datetime | Sequence[datetime] | None = None) -> list[Seen]:
+                read_from: Sequence[datetime]) -> list[Seen]:
     """``record_seen`` for a page's listings, each linked to its own ``sku_code`` (each code and
     external id once), in three statements rather than three per listing (``read_from``: when
-    the read began, for all or for each listing). When one of the external ids is held by
+    each listing's read began). When one of the external ids is held by
     another code's row (a listing moved between codes), the order of the writes decides the
     outcome: then listing by listing, as ``record_seen``."""
     if not linked:
         return []
-    starts = list(read_from) if isinstance(read_from, (list, tuple)) else [read_from] * len(linked)
+    starts = list(read_from)
     codes, exts = [ls.sku_code for ls in linked], [ls.external_id for ls in linked]
     ins = marks(linked)
     # two lookups, each on its own index (an OR of the two IN-lists scanned the table)
