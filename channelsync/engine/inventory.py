@@ -185,18 +185,15 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
         return 0
     # With each listing, its stock row in the outbox (status, idle: no call in flight), so a
     # row still pending is touched rather than upserted and an agreeing one dropped without a
-    # read of its own. Not for a resync page (``channel``): its rows are mostly not queued yet,
-    # and the read would only add to each.
-    known = channel is None
+    # read of its own (about 1 us a row more on a resync page, whose rows are mostly not queued)
     rows: list = []
     for chunk in chunks(codes):  # one statement for a page; a config reload passes every listed SKU
         sql = (f"SELECT l.channel, l.sku_code, l.expected, o.status, o.inflight_key IS NULL FROM listings l "
                f"LEFT JOIN outbox o ON o.channel = l.channel AND o.sku_code = l.sku_code AND o.kind = 'stock' "
-               f"WHERE l.sku_code IN ({marks(chunk)})" if known else
-               f"SELECT channel, sku_code, expected, NULL, NULL FROM listings WHERE sku_code IN ({marks(chunk)})")
+               f"WHERE l.sku_code IN ({marks(chunk)})")
         params = tuple(chunk)
         if channel is not None:
-            sql, params = sql + " AND channel = ?", (*params, channel)
+            sql, params = sql + " AND l.channel = ?", (*params, channel)
         rows += store.execute(sql, params).fetchall()
     reads = reads or Reads(store)
     reads.preload(codes, {tuple(c.warehouses) for c in config.channels.values()})
@@ -217,22 +214,10 @@ def queue_stock(store: Store, config: Config, skus: Iterable[str], now: datetime
             (pending if status == "pending" else push).append((name, sku))
             queued += 1
             debug("stock_push_queued", channel=name, sku=sku, target=wanted, expected=expected)
-        elif not known or (status == "pending" and idle):
+        elif status == "pending" and idle:  # only rows that are there to drop: most agreeing listings have none
             agree.append((name, sku))
     outbox.queue_many(store, push, "stock", now)
     outbox.queue_pending(store, pending, "stock", now)
-    if agree and not known:  # only rows that are there to drop: most agreeing listings have none queued
-        pending_keys: set[tuple[str, str]] = set()
-        by_channel: dict[str, list[str]] = {}
-        for name, sku in agree:
-            by_channel.setdefault(name, []).append(sku)
-        for name, codes in by_channel.items():  # by (channel, SKU): the outbox's own key, an index
-            for chunk in chunks(codes):
-                pending_keys.update(store.execute(
-                    f"SELECT channel, sku_code FROM outbox WHERE channel = ? AND kind = 'stock' AND status = "
-                    f"'pending' AND inflight_key IS NULL AND sku_code IN ({marks(chunk)})",
-                    (name, *chunk)))
-        agree = [key for key in agree if key in pending_keys]
     outbox.unqueue_many(store, agree, "stock")
     return queued
 
