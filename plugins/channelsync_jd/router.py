@@ -142,11 +142,6 @@ def format_timestamp(moment: datetime) -> str:
     return local.strftime(f"{PLAIN}.") + f"{local.microsecond // 1000:03d}" + local.strftime("%z")
 
 
-def format_plain(moment: datetime) -> str:
-    """``2021-05-07 09:20:39`` in Beijing time (business parameters such as order dates)."""
-    return times.format_time(moment, BEIJING)
-
-
 def parse_timestamp(text: str) -> datetime:
     """Either accepted form (with or without milliseconds and zone); a time without a zone
     is Beijing time. ValueError otherwise."""

@@ -7,7 +7,7 @@ import uuid
 
 from channelsync.sdk.router import sign
 from channelsync.sim.notify import Messages, Outgoing
-from channelsync_jd.router import format_plain
+from channelsync.sdk.times import BEIJING, format_time
 
 _TOPICS = {"created": "jd_order_create", "paid": "jd_order_pay", "cancelled": "jd_order_cancel",
            "refunded": "jd_refund_finish", "shipped": "jd_order_ship", "completed": "jd_order_finish"}
@@ -21,7 +21,7 @@ class JdMessagesSent(Messages):
 
     def build(self, sim, event, order, settings):
         fields = {"app_key": settings["app_key"], "msg_id": uuid.uuid4().hex, "topic": _TOPICS[event],
-                  "timestamp": format_plain(sim.now()),
+                  "timestamp": format_time(sim.now(), BEIJING),
                   "content": json.dumps({"orderId": int(order.order_id), "status": order.status})}
         fields["sign"] = sign(fields, settings["app_secret"])
         return Outgoing(json.dumps(fields).encode(), {"Content-Type": "application/json"}, {}, fields["msg_id"])

@@ -15,7 +15,8 @@ from channelsync.sdk.money import fen_to_yuan
 from channelsync.sim.simulator import Response, SimOrder
 from channelsync_jd import api
 from channelsync_jd import router as codes
-from channelsync_jd.router import format_plain, parse_timestamp
+from channelsync.sdk.times import BEIJING, format_time
+from channelsync_jd.router import parse_timestamp
 
 #: simulator order state -> JD orderState; unpaid orders are not shown (the
 #: POP order APIs list orders from payment on). A refund before shipment
@@ -97,8 +98,8 @@ class OrderApi:
     @staticmethod
     def render_order(o: SimOrder) -> dict[str, Any]:
         total = fen_to_yuan(o.total)
-        return {"orderId": o.order_id, "orderState": jd_state(o), "orderStartTime": format_plain(o.created_at),
-                "modified": format_plain(o.modified_at), "orderTotalPrice": total, "orderPayment": total,
+        return {"orderId": o.order_id, "orderState": jd_state(o), "orderStartTime": format_time(o.created_at, BEIJING),
+                "modified": format_time(o.modified_at, BEIJING), "orderTotalPrice": total, "orderPayment": total,
                 "waybill": o.tracking_no or "", "logisticsId": o.carrier or "",
                 "itemInfoList": [{"skuId": line.external_id, "wareId": line.item_id, "outerSkuId": line.sku_code or "",
                                   "itemTotal": str(line.quantity), "jdPrice": fen_to_yuan(line.price)}
@@ -147,8 +148,8 @@ class OrderApi:
         chunk = found[(page_no - 1) * size: page_no * size]
         # The base refunds at once, so every application is already approved ("1").
         rows = [{"id": int(o.order_id) * 10 + 1 if o.order_id.isdigit() else o.order_id + "-1",
-                 "orderId": o.order_id, "status": "1", "applyTime": format_plain(o.refunded_at),
-                 "checkTime": format_plain(o.refunded_at)} for o in chunk]
+                 "orderId": o.order_id, "status": "1", "applyTime": format_time(o.refunded_at, BEIJING),
+                 "checkTime": format_time(o.refunded_at, BEIJING)} for o in chunk]
         return self.ok(method, {"queryResult": {"success": True, "result": rows, "totalCount": len(found)}})
 
 
@@ -180,7 +181,7 @@ class OrderApi:
         chunk = rows[(page_no - 1) * size: page_no * size]
         data = [{"serviceId": int(a.aftersale_id), "orderId": o.order_id, "skuId": a.external_id,
                  "skuNum": a.quantity, "customerExpect": EXPECT[a.kind], "serviceStatus": api.ASC_DONE[0],
-                 "updateDate": format_plain(a.created_at)} for o, a in chunk]
+                 "updateDate": format_time(a.created_at, BEIJING)} for o, a in chunk]
         return self.ok(method, {"result": {"success": True, api.ASC_RESULT: {"data": data,
                                                                              "totalCount": len(rows)}}})
 

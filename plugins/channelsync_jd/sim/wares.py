@@ -13,7 +13,7 @@ from channelsync.sdk.money import fen_to_yuan, yuan_to_fen
 from channelsync.sim.simulator import Response, SimSku
 from channelsync_jd import api
 from channelsync_jd import router as codes
-from channelsync_jd.router import format_plain
+from channelsync.sdk.times import BEIJING, format_time
 
 
 class WareApi:
@@ -40,7 +40,7 @@ class WareApi:
     def render_sku(s: SimSku) -> dict[str, Any]:
         return {"skuId": num(s.external_id), "wareId": num(s.item_id), "outerId": s.sku_code or "",
                 "jdPrice": fen_to_yuan(s.price), "stockNum": s.quantity, "status": _sku_status(s),
-                "skuName": s.title, "wareTitle": s.title, "modified": format_plain(s.modified_at)}
+                "skuName": s.title, "wareTitle": s.title, "modified": format_time(s.modified_at, BEIJING)}
 
     def _sku(self, method: str, p: dict) -> SimSku | Response:
         sku_id = p.get("skuId")

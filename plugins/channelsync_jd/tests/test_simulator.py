@@ -5,11 +5,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from channelsync_jd import api
 from channelsync_jd.channel import JdChannel
-from channelsync_jd.router import format_plain
 from channelsync_jd.sim import ACCESS_TOKEN, JdSimulator
 
 from channelsync.sdk.errors import AuthExpired, NotFound, RateLimited, Rejected
 from channelsync.sdk.models import OrderStatus
+from channelsync.sdk.times import BEIJING, format_time
 from channelsync.sdk.paging import At, decode
 from channelsync.testing.conformance import connect
 from channelsync.testing.pytest_plugin import every_item
@@ -26,8 +26,8 @@ def execute(env, method, params):
 
 
 def order_window(start, end, **extra):
-    return {"start_date": format_plain(start), "end_date": format_plain(end), "page": "1", "page_size": "100",
-            "order_state": ",".join(api.ORDER_STATES), "dateType": "0", **extra}
+    return {"start_date": format_time(start, BEIJING), "end_date": format_time(end, BEIJING),
+            "page": "1", "page_size": "100", "order_state": ",".join(api.ORDER_STATES), "dateType": "0", **extra}
 
 
 def test_sandbox_credentials_are_the_documented_ones():
