@@ -1,7 +1,6 @@
 """`channelsync run` as a real process: SIGTERM exits 0 after committing; a second daemon refuses."""
 
 import signal
-import socket
 import subprocess
 import time
 
@@ -10,12 +9,8 @@ import pytest
 
 from channelsync.sdk.plugins import channel_types, make_manager
 from channelsync.sim.server import serve
+from channelsync.testing.harness import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from channelsync.testing.harness import free_port
 
 SECRET = "planted-SECRET-7f3a9c1e5b"
 
@@ -59,11 +60,6 @@ LAUNCHER = textwrap.dedent('''
     main(sys.argv[1:], pm=make_manager(extra=[flakyplug]))
 ''')
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(condition, what: str, timeout: float = 60.0):
